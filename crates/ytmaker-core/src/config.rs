@@ -1,0 +1,308 @@
+//! Per-project configuration with defaults and validation. Every range lives here, once; the CLI,
+//! the API and the UI all validate through [`ProjectConfig::validate`].
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use std::path::PathBuf;
+
+use crate::error::{ErrorCode, YtError, YtResult};
+
+pub const FRAME_WIDTH: u32 = 1920;
+pub const FRAME_HEIGHT: u32 = 1080;
+pub const FPS: u32 = 30;
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+pub struct ProjectConfig {
+    pub script: ScriptSettings,
+    pub narration: NarrationSettings,
+    pub subtitles: SubtitleStyle,
+    pub ken_burns: KenBurnsSettings,
+    pub presenter: PresenterSettings,
+    pub thumbnail: ThumbnailSettings,
+    pub render: RenderSettings,
+    pub providers: ProviderChoice,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ScriptSettings {
+    /// Target length of the whole video, seconds.
+    pub target_min_seconds: f64,
+    pub target_max_seconds: f64,
+    /// Allowed length of one segment, seconds.
+    pub segment_min_seconds: f64,
+    pub segment_max_seconds: f64,
+}
+
+impl Default for ScriptSettings {
+    fn default() -> Self {
+        ScriptSettings { target_min_seconds: 180.0, target_max_seconds: 600.0, segment_min_seconds: 5.0, segment_max_seconds: 20.0 }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum VoiceGender {
+    Female,
+    Male,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct NarrationSettings {
+    pub voice: VoiceGender,
+    /// 1.0 is the voice's normal speed (Google TTS `speakingRate`, 0.5–2.0).
+    pub speaking_rate: f64,
+    /// Semitones, −20–20 (Google TTS `pitch`).
+    pub pitch: f64,
+}
+
+impl Default for NarrationSettings {
+    fn default() -> Self {
+        NarrationSettings { voice: VoiceGender::Female, speaking_rate: 1.0, pitch: 0.0 }
+    }
+}
+
+/// A point in the 1920×1080 output frame.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Point {
+    pub x: u32,
+    pub y: u32,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SubtitleStyle {
+    pub enabled: bool,
+    /// A fontconfig family name; a missing family is an error (`FONT_NOT_FOUND`), never substituted.
+    pub font_family: String,
+    pub font_size: u32,
+    /// `#RRGGBB` or `#RRGGBBAA`.
+    pub primary_color: String,
+    pub outline_color: String,
+    pub outline_width: f64,
+    /// Bottom-centre of the subtitle block.
+    pub position: Point,
+    /// Longest subtitle line before it wraps (characters for CJK, roughly ×2 for Latin text).
+    pub max_line_chars: u32,
+}
+
+impl Default for SubtitleStyle {
+    fn default() -> Self {
+        SubtitleStyle {
+            enabled: true,
+            font_family: "Noto Sans CJK TC".into(),
+            font_size: 56,
+            primary_color: "#FFFFFF".into(),
+            outline_color: "#000000".into(),
+            outline_width: 3.0,
+            position: Point { x: 960, y: 1010 },
+            max_line_chars: 20,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KenBurnsMode {
+    /// Cycles zoom in, pan right, zoom out, pan left over the segments.
+    Auto,
+    ZoomIn,
+    ZoomOut,
+    PanLeft,
+    PanRight,
+    /// A still image, no motion.
+    Still,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct KenBurnsSettings {
+    pub mode: KenBurnsMode,
+    /// Scale at the tight end of a zoom or during a pan, 1.0–1.5.
+    pub zoom: f64,
+}
+
+impl Default for KenBurnsSettings {
+    fn default() -> Self {
+        KenBurnsSettings { mode: KenBurnsMode::Auto, zoom: 1.15 }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PresenterSettings {
+    /// Off only by the user's explicit choice ("continue without presenter"); recorded on the project.
+    pub enabled: bool,
+    /// A PNG/JPEG portrait for the local presenter; the built-in portrait is drawn when unset.
+    pub portrait: Option<PathBuf>,
+}
+
+impl Default for PresenterSettings {
+    fn default() -> Self {
+        PresenterSettings { enabled: true, portrait: None }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ThumbnailSettings {
+    pub title_font_size: u32,
+    pub text_color: String,
+    /// Which segment's image is the thumbnail background.
+    pub background_segment: u32,
+}
+
+impl Default for ThumbnailSettings {
+    fn default() -> Self {
+        ThumbnailSettings { title_font_size: 96, text_color: "#FFFFFF".into(), background_segment: 0 }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RenderSettings {
+    /// libx264 preset.
+    pub x264_preset: String,
+    /// libx264 CRF, 0–51.
+    pub crf: u32,
+    /// Segment clips rendered at once; 0 means one per core.
+    pub parallel_clips: u32,
+}
+
+impl Default for RenderSettings {
+    fn default() -> Self {
+        RenderSettings { x264_preset: "veryfast".into(), crf: 21, parallel_clips: 0 }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum ProviderKind {
+    /// Offline provider shipped with ytmaker (SPEC §3 "local" column).
+    #[default]
+    Local,
+}
+
+/// The provider per capability, chosen explicitly; never switched because another failed.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+pub struct ProviderChoice {
+    pub script: ProviderKind,
+    pub narration: ProviderKind,
+    pub images: ProviderKind,
+    pub avatar: ProviderKind,
+    pub publish: ProviderKind,
+}
+
+const X264_PRESETS: [&str; 9] =
+    ["ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow"];
+
+struct Violations(Vec<Value>);
+
+impl Violations {
+    fn check(&mut self, ok: bool, field: &str, rule: &str, value: impl Into<Value>) {
+        if !ok {
+            self.0.push(json!({ "field": field, "rule": rule, "value": value.into() }));
+        }
+    }
+
+    fn range(&mut self, field: &str, value: f64, min: f64, max: f64) {
+        self.check(value.is_finite() && (min..=max).contains(&value), field, &format!("{min}–{max}"), value);
+    }
+
+    fn color(&mut self, field: &str, value: &str) {
+        self.check(is_hex_color(value), field, "hex colour #RRGGBB or #RRGGBBAA", value);
+    }
+}
+
+pub fn is_hex_color(value: &str) -> bool {
+    value.strip_prefix('#').is_some_and(|hex| matches!(hex.len(), 6 | 8) && hex.chars().all(|c| c.is_ascii_hexdigit()))
+}
+
+impl ProjectConfig {
+    /// Checks every field and reports all violations at once (`CONFIG_INVALID`, details.violations).
+    pub fn validate(&self) -> YtResult<()> {
+        let mut v = Violations(Vec::new());
+        let s = &self.script;
+        v.range("script.segment_min_seconds", s.segment_min_seconds, 2.0, 60.0);
+        v.range("script.segment_max_seconds", s.segment_max_seconds, 2.0, 60.0);
+        v.check(s.segment_min_seconds < s.segment_max_seconds, "script.segment_max_seconds", "greater than segment_min_seconds", s.segment_max_seconds);
+        v.range("script.target_min_seconds", s.target_min_seconds, 10.0, 3600.0);
+        v.range("script.target_max_seconds", s.target_max_seconds, 10.0, 3600.0);
+        v.check(s.target_min_seconds < s.target_max_seconds, "script.target_max_seconds", "greater than target_min_seconds", s.target_max_seconds);
+
+        v.range("narration.speaking_rate", self.narration.speaking_rate, 0.5, 2.0);
+        v.range("narration.pitch", self.narration.pitch, -20.0, 20.0);
+
+        let st = &self.subtitles;
+        v.check(!st.font_family.trim().is_empty(), "subtitles.font_family", "not empty", st.font_family.as_str());
+        v.range("subtitles.font_size", st.font_size as f64, 20.0, 100.0);
+        v.color("subtitles.primary_color", &st.primary_color);
+        v.color("subtitles.outline_color", &st.outline_color);
+        v.range("subtitles.outline_width", st.outline_width, 0.0, 10.0);
+        v.check(st.position.x < FRAME_WIDTH, "subtitles.position.x", "inside the 1920×1080 frame (0–1919)", st.position.x);
+        v.check(st.position.y < FRAME_HEIGHT, "subtitles.position.y", "inside the 1920×1080 frame (0–1079)", st.position.y);
+        v.range("subtitles.max_line_chars", st.max_line_chars as f64, 8.0, 60.0);
+
+        v.range("ken_burns.zoom", self.ken_burns.zoom, 1.0, 1.5);
+
+        v.range("thumbnail.title_font_size", self.thumbnail.title_font_size as f64, 40.0, 200.0);
+        v.color("thumbnail.text_color", &self.thumbnail.text_color);
+
+        v.check(X264_PRESETS.contains(&self.render.x264_preset.as_str()), "render.x264_preset", "one of ultrafast…veryslow", self.render.x264_preset.as_str());
+        v.range("render.crf", self.render.crf as f64, 0.0, 51.0);
+        v.range("render.parallel_clips", self.render.parallel_clips as f64, 0.0, 16.0);
+
+        if v.0.is_empty() {
+            return Ok(());
+        }
+        let first = v.0[0]["field"].as_str().unwrap_or_default().to_owned();
+        let count = v.0.len();
+        Err(YtError::new(ErrorCode::CONFIG_INVALID, format!("{count} configuration value(s) out of range, first: {first}"))
+            .detail("violations", Value::Array(v.0)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_valid() {
+        ProjectConfig::default().validate().unwrap();
+    }
+
+    #[test]
+    fn every_violation_is_reported_with_field_rule_and_value() {
+        let mut c = ProjectConfig::default();
+        c.subtitles.font_size = 10;
+        c.subtitles.primary_color = "white".into();
+        c.subtitles.position = Point { x: 1920, y: 500 };
+        c.narration.speaking_rate = 3.0;
+        c.ken_burns.zoom = f64::NAN;
+        let err = c.validate().unwrap_err();
+        assert_eq!(err.code, ErrorCode::CONFIG_INVALID);
+        let fields: Vec<&str> =
+            err.details["violations"].as_array().unwrap().iter().map(|v| v["field"].as_str().unwrap()).collect();
+        assert_eq!(
+            fields,
+            ["narration.speaking_rate", "subtitles.font_size", "subtitles.primary_color", "subtitles.position.x", "ken_burns.zoom"]
+        );
+        assert_eq!(err.details["violations"][1]["rule"], "20–100");
+        assert_eq!(err.details["violations"][1]["value"], 10.0);
+    }
+
+    #[test]
+    fn hex_colours() {
+        assert!(is_hex_color("#00ff00") && is_hex_color("#00FF0080"));
+        assert!(!is_hex_color("00ff00") && !is_hex_color("#0f0") && !is_hex_color("#gg0000"));
+    }
+
+    #[test]
+    fn unknown_fields_are_refused_not_ignored() {
+        let err = serde_json::from_str::<ProjectConfig>(r#"{"subtitles": {"font_sise": 40}}"#).unwrap_err();
+        assert!(err.to_string().contains("font_sise"), "{err}");
+    }
+}

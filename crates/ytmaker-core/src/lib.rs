@@ -1,0 +1,20 @@
+//! The domain of ytmaker, shared by every other crate.
+//!
+//! What lives here: the project status state machine ([`status`]), the error catalogue and the
+//! typed error every fallible function returns ([`error`]), the script ([`script`]), the
+//! per-project configuration with its validation ([`config`]), asset kinds ([`asset`]) and
+//! trace ids ([`trace`]).
+//!
+//! What does not: any I/O. This crate never touches the file system, the network, a database or
+//! a process, so every rule here can be tested with plain values.
+
+pub mod asset;
+pub mod config;
+pub mod error;
+pub mod script;
+pub mod status;
+pub mod trace;
+
+pub use error::{ErrorCode, ErrorInfo, Stage, YtError, YtResult};
+pub use status::ProjectStatus;
+pub use trace::TraceId;

@@ -1,0 +1,1 @@
+//! ytmaker-pipeline (being written)

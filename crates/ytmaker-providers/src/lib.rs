@@ -1,0 +1,1 @@
+//! ytmaker-providers (being written)

@@ -1,0 +1,1 @@
+//! ytmaker-render (being written)

@@ -1,0 +1,1 @@
+//! ytmaker-store (being written)

@@ -1,0 +1,1 @@
+//! ytmaker-telemetry (being written)
