@@ -1,1 +1,436 @@
-//! ytmaker-store (being written)
+//! Persistence for ytmaker: projects, assets and the append-only project event log, over sqlx's
+//! `Any` driver so the same queries run on SQLite (default, one file in the data directory, WAL)
+//! and PostgreSQL (`postgres://…`, for several hosts). Also the on-disk layout of a project's files.
+//!
+//! Invariant: status changes go through [`Store::set_status`] / [`Store::fail_project`], which ask
+//! the state machine in `ytmaker_core::status` and write with a compare-and-set, so two writers can
+//! never both move a project.
+
+mod layout;
+mod records;
+
+pub use layout::{DataDir, ProjectDir};
+pub use records::{Asset, Event, NewProject, Project, ProjectFilter, ProjectSummary};
+
+use serde_json::Value;
+use sqlx::any::{AnyPoolOptions, AnyRow};
+use sqlx::{AnyPool, Row};
+use uuid::Uuid;
+use ytmaker_core::asset::{AssetKey, AssetStatus};
+use ytmaker_core::error::now_rfc3339;
+use ytmaker_core::script::Script;
+use ytmaker_core::{ErrorCode, ErrorInfo, ProjectStatus, TraceId, YtError, YtResult};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+#[derive(Clone, Debug)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+pub(crate) fn db_err(operation: &str, err: sqlx::Error) -> YtError {
+    YtError::new(ErrorCode::DATABASE_ERROR, format!("database error while trying to {operation}: {err}"))
+        .detail("operation", operation)
+        .detail("driver_message", err.to_string())
+}
+
+fn json_err(what: &str, err: serde_json::Error) -> YtError {
+    YtError::new(ErrorCode::DATABASE_ERROR, format!("stored {what} is not valid JSON: {err}")).detail("column", what)
+}
+
+impl Store {
+    /// Opens (creating if needed) the database at `url` and brings its schema up to date.
+    pub async fn open(url: &str) -> YtResult<Store> {
+        sqlx::any::install_default_drivers();
+        let backend = if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            Backend::Postgres
+        } else if url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else {
+            return Err(YtError::invalid_field(
+                ErrorCode::CONFIG_INVALID,
+                "database_url",
+                "sqlite:… or postgres://…",
+                Value::String(redact_url(url)),
+            ));
+        };
+        let mut options = AnyPoolOptions::new()
+            .max_connections(if backend == Backend::Sqlite { 4 } else { 8 })
+            .acquire_timeout(std::time::Duration::from_secs(10));
+        if backend == Backend::Sqlite {
+            options = options.after_connect(|conn, _meta| {
+                Box::pin(async move {
+                    // WAL lets readers (the CLI, the UI) work while a render writes; the busy
+                    // timeout makes concurrent writers wait instead of failing at once.
+                    sqlx::query("PRAGMA journal_mode = WAL").execute(&mut *conn).await?;
+                    sqlx::query("PRAGMA busy_timeout = 10000").execute(&mut *conn).await?;
+                    sqlx::query("PRAGMA foreign_keys = ON").execute(&mut *conn).await?;
+                    Ok(())
+                })
+            });
+        }
+        let pool = options.connect(url).await.map_err(|e| {
+            db_err("connect to the database", e).detail("database", redact_url(url))
+        })?;
+        let migrated = match backend {
+            Backend::Sqlite => sqlx::migrate!("./migrations/sqlite").run(&pool).await,
+            Backend::Postgres => sqlx::migrate!("./migrations/postgres").run(&pool).await,
+        };
+        migrated.map_err(|e| {
+            YtError::new(ErrorCode::DATABASE_ERROR, format!("database migration failed: {e}")).detail("operation", "migrate")
+        })?;
+        Ok(Store { pool, backend })
+    }
+
+    /// `sqlite://<path>?mode=rwc` for a file in the data directory.
+    pub fn sqlite_url(path: &std::path::Path) -> String {
+        format!("sqlite://{}?mode=rwc", path.display())
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    pub async fn ping(&self) -> YtResult<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await.map_err(|e| db_err("ping the database", e))?;
+        Ok(())
+    }
+
+    // ---- projects ----
+
+    pub async fn create_project(&self, new: &NewProject) -> YtResult<Project> {
+        let id = Uuid::new_v4();
+        let now = now_rfc3339();
+        let config = serde_json::to_string(&new.configuration).map_err(|e| json_err("configuration", e))?;
+        sqlx::query(
+            "INSERT INTO projects (id, name, content, status, configuration, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $6)",
+        )
+        .bind(id.to_string())
+        .bind(&new.name)
+        .bind(&new.content)
+        .bind(ProjectStatus::Initialized.as_str())
+        .bind(config)
+        .bind(&now)
+        .execute(&self.pool)
+        .await
+        .map_err(|e| db_err("create a project", e))?;
+        self.get_project(id).await
+    }
+
+    pub async fn get_project(&self, id: Uuid) -> YtResult<Project> {
+        let row = sqlx::query("SELECT * FROM projects WHERE id = $1")
+            .bind(id.to_string())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(|e| db_err("read a project", e))?;
+        match row {
+            Some(row) => Project::from_row(&row),
+            None => Err(YtError::new(ErrorCode::PROJECT_NOT_FOUND, format!("no project with id {id}")).detail("project_id", id.to_string())),
+        }
+    }
+
+    /// Finds a project by full id or by a unique id prefix (at least 4 characters), as users
+    /// type them in the CLI.
+    pub async fn find_project(&self, id_or_prefix: &str) -> YtResult<Project> {
+        if let Ok(id) = Uuid::parse_str(id_or_prefix) {
+            return self.get_project(id).await;
+        }
+        let not_found = || {
+            YtError::new(ErrorCode::PROJECT_NOT_FOUND, format!("no project matches {id_or_prefix:?}")).detail("query", id_or_prefix)
+        };
+        let ok_prefix = id_or_prefix.len() >= 4 && id_or_prefix.chars().all(|c| c.is_ascii_hexdigit() || c == '-');
+        if !ok_prefix {
+            return Err(not_found());
+        }
+        let rows = sqlx::query("SELECT id FROM projects WHERE id LIKE $1 LIMIT 2")
+            .bind(format!("{}%", id_or_prefix.to_ascii_lowercase()))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(|e| db_err("find a project", e))?;
+        match rows.as_slice() {
+            [one] => {
+                let id: String = one.try_get("id").map_err(|e| db_err("find a project", e))?;
+                let id = Uuid::parse_str(&id).map_err(|_| not_found())?;
+                self.get_project(id).await
+            }
+            [] => Err(not_found()),
+            _ => Err(YtError::new(ErrorCode::VALIDATION_ERROR, format!("{id_or_prefix:?} matches several projects; type more of the id"))
+                .detail("field", "project_id")
+                .detail("rule", "unique prefix")),
+        }
+    }
+
+    pub async fn list_projects(&self, filter: &ProjectFilter) -> YtResult<Vec<ProjectSummary>> {
+        let rows = match filter.status {
+            Some(status) => sqlx::query(
+                "SELECT id, name, status, error_info, created_at, updated_at FROM projects WHERE status = $1 \
+                 ORDER BY created_at DESC LIMIT $2 OFFSET $3",
+            )
+            .bind(status.as_str())
+            .bind(filter.limit as i64)
+            .bind(filter.offset as i64)
+            .fetch_all(&self.pool)
+            .await,
+            None => sqlx::query(
+                "SELECT id, name, status, error_info, created_at, updated_at FROM projects \
+                 ORDER BY created_at DESC LIMIT $1 OFFSET $2",
+            )
+            .bind(filter.limit as i64)
+            .bind(filter.offset as i64)
+            .fetch_all(&self.pool)
+            .await,
+        }
+        .map_err(|e| db_err("list projects", e))?;
+        rows.iter().map(ProjectSummary::from_row).collect()
+    }
+
+    /// Moves a project to `to` if the state machine allows it from the status it has now, and
+    /// records the change in the event log. Entering a running status from FAILED clears
+    /// `error_info` (the failure stays in the event log).
+    pub async fn set_status(&self, id: Uuid, to: ProjectStatus, trace: &TraceId) -> YtResult<ProjectStatus> {
+        let current = self.get_project(id).await?.status;
+        current.transition(to)?;
+        let clear_error = current == ProjectStatus::Failed && to.is_running();
+        let sql = if clear_error {
+            "UPDATE projects SET status = $1, updated_at = $2, trace_id = $3, error_info = NULL WHERE id = $4 AND status = $5"
+        } else {
+            "UPDATE projects SET status = $1, updated_at = $2, trace_id = $3 WHERE id = $4 AND status = $5"
+        };
+        let mut tx = self.pool.begin().await.map_err(|e| db_err("begin a transaction", e))?;
+        let changed = sqlx::query(sql)
+            .bind(to.as_str())
+            .bind(now_rfc3339())
+            .bind(trace.as_str())
+            .bind(id.to_string())
+            .bind(current.as_str())
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| db_err("change a project's status", e))?
+            .rows_affected();
+        if changed != 1 {
+            return Err(YtError::new(
+                ErrorCode::INVALID_STATE_TRANSITION,
+                format!("the project changed status while moving from {current} to {to}"),
+            )
+            .detail("from", current.as_str())
+            .detail("to", to.as_str()));
+        }
+        let payload = serde_json::json!({ "from": current.as_str(), "to": to.as_str() });
+        insert_event(&mut tx, id, "status", &payload, trace).await?;
+        tx.commit().await.map_err(|e| db_err("commit a status change", e))?;
+        Ok(current)
+    }
+
+    /// Moves a running project to FAILED with its `error_info`, and logs the error event.
+    pub async fn fail_project(&self, id: Uuid, info: &ErrorInfo) -> YtResult<()> {
+        let current = self.get_project(id).await?.status;
+        current.transition(ProjectStatus::Failed)?;
+        let info_json = serde_json::to_string(info).map_err(|e| json_err("error_info", e))?;
+        let mut tx = self.pool.begin().await.map_err(|e| db_err("begin a transaction", e))?;
+        sqlx::query("UPDATE projects SET status = $1, error_info = $2, updated_at = $3 WHERE id = $4 AND status = $5")
+            .bind(ProjectStatus::Failed.as_str())
+            .bind(info_json)
+            .bind(now_rfc3339())
+            .bind(id.to_string())
+            .bind(current.as_str())
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| db_err("record a project failure", e))?;
+        let payload = serde_json::to_value(info).map_err(|e| json_err("error_info", e))?;
+        insert_event(&mut tx, id, "error", &payload, &info.trace_id).await?;
+        let status = serde_json::json!({ "from": current.as_str(), "to": ProjectStatus::Failed.as_str() });
+        insert_event(&mut tx, id, "status", &status, &info.trace_id).await?;
+        tx.commit().await.map_err(|e| db_err("commit a project failure", e))?;
+        Ok(())
+    }
+
+    pub async fn save_script(&self, id: Uuid, script: &Script) -> YtResult<()> {
+        let json = serde_json::to_string(script).map_err(|e| json_err("script", e))?;
+        sqlx::query("UPDATE projects SET script = $1, name = CASE WHEN name = '' THEN $2 ELSE name END, updated_at = $3 WHERE id = $4")
+            .bind(json)
+            .bind(&script.title)
+            .bind(now_rfc3339())
+            .bind(id.to_string())
+            .execute(&self.pool)
+            .await
+            .map_err(|e| db_err("save the script", e))?;
+        Ok(())
+    }
+
+    pub async fn delete_project(&self, id: Uuid) -> YtResult<()> {
+        sqlx::query("DELETE FROM projects WHERE id = $1")
+            .bind(id.to_string())
+            .execute(&self.pool)
+            .await
+            .map_err(|e| db_err("delete a project", e))?;
+        Ok(())
+    }
+
+    // ---- assets ----
+
+    pub async fn asset(&self, project: Uuid, key: AssetKey) -> YtResult<Option<Asset>> {
+        let row = sqlx::query("SELECT * FROM assets WHERE project_id = $1 AND kind = $2 AND segment_index = $3")
+            .bind(project.to_string())
+            .bind(key.kind.as_str())
+            .bind(index_column(key))
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(|e| db_err("read an asset", e))?;
+        row.as_ref().map(Asset::from_row).transpose()
+    }
+
+    pub async fn assets(&self, project: Uuid) -> YtResult<Vec<Asset>> {
+        let rows = sqlx::query("SELECT * FROM assets WHERE project_id = $1 ORDER BY kind, segment_index")
+            .bind(project.to_string())
+            .fetch_all(&self.pool)
+            .await
+            .map_err(|e| db_err("list assets", e))?;
+        rows.iter().map(Asset::from_row).collect()
+    }
+
+    /// Marks an asset GENERATING and counts the attempt (creating the row on first use).
+    pub async fn begin_asset(&self, project: Uuid, key: AssetKey, provider: &str) -> YtResult<Asset> {
+        let now = now_rfc3339();
+        sqlx::query(
+            "INSERT INTO assets (id, project_id, kind, segment_index, status, provider, attempts, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, 1, $7, $7) \
+             ON CONFLICT (project_id, kind, segment_index) DO UPDATE SET \
+             status = $5, provider = $6, attempts = assets.attempts + 1, error = NULL, updated_at = $7",
+        )
+        .bind(Uuid::new_v4().to_string())
+        .bind(project.to_string())
+        .bind(key.kind.as_str())
+        .bind(index_column(key))
+        .bind(AssetStatus::Generating.as_str())
+        .bind(provider)
+        .bind(now)
+        .execute(&self.pool)
+        .await
+        .map_err(|e| db_err("start an asset", e))?;
+        self.asset(project, key).await?.ok_or_else(|| {
+            YtError::new(ErrorCode::DATABASE_ERROR, "asset row vanished right after it was written").detail("kind", key.kind.as_str())
+        })
+    }
+
+    pub async fn complete_asset(&self, project: Uuid, key: AssetKey, path: &str, content_hash: &str, metadata: &Value) -> YtResult<()> {
+        self.finish_asset(project, key, AssetStatus::Completed, Some(path), Some(content_hash), None, Some(metadata)).await
+    }
+
+    pub async fn fail_asset(&self, project: Uuid, key: AssetKey, error: &ErrorInfo) -> YtResult<()> {
+        let err = serde_json::to_value(error).map_err(|e| json_err("asset error", e))?;
+        self.finish_asset(project, key, AssetStatus::Failed, None, None, Some(&err), None).await
+    }
+
+    /// Sets an asset back to PENDING so the next run makes it again (partial re-generation).
+    pub async fn invalidate_asset(&self, project: Uuid, key: AssetKey) -> YtResult<()> {
+        sqlx::query("UPDATE assets SET status = $1, updated_at = $2 WHERE project_id = $3 AND kind = $4 AND segment_index = $5")
+            .bind(AssetStatus::Pending.as_str())
+            .bind(now_rfc3339())
+            .bind(project.to_string())
+            .bind(key.kind.as_str())
+            .bind(index_column(key))
+            .execute(&self.pool)
+            .await
+            .map_err(|e| db_err("invalidate an asset", e))?;
+        Ok(())
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn finish_asset(
+        &self,
+        project: Uuid,
+        key: AssetKey,
+        status: AssetStatus,
+        path: Option<&str>,
+        hash: Option<&str>,
+        error: Option<&Value>,
+        metadata: Option<&Value>,
+    ) -> YtResult<()> {
+        let changed = sqlx::query(
+            "UPDATE assets SET status = $1, path = COALESCE($2, path), content_hash = COALESCE($3, content_hash), \
+             error = $4, metadata = COALESCE($5, metadata), updated_at = $6 \
+             WHERE project_id = $7 AND kind = $8 AND segment_index = $9",
+        )
+        .bind(status.as_str())
+        .bind(path)
+        .bind(hash)
+        .bind(error.map(Value::to_string))
+        .bind(metadata.map(Value::to_string))
+        .bind(now_rfc3339())
+        .bind(project.to_string())
+        .bind(key.kind.as_str())
+        .bind(index_column(key))
+        .execute(&self.pool)
+        .await
+        .map_err(|e| db_err("finish an asset", e))?
+        .rows_affected();
+        if changed != 1 {
+            return Err(YtError::new(ErrorCode::DATABASE_ERROR, "asset was finished without being started")
+                .detail("kind", key.kind.as_str())
+                .detail("segment_index", index_column(key)));
+        }
+        Ok(())
+    }
+
+    // ---- events ----
+
+    pub async fn append_event(&self, project: Uuid, kind: &str, payload: &Value, trace: &TraceId) -> YtResult<i64> {
+        let mut tx = self.pool.begin().await.map_err(|e| db_err("begin a transaction", e))?;
+        let seq = insert_event(&mut tx, project, kind, payload, trace).await?;
+        tx.commit().await.map_err(|e| db_err("commit an event", e))?;
+        Ok(seq)
+    }
+
+    pub async fn events_since(&self, project: Uuid, after_seq: i64) -> YtResult<Vec<Event>> {
+        let rows = sqlx::query("SELECT * FROM project_events WHERE project_id = $1 AND seq > $2 ORDER BY seq")
+            .bind(project.to_string())
+            .bind(after_seq)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(|e| db_err("read project events", e))?;
+        rows.iter().map(Event::from_row).collect()
+    }
+}
+
+async fn insert_event(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    project: Uuid,
+    kind: &str,
+    payload: &Value,
+    trace: &TraceId,
+) -> YtResult<i64> {
+    let row: AnyRow = sqlx::query(
+        "INSERT INTO project_events (project_id, kind, payload, trace_id, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING seq",
+    )
+    .bind(project.to_string())
+    .bind(kind)
+    .bind(payload.to_string())
+    .bind(trace.as_str())
+    .bind(now_rfc3339())
+    .fetch_one(&mut **tx)
+    .await
+    .map_err(|e| db_err("append a project event", e))?;
+    row.try_get::<i64, _>("seq").map_err(|e| db_err("append a project event", e))
+}
+
+fn index_column(key: AssetKey) -> i64 {
+    key.index.map_or(-1, i64::from)
+}
+
+/// A database URL without its password, safe for logs and error details.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let userinfo = &url[scheme_end + 3..at];
+            let user = userinfo.split(':').next().unwrap_or_default();
+            format!("{}{}:***@{}", &url[..scheme_end + 3], user, &url[at + 1..])
+        }
+        _ => url.to_owned(),
+    }
+}
