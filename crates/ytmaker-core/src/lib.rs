@@ -8,6 +8,7 @@
 //! What does not: any I/O. This crate never touches the file system, the network, a database or
 //! a process, so every rule here can be tested with plain values.
 
+pub mod article;
 pub mod asset;
 pub mod config;
 pub mod error;

@@ -112,6 +112,8 @@ impl ProjectStatus {
             (Completed | Cancelled, _) => false,
             (_, Cancelled) => true,
             (Initialized, ScriptGenerating) => true,
+            // A project whose input or set-up was refused before any stage ran.
+            (Initialized, Failed) => true,
             (ScriptGenerating, ScriptGenerated)
             | (ScriptGenerated, AssetsGenerating)
             | (AssetsGenerating, AssetsGenerated)
@@ -173,6 +175,7 @@ mod tests {
             (Cancelled, AssetsGenerating),
             (Initialized, Paused),
             (Rendered, Failed),
+            (Initialized, Completed),
             (Failed, Completed),
             (Initialized, Initialized),
         ] {

@@ -1,1 +1,73 @@
-//! ytmaker-pipeline (being written)
+//! The pipeline: takes a project from its current status to COMPLETED, one stage at a time
+//! (SPEC §2), or to FAILED with `error_info`.
+//!
+//! Invariants kept here and nowhere else:
+//! - project status is written only by this crate, through `Store::set_status` / `fail_project`
+//!   (which ask the state machine in `ytmaker_core::status`);
+//! - every generated file is an asset row, checkpointed before anything downstream reads it
+//!   ([`checkpoint`]); a completed asset whose inputs have not changed is never made again;
+//! - errors get their stage here, are recorded on the project, logged once, and returned
+//!   unchanged: nothing is swallowed, replaced or skipped.
+
+mod checkpoint;
+mod disk;
+mod progress;
+mod providers;
+mod stages;
+
+pub use disk::{MIN_FREE_BYTES_ENV, check_free_space};
+pub use progress::{Progress, ProgressSink, stage_band};
+pub use providers::Providers;
+
+use std::sync::Arc;
+
+use tracing::Instrument;
+use uuid::Uuid;
+use ytmaker_core::error::Lang;
+use ytmaker_core::{ProjectStatus, Stage, TraceId, YtResult};
+use ytmaker_render::Toolchain;
+use ytmaker_store::{DataDir, Store};
+
+pub use stages::RunOutcome;
+
+/// Everything a run needs; cheap to clone into tasks.
+#[derive(Clone)]
+pub struct Pipeline {
+    pub(crate) store: Store,
+    pub(crate) data: DataDir,
+    pub(crate) tools: Toolchain,
+    pub(crate) providers: Providers,
+    pub(crate) sink: Arc<dyn ProgressSink>,
+    pub(crate) lang: Lang,
+}
+
+impl Pipeline {
+    pub fn new(store: Store, data: DataDir, tools: Toolchain, providers: Providers, sink: Arc<dyn ProgressSink>, lang: Lang) -> Self {
+        Pipeline { store, data, tools, providers, sink, lang }
+    }
+
+    /// Runs the project from wherever its checkpoints say it is. On failure the project is FAILED
+    /// with `error_info` (already stored when this returns) and the error is returned.
+    pub async fn run(&self, project_id: Uuid, trace: &TraceId) -> YtResult<RunOutcome> {
+        let span = tracing::info_span!("run", trace_id = %trace, project_id = %project_id);
+        stages::run(self, project_id, trace).instrument(span).await
+    }
+
+    /// Marks a running project PAUSED after its run was stopped (Ctrl-C): what was completed is
+    /// kept and `projects resume` continues from there.
+    pub async fn mark_paused(&self, project_id: Uuid, trace: &TraceId) -> YtResult<()> {
+        let project = self.store.get_project(project_id).await?;
+        if project.status.is_running() {
+            self.store.set_status(project_id, ProjectStatus::Paused, trace).await?;
+            self.sink.emit(project_id, &Progress::Log { level: "warn", message: format!("paused during {}", project.status) });
+        }
+        Ok(())
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+}
+
+/// Stages in the order they run.
+pub const STAGES: [Stage; 5] = [Stage::Script, Stage::Assets, Stage::Render, Stage::Thumbnail, Stage::Upload];

@@ -1,0 +1,333 @@
+//! `ytmaker`: the command-line front end. Parses arguments, resolves settings, wires the store,
+//! the providers and the pipeline together, and turns every error into a catalogued report with a
+//! meaningful exit code.
+
+mod bars;
+mod doctor;
+mod report;
+mod settings;
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::{Parser, Subcommand};
+use tracing::Instrument;
+use uuid::Uuid;
+use ytmaker_core::error::Lang;
+use ytmaker_core::{ErrorCode, ProjectStatus, Stage, TraceId, YtError, YtResult};
+use ytmaker_pipeline::{Pipeline, Providers, RunOutcome};
+use ytmaker_render::Toolchain;
+use ytmaker_store::{NewProject, Project, ProjectFilter, Store};
+
+use crate::settings::{Settings, load_project_config};
+
+#[derive(Parser)]
+#[command(name = "ytmaker", version, about = "Turns a long article into a narrated, subtitled video.")]
+struct Cli {
+    /// Data directory (default: $YTMAKER_DATA_DIR, else the platform data directory).
+    #[arg(long, global = true)]
+    data_dir: Option<PathBuf>,
+    /// Also print the JSON log lines to stdout (they always go to <data>/logs).
+    #[arg(long, global = true)]
+    log_json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Make one video from a text file.
+    Generate {
+        file: PathBuf,
+        /// Use the offline providers (no API key needed).
+        #[arg(long)]
+        offline: bool,
+        /// Project name (default: the file name).
+        #[arg(long)]
+        name: Option<String>,
+        /// A TOML file with project configuration (see README).
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
+    /// List, inspect and resume projects.
+    Projects {
+        #[command(subcommand)]
+        action: ProjectsAction,
+    },
+    /// Check FFmpeg, fonts, espeak-ng, disk space and the database.
+    Doctor,
+    /// Print the error-code catalogue.
+    Errors,
+    /// Explain one error code.
+    Explain { code: String },
+    /// Print the log lines of one run.
+    Logs {
+        #[arg(long)]
+        trace: Option<String>,
+        #[arg(long)]
+        project: Option<String>,
+        #[arg(long)]
+        code: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum ProjectsAction {
+    List {
+        #[arg(long)]
+        status: Option<String>,
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+    },
+    Show { id: String },
+    /// Continue an interrupted, paused or failed project from its last completed asset.
+    Resume { id: String },
+}
+
+/// Exit codes: 0 success; 2 usage (clap); 3 the user's input, configuration or project state;
+/// 4 a provider failed; 5 media or image work failed; 6 storage, queue or file system;
+/// 7 an internal bug; 130 interrupted (the project is PAUSED and can be resumed).
+fn exit_code_for(code: ErrorCode) -> u8 {
+    use ytmaker_core::error::Category::*;
+    match code.spec().category {
+        Input | Config | State => 3,
+        Gemini | Stability | Did | Tts | Youtube => 4,
+        Media | Image | Script => 5,
+        Storage | Queue | FileSystem => 6,
+        Internal => 7,
+    }
+}
+const EXIT_INTERRUPTED: u8 = 130;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error[WORKER_PANICKED]: cannot start the async runtime: {e}");
+            return ExitCode::from(7);
+        }
+    };
+    runtime.block_on(dispatch(cli))
+}
+
+async fn dispatch(cli: Cli) -> ExitCode {
+    // Commands that need no data directory.
+    match &cli.command {
+        Command::Errors => return report::print_catalogue(settings_lang()),
+        Command::Explain { code } => return report::explain(code, settings_lang()),
+        _ => {}
+    }
+    let trace = TraceId::generate();
+    let settings = match Settings::resolve(cli.data_dir.as_deref()) {
+        Ok(s) => s,
+        Err(err) => return report::fail(&err, &trace, None, settings_lang(), exit_code_for(err.code)),
+    };
+    let log = ytmaker_telemetry::LogOptions { dir: settings.data.logs(), stdout: cli.log_json, filter: log_filter() };
+    if let Err(err) = ytmaker_telemetry::init(&log) {
+        return report::fail(&err, &trace, None, settings.lang, exit_code_for(err.code));
+    }
+    let span = tracing::info_span!("cli", trace_id = %trace);
+    async move {
+        match cli.command {
+            Command::Generate { file, offline, name, config } => generate(&settings, &trace, &file, offline, name, config.as_deref()).await,
+            Command::Projects { action } => projects(&settings, &trace, action).await,
+            Command::Doctor => doctor::run(&settings).await,
+            Command::Logs { trace: t, project, code } => logs(&settings, &trace, t, project, code),
+            Command::Errors | Command::Explain { .. } => ExitCode::SUCCESS,
+        }
+    }
+    .instrument(span)
+    .await
+}
+
+fn settings_lang() -> Lang {
+    match std::env::var("YTMAKER_LANG").as_deref() {
+        Ok("en") => Lang::En,
+        _ => Lang::ZhTw,
+    }
+}
+
+fn log_filter() -> String {
+    std::env::var("YTMAKER_LOG").unwrap_or_else(|_| "info".into())
+}
+
+async fn open_store(settings: &Settings) -> YtResult<Store> {
+    Store::open(&settings.database_url).await
+}
+
+async fn generate(settings: &Settings, trace: &TraceId, file: &Path, offline: bool, name: Option<String>, config: Option<&Path>) -> ExitCode {
+    let store = match open_store(settings).await {
+        Ok(s) => s,
+        Err(err) => return report::fail(&err, trace, None, settings.lang, exit_code_for(err.code)),
+    };
+    let name = name.unwrap_or_else(|| file.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default());
+    tracing::info!(file = %file.display(), offline, "generate requested");
+
+    // Input and set-up problems still leave a project row that says what happened.
+    let prepared = async {
+        let bytes = std::fs::read(file).map_err(|e| YtError::io("read the article", file, &e).at_stage(Stage::Input))?;
+        let text = ytmaker_core::article::decode_article(&bytes).map_err(|e| e.at_stage(Stage::Input))?;
+        let mut configuration = load_project_config(settings, config).map_err(|e| e.at_stage(Stage::Input))?;
+        if offline {
+            configuration.providers = Default::default();
+        }
+        let tools = Toolchain::locate().map_err(|e| e.at_stage(Stage::System))?;
+        Ok::<_, YtError>((text, configuration, tools))
+    }
+    .await;
+    let (text, configuration, tools) = match prepared {
+        Ok(p) => p,
+        Err(err) => {
+            let content = std::fs::read(file).map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default();
+            let project = record_refused_project(&store, &name, content, &err, trace, settings.lang).await;
+            return report::fail(&err, trace, project, settings.lang, exit_code_for(err.code));
+        }
+    };
+    let project = match store.create_project(&NewProject { name, content: text, configuration }).await {
+        Ok(p) => p,
+        Err(err) => return report::fail(&err, trace, None, settings.lang, exit_code_for(err.code)),
+    };
+    let dir = settings.data.project(project.id);
+    if let Err(err) = save_input(&dir, &project.content).await {
+        if let Err(store_err) = record_failure_outside_run(&store, project.id, &err, trace, settings.lang).await {
+            tracing::error!(error_code = %store_err.code, "could not record the failure: {}", store_err.message);
+        }
+        return report::fail(&err, trace, Some(project.id), settings.lang, exit_code_for(err.code));
+    }
+    eprintln!("project {} created (trace id {trace})", project.id);
+    run_project(settings, &store, tools, &project, trace).await
+}
+
+async fn save_input(dir: &ytmaker_store::ProjectDir, content: &str) -> YtResult<()> {
+    tokio::fs::create_dir_all(dir.root()).await.map_err(|e| YtError::io("create", dir.root(), &e))?;
+    let input = dir.input();
+    tokio::fs::write(&input, content).await.map_err(|e| YtError::io("write", &input, &e))
+}
+
+/// Creates a FAILED project for input that was refused before any stage could run.
+async fn record_refused_project(store: &Store, name: &str, content: String, err: &YtError, trace: &TraceId, lang: Lang) -> Option<Uuid> {
+    let new = NewProject { name: name.to_owned(), content, configuration: Default::default() };
+    let project = match store.create_project(&new).await {
+        Ok(p) => p,
+        Err(store_err) => {
+            tracing::error!(error_code = %store_err.code, "could not record the refused project: {}", store_err.message);
+            return None;
+        }
+    };
+    match record_failure_outside_run(store, project.id, err, trace, lang).await {
+        Ok(()) => Some(project.id),
+        Err(store_err) => {
+            tracing::error!(error_code = %store_err.code, "could not record the refused project: {}", store_err.message);
+            Some(project.id)
+        }
+    }
+}
+
+async fn record_failure_outside_run(store: &Store, id: Uuid, err: &YtError, trace: &TraceId, lang: Lang) -> YtResult<()> {
+    let details = serde_json::Value::Object(err.details.clone()).to_string();
+    tracing::error!(project_id = %id, error_code = %err.code, details = details.as_str(), "{}", err.message);
+    store.fail_project(id, &err.to_info(trace, 1, lang)).await
+}
+
+async fn run_project(settings: &Settings, store: &Store, tools: Toolchain, project: &Project, trace: &TraceId) -> ExitCode {
+    let providers = match Providers::for_choice(&project.configuration.providers, &tools) {
+        Ok(p) => p,
+        Err(err) => return report::fail(&err, trace, Some(project.id), settings.lang, exit_code_for(err.code)),
+    };
+    let sink = Arc::new(bars::StageBars::new());
+    let pipeline = Pipeline::new(store.clone(), settings.data.clone(), tools, providers, sink, settings.lang);
+    let outcome = tokio::select! {
+        result = pipeline.run(project.id, trace) => result,
+        interrupted = tokio::signal::ctrl_c() => {
+            if let Err(e) = interrupted {
+                tracing::error!("cannot listen for Ctrl-C: {e}");
+            }
+            return match pipeline.mark_paused(project.id, trace).await {
+                Ok(()) => {
+                    eprintln!("\ninterrupted; project {} is PAUSED. Continue with: ytmaker projects resume {}", project.id, project.id);
+                    ExitCode::from(EXIT_INTERRUPTED)
+                }
+                Err(err) => report::fail(&err, trace, Some(project.id), settings.lang, exit_code_for(err.code)),
+            };
+        }
+    };
+    match outcome {
+        Ok(outcome) => {
+            print_outcome(project.id, &outcome, trace);
+            ExitCode::SUCCESS
+        }
+        Err(err) => report::fail(&err, trace, Some(project.id), settings.lang, exit_code_for(err.code)),
+    }
+}
+
+fn print_outcome(id: Uuid, o: &RunOutcome, trace: &TraceId) {
+    println!("project    {id}");
+    println!("video      {}", o.video.display());
+    println!("thumbnail  {}", o.thumbnail.display());
+    println!("subtitles  {}", o.subtitles.display());
+    println!("published  {}", o.location);
+    println!("trace id   {trace}");
+}
+
+async fn projects(settings: &Settings, trace: &TraceId, action: ProjectsAction) -> ExitCode {
+    let store = match open_store(settings).await {
+        Ok(s) => s,
+        Err(err) => return report::fail(&err, trace, None, settings.lang, exit_code_for(err.code)),
+    };
+    let result: YtResult<ExitCode> = async {
+        match action {
+            ProjectsAction::List { status, limit } => {
+                let status = match status {
+                    Some(raw) => Some(ProjectStatus::parse(&raw.to_ascii_uppercase()).ok_or_else(|| {
+                        YtError::invalid_field(ErrorCode::VALIDATION_ERROR, "status", "a project status such as FAILED or COMPLETED", raw.as_str())
+                    })?),
+                    None => None,
+                };
+                let rows = store.list_projects(&ProjectFilter { status, limit, offset: 0 }).await?;
+                println!("{:<36}  {:<22}  {:<26}  {:<24}  name", "id", "status", "error", "updated");
+                for p in rows {
+                    let code = p.error_code.map(|c| c.to_string()).unwrap_or_default();
+                    println!("{:<36}  {:<22}  {:<26}  {:<24}  {}", p.id, p.status, code, p.updated_at, p.name);
+                }
+                Ok(ExitCode::SUCCESS)
+            }
+            ProjectsAction::Show { id } => {
+                let project = store.find_project(&id).await?;
+                let assets = store.assets(project.id).await?;
+                report::show_project(&project, &assets, &settings.data);
+                Ok(ExitCode::SUCCESS)
+            }
+            ProjectsAction::Resume { id } => {
+                let project = store.find_project(&id).await?;
+                if project.status.is_terminal() {
+                    return Err(YtError::new(ErrorCode::INVALID_STATE_TRANSITION, format!("a {} project cannot be resumed", project.status))
+                        .detail("from", project.status.as_str()));
+                }
+                let tools = Toolchain::locate()?;
+                eprintln!("resuming project {} from {} (trace id {trace})", project.id, project.status);
+                Ok(run_project(settings, &store, tools, &project, trace).await)
+            }
+        }
+    }
+    .await;
+    result.unwrap_or_else(|err| report::fail(&err, trace, None, settings.lang, exit_code_for(err.code)))
+}
+
+fn logs(settings: &Settings, trace: &TraceId, by_trace: Option<String>, project: Option<String>, code: Option<String>) -> ExitCode {
+    if by_trace.is_none() && project.is_none() && code.is_none() {
+        let err = YtError::invalid_field(ErrorCode::VALIDATION_ERROR, "--trace/--project/--code", "give at least one filter", serde_json::Value::Null);
+        return report::fail(&err, trace, None, settings.lang, 3);
+    }
+    let filter = ytmaker_telemetry::LogFilter { trace_id: by_trace, project_id: project, error_code: code };
+    match ytmaker_telemetry::read_lines(&settings.data.logs(), &filter) {
+        Ok(lines) => {
+            for line in lines {
+                println!("{line}");
+            }
+            ExitCode::SUCCESS
+        }
+        Err(err) => report::fail(&err, trace, None, settings.lang, exit_code_for(err.code)),
+    }
+}

@@ -1,0 +1,121 @@
+//! Asset checkpoints: the one place that decides whether an asset must be made or can be reused.
+
+use std::future::Future;
+use std::path::{Path, PathBuf};
+
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+use ytmaker_core::asset::AssetKey;
+use ytmaker_core::{TraceId, YtError, YtResult};
+use ytmaker_store::{Asset, ProjectDir};
+
+use crate::Pipeline;
+
+/// What a maker produced: the file and the facts measured about it.
+pub(crate) struct Made {
+    pub path: PathBuf,
+    pub metadata: Value,
+}
+
+/// A fingerprint of everything an asset is made from. When it changes (an edited description,
+/// a regenerated narration line, new subtitle style) the asset is made again; when it does not,
+/// the completed asset is reused and its provider is not called.
+pub(crate) fn fingerprint(parts: &[&str]) -> String {
+    let mut h = Sha256::new();
+    for part in parts {
+        h.update((part.len() as u64).to_le_bytes());
+        h.update(part.as_bytes());
+    }
+    hex(&h.finalize())
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+pub(crate) async fn hash_file(path: &Path) -> YtResult<String> {
+    let path = path.to_owned();
+    tokio::task::spawn_blocking(move || {
+        let mut file = std::fs::File::open(&path).map_err(|e| YtError::io("open", &path, &e))?;
+        let mut h = Sha256::new();
+        std::io::copy(&mut file, &mut h).map_err(|e| YtError::io("read", &path, &e))?;
+        Ok(hex(&h.finalize()))
+    })
+    .await
+    .map_err(crate::stages::panicked)?
+}
+
+/// Path of an asset's file; stored relative to the project folder so the data directory can move.
+pub(crate) fn asset_path(dir: &ProjectDir, asset: &Asset) -> Option<PathBuf> {
+    asset.path.as_ref().map(|p| dir.root().join(p))
+}
+
+pub(crate) struct Checkpoint<'a> {
+    pub pipeline: &'a Pipeline,
+    pub project: Uuid,
+    pub dir: &'a ProjectDir,
+    pub trace: &'a TraceId,
+}
+
+impl Checkpoint<'_> {
+    /// Returns the completed asset for `key`, calling `make` only if there is none with the same
+    /// inputs whose file is still on disk. The asset row says GENERATING while `make` runs and
+    /// FAILED (with the error) if it fails; the error is returned unchanged.
+    pub async fn ensure<F, Fut>(&self, key: AssetKey, provider: &str, inputs: &str, make: F) -> YtResult<Asset>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = YtResult<Made>>,
+    {
+        let store = &self.pipeline.store;
+        if let Some(existing) = store.asset(self.project, key).await? {
+            if existing.is_completed() && existing.metadata["inputs"] == inputs {
+                match asset_path(self.dir, &existing) {
+                    Some(path) if path.is_file() => return Ok(existing),
+                    _ => tracing::warn!(
+                        asset_kind = key.kind.as_str(),
+                        segment_index = key.index,
+                        "completed asset's file is missing; making it again"
+                    ),
+                }
+            }
+        }
+        let started = store.begin_asset(self.project, key, provider).await?;
+        let made = match make().await {
+            Ok(made) => made,
+            Err(err) => {
+                let info = err.to_info(self.trace, started.attempts, self.pipeline.lang);
+                if let Err(record_err) = store.fail_asset(self.project, key, &info).await {
+                    tracing::error!(error_code = %record_err.code, "could not record the asset failure: {}", record_err.message);
+                }
+                return Err(err.detail("asset_kind", key.kind.as_str()).detail("segment_index", key.index).detail("attempts", started.attempts));
+            }
+        };
+        let hash = hash_file(&made.path).await?;
+        let relative = made.path.strip_prefix(self.dir.root()).unwrap_or(&made.path).display().to_string();
+        let mut metadata = made.metadata;
+        if let Value::Object(map) = &mut metadata {
+            map.insert("inputs".into(), Value::String(inputs.to_owned()));
+        }
+        store.complete_asset(self.project, key, &relative, &hash, &metadata).await?;
+        tracing::info!(asset_kind = key.kind.as_str(), segment_index = key.index, attempts = started.attempts, provider, "asset completed");
+        let event = json!({ "kind": key.kind.as_str(), "index": key.index, "status": "COMPLETED", "attempts": started.attempts });
+        store.append_event(self.project, "asset", &event, self.trace).await?;
+        store.asset(self.project, key).await?.ok_or_else(|| {
+            YtError::new(ytmaker_core::ErrorCode::DATABASE_ERROR, "completed asset row is missing").detail("asset_kind", key.kind.as_str())
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fingerprints_change_with_any_input_and_are_not_ambiguous() {
+        let a = fingerprint(&["ab", "c"]);
+        assert_eq!(a, fingerprint(&["ab", "c"]));
+        assert_ne!(a, fingerprint(&["a", "bc"]));
+        assert_ne!(a, fingerprint(&["ab", "d"]));
+    }
+}

@@ -1,0 +1,631 @@
+//! The five stages. Each is idempotent: run again, it reuses every completed asset.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use serde_json::{Value, json};
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+use tracing::Instrument;
+use uuid::Uuid;
+use ytmaker_core::asset::{AssetKey, AssetKind};
+use ytmaker_core::config::{FPS, ProjectConfig};
+use ytmaker_core::script::{LineId, Script};
+use ytmaker_core::{ErrorCode, ProjectStatus, Stage, TraceId, YtError, YtResult};
+use ytmaker_providers::{ImageRequest, NarrationRequest, PresenterRequest, PublishRequest, ScriptRequest};
+use ytmaker_render::{
+    AssembleJob, Cue, Motion, PresenterClipJob, SegmentClipJob, ThumbnailJob, Timeline, assemble, cues_for_line, make_thumbnail,
+    probe, render_presenter_clip, render_segment_clip, resolve_font, write_srt,
+};
+use ytmaker_store::{Asset, Project, ProjectDir};
+
+use crate::checkpoint::{Checkpoint, Made, asset_path, fingerprint};
+use crate::progress::{Progress, step};
+use crate::{Pipeline, STAGES, check_free_space};
+
+/// How a run ended when it did not fail.
+#[derive(Debug, Clone)]
+pub struct RunOutcome {
+    pub status: ProjectStatus,
+    pub video: PathBuf,
+    pub thumbnail: PathBuf,
+    pub subtitles: PathBuf,
+    pub location: String,
+}
+
+pub(crate) fn panicked(err: tokio::task::JoinError) -> YtError {
+    YtError::new(ErrorCode::WORKER_PANICKED, format!("a pipeline task stopped unexpectedly: {err}")).detail("join_error", err.to_string())
+}
+
+/// Final-vs-narration tolerance; the timeline keeps drift under half a frame, so more than this
+/// means a broken render, which must not be presented as finished.
+const MAX_AV_DRIFT_S: f64 = 0.5;
+
+pub(crate) async fn run(p: &Pipeline, id: Uuid, trace: &TraceId) -> YtResult<RunOutcome> {
+    let project = p.store.get_project(id).await?;
+    let first = first_stage(p, &project).await?;
+    if first == Stage::Script {
+        if let Err(err) = ytmaker_core::article::validate_article_text(&project.content) {
+            let err = err.at_stage(Stage::Input);
+            // A project refused for its input is FAILED already; it stays so.
+            if project.status == ProjectStatus::Failed {
+                return Err(err);
+            }
+            return Err(record_failure(p, id, Stage::Input, err, trace).await);
+        }
+    }
+    let dir = p.data.project(id);
+    for d in dir.all_dirs() {
+        tokio::fs::create_dir_all(&d).await.map_err(|e| YtError::io("create", &d, &e))?;
+    }
+    let mut outcome = None;
+    for stage in STAGES.into_iter().skip_while(|s| *s != first) {
+        let running = ProjectStatus::running(stage).ok_or_else(|| YtError::new(ErrorCode::INVALID_STATE_TRANSITION, "no running status"))?;
+        p.store.set_status(id, running, trace).await?;
+        p.store.append_event(id, "stage", &json!({ "stage": stage.as_str(), "state": "started" }), trace).await?;
+        p.sink.emit(id, &Progress::StageStarted { stage });
+        tracing::info!(stage = stage.as_str(), "stage started");
+        let span = tracing::info_span!("stage", stage = stage.as_str());
+        let ctx = StageCtx { p, id, dir: &dir, trace };
+        let result = async {
+            match stage {
+                Stage::Script => script_stage(&ctx).await,
+                Stage::Assets => assets_stage(&ctx).await,
+                Stage::Render => render_stage(&ctx).await,
+                Stage::Thumbnail => thumbnail_stage(&ctx).await,
+                Stage::Upload => publish_stage(&ctx).await.map(|o| outcome = Some(o)),
+                Stage::Input | Stage::System => Ok(()),
+            }
+        }
+        .instrument(span)
+        .await;
+        if let Err(err) = result {
+            return Err(record_failure(p, id, stage, err, trace).await);
+        }
+        let finished = ProjectStatus::finished(stage).ok_or_else(|| YtError::new(ErrorCode::INVALID_STATE_TRANSITION, "no finished status"))?;
+        p.store.set_status(id, finished, trace).await?;
+        p.store.append_event(id, "stage", &json!({ "stage": stage.as_str(), "state": "finished" }), trace).await?;
+        p.sink.emit(id, &Progress::StageFinished { stage });
+        tracing::info!(stage = stage.as_str(), "stage finished");
+    }
+    let outcome = outcome.ok_or_else(|| YtError::new(ErrorCode::INVALID_STATE_TRANSITION, "the run ended without publishing"))?;
+    p.store
+        .append_event(id, "complete", &json!({ "video": outcome.video, "thumbnail": outcome.thumbnail, "subtitles": outcome.subtitles, "location": outcome.location }), trace)
+        .await?;
+    p.sink.emit(
+        id,
+        &Progress::Completed {
+            video: outcome.video.display().to_string(),
+            thumbnail: outcome.thumbnail.display().to_string(),
+            subtitles: outcome.subtitles.display().to_string(),
+            location: outcome.location.clone(),
+        },
+    );
+    Ok(outcome)
+}
+
+/// Where a run starts: the stage the project is in (interrupted or paused), the one after the
+/// last finished stage, or the stage that failed.
+async fn first_stage(p: &Pipeline, project: &Project) -> YtResult<Stage> {
+    let after = |s: Stage| STAGES.iter().skip_while(|x| **x != s).nth(1).copied();
+    let stage = match project.status {
+        ProjectStatus::Initialized => Some(Stage::Script),
+        s if s.is_running() => s.stage(),
+        ProjectStatus::ScriptGenerated => after(Stage::Script),
+        ProjectStatus::AssetsGenerated => after(Stage::Assets),
+        ProjectStatus::Rendered => after(Stage::Render),
+        ProjectStatus::ThumbnailGenerated => after(Stage::Thumbnail),
+        ProjectStatus::Failed | ProjectStatus::Paused => {
+            let from_error = project.error_info.as_ref().map(|i| i.stage).filter(|s| STAGES.contains(s));
+            match (project.status, from_error) {
+                (ProjectStatus::Failed, Some(stage)) => Some(stage),
+                _ => last_running_stage(p, project.id).await?,
+            }
+        }
+        _ => None,
+    };
+    stage.ok_or_else(|| {
+        YtError::new(ErrorCode::INVALID_STATE_TRANSITION, format!("a project in {} cannot be run", project.status))
+            .detail("from", project.status.as_str())
+    })
+}
+
+/// The running status a project left when it was paused or failed, from the event log.
+async fn last_running_stage(p: &Pipeline, id: Uuid) -> YtResult<Option<Stage>> {
+    let events = p.store.events_since(id, 0).await?;
+    Ok(events
+        .iter()
+        .rev()
+        .filter(|e| e.kind == "status")
+        .filter_map(|e| e.payload["from"].as_str().and_then(ProjectStatus::parse))
+        .find_map(ProjectStatus::stage)
+        .or(Some(Stage::Script)))
+}
+
+async fn record_failure(p: &Pipeline, id: Uuid, stage: Stage, err: YtError, trace: &TraceId) -> YtError {
+    let err = err.at_stage(stage);
+    let attempts = err.details.get("attempts").and_then(Value::as_u64).unwrap_or(1) as u32;
+    let info = err.to_info(trace, attempts, p.lang);
+    let details = Value::Object(err.details.clone()).to_string();
+    tracing::error!(
+        stage = stage.as_str(),
+        error_code = %err.code,
+        is_retryable = info.is_retryable,
+        details = details.as_str(),
+        "stage failed: {}",
+        err.message
+    );
+    if let Err(store_err) = p.store.fail_project(id, &info).await {
+        tracing::error!(error_code = %store_err.code, "could not record the failure on the project: {}", store_err.message);
+        return err.detail("recording_failed", store_err.message);
+    }
+    p.sink.emit(id, &Progress::Failed { info });
+    err
+}
+
+pub(crate) struct StageCtx<'a> {
+    p: &'a Pipeline,
+    id: Uuid,
+    dir: &'a ProjectDir,
+    trace: &'a TraceId,
+}
+
+impl StageCtx<'_> {
+    fn checkpoint(&self) -> Checkpoint<'_> {
+        Checkpoint { pipeline: self.p, project: self.id, dir: self.dir, trace: self.trace }
+    }
+
+    async fn project(&self) -> YtResult<Project> {
+        self.p.store.get_project(self.id).await
+    }
+
+    async fn script(&self) -> YtResult<(Project, Script)> {
+        let project = self.project().await?;
+        let script = project.script.clone().ok_or_else(|| {
+            YtError::new(ErrorCode::FILE_NOT_FOUND, "the project has no script yet; the script stage must run first").detail("asset_kind", "script")
+        })?;
+        Ok((project, script))
+    }
+
+    async fn completed(&self, key: AssetKey) -> YtResult<(Asset, PathBuf)> {
+        let asset = self.p.store.asset(self.id, key).await?.filter(Asset::is_completed).ok_or_else(|| {
+            YtError::new(ErrorCode::FILE_NOT_FOUND, format!("{} {:?} has not been made", key.kind.as_str(), key.index))
+                .detail("asset_kind", key.kind.as_str())
+                .detail("segment_index", key.index)
+        })?;
+        let path = asset_path(self.dir, &asset)
+            .filter(|p| p.is_file())
+            .ok_or_else(|| YtError::new(ErrorCode::FILE_NOT_FOUND, "asset file is missing").detail("asset_kind", key.kind.as_str()))?;
+        Ok((asset, path))
+    }
+}
+
+fn json_of<T: serde::Serialize>(value: &T) -> String {
+    serde_json::to_string(value).unwrap_or_default()
+}
+
+// ---- stage 1: script ----
+
+async fn script_stage(ctx: &StageCtx<'_>) -> YtResult<()> {
+    let project = ctx.project().await?;
+    let cfg = &project.configuration;
+    let writer = ctx.p.providers.script.clone();
+    let inputs = fingerprint(&[writer.id(), &project.content, &json_of(&cfg.script), &json_of(&cfg.narration)]);
+    let script_path = ctx.dir.script();
+    let name = project.name.clone();
+    let asset = ctx
+        .checkpoint()
+        .ensure(AssetKey::single(AssetKind::Script), writer.id(), &inputs, || async {
+            let req = ScriptRequest {
+                text: &project.content,
+                settings: &cfg.script,
+                narration: &cfg.narration,
+                name_hint: Some(name.as_str()).filter(|n| !n.trim().is_empty()),
+            };
+            let script = writer.write_script(&req).await?;
+            script.validate()?;
+            let json = serde_json::to_vec_pretty(&script)
+                .map_err(|e| YtError::new(ErrorCode::FILE_SYSTEM_ERROR, format!("cannot serialise the script: {e}")))?;
+            write_atomically(&script_path, &json).await?;
+            let segments = script.segments.len();
+            let seconds = script.estimated_total_seconds();
+            ctx.p.store.save_script(ctx.id, &script).await?;
+            Ok(Made { path: script_path.clone(), metadata: json!({ "segments": segments, "estimated_seconds": seconds }) })
+        })
+        .await?;
+    // A reused script asset must also be on the project row (a crash can fall between the two).
+    let (_, script) = match ctx.script().await {
+        Ok(found) => found,
+        Err(_) => {
+            let path = asset_path(ctx.dir, &asset).unwrap_or(script_path);
+            let bytes = tokio::fs::read(&path).await.map_err(|e| YtError::io("read", &path, &e))?;
+            let script: Script = serde_json::from_slice(&bytes)
+                .map_err(|e| YtError::new(ErrorCode::FILE_SYSTEM_ERROR, format!("script.json is not valid: {e}")).detail("path", path.display().to_string()))?;
+            ctx.p.store.save_script(ctx.id, &script).await?;
+            (project, script)
+        }
+    };
+    for warning in &script.warnings {
+        ctx.p.sink.emit(ctx.id, &Progress::Log { level: "warn", message: warning.message.clone() });
+        tracing::warn!(warning = ?warning.kind, segment_index = warning.segment_index, seconds = warning.seconds, options = ?warning.options, "script warning: {}", warning.message);
+    }
+    if let Some(c) = &script.condensation {
+        let message = format!("article condensed: kept {} of {} sentences ({:.0} % of the text)", c.kept_sentences, c.original_sentences, c.kept_ratio * 100.0);
+        ctx.p.sink.emit(ctx.id, &Progress::Log { level: "info", message: message.clone() });
+        tracing::info!(kept_ratio = c.kept_ratio, "{message}");
+    }
+    ctx.p.sink.emit(ctx.id, &step(Stage::Script, 1.0, 1.0, "script"));
+    Ok(())
+}
+
+pub(crate) async fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> YtResult<()> {
+    let tmp = path.with_extension("partial");
+    tokio::fs::write(&tmp, bytes).await.map_err(|e| YtError::io("write", &tmp, &e))?;
+    tokio::fs::rename(&tmp, path).await.map_err(|e| YtError::io("rename into place", path, &e))
+}
+
+// ---- stage 2: assets ----
+
+/// The narration lines of the video: intro and outro only when the presenter is on.
+fn spoken_lines<'s>(script: &'s Script, cfg: &ProjectConfig) -> Vec<(LineId, &'s str)> {
+    script
+        .lines()
+        .into_iter()
+        .filter(|(line, _)| cfg.presenter.enabled || matches!(line, LineId::Segment(_)))
+        .collect()
+}
+
+fn concurrency(cfg: &ProjectConfig) -> usize {
+    match cfg.render.parallel_clips {
+        0 => std::thread::available_parallelism().map_or(2, |n| n.get()),
+        n => n as usize,
+    }
+}
+
+type TaskResult = (AssetKey, YtResult<()>);
+
+async fn assets_stage(ctx: &StageCtx<'_>) -> YtResult<()> {
+    check_free_space(ctx.p.data.root())?;
+    let (project, script) = ctx.script().await?;
+    let cfg = Arc::new(project.configuration.clone());
+    let script = Arc::new(script);
+    let lines: Vec<(LineId, String)> = spoken_lines(&script, &cfg).into_iter().map(|(l, t)| (l, t.to_owned())).collect();
+    let total = (lines.len() + script.segments.len() + if cfg.presenter.enabled { 2 } else { 0 }) as f64;
+    let done = Arc::new(Mutex::new(0.0));
+    let bump = {
+        let (p, id, done) = (ctx.p.clone(), ctx.id, done.clone());
+        move || {
+            let mut d = done.lock().unwrap_or_else(|e| e.into_inner());
+            *d += 1.0;
+            p.sink.emit(id, &step(Stage::Assets, *d, total, "assets"));
+        }
+    };
+
+    let limit = Arc::new(Semaphore::new(concurrency(&cfg)));
+    let mut tasks: JoinSet<TaskResult> = JoinSet::new();
+    for (line, text) in lines.clone() {
+        let key = AssetKey::indexed(AssetKind::Audio, script.line_index(line));
+        let (p, dir, trace, cfg, script, limit, bump) = (ctx.p.clone(), ctx.dir.clone(), ctx.trace.clone(), cfg.clone(), script.clone(), limit.clone(), bump.clone());
+        let id = ctx.id;
+        tasks.spawn(
+            async move {
+                let _permit = limit.acquire_owned().await;
+                let narrator = p.providers.narrator.clone();
+                let inputs = fingerprint(&[narrator.id(), &text, &json_of(&cfg.narration)]);
+                let cp = Checkpoint { pipeline: &p, project: id, dir: &dir, trace: &trace };
+                let stem = format!("line-{:03}", key.index.unwrap_or(0));
+                let out_dir = dir.audio();
+                let result = cp
+                    .ensure(key, narrator.id(), &inputs, || async {
+                        let req = NarrationRequest { text: &text, language: script.language, settings: &cfg.narration, out_dir: &out_dir, file_stem: &stem };
+                        let audio = narrator.narrate(&req).await?;
+                        Ok(Made { path: audio.path, metadata: json!({ "duration_s": audio.duration_s, "line": format!("{line:?}") }) })
+                    })
+                    .await;
+                bump();
+                (key, result.map(|_| ()))
+            }
+            .in_current_span(),
+        );
+    }
+    for segment in script.segments.clone() {
+        let key = AssetKey::indexed(AssetKind::Image, segment.index);
+        let (p, dir, trace, script, limit, bump) = (ctx.p.clone(), ctx.dir.clone(), ctx.trace.clone(), script.clone(), limit.clone(), bump.clone());
+        let id = ctx.id;
+        tasks.spawn(
+            async move {
+                let _permit = limit.acquire_owned().await;
+                let illustrator = p.providers.illustrator.clone();
+                let inputs = fingerprint(&[illustrator.id(), &segment.image_description, &segment.key_phrase]);
+                let cp = Checkpoint { pipeline: &p, project: id, dir: &dir, trace: &trace };
+                let stem = format!("segment-{:03}", segment.index);
+                let out_dir = dir.images();
+                let result = cp
+                    .ensure(key, illustrator.id(), &inputs, || async {
+                        let req = ImageRequest { segment: &segment, language: script.language, out_dir: &out_dir, file_stem: &stem };
+                        let image = illustrator.illustrate(&req).await?;
+                        Ok(Made { path: image.path, metadata: json!({ "width": image.width, "height": image.height }) })
+                    })
+                    .await;
+                bump();
+                (key, result.map(|_| ()))
+            }
+            .in_current_span(),
+        );
+    }
+    let mut failures = collect(&mut tasks).await;
+
+    if cfg.presenter.enabled && failures.is_empty() {
+        for (line, kind) in [(LineId::Intro, AssetKind::AvatarIntro), (LineId::Outro, AssetKind::AvatarOutro)] {
+            let audio_key = AssetKey::indexed(AssetKind::Audio, script.line_index(line));
+            let key = AssetKey::single(kind);
+            let (p, dir, trace, cfg, bump) = (ctx.p.clone(), ctx.dir.clone(), ctx.trace.clone(), cfg.clone(), bump.clone());
+            let id = ctx.id;
+            tasks.spawn(
+                async move {
+                    let result = async {
+                        let ctx = StageCtx { p: &p, id, dir: &dir, trace: &trace };
+                        let (audio, audio_path) = ctx.completed(audio_key).await?;
+                        let duration_s = audio.metadata["duration_s"].as_f64().unwrap_or(0.0);
+                        let presenter = p.providers.presenter.clone();
+                        let inputs = fingerprint(&[presenter.id(), audio.content_hash.as_deref().unwrap_or(""), &json_of(&cfg.presenter)]);
+                        let stem = kind.as_str().to_owned();
+                        let out_dir = dir.avatar();
+                        ctx.checkpoint()
+                            .ensure(key, presenter.id(), &inputs, || async {
+                                let req = PresenterRequest { audio: &audio_path, duration_s, settings: &cfg.presenter, out_dir: &out_dir, file_stem: &stem };
+                                let clip = presenter.present(&req).await?;
+                                Ok(Made { path: clip.path, metadata: json!({ "duration_s": clip.duration_s }) })
+                            })
+                            .await
+                    }
+                    .await;
+                    bump();
+                    (key, result.map(|_| ()))
+                }
+                .in_current_span(),
+            );
+        }
+        failures = collect(&mut tasks).await;
+    }
+    fail_with_all(failures)
+}
+
+async fn collect(tasks: &mut JoinSet<TaskResult>) -> Vec<(AssetKey, YtError)> {
+    let mut failures = Vec::new();
+    while let Some(joined) = tasks.join_next().await {
+        match joined {
+            Ok((_, Ok(()))) => {}
+            Ok((key, Err(err))) => failures.push((key, err)),
+            Err(join) => failures.push((AssetKey::single(AssetKind::Script), panicked(join))),
+        }
+    }
+    failures.sort_by_key(|(k, _)| (k.kind.as_str(), k.index));
+    failures
+}
+
+/// Every failed asset is listed with its own code; the first one's code is the project's.
+fn fail_with_all(failures: Vec<(AssetKey, YtError)>) -> YtResult<()> {
+    let Some((_, first)) = failures.first() else { return Ok(()) };
+    let listed: Vec<Value> = failures
+        .iter()
+        .map(|(k, e)| json!({ "asset_kind": k.kind.as_str(), "segment_index": k.index, "error_code": e.code, "message": e.message }))
+        .collect();
+    let mut err = first.clone();
+    if failures.len() > 1 {
+        err.message = format!("{} (and {} more failed assets)", err.message, failures.len() - 1);
+    }
+    Err(err.detail("failed_assets", Value::Array(listed)))
+}
+
+// ---- stage 3: render ----
+
+struct Line {
+    id: LineId,
+    text: String,
+    audio: PathBuf,
+    audio_hash: String,
+    duration_s: f64,
+}
+
+async fn render_stage(ctx: &StageCtx<'_>) -> YtResult<()> {
+    check_free_space(ctx.p.data.root())?;
+    let (project, script) = ctx.script().await?;
+    let cfg = Arc::new(project.configuration.clone());
+    let mut lines = Vec::new();
+    for (id, text) in spoken_lines(&script, &cfg) {
+        let (asset, path) = ctx.completed(AssetKey::indexed(AssetKind::Audio, script.line_index(id))).await?;
+        let duration_s = asset.metadata["duration_s"].as_f64().filter(|d| *d > 0.0).ok_or_else(|| {
+            YtError::new(ErrorCode::MEDIA_INVALID, "narration line has no measured duration").detail("path", path.display().to_string())
+        })?;
+        lines.push(Line { id, text: text.to_owned(), audio: path, audio_hash: asset.content_hash.unwrap_or_default(), duration_s });
+    }
+    let durations: Vec<f64> = lines.iter().map(|l| l.duration_s).collect();
+    let timeline = Timeline::from_durations(&durations);
+    let total_s = timeline.total_frames() as f64 / FPS as f64;
+
+    // Subtitles: cues follow the narration; each clip gets its own, relative to its first frame.
+    let mut all_cues: Vec<Cue> = Vec::new();
+    let mut clip_cues: Vec<Vec<Cue>> = Vec::new();
+    for (line, entry) in lines.iter().zip(&timeline.entries) {
+        let start = entry.start_frame as f64 / FPS as f64;
+        let end = start + entry.frames as f64 / FPS as f64;
+        let cues = cues_for_line(&line.text, start, end, cfg.subtitles.max_line_chars);
+        clip_cues.push(cues.iter().map(|c| Cue { start_s: c.start_s - start, end_s: c.end_s - start, text: c.text.clone() }).collect());
+        all_cues.extend(cues);
+    }
+
+    let frames_done = Arc::new(Mutex::new(vec![0u32; lines.len()]));
+    let limit = Arc::new(Semaphore::new(concurrency(&cfg)));
+    let mut tasks: JoinSet<TaskResult> = JoinSet::new();
+    let style_inputs = json_of(&(&cfg.subtitles, &cfg.render, &cfg.ken_burns));
+    for (position, ((line, entry), cues)) in lines.iter().zip(&timeline.entries).zip(clip_cues).enumerate() {
+        let key = AssetKey::indexed(AssetKind::SegmentClip, position as u32);
+        let source_key = match line.id {
+            LineId::Intro => AssetKey::single(AssetKind::AvatarIntro),
+            LineId::Outro => AssetKey::single(AssetKind::AvatarOutro),
+            LineId::Segment(i) => AssetKey::indexed(AssetKind::Image, i),
+        };
+        let (source, source_path) = ctx.completed(source_key).await?;
+        let inputs = fingerprint(&[
+            source.content_hash.as_deref().unwrap_or(""),
+            &entry.frames.to_string(),
+            &json_of(&cues.iter().map(|c| (c.start_s, c.end_s, &c.text)).collect::<Vec<_>>()),
+            &style_inputs,
+        ]);
+        let frames = entry.frames;
+        let line_id = line.id;
+        let (p, dir, trace, cfg, limit, frames_done) = (ctx.p.clone(), ctx.dir.clone(), ctx.trace.clone(), cfg.clone(), limit.clone(), frames_done.clone());
+        let id = ctx.id;
+        tasks.spawn(
+            async move {
+                let _permit = limit.acquire_owned().await;
+                let cp = Checkpoint { pipeline: &p, project: id, dir: &dir, trace: &trace };
+                let out = dir.segments().join(format!("clip-{position:03}.mp4"));
+                let report = {
+                    let (p, frames_done) = (p.clone(), frames_done.clone());
+                    move |n: u32| {
+                        let mut all = frames_done.lock().unwrap_or_else(|e| e.into_inner());
+                        all[position] = n;
+                        let rendered = all.iter().map(|f| *f as f64).sum::<f64>() / FPS as f64;
+                        // Clips take the first 90 % of the render band, the final assembly the rest.
+                        p.sink.emit(id, &step(Stage::Render, rendered * 0.9, total_s, "s"));
+                    }
+                };
+                let result = cp
+                    .ensure(key, "ffmpeg", &inputs, || async {
+                        match line_id {
+                            LineId::Segment(i) => {
+                                let job = SegmentClipJob {
+                                    image: &source_path,
+                                    frames,
+                                    motion: Motion::for_segment(&cfg.ken_burns, i),
+                                    cues: &cues,
+                                    style: &cfg.subtitles,
+                                    render: &cfg.render,
+                                    out: &out,
+                                };
+                                render_segment_clip(&p.tools, &job, &report).await?;
+                            }
+                            LineId::Intro | LineId::Outro => {
+                                let job = PresenterClipJob { source: &source_path, frames, cues: &cues, style: &cfg.subtitles, render: &cfg.render, out: &out };
+                                render_presenter_clip(&p.tools, &job, &report).await?;
+                            }
+                        }
+                        report(frames);
+                        Ok(Made { path: out.clone(), metadata: json!({ "frames": frames }) })
+                    })
+                    .await;
+                (key, result.map(|_| ()))
+            }
+            .in_current_span(),
+        );
+    }
+    fail_with_all(collect(&mut tasks).await)?;
+
+    let srt = ctx.dir.subtitles();
+    let srt_inputs = fingerprint(&[&json_of(&all_cues.iter().map(|c| (c.start_s, c.end_s, &c.text)).collect::<Vec<_>>())]);
+    ctx.checkpoint()
+        .ensure(AssetKey::single(AssetKind::Subtitles), "ytmaker", &srt_inputs, || async {
+            write_srt(&all_cues, &srt)?;
+            Ok(Made { path: srt.clone(), metadata: json!({ "cues": all_cues.len() }) })
+        })
+        .await?;
+
+    let mut clips = Vec::new();
+    let mut clip_hashes = Vec::new();
+    for position in 0..lines.len() {
+        let (asset, path) = ctx.completed(AssetKey::indexed(AssetKind::SegmentClip, position as u32)).await?;
+        clips.push(path);
+        clip_hashes.push(asset.content_hash.unwrap_or_default());
+    }
+    let narration: Vec<PathBuf> = lines.iter().map(|l| l.audio.clone()).collect();
+    let mut parts: Vec<&str> = clip_hashes.iter().map(String::as_str).collect();
+    parts.extend(lines.iter().map(|l| l.audio_hash.as_str()));
+    let final_inputs = fingerprint(&parts);
+    let video = ctx.dir.final_video();
+    let narration_s: f64 = durations.iter().sum();
+    ctx.checkpoint()
+        .ensure(AssetKey::single(AssetKind::FinalVideo), "ffmpeg", &final_inputs, || async {
+            let work = ctx.dir.work();
+            let job = AssembleJob { clips: &clips, narration: &narration, work_dir: &work, out: &video };
+            let sink = ctx.p.sink.clone();
+            let id = ctx.id;
+            let on_progress = move |s: f64| sink.emit(id, &step(Stage::Render, total_s * 0.9 + s * 0.1, total_s, "s"));
+            assemble(&ctx.p.tools, &job, &on_progress).await?;
+            let info = verify_final(ctx, &video, narration_s).await?;
+            Ok(Made { path: video.clone(), metadata: info })
+        })
+        .await?;
+    Ok(())
+}
+
+/// Checks the assembled file before it is called finished: right format, and audio and video as
+/// long as the narration.
+async fn verify_final(ctx: &StageCtx<'_>, video: &std::path::Path, narration_s: f64) -> YtResult<Value> {
+    let info = probe(&ctx.p.tools, video).await?;
+    let bad = |what: String| {
+        YtError::new(ErrorCode::MEDIA_INVALID, format!("the assembled video is not right: {what}")).detail("path", video.display().to_string())
+    };
+    let v = info.video.as_ref().ok_or_else(|| bad("no video stream".into()))?;
+    let a = info.audio.as_ref().ok_or_else(|| bad("no audio stream".into()))?;
+    if (v.width, v.height) != (1920, 1080) {
+        return Err(bad(format!("{}x{} instead of 1920x1080", v.width, v.height)));
+    }
+    for (what, d) in [("video", v.duration_s), ("audio", a.duration_s)] {
+        if (d - narration_s).abs() > MAX_AV_DRIFT_S {
+            return Err(bad(format!("{what} lasts {d:.2} s but the narration {narration_s:.2} s")).detail("drift_s", d - narration_s));
+        }
+    }
+    Ok(json!({ "duration_s": info.duration_s, "video_duration_s": v.duration_s, "audio_duration_s": a.duration_s, "size_bytes": info.size_bytes }))
+}
+
+// ---- stage 4: thumbnail ----
+
+async fn thumbnail_stage(ctx: &StageCtx<'_>) -> YtResult<()> {
+    let (project, script) = ctx.script().await?;
+    let cfg = &project.configuration;
+    let segment = cfg.thumbnail.background_segment;
+    if segment as usize >= script.segments.len() {
+        return Err(YtError::invalid_field(
+            ErrorCode::CONFIG_INVALID,
+            "thumbnail.background_segment",
+            &format!("a segment index below {}", script.segments.len()),
+            segment,
+        ));
+    }
+    let (image, image_path) = ctx.completed(AssetKey::indexed(AssetKind::Image, segment)).await?;
+    let inputs = fingerprint(&[image.content_hash.as_deref().unwrap_or(""), &script.title, &json_of(&cfg.thumbnail), &cfg.subtitles.font_family]);
+    let out = ctx.dir.thumbnail();
+    ctx.checkpoint()
+        .ensure(AssetKey::single(AssetKind::Thumbnail), "ytmaker", &inputs, || async {
+            let font = resolve_font(&cfg.subtitles.font_family, true)?;
+            let (title, settings, background, target) = (script.title.clone(), cfg.thumbnail.clone(), image_path.clone(), out.clone());
+            tokio::task::spawn_blocking(move || {
+                make_thumbnail(&ThumbnailJob { background: &background, title: &title, font: &font, settings: &settings, out: &target })
+            })
+            .await
+            .map_err(panicked)??;
+            let size = tokio::fs::metadata(&out).await.map_err(|e| YtError::io("inspect", &out, &e))?.len();
+            Ok(Made { path: out.clone(), metadata: json!({ "size_bytes": size }) })
+        })
+        .await?;
+    ctx.p.sink.emit(ctx.id, &step(Stage::Thumbnail, 1.0, 1.0, "thumbnail"));
+    Ok(())
+}
+
+// ---- stage 5: publish ----
+
+async fn publish_stage(ctx: &StageCtx<'_>) -> YtResult<RunOutcome> {
+    let (_, script) = ctx.script().await?;
+    let (_, video) = ctx.completed(AssetKey::single(AssetKind::FinalVideo)).await?;
+    let (_, thumbnail) = ctx.completed(AssetKey::single(AssetKind::Thumbnail)).await?;
+    let (_, subtitles) = ctx.completed(AssetKey::single(AssetKind::Subtitles)).await?;
+    let publisher = ctx.p.providers.publisher.clone();
+    let output_dir = ctx.dir.output();
+    let req = PublishRequest { video: &video, thumbnail: &thumbnail, subtitles: &subtitles, script: &script, output_dir: &output_dir };
+    let result = publisher.publish(&req).await?;
+    tracing::info!(publisher = publisher.id(), location = %result.location, "published");
+    ctx.p.sink.emit(ctx.id, &step(Stage::Upload, 1.0, 1.0, "publish"));
+    Ok(RunOutcome { status: ProjectStatus::Completed, video, thumbnail, subtitles, location: result.location })
+}
