@@ -68,16 +68,17 @@ impl Checkpoint<'_> {
         Fut: Future<Output = YtResult<Made>>,
     {
         let store = &self.pipeline.store;
-        if let Some(existing) = store.asset(self.project, key).await? {
-            if existing.is_completed() && existing.metadata["inputs"] == inputs {
-                match asset_path(self.dir, &existing) {
-                    Some(path) if path.is_file() => return Ok(existing),
-                    _ => tracing::warn!(
-                        asset_kind = key.kind.as_str(),
-                        segment_index = key.index,
-                        "completed asset's file is missing; making it again"
-                    ),
-                }
+        if let Some(existing) = store.asset(self.project, key).await?
+            && existing.is_completed()
+            && existing.metadata["inputs"] == inputs
+        {
+            match asset_path(self.dir, &existing) {
+                Some(path) if path.is_file() => return Ok(existing),
+                _ => tracing::warn!(
+                    asset_kind = key.kind.as_str(),
+                    segment_index = key.index,
+                    "completed asset's file is missing; making it again"
+                ),
             }
         }
         let started = store.begin_asset(self.project, key, provider).await?;

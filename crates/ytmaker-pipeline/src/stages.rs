@@ -44,15 +44,15 @@ const MAX_AV_DRIFT_S: f64 = 0.5;
 pub(crate) async fn run(p: &Pipeline, id: Uuid, trace: &TraceId) -> YtResult<RunOutcome> {
     let project = p.store.get_project(id).await?;
     let first = first_stage(p, &project).await?;
-    if first == Stage::Script {
-        if let Err(err) = ytmaker_core::article::validate_article_text(&project.content) {
-            let err = err.at_stage(Stage::Input);
-            // A project refused for its input is FAILED already; it stays so.
-            if project.status == ProjectStatus::Failed {
-                return Err(err);
-            }
-            return Err(record_failure(p, id, Stage::Input, err, trace).await);
+    if first == Stage::Script
+        && let Err(err) = ytmaker_core::article::validate_article_text(&project.content)
+    {
+        let err = err.at_stage(Stage::Input);
+        // A project refused for its input is FAILED already; it stays so.
+        if project.status == ProjectStatus::Failed {
+            return Err(err);
         }
+        return Err(record_failure(p, id, Stage::Input, err, trace).await);
     }
     let dir = p.data.project(id);
     for d in dir.all_dirs() {
@@ -200,8 +200,8 @@ impl StageCtx<'_> {
     }
 }
 
-fn json_of<T: serde::Serialize>(value: &T) -> String {
-    serde_json::to_string(value).unwrap_or_default()
+fn json_of<T: serde::Serialize>(value: &T) -> YtResult<String> {
+    serde_json::to_string(value).map_err(|e| YtError::new(ErrorCode::CONFIG_INVALID, format!("cannot serialise the configuration: {e}")))
 }
 
 // ---- stage 1: script ----
@@ -210,7 +210,7 @@ async fn script_stage(ctx: &StageCtx<'_>) -> YtResult<()> {
     let project = ctx.project().await?;
     let cfg = &project.configuration;
     let writer = ctx.p.providers.script.clone();
-    let inputs = fingerprint(&[writer.id(), &project.content, &json_of(&cfg.script), &json_of(&cfg.narration)]);
+    let inputs = fingerprint(&[writer.id(), &project.content, &json_of(&cfg.script)?, &json_of(&cfg.narration)?]);
     let script_path = ctx.dir.script();
     let name = project.name.clone();
     let asset = ctx
@@ -284,6 +284,41 @@ fn concurrency(cfg: &ProjectConfig) -> usize {
 
 type TaskResult = (AssetKey, YtResult<()>);
 
+/// Spawned asset tasks, remembering which asset each task makes so that even a panicking task is
+/// reported against its asset.
+struct AssetTasks {
+    set: JoinSet<TaskResult>,
+    keys: std::collections::HashMap<tokio::task::Id, AssetKey>,
+}
+
+impl AssetTasks {
+    fn new() -> Self {
+        AssetTasks { set: JoinSet::new(), keys: Default::default() }
+    }
+
+    fn spawn(&mut self, key: AssetKey, task: impl std::future::Future<Output = TaskResult> + Send + 'static) {
+        let handle = self.set.spawn(task.in_current_span());
+        self.keys.insert(handle.id(), key);
+    }
+
+    /// Waits for every task; returns the failures sorted by asset.
+    async fn collect(&mut self) -> Vec<(AssetKey, YtError)> {
+        let mut failures = Vec::new();
+        while let Some(joined) = self.set.join_next_with_id().await {
+            match joined {
+                Ok((_, (_, Ok(())))) => {}
+                Ok((_, (key, Err(err)))) => failures.push((key, err)),
+                Err(join) => {
+                    let key = self.keys.get(&join.id()).copied().unwrap_or(AssetKey::single(AssetKind::FinalVideo));
+                    failures.push((key, panicked(join)));
+                }
+            }
+        }
+        failures.sort_by_key(|(k, _)| (k.kind.as_str(), k.index));
+        failures
+    }
+}
+
 async fn assets_stage(ctx: &StageCtx<'_>) -> YtResult<()> {
     check_free_space(ctx.p.data.root())?;
     let (project, script) = ctx.script().await?;
@@ -302,16 +337,19 @@ async fn assets_stage(ctx: &StageCtx<'_>) -> YtResult<()> {
     };
 
     let limit = Arc::new(Semaphore::new(concurrency(&cfg)));
-    let mut tasks: JoinSet<TaskResult> = JoinSet::new();
+    let mut tasks = AssetTasks::new();
+    let narration_settings = json_of(&cfg.narration)?;
     for (line, text) in lines.clone() {
         let key = AssetKey::indexed(AssetKind::Audio, script.line_index(line));
         let (p, dir, trace, cfg, script, limit, bump) = (ctx.p.clone(), ctx.dir.clone(), ctx.trace.clone(), cfg.clone(), script.clone(), limit.clone(), bump.clone());
         let id = ctx.id;
+        let narration_settings = narration_settings.clone();
         tasks.spawn(
+            key,
             async move {
                 let _permit = limit.acquire_owned().await;
                 let narrator = p.providers.narrator.clone();
-                let inputs = fingerprint(&[narrator.id(), &text, &json_of(&cfg.narration)]);
+                let inputs = fingerprint(&[narrator.id(), &text, &narration_settings]);
                 let cp = Checkpoint { pipeline: &p, project: id, dir: &dir, trace: &trace };
                 let stem = format!("line-{:03}", key.index.unwrap_or(0));
                 let out_dir = dir.audio();
@@ -324,8 +362,7 @@ async fn assets_stage(ctx: &StageCtx<'_>) -> YtResult<()> {
                     .await;
                 bump();
                 (key, result.map(|_| ()))
-            }
-            .in_current_span(),
+            },
         );
     }
     for segment in script.segments.clone() {
@@ -333,6 +370,7 @@ async fn assets_stage(ctx: &StageCtx<'_>) -> YtResult<()> {
         let (p, dir, trace, script, limit, bump) = (ctx.p.clone(), ctx.dir.clone(), ctx.trace.clone(), script.clone(), limit.clone(), bump.clone());
         let id = ctx.id;
         tasks.spawn(
+            key,
             async move {
                 let _permit = limit.acquire_owned().await;
                 let illustrator = p.providers.illustrator.clone();
@@ -349,11 +387,10 @@ async fn assets_stage(ctx: &StageCtx<'_>) -> YtResult<()> {
                     .await;
                 bump();
                 (key, result.map(|_| ()))
-            }
-            .in_current_span(),
+            },
         );
     }
-    let mut failures = collect(&mut tasks).await;
+    let mut failures = tasks.collect().await;
 
     if cfg.presenter.enabled && failures.is_empty() {
         for (line, kind) in [(LineId::Intro, AssetKind::AvatarIntro), (LineId::Outro, AssetKind::AvatarOutro)] {
@@ -362,13 +399,17 @@ async fn assets_stage(ctx: &StageCtx<'_>) -> YtResult<()> {
             let (p, dir, trace, cfg, bump) = (ctx.p.clone(), ctx.dir.clone(), ctx.trace.clone(), cfg.clone(), bump.clone());
             let id = ctx.id;
             tasks.spawn(
+                key,
                 async move {
                     let result = async {
                         let ctx = StageCtx { p: &p, id, dir: &dir, trace: &trace };
                         let (audio, audio_path) = ctx.completed(audio_key).await?;
-                        let duration_s = audio.metadata["duration_s"].as_f64().unwrap_or(0.0);
+                        let duration_s = audio.metadata["duration_s"].as_f64().ok_or_else(|| {
+                            YtError::new(ErrorCode::MEDIA_INVALID, "narration line has no measured duration")
+                                .detail("path", audio_path.display().to_string())
+                        })?;
                         let presenter = p.providers.presenter.clone();
-                        let inputs = fingerprint(&[presenter.id(), audio.content_hash.as_deref().unwrap_or(""), &json_of(&cfg.presenter)]);
+                        let inputs = fingerprint(&[presenter.id(), audio.content_hash.as_deref().unwrap_or(""), &json_of(&cfg.presenter)?]);
                         let stem = kind.as_str().to_owned();
                         let out_dir = dir.avatar();
                         ctx.checkpoint()
@@ -382,27 +423,14 @@ async fn assets_stage(ctx: &StageCtx<'_>) -> YtResult<()> {
                     .await;
                     bump();
                     (key, result.map(|_| ()))
-                }
-                .in_current_span(),
+                },
             );
         }
-        failures = collect(&mut tasks).await;
+        failures = tasks.collect().await;
     }
     fail_with_all(failures)
 }
 
-async fn collect(tasks: &mut JoinSet<TaskResult>) -> Vec<(AssetKey, YtError)> {
-    let mut failures = Vec::new();
-    while let Some(joined) = tasks.join_next().await {
-        match joined {
-            Ok((_, Ok(()))) => {}
-            Ok((key, Err(err))) => failures.push((key, err)),
-            Err(join) => failures.push((AssetKey::single(AssetKind::Script), panicked(join))),
-        }
-    }
-    failures.sort_by_key(|(k, _)| (k.kind.as_str(), k.index));
-    failures
-}
 
 /// Every failed asset is listed with its own code; the first one's code is the project's.
 fn fail_with_all(failures: Vec<(AssetKey, YtError)>) -> YtResult<()> {
@@ -457,8 +485,8 @@ async fn render_stage(ctx: &StageCtx<'_>) -> YtResult<()> {
 
     let frames_done = Arc::new(Mutex::new(vec![0u32; lines.len()]));
     let limit = Arc::new(Semaphore::new(concurrency(&cfg)));
-    let mut tasks: JoinSet<TaskResult> = JoinSet::new();
-    let style_inputs = json_of(&(&cfg.subtitles, &cfg.render, &cfg.ken_burns));
+    let mut tasks = AssetTasks::new();
+    let style_inputs = json_of(&(&cfg.subtitles, &cfg.render, &cfg.ken_burns))?;
     for (position, ((line, entry), cues)) in lines.iter().zip(&timeline.entries).zip(clip_cues).enumerate() {
         let key = AssetKey::indexed(AssetKind::SegmentClip, position as u32);
         let source_key = match line.id {
@@ -470,7 +498,7 @@ async fn render_stage(ctx: &StageCtx<'_>) -> YtResult<()> {
         let inputs = fingerprint(&[
             source.content_hash.as_deref().unwrap_or(""),
             &entry.frames.to_string(),
-            &json_of(&cues.iter().map(|c| (c.start_s, c.end_s, &c.text)).collect::<Vec<_>>()),
+            &json_of(&cues.iter().map(|c| (c.start_s, c.end_s, &c.text)).collect::<Vec<_>>())?,
             &style_inputs,
         ]);
         let frames = entry.frames;
@@ -478,6 +506,7 @@ async fn render_stage(ctx: &StageCtx<'_>) -> YtResult<()> {
         let (p, dir, trace, cfg, limit, frames_done) = (ctx.p.clone(), ctx.dir.clone(), ctx.trace.clone(), cfg.clone(), limit.clone(), frames_done.clone());
         let id = ctx.id;
         tasks.spawn(
+            key,
             async move {
                 let _permit = limit.acquire_owned().await;
                 let cp = Checkpoint { pipeline: &p, project: id, dir: &dir, trace: &trace };
@@ -517,14 +546,13 @@ async fn render_stage(ctx: &StageCtx<'_>) -> YtResult<()> {
                     })
                     .await;
                 (key, result.map(|_| ()))
-            }
-            .in_current_span(),
+            },
         );
     }
-    fail_with_all(collect(&mut tasks).await)?;
+    fail_with_all(tasks.collect().await)?;
 
     let srt = ctx.dir.subtitles();
-    let srt_inputs = fingerprint(&[&json_of(&all_cues.iter().map(|c| (c.start_s, c.end_s, &c.text)).collect::<Vec<_>>())]);
+    let srt_inputs = fingerprint(&[&json_of(&all_cues.iter().map(|c| (c.start_s, c.end_s, &c.text)).collect::<Vec<_>>())?]);
     ctx.checkpoint()
         .ensure(AssetKey::single(AssetKind::Subtitles), "ytmaker", &srt_inputs, || async {
             write_srt(&all_cues, &srt)?;
@@ -595,7 +623,7 @@ async fn thumbnail_stage(ctx: &StageCtx<'_>) -> YtResult<()> {
         ));
     }
     let (image, image_path) = ctx.completed(AssetKey::indexed(AssetKind::Image, segment)).await?;
-    let inputs = fingerprint(&[image.content_hash.as_deref().unwrap_or(""), &script.title, &json_of(&cfg.thumbnail), &cfg.subtitles.font_family]);
+    let inputs = fingerprint(&[image.content_hash.as_deref().unwrap_or(""), &script.title, &json_of(&cfg.thumbnail)?, &cfg.subtitles.font_family]);
     let out = ctx.dir.thumbnail();
     ctx.checkpoint()
         .ensure(AssetKey::single(AssetKind::Thumbnail), "ytmaker", &inputs, || async {

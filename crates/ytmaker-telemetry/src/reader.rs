@@ -41,10 +41,10 @@ pub fn read_lines(dir: &Path, filter: &LogFilter) -> YtResult<Vec<String>> {
     for file in files {
         let text = std::fs::read_to_string(&file).map_err(|e| YtError::io("read the log file", &file, &e))?;
         for line in text.lines() {
-            if let Ok(value) = serde_json::from_str::<Value>(line) {
-                if filter.matches(&value) {
-                    out.push(line.to_owned());
-                }
+            if let Ok(value) = serde_json::from_str::<Value>(line)
+                && filter.matches(&value)
+            {
+                out.push(line.to_owned());
             }
         }
     }
