@@ -42,11 +42,11 @@ fn retry_text(spec: &CodeSpec) -> String {
 }
 
 pub fn print_catalogue(lang: Lang) -> ExitCode {
-    println!("{:<28} {:>4}  {:<28} {:<4} {:<12} title", "code", "http", "retry", "prio", "category");
+    println!("{:<28} {:>4}  {:<32} {:<4} {:<12} title", "code", "http", "retry", "prio", "category");
     for &code in ErrorCode::ALL {
         let spec = code.spec();
         println!(
-            "{:<28} {:>4}  {:<28} {:<4} {:<12} {}",
+            "{:<28} {:>4}  {:<32} {:<4} {:<12} {}",
             code.as_str(),
             spec.http_status,
             retry_text(spec),
