@@ -180,7 +180,12 @@ async fn generate(settings: &Settings, trace: &TraceId, file: &Path, offline: bo
     let (text, configuration, tools) = match prepared {
         Ok(p) => p,
         Err(err) => {
-            let content = std::fs::read(file).map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default();
+            // What could be read of the input is kept on the refused project for the user to see;
+            // an unreadable file is the error itself, so there is nothing more to keep.
+            let content = match std::fs::read(file) {
+                Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
+                Err(_) => String::new(),
+            };
             let project = record_refused_project(&store, &name, content, &err, trace, settings.lang).await;
             return report::fail(&err, trace, project, settings.lang, exit_code_for(err.code));
         }

@@ -258,9 +258,9 @@ impl ProjectConfig {
         if v.0.is_empty() {
             return Ok(());
         }
-        let first = v.0[0]["field"].as_str().unwrap_or_default().to_owned();
         let count = v.0.len();
-        Err(YtError::new(ErrorCode::CONFIG_INVALID, format!("{count} configuration value(s) out of range, first: {first}"))
+        let first = &v.0[0];
+        Err(YtError::new(ErrorCode::CONFIG_INVALID, format!("{count} configuration value(s) out of range, first: {} ({})", first["field"], first["rule"]))
             .detail("violations", Value::Array(v.0)))
     }
 }

@@ -409,7 +409,7 @@ async fn assets_stage(ctx: &StageCtx<'_>) -> YtResult<()> {
                                 .detail("path", audio_path.display().to_string())
                         })?;
                         let presenter = p.providers.presenter.clone();
-                        let inputs = fingerprint(&[presenter.id(), audio.content_hash.as_deref().unwrap_or(""), &json_of(&cfg.presenter)?]);
+                        let inputs = fingerprint(&[presenter.id(), audio.hash()?, &json_of(&cfg.presenter)?]);
                         let stem = kind.as_str().to_owned();
                         let out_dir = dir.avatar();
                         ctx.checkpoint()
@@ -466,7 +466,7 @@ async fn render_stage(ctx: &StageCtx<'_>) -> YtResult<()> {
         let duration_s = asset.metadata["duration_s"].as_f64().filter(|d| *d > 0.0).ok_or_else(|| {
             YtError::new(ErrorCode::MEDIA_INVALID, "narration line has no measured duration").detail("path", path.display().to_string())
         })?;
-        lines.push(Line { id, text: text.to_owned(), audio: path, audio_hash: asset.content_hash.unwrap_or_default(), duration_s });
+        lines.push(Line { id, text: text.to_owned(), audio: path, audio_hash: asset.hash()?.to_owned(), duration_s });
     }
     let durations: Vec<f64> = lines.iter().map(|l| l.duration_s).collect();
     let timeline = Timeline::from_durations(&durations);
@@ -496,7 +496,7 @@ async fn render_stage(ctx: &StageCtx<'_>) -> YtResult<()> {
         };
         let (source, source_path) = ctx.completed(source_key).await?;
         let inputs = fingerprint(&[
-            source.content_hash.as_deref().unwrap_or(""),
+            source.hash()?,
             &entry.frames.to_string(),
             &json_of(&cues.iter().map(|c| (c.start_s, c.end_s, &c.text)).collect::<Vec<_>>())?,
             &style_inputs,
@@ -565,7 +565,7 @@ async fn render_stage(ctx: &StageCtx<'_>) -> YtResult<()> {
     for position in 0..lines.len() {
         let (asset, path) = ctx.completed(AssetKey::indexed(AssetKind::SegmentClip, position as u32)).await?;
         clips.push(path);
-        clip_hashes.push(asset.content_hash.unwrap_or_default());
+        clip_hashes.push(asset.hash()?.to_owned());
     }
     let narration: Vec<PathBuf> = lines.iter().map(|l| l.audio.clone()).collect();
     let mut parts: Vec<&str> = clip_hashes.iter().map(String::as_str).collect();
@@ -623,7 +623,7 @@ async fn thumbnail_stage(ctx: &StageCtx<'_>) -> YtResult<()> {
         ));
     }
     let (image, image_path) = ctx.completed(AssetKey::indexed(AssetKind::Image, segment)).await?;
-    let inputs = fingerprint(&[image.content_hash.as_deref().unwrap_or(""), &script.title, &json_of(&cfg.thumbnail)?, &cfg.subtitles.font_family]);
+    let inputs = fingerprint(&[image.hash()?, &script.title, &json_of(&cfg.thumbnail)?, &cfg.subtitles.font_family]);
     let out = ctx.dir.thumbnail();
     ctx.checkpoint()
         .ensure(AssetKey::single(AssetKind::Thumbnail), "ytmaker", &inputs, || async {

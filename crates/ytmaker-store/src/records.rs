@@ -157,6 +157,16 @@ impl Asset {
     pub fn is_completed(&self) -> bool {
         self.status == AssetStatus::Completed
     }
+
+    /// The content hash every completed asset has; its absence means a corrupt row, which must
+    /// not quietly turn into an empty fingerprint.
+    pub fn hash(&self) -> YtResult<&str> {
+        self.content_hash.as_deref().ok_or_else(|| {
+            YtError::new(ErrorCode::DATABASE_ERROR, "a completed asset has no content hash")
+                .detail("asset_kind", self.key.kind.as_str())
+                .detail("segment_index", self.key.index)
+        })
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
