@@ -11,6 +11,8 @@ use ytmaker_store::{Asset, DataDir, Project};
 /// and returns the exit code.
 pub fn fail(err: &YtError, trace: &TraceId, project: Option<Uuid>, lang: Lang, exit: u8) -> ExitCode {
     let spec = err.code.spec();
+    let details = serde_json::Value::Object(err.details.clone()).to_string();
+    tracing::error!(error_code = %err.code, exit_code = exit, details = details.as_str(), "command failed: {}", err.message);
     let stage = err.stage.map(|s| format!(" at stage {s}")).unwrap_or_default();
     eprintln!("error[{}]{stage}: {}", err.code, err.message);
     eprintln!("  {}", spec.guide(lang).title);

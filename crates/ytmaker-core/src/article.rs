@@ -12,6 +12,13 @@ pub fn decode_article(bytes: &[u8]) -> YtResult<String> {
     if bytes.iter().all(|b| b.is_ascii_whitespace()) {
         return Err(YtError::new(ErrorCode::INPUT_EMPTY, "the article is empty").detail("bytes", bytes.len()));
     }
+    // UTF-16 text (Notepad's "Unicode") is full of NUL bytes but is text in the wrong encoding,
+    // not a binary file: tell the user to convert it.
+    if let Some(encoding) = utf16_encoding(bytes) {
+        return Err(YtError::new(ErrorCode::INPUT_NOT_UTF8, format!("the article is {encoding} text, not UTF-8"))
+            .detail("detected_encoding", encoding)
+            .detail("invalid_byte_offset", 0));
+    }
     if let Some(offset) = bytes.iter().position(|&b| b == 0) {
         return Err(YtError::new(ErrorCode::INPUT_BINARY, "the input contains NUL bytes; it is not a text file")
             .detail("first_nul_offset", offset));
@@ -27,6 +34,29 @@ pub fn decode_article(bytes: &[u8]) -> YtResult<String> {
     }
     validate_article_text(text)?;
     Ok(text.to_owned())
+}
+
+/// A byte-order mark, or a NUL in most of the even (big-endian) or odd (little-endian) bytes,
+/// which is what mostly-ASCII or CJK-with-ASCII UTF-16 looks like.
+fn utf16_encoding(bytes: &[u8]) -> Option<&'static str> {
+    match bytes {
+        [0xFF, 0xFE, ..] => return Some("UTF-16LE"),
+        [0xFE, 0xFF, ..] => return Some("UTF-16BE"),
+        _ => {}
+    }
+    let sample = &bytes[..bytes.len().min(4096) & !1];
+    let pairs = sample.len() / 2;
+    if pairs < 8 {
+        return None;
+    }
+    let zero_at = |parity: usize| sample.iter().skip(parity).step_by(2).filter(|&&b| b == 0).count();
+    if zero_at(1) * 10 >= pairs * 3 && zero_at(0) == 0 {
+        Some("UTF-16LE")
+    } else if zero_at(0) * 10 >= pairs * 3 && zero_at(1) == 0 {
+        Some("UTF-16BE")
+    } else {
+        None
+    }
 }
 
 /// Length rule on text that is already a string (e.g. from the API).
@@ -66,6 +96,12 @@ mod tests {
         let big5 = [0xA5u8, 0x78, 0xC6, 0x57].repeat(300); // "台灣" in Big5
         assert_eq!(code(&big5), ErrorCode::INPUT_NOT_UTF8);
         assert_eq!(code(&"a\u{1b}b".repeat(300).into_bytes()), ErrorCode::INPUT_BINARY);
+        let text = "台灣 2026\n".repeat(100);
+        let le: Vec<u8> = text.encode_utf16().flat_map(u16::to_le_bytes).collect();
+        let be: Vec<u8> = text.encode_utf16().flat_map(u16::to_be_bytes).collect();
+        assert_eq!(code(&le), ErrorCode::INPUT_NOT_UTF8);
+        assert_eq!(code(&be), ErrorCode::INPUT_NOT_UTF8);
+        assert_eq!(code(&[[0xFF, 0xFE].as_slice(), &le].concat()), ErrorCode::INPUT_NOT_UTF8);
     }
 
     #[test]

@@ -8,7 +8,8 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::OnceLock;
-use std::time::Instant;
+use std::io::Read;
+use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use tempfile::TempDir;
@@ -93,6 +94,40 @@ impl TestEnv {
             cmd.env(k, v);
         }
         Run::of(cmd, args)
+    }
+
+    /// [`TestEnv::run`], but the process is killed (and the test fails) after `limit`.
+    pub fn run_limited(&self, args: &[&str], limit: Duration) -> Run {
+        let mut cmd = self.command(args);
+        cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+        let started = Instant::now();
+        let mut child = cmd.spawn().unwrap_or_else(|e| panic!("cannot run {BIN}: {e}"));
+        let mut out = child.stdout.take().unwrap();
+        let mut err = child.stderr.take().unwrap();
+        let out_reader = std::thread::spawn(move || {
+            let mut b = Vec::new();
+            let _ = out.read_to_end(&mut b);
+            b
+        });
+        let err_reader = std::thread::spawn(move || {
+            let mut b = Vec::new();
+            let _ = err.read_to_end(&mut b);
+            b
+        });
+        let status = loop {
+            if let Some(status) = child.try_wait().expect("wait for ytmaker") {
+                break status;
+            }
+            if started.elapsed() > limit {
+                let _ = child.kill();
+                let _ = child.wait();
+                let stderr = String::from_utf8_lossy(&err_reader.join().unwrap_or_default()).into_owned();
+                panic!("`ytmaker {}` still ran after {limit:?}; killed\n{}", args.join(" "), tail(&stderr, 4000));
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        let output = Output { status, stdout: out_reader.join().unwrap_or_default(), stderr: err_reader.join().unwrap_or_default() };
+        Run::from_output(output, args, started.elapsed().as_secs_f64())
     }
 
     pub fn db_path(&self) -> PathBuf {
@@ -441,4 +476,59 @@ pub fn check_subtitles(path: &Path, video_s: f64, narration_in_order: &[String])
         }
     }
     cues
+}
+
+/// Every narration line of a script in playing order (intro, segments, outro).
+pub fn narration_in_order(script: &ytmaker_core::script::Script) -> Vec<String> {
+    let mut lines = vec![script.intro.text.clone()];
+    lines.extend(script.segments.iter().map(|s| s.narration.clone()));
+    lines.push(script.outro.text.clone());
+    lines
+}
+
+/// A finished `generate` of one article with the default target length and the fast encoder,
+/// plus what it left behind.
+pub struct Generated {
+    pub env: TestEnv,
+    pub run: Run,
+    pub trace: String,
+    pub project: Project,
+    pub assets: Vec<Asset>,
+    pub dir: PathBuf,
+    pub narration_s: f64,
+    pub video_s: f64,
+}
+
+/// Runs `generate <article> --offline --config <ultrafast>` and checks the parts every language
+/// shares: exit 0, COMPLETED, the video's format and durations, the thumbnail and the subtitles.
+pub fn generate_and_check(article: &Path) -> Generated {
+    let env = TestEnv::new();
+    let config = env.write_file("ultrafast.toml", FAST_RENDER);
+    let run = env.run(&["generate", article.to_str().unwrap(), "--offline", "--config", config.to_str().unwrap()]);
+    run.assert_ok();
+    eprintln!("generate {} took {:.1} s", article.display(), run.seconds);
+    let trace = run.trace_id();
+    assert_eq!(trace.len(), 32, "trace id {trace:?}");
+    let id = run.project_id().unwrap_or_else(|| panic!("no project id printed\n{}", run.describe()));
+    let project = env.project(&id.to_string());
+    assert_eq!(project.status, ytmaker_core::ProjectStatus::Completed);
+    assert!(project.error_info.is_none(), "a completed project has no error_info: {:?}", project.error_info);
+    assert_eq!(project.trace_id.as_ref().map(|t| t.as_str()), Some(trace.as_str()));
+    let assets = env.assets(id);
+    for a in &assets {
+        assert!(a.is_completed(), "{} {:?} is {:?}", a.key.kind.as_str(), a.key.index, a.status);
+        assert_eq!(a.attempts, 1, "{} {:?} took {} attempts in a clean run", a.key.kind.as_str(), a.key.index, a.attempts);
+    }
+    let script = project.script.clone().expect("script stored on the project");
+    let audio = assets.iter().filter(|a| a.key.kind == AssetKind::Audio).count();
+    assert_eq!(audio, script.segments.len() + 2, "one narration per line (intro, segments, outro)");
+
+    let dir = env.project_dir(id);
+    let video = dir.join("output/final_video.mp4");
+    assert!(run.stdout.contains(&video.display().to_string()), "stdout does not name the video\n{}", run.describe());
+    let narration_s = narration_seconds(&assets);
+    let video_s = check_final_video(&video, narration_s);
+    check_thumbnail(&dir.join("output/thumbnail.jpg"));
+    check_subtitles(&dir.join("output/subtitles.srt"), video_s, &narration_in_order(&script));
+    Generated { env, run, trace, project, assets, dir, narration_s, video_s }
 }
