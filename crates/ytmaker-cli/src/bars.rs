@@ -28,7 +28,10 @@ impl StageBars {
                 (stage, bar)
             })
             .collect();
-        StageBars { multi, bars: Mutex::new(bars) }
+        StageBars {
+            multi,
+            bars: Mutex::new(bars),
+        }
     }
 
     fn with_bar(&self, stage: Stage, f: impl FnOnce(&ProgressBar)) {
@@ -47,9 +50,19 @@ impl ProgressSink for StageBars {
                 b.set_position(1000);
                 b.finish_with_message("done");
             }),
-            Progress::Step { stage, done, total, unit, percent } => {
+            Progress::Step {
+                stage,
+                done,
+                total,
+                unit,
+                percent,
+            } => {
                 let (lo, hi) = stage_band(*stage);
-                let within = if hi > lo { (percent - lo) / (hi - lo) } else { 1.0 };
+                let within = if hi > lo {
+                    (percent - lo) / (hi - lo)
+                } else {
+                    1.0
+                };
                 self.with_bar(*stage, |b| {
                     b.set_position((within * 1000.0).round() as u64);
                     b.set_message(format!("{done:.0}/{total:.0} {unit}"));
@@ -60,7 +73,9 @@ impl ProgressSink for StageBars {
                     eprintln!("[{level}] {message} ({e})");
                 }
             }
-            Progress::Failed { info } => self.with_bar(info.stage, |b| b.abandon_with_message(format!("FAILED {}", info.error_code))),
+            Progress::Failed { info } => self.with_bar(info.stage, |b| {
+                b.abandon_with_message(format!("FAILED {}", info.error_code))
+            }),
             Progress::Completed { .. } => {}
         }
     }

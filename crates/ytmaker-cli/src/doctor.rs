@@ -30,12 +30,28 @@ pub async fn run(settings: &Settings) -> ExitCode {
     for bold in [false, true] {
         let what = if bold { "font (bold)" } else { "font" };
         match resolve_font(CJK_FONT, bold) {
-            Ok(face) => all_ok &= line(true, what, &format!("{} → {} #{}", face.family, face.path.display(), face.index)),
+            Ok(face) => {
+                all_ok &= line(
+                    true,
+                    what,
+                    &format!("{} → {} #{}", face.family, face.path.display(), face.index),
+                )
+            }
             Err(e) => all_ok &= line(false, what, &format!("{}: {}", e.code, e.message)),
         }
     }
     match ytmaker_pipeline::check_free_space(settings.data.root()) {
-        Ok(free) => all_ok &= line(true, "disk", &format!("{} MB free in {}", free >> 20, settings.data.root().display())),
+        Ok(free) => {
+            all_ok &= line(
+                true,
+                "disk",
+                &format!(
+                    "{} MB free in {}",
+                    free >> 20,
+                    settings.data.root().display()
+                ),
+            )
+        }
         Err(e) => all_ok &= line(false, "disk", &format!("{}: {}", e.code, e.message)),
     }
     let db = async {
@@ -43,22 +59,47 @@ pub async fn run(settings: &Settings) -> ExitCode {
         store.ping().await
     };
     match db.await {
-        Ok(()) => all_ok &= line(true, "database", &ytmaker_store::redact_url(&settings.database_url)),
+        Ok(()) => {
+            all_ok &= line(
+                true,
+                "database",
+                &ytmaker_store::redact_url(&settings.database_url),
+            )
+        }
         Err(e) => all_ok &= line(false, "database", &format!("{}: {}", e.code, e.message)),
     }
-    if all_ok { ExitCode::SUCCESS } else { ExitCode::from(1) }
+    if all_ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
 }
 
 async fn check_espeak() -> bool {
     let program = std::env::var_os("YTMAKER_ESPEAK").unwrap_or_else(|| "espeak-ng".into());
-    let out = tokio::process::Command::new(&program).arg("--voices=cmn").output().await;
+    let out = tokio::process::Command::new(&program)
+        .arg("--voices=cmn")
+        .output()
+        .await;
     match out {
         Ok(out) if out.status.success() => {
             let voices = String::from_utf8_lossy(&out.stdout);
             let has = voices.contains("cmn-latn-pinyin");
-            line(has, "espeak-ng", if has { "voice cmn-latn-pinyin present" } else { "voice cmn-latn-pinyin missing (TTS_ENGINE_NOT_FOUND)" })
+            line(
+                has,
+                "espeak-ng",
+                if has {
+                    "voice cmn-latn-pinyin present"
+                } else {
+                    "voice cmn-latn-pinyin missing (TTS_ENGINE_NOT_FOUND)"
+                },
+            )
         }
-        Ok(out) => line(false, "espeak-ng", &format!("TTS_ENGINE_FAILED: exit {}", out.status)),
+        Ok(out) => line(
+            false,
+            "espeak-ng",
+            &format!("TTS_ENGINE_FAILED: exit {}", out.status),
+        ),
         Err(e) => line(false, "espeak-ng", &format!("TTS_ENGINE_NOT_FOUND: {e}")),
     }
 }

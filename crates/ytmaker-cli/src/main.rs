@@ -23,7 +23,11 @@ use ytmaker_store::{NewProject, Project, ProjectFilter, Store};
 use crate::settings::{Settings, load_project_config};
 
 #[derive(Parser)]
-#[command(name = "ytmaker", version, about = "Turns a long article into a narrated, subtitled video.")]
+#[command(
+    name = "ytmaker",
+    version,
+    about = "Turns a long article into a narrated, subtitled video."
+)]
 struct Cli {
     /// Data directory (default: $YTMAKER_DATA_DIR, else the platform data directory).
     #[arg(long, global = true)]
@@ -80,9 +84,13 @@ enum ProjectsAction {
         #[arg(long, default_value_t = 50)]
         limit: u32,
     },
-    Show { id: String },
+    Show {
+        id: String,
+    },
     /// Continue an interrupted, paused or failed project from its last completed asset.
-    Resume { id: String },
+    Resume {
+        id: String,
+    },
 }
 
 /// Exit codes: 0 success; 2 usage (clap); 3 the user's input, configuration or project state;
@@ -102,7 +110,10 @@ const EXIT_INTERRUPTED: u8 = 130;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error[WORKER_PANICKED]: cannot start the async runtime: {e}");
@@ -122,19 +133,34 @@ async fn dispatch(cli: Cli) -> ExitCode {
     let trace = TraceId::generate();
     let settings = match Settings::resolve(cli.data_dir.as_deref()) {
         Ok(s) => s,
-        Err(err) => return report::fail(&err, &trace, None, settings_lang(), exit_code_for(err.code)),
+        Err(err) => {
+            return report::fail(&err, &trace, None, settings_lang(), exit_code_for(err.code));
+        }
     };
-    let log = ytmaker_telemetry::LogOptions { dir: settings.data.logs(), stdout: cli.log_json, filter: log_filter() };
+    let log = ytmaker_telemetry::LogOptions {
+        dir: settings.data.logs(),
+        stdout: cli.log_json,
+        filter: log_filter(),
+    };
     if let Err(err) = ytmaker_telemetry::init(&log) {
         return report::fail(&err, &trace, None, settings.lang, exit_code_for(err.code));
     }
     let span = tracing::info_span!("cli", trace_id = %trace);
     async move {
         match cli.command {
-            Command::Generate { file, offline, name, config } => generate(&settings, &trace, &file, offline, name, config.as_deref()).await,
+            Command::Generate {
+                file,
+                offline,
+                name,
+                config,
+            } => generate(&settings, &trace, &file, offline, name, config.as_deref()).await,
             Command::Projects { action } => projects(&settings, &trace, action).await,
             Command::Doctor => doctor::run(&settings).await,
-            Command::Logs { trace: t, project, code } => logs(&settings, &trace, t, project, code),
+            Command::Logs {
+                trace: t,
+                project,
+                code,
+            } => logs(&settings, &trace, t, project, code),
             Command::Errors | Command::Explain { .. } => ExitCode::SUCCESS,
         }
     }
@@ -157,19 +183,33 @@ async fn open_store(settings: &Settings) -> YtResult<Store> {
     Store::open(&settings.database_url).await
 }
 
-async fn generate(settings: &Settings, trace: &TraceId, file: &Path, offline: bool, name: Option<String>, config: Option<&Path>) -> ExitCode {
+async fn generate(
+    settings: &Settings,
+    trace: &TraceId,
+    file: &Path,
+    offline: bool,
+    name: Option<String>,
+    config: Option<&Path>,
+) -> ExitCode {
     let store = match open_store(settings).await {
         Ok(s) => s,
         Err(err) => return report::fail(&err, trace, None, settings.lang, exit_code_for(err.code)),
     };
-    let name = name.unwrap_or_else(|| file.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default());
+    let name = name.unwrap_or_else(|| {
+        file.file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    });
     tracing::info!(file = %file.display(), offline, "generate requested");
 
     // Input and set-up problems still leave a project row that says what happened.
     let prepared = async {
-        let bytes = std::fs::read(file).map_err(|e| YtError::io("read the article", file, &e).at_stage(Stage::Input))?;
-        let text = ytmaker_core::article::decode_article(&bytes).map_err(|e| e.at_stage(Stage::Input))?;
-        let mut configuration = load_project_config(settings, config).map_err(|e| e.at_stage(Stage::Input))?;
+        let bytes = std::fs::read(file)
+            .map_err(|e| YtError::io("read the article", file, &e).at_stage(Stage::Input))?;
+        let text =
+            ytmaker_core::article::decode_article(&bytes).map_err(|e| e.at_stage(Stage::Input))?;
+        let mut configuration =
+            load_project_config(settings, config).map_err(|e| e.at_stage(Stage::Input))?;
         if offline {
             configuration.providers = Default::default();
         }
@@ -186,34 +226,65 @@ async fn generate(settings: &Settings, trace: &TraceId, file: &Path, offline: bo
                 Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
                 Err(_) => String::new(),
             };
-            let project = record_refused_project(&store, &name, content, &err, trace, settings.lang).await;
+            let project =
+                record_refused_project(&store, &name, content, &err, trace, settings.lang).await;
             return report::fail(&err, trace, project, settings.lang, exit_code_for(err.code));
         }
     };
-    let project = match store.create_project(&NewProject { name, content: text, configuration }).await {
+    let project = match store
+        .create_project(&NewProject {
+            name,
+            content: text,
+            configuration,
+        })
+        .await
+    {
         Ok(p) => p,
         Err(err) => return report::fail(&err, trace, None, settings.lang, exit_code_for(err.code)),
     };
     let dir = settings.data.project(project.id);
     if let Err(err) = save_input(&dir, &project.content).await {
-        if let Err(store_err) = record_failure_outside_run(&store, project.id, &err, trace, settings.lang).await {
+        if let Err(store_err) =
+            record_failure_outside_run(&store, project.id, &err, trace, settings.lang).await
+        {
             tracing::error!(error_code = %store_err.code, "could not record the failure: {}", store_err.message);
         }
-        return report::fail(&err, trace, Some(project.id), settings.lang, exit_code_for(err.code));
+        return report::fail(
+            &err,
+            trace,
+            Some(project.id),
+            settings.lang,
+            exit_code_for(err.code),
+        );
     }
     eprintln!("project {} created (trace id {trace})", project.id);
     run_project(settings, &store, tools, &project, trace).await
 }
 
 async fn save_input(dir: &ytmaker_store::ProjectDir, content: &str) -> YtResult<()> {
-    tokio::fs::create_dir_all(dir.root()).await.map_err(|e| YtError::io("create", dir.root(), &e))?;
+    tokio::fs::create_dir_all(dir.root())
+        .await
+        .map_err(|e| YtError::io("create", dir.root(), &e))?;
     let input = dir.input();
-    tokio::fs::write(&input, content).await.map_err(|e| YtError::io("write", &input, &e))
+    tokio::fs::write(&input, content)
+        .await
+        .map_err(|e| YtError::io("write", &input, &e))
 }
 
 /// Creates a FAILED project for input that was refused before any stage could run.
-async fn record_refused_project(store: &Store, name: &str, content: String, err: &YtError, trace: &TraceId, lang: Lang) -> Option<Uuid> {
-    let new = NewProject { name: name.to_owned(), content, configuration: Default::default() };
+async fn record_refused_project(
+    store: &Store,
+    name: &str,
+    content: String,
+    err: &YtError,
+    trace: &TraceId,
+    lang: Lang,
+) -> Option<Uuid> {
+    let new = NewProject {
+        name: name.to_owned(),
+        content,
+        configuration: Default::default(),
+    };
     let project = match store.create_project(&new).await {
         Ok(p) => p,
         Err(store_err) => {
@@ -230,19 +301,46 @@ async fn record_refused_project(store: &Store, name: &str, content: String, err:
     }
 }
 
-async fn record_failure_outside_run(store: &Store, id: Uuid, err: &YtError, trace: &TraceId, lang: Lang) -> YtResult<()> {
+async fn record_failure_outside_run(
+    store: &Store,
+    id: Uuid,
+    err: &YtError,
+    trace: &TraceId,
+    lang: Lang,
+) -> YtResult<()> {
     let details = serde_json::Value::Object(err.details.clone()).to_string();
     tracing::error!(project_id = %id, error_code = %err.code, details = details.as_str(), "{}", err.message);
     store.fail_project(id, &err.to_info(trace, 1, lang)).await
 }
 
-async fn run_project(settings: &Settings, store: &Store, tools: Toolchain, project: &Project, trace: &TraceId) -> ExitCode {
+async fn run_project(
+    settings: &Settings,
+    store: &Store,
+    tools: Toolchain,
+    project: &Project,
+    trace: &TraceId,
+) -> ExitCode {
     let providers = match Providers::for_choice(&project.configuration.providers, &tools) {
         Ok(p) => p,
-        Err(err) => return report::fail(&err, trace, Some(project.id), settings.lang, exit_code_for(err.code)),
+        Err(err) => {
+            return report::fail(
+                &err,
+                trace,
+                Some(project.id),
+                settings.lang,
+                exit_code_for(err.code),
+            );
+        }
     };
     let sink = Arc::new(bars::StageBars::new());
-    let pipeline = Pipeline::new(store.clone(), settings.data.clone(), tools, providers, sink, settings.lang);
+    let pipeline = Pipeline::new(
+        store.clone(),
+        settings.data.clone(),
+        tools,
+        providers,
+        sink,
+        settings.lang,
+    );
     let outcome = tokio::select! {
         result = pipeline.run(project.id, trace) => result,
         interrupted = tokio::signal::ctrl_c() => {
@@ -263,7 +361,13 @@ async fn run_project(settings: &Settings, store: &Store, tools: Toolchain, proje
             print_outcome(project.id, &outcome, trace);
             ExitCode::SUCCESS
         }
-        Err(err) => report::fail(&err, trace, Some(project.id), settings.lang, exit_code_for(err.code)),
+        Err(err) => report::fail(
+            &err,
+            trace,
+            Some(project.id),
+            settings.lang,
+            exit_code_for(err.code),
+        ),
     }
 }
 
@@ -285,16 +389,35 @@ async fn projects(settings: &Settings, trace: &TraceId, action: ProjectsAction) 
         match action {
             ProjectsAction::List { status, limit } => {
                 let status = match status {
-                    Some(raw) => Some(ProjectStatus::parse(&raw.to_ascii_uppercase()).ok_or_else(|| {
-                        YtError::invalid_field(ErrorCode::VALIDATION_ERROR, "status", "a project status such as FAILED or COMPLETED", raw.as_str())
-                    })?),
+                    Some(raw) => Some(ProjectStatus::parse(&raw.to_ascii_uppercase()).ok_or_else(
+                        || {
+                            YtError::invalid_field(
+                                ErrorCode::VALIDATION_ERROR,
+                                "status",
+                                "a project status such as FAILED or COMPLETED",
+                                raw.as_str(),
+                            )
+                        },
+                    )?),
                     None => None,
                 };
-                let rows = store.list_projects(&ProjectFilter { status, limit, offset: 0 }).await?;
-                println!("{:<36}  {:<22}  {:<26}  {:<24}  name", "id", "status", "error", "updated");
+                let rows = store
+                    .list_projects(&ProjectFilter {
+                        status,
+                        limit,
+                        offset: 0,
+                    })
+                    .await?;
+                println!(
+                    "{:<36}  {:<22}  {:<26}  {:<24}  name",
+                    "id", "status", "error", "updated"
+                );
                 for p in rows {
                     let code = p.error_code.map(|c| c.to_string()).unwrap_or_default();
-                    println!("{:<36}  {:<22}  {:<26}  {:<24}  {}", p.id, p.status, code, p.updated_at, p.name);
+                    println!(
+                        "{:<36}  {:<22}  {:<26}  {:<24}  {}",
+                        p.id, p.status, code, p.updated_at, p.name
+                    );
                 }
                 Ok(ExitCode::SUCCESS)
             }
@@ -307,25 +430,48 @@ async fn projects(settings: &Settings, trace: &TraceId, action: ProjectsAction) 
             ProjectsAction::Resume { id } => {
                 let project = store.find_project(&id).await?;
                 if project.status.is_terminal() {
-                    return Err(YtError::new(ErrorCode::INVALID_STATE_TRANSITION, format!("a {} project cannot be resumed", project.status))
-                        .detail("from", project.status.as_str()));
+                    return Err(YtError::new(
+                        ErrorCode::INVALID_STATE_TRANSITION,
+                        format!("a {} project cannot be resumed", project.status),
+                    )
+                    .detail("from", project.status.as_str()));
                 }
                 let tools = Toolchain::locate()?;
-                eprintln!("resuming project {} from {} (trace id {trace})", project.id, project.status);
+                eprintln!(
+                    "resuming project {} from {} (trace id {trace})",
+                    project.id, project.status
+                );
                 Ok(run_project(settings, &store, tools, &project, trace).await)
             }
         }
     }
     .await;
-    result.unwrap_or_else(|err| report::fail(&err, trace, None, settings.lang, exit_code_for(err.code)))
+    result.unwrap_or_else(|err| {
+        report::fail(&err, trace, None, settings.lang, exit_code_for(err.code))
+    })
 }
 
-fn logs(settings: &Settings, trace: &TraceId, by_trace: Option<String>, project: Option<String>, code: Option<String>) -> ExitCode {
+fn logs(
+    settings: &Settings,
+    trace: &TraceId,
+    by_trace: Option<String>,
+    project: Option<String>,
+    code: Option<String>,
+) -> ExitCode {
     if by_trace.is_none() && project.is_none() && code.is_none() {
-        let err = YtError::invalid_field(ErrorCode::VALIDATION_ERROR, "--trace/--project/--code", "give at least one filter", serde_json::Value::Null);
+        let err = YtError::invalid_field(
+            ErrorCode::VALIDATION_ERROR,
+            "--trace/--project/--code",
+            "give at least one filter",
+            serde_json::Value::Null,
+        );
         return report::fail(&err, trace, None, settings.lang, 3);
     }
-    let filter = ytmaker_telemetry::LogFilter { trace_id: by_trace, project_id: project, error_code: code };
+    let filter = ytmaker_telemetry::LogFilter {
+        trace_id: by_trace,
+        project_id: project,
+        error_code: code,
+    };
     match ytmaker_telemetry::read_lines(&settings.data.logs(), &filter) {
         Ok(lines) => {
             for line in lines {

@@ -26,11 +26,15 @@ impl Settings {
             _ => directories::ProjectDirs::from("", "", "ytmaker")
                 .map(|d| d.data_dir().to_owned())
                 .ok_or_else(|| {
-                    YtError::new(ErrorCode::CONFIG_INVALID, "no home directory to put the data directory in; set YTMAKER_DATA_DIR")
-                        .detail("field", "YTMAKER_DATA_DIR")
+                    YtError::new(
+                        ErrorCode::CONFIG_INVALID,
+                        "no home directory to put the data directory in; set YTMAKER_DATA_DIR",
+                    )
+                    .detail("field", "YTMAKER_DATA_DIR")
                 })?,
         };
-        std::fs::create_dir_all(&root).map_err(|e| YtError::io("create the data directory", &root, &e))?;
+        std::fs::create_dir_all(&root)
+            .map_err(|e| YtError::io("create the data directory", &root, &e))?;
         let data = DataDir::new(root);
         let database_url = match std::env::var("YTMAKER_DATABASE_URL") {
             Ok(url) if !url.is_empty() => url,
@@ -40,10 +44,19 @@ impl Settings {
             Ok("en") => Lang::En,
             Ok("zh-TW") | Ok("") | Err(_) => Lang::ZhTw,
             Ok(other) => {
-                return Err(YtError::invalid_field(ErrorCode::CONFIG_INVALID, "YTMAKER_LANG", "zh-TW or en", other));
+                return Err(YtError::invalid_field(
+                    ErrorCode::CONFIG_INVALID,
+                    "YTMAKER_LANG",
+                    "zh-TW or en",
+                    other,
+                ));
             }
         };
-        Ok(Settings { data, database_url, lang })
+        Ok(Settings {
+            data,
+            database_url,
+            lang,
+        })
     }
 
     pub fn user_config_file(&self) -> PathBuf {
@@ -53,7 +66,10 @@ impl Settings {
 
 /// The project configuration: defaults, then `<data>/config.toml`, then `--config`, then
 /// environment variables such as `YTMAKER_SUBTITLES__FONT_SIZE=48`. Unknown keys are errors.
-pub fn load_project_config(settings: &Settings, explicit: Option<&Path>) -> YtResult<ProjectConfig> {
+pub fn load_project_config(
+    settings: &Settings,
+    explicit: Option<&Path>,
+) -> YtResult<ProjectConfig> {
     let mut figment = Figment::from(Serialized::defaults(ProjectConfig::default()));
     let user_file = settings.user_config_file();
     if user_file.is_file() {
@@ -64,10 +80,19 @@ pub fn load_project_config(settings: &Settings, explicit: Option<&Path>) -> YtRe
         check_toml(path)?;
         figment = figment.merge(Toml::file(path));
     }
-    figment = figment.merge(Env::prefixed("YTMAKER_").filter(|k| k.as_str().contains("__")).split("__"));
+    figment = figment.merge(
+        Env::prefixed("YTMAKER_")
+            .filter(|k| k.as_str().contains("__"))
+            .split("__"),
+    );
     let config: ProjectConfig = figment.extract().map_err(|e| {
         let fields: Vec<String> = e.clone().into_iter().map(|e| e.path.join(".")).collect();
-        YtError::new(ErrorCode::CONFIG_INVALID, format!("configuration does not fit: {e}")).detail("fields", fields).detail("reason", e.to_string())
+        YtError::new(
+            ErrorCode::CONFIG_INVALID,
+            format!("configuration does not fit: {e}"),
+        )
+        .detail("fields", fields)
+        .detail("reason", e.to_string())
     })?;
     config.validate()?;
     Ok(config)
@@ -77,14 +102,20 @@ pub fn load_project_config(settings: &Settings, explicit: Option<&Path>) -> YtRe
 /// `--config` deserves to hear exactly which file is missing or where its syntax breaks.
 fn check_toml(path: &Path) -> YtResult<()> {
     let text = std::fs::read_to_string(path).map_err(|e| {
-        YtError::new(ErrorCode::CONFIG_UNREADABLE, format!("cannot read the configuration file {}: {e}", path.display()))
-            .detail("path", path.display().to_string())
-            .detail("os_error", e.to_string())
+        YtError::new(
+            ErrorCode::CONFIG_UNREADABLE,
+            format!("cannot read the configuration file {}: {e}", path.display()),
+        )
+        .detail("path", path.display().to_string())
+        .detail("os_error", e.to_string())
     })?;
     toml::from_str::<toml::Table>(&text).map_err(|e| {
-        YtError::new(ErrorCode::CONFIG_UNREADABLE, format!("{} is not valid TOML: {}", path.display(), e.message()))
-            .detail("path", path.display().to_string())
-            .detail("parser", e.to_string())
+        YtError::new(
+            ErrorCode::CONFIG_UNREADABLE,
+            format!("{} is not valid TOML: {}", path.display(), e.message()),
+        )
+        .detail("path", path.display().to_string())
+        .detail("parser", e.to_string())
     })?;
     Ok(())
 }

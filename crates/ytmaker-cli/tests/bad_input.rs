@@ -34,7 +34,11 @@ struct Case {
 }
 
 fn generate(file: PathBuf, config: Option<PathBuf>) -> Vec<String> {
-    let mut args = vec!["generate".to_owned(), file.display().to_string(), "--offline".to_owned()];
+    let mut args = vec![
+        "generate".to_owned(),
+        file.display().to_string(),
+        "--offline".to_owned(),
+    ];
     if let Some(c) = config {
         args.extend(["--config".to_owned(), c.display().to_string()]);
     }
@@ -65,7 +69,12 @@ fn cases() -> Vec<Case> {
             exit: 3,
             stage: Stage::Input,
             detail: Some("characters"),
-            setup: |env| generate(env.write_file("short.txt", "颱風是熱帶氣旋的一種。".repeat(30)), None),
+            setup: |env| {
+                generate(
+                    env.write_file("short.txt", "颱風是熱帶氣旋的一種。".repeat(30)),
+                    None,
+                )
+            },
         },
         Case {
             name: "too long",
@@ -96,7 +105,15 @@ fn cases() -> Vec<Case> {
             stage: Stage::Input,
             detail: Some("invalid_byte_offset"),
             // "台灣，" in Big5, with ASCII line breaks, about 1,200 characters.
-            setup: |env| generate(env.write_file("big5.txt", [0xA5u8, 0x78, 0xC6, 0x57, 0xA1, 0x41, b'\n'].repeat(400)), None),
+            setup: |env| {
+                generate(
+                    env.write_file(
+                        "big5.txt",
+                        [0xA5u8, 0x78, 0xC6, 0x57, 0xA1, 0x41, b'\n'].repeat(400),
+                    ),
+                    None,
+                )
+            },
         },
         Case {
             name: "PNG file",
@@ -120,7 +137,12 @@ fn cases() -> Vec<Case> {
             exit: 3,
             stage: Stage::Input,
             detail: Some("no-such-config.toml"),
-            setup: |env| generate(sample_article(), Some(env.tmp.path().join("no-such-config.toml"))),
+            setup: |env| {
+                generate(
+                    sample_article(),
+                    Some(env.tmp.path().join("no-such-config.toml")),
+                )
+            },
         },
         Case {
             name: "broken TOML",
@@ -202,7 +224,11 @@ fn check(case: &Case) -> Vec<String> {
     let args = (case.setup)(&mut env);
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     // A refused input must fail in seconds; a case that starts a real render is stopped early.
-    let limit = if case.stage == Stage::Render { 600 } else { 120 };
+    let limit = if case.stage == Stage::Render {
+        600
+    } else {
+        120
+    };
     let run = env.run_limited(&args, std::time::Duration::from_secs(limit));
     let mut problems = Vec::new();
     macro_rules! expect {
@@ -214,16 +240,40 @@ fn check(case: &Case) -> Vec<String> {
     }
     let code = case.code.as_str();
 
-    assert_eq!(case.exit, documented_exit(case.code), "{}: the table disagrees with exit_code_for", case.name);
-    expect!(run.code() == Some(case.exit), format!("exit status {:?}, expected {}", run.code(), case.exit));
-    expect!(run.stderr.contains(&format!("error[{code}]")), format!("stderr lacks error[{code}]"));
+    assert_eq!(
+        case.exit,
+        documented_exit(case.code),
+        "{}: the table disagrees with exit_code_for",
+        case.name
+    );
+    expect!(
+        run.code() == Some(case.exit),
+        format!("exit status {:?}, expected {}", run.code(), case.exit)
+    );
+    expect!(
+        run.stderr.contains(&format!("error[{code}]")),
+        format!("stderr lacks error[{code}]")
+    );
     let solutions = run.stderr.split("solutions:").nth(1).map(|rest| {
-        rest.lines().skip(1).take_while(|l| l.trim_start().starts_with("- ")).filter(|l| l.trim().len() > 3).count()
+        rest.lines()
+            .skip(1)
+            .take_while(|l| l.trim_start().starts_with("- "))
+            .filter(|l| l.trim().len() > 3)
+            .count()
     });
-    expect!(solutions.unwrap_or(0) >= 1, format!("no `solutions:` section with entries (found {solutions:?})"));
-    expect!(run.stderr.contains("trace id:"), "stderr lacks `trace id:`".into());
+    expect!(
+        solutions.unwrap_or(0) >= 1,
+        format!("no `solutions:` section with entries (found {solutions:?})")
+    );
+    expect!(
+        run.stderr.contains("trace id:"),
+        "stderr lacks `trace id:`".into()
+    );
     for (stream, text) in [("stdout", &run.stdout), ("stderr", &run.stderr)] {
-        expect!(!text.contains("panicked"), format!("{stream} shows a panic"));
+        expect!(
+            !text.contains("panicked"),
+            format!("{stream} shows a panic")
+        );
     }
     let Some(trace) = common::trace_id_in(&run.stderr) else {
         problems.push("no trace id printed".into());
@@ -231,38 +281,84 @@ fn check(case: &Case) -> Vec<String> {
     };
 
     // The project row.
-    let projects = if env.db_path().is_file() { env.all_projects() } else { Vec::new() };
-    expect!(projects.len() == 1, format!("{} project rows, expected 1", projects.len()));
+    let projects = if env.db_path().is_file() {
+        env.all_projects()
+    } else {
+        Vec::new()
+    };
+    expect!(
+        projects.len() == 1,
+        format!("{} project rows, expected 1", projects.len())
+    );
     if let Some(p) = projects.first() {
-        expect!(p.status == ProjectStatus::Failed, format!("project status {}", p.status));
+        expect!(
+            p.status == ProjectStatus::Failed,
+            format!("project status {}", p.status)
+        );
         match &p.error_info {
             None => problems.push("project has no error_info".into()),
             Some(info) => {
-                expect!(info.error_code == case.code, format!("error_info.error_code {}", info.error_code));
-                expect!(info.stage == case.stage, format!("error_info.stage {} (expected {})", info.stage, case.stage));
-                expect!(info.trace_id.as_str() == trace, format!("error_info.trace_id {} != printed {trace}", info.trace_id));
-                expect!(!info.solutions.is_empty(), "error_info.solutions is empty".into());
-                expect!(!info.error_message.is_empty(), "error_info.error_message is empty".into());
+                expect!(
+                    info.error_code == case.code,
+                    format!("error_info.error_code {}", info.error_code)
+                );
+                expect!(
+                    info.stage == case.stage,
+                    format!("error_info.stage {} (expected {})", info.stage, case.stage)
+                );
+                expect!(
+                    info.trace_id.as_str() == trace,
+                    format!("error_info.trace_id {} != printed {trace}", info.trace_id)
+                );
+                expect!(
+                    !info.solutions.is_empty(),
+                    "error_info.solutions is empty".into()
+                );
+                expect!(
+                    !info.error_message.is_empty(),
+                    "error_info.error_message is empty".into()
+                );
                 if let Some(detail) = case.detail {
                     let details = Value::Object(info.details.clone()).to_string();
-                    expect!(details.contains(detail), format!("error_info.details lack {detail:?}: {details}"));
+                    expect!(
+                        details.contains(detail),
+                        format!("error_info.details lack {detail:?}: {details}")
+                    );
                 }
             }
         }
         if let Some(t) = &p.trace_id {
-            expect!(t.as_str() == trace, format!("project.trace_id {t} != printed {trace}"));
+            expect!(
+                t.as_str() == trace,
+                format!("project.trace_id {t} != printed {trace}")
+            );
         }
-        expect!(run.stderr.contains(&p.id.to_string()), "stderr does not name the project id".into());
+        expect!(
+            run.stderr.contains(&p.id.to_string()),
+            "stderr does not name the project id".into()
+        );
         if case.code == ErrorCode::DISK_SPACE_INSUFFICIENT {
             // Refused before any media was written.
             for sub in ["audio", "images", "avatar", "segments", "output"] {
                 let dir = env.project_dir(p.id).join(sub);
-                let files: Vec<_> = std::fs::read_dir(&dir).map(|d| d.flatten().map(|e| e.path()).collect()).unwrap_or_default();
-                expect!(files.is_empty(), format!("media written before the disk check: {files:?}"));
+                let files: Vec<_> = std::fs::read_dir(&dir)
+                    .map(|d| d.flatten().map(|e| e.path()).collect())
+                    .unwrap_or_default();
+                expect!(
+                    files.is_empty(),
+                    format!("media written before the disk check: {files:?}")
+                );
             }
             let assets = env.assets(p.id);
-            let media: Vec<_> = assets.iter().filter(|a| a.key.kind != ytmaker_core::asset::AssetKind::Script).map(|a| a.key).collect();
-            expect!(media.is_empty(), format!("media asset rows exist: {media:?}"));
+            let media: Vec<_> = assets
+                .iter()
+                .filter(|a| a.key.kind != ytmaker_core::asset::AssetKind::Script)
+                .map(|a| a.key)
+                .collect();
+            expect!(
+                media.is_empty(),
+                format!("media asset rows exist: {media:?}")
+            );
         }
         let video = env.project_dir(p.id).join("output/final_video.mp4");
         expect!(!video.exists(), format!("{} exists", video.display()));
@@ -270,19 +366,36 @@ fn check(case: &Case) -> Vec<String> {
         // `projects list --status FAILED` shows it with its code.
         let list = env.run(&["projects", "list", "--status", "FAILED"]);
         let row = list.stdout.lines().find(|l| l.contains(&p.id.to_string()));
-        expect!(list.code() == Some(0), format!("projects list exited {:?}", list.code()));
-        expect!(row.is_some_and(|r| r.contains(code) && r.contains("FAILED")), format!("projects list row: {row:?}"));
+        expect!(
+            list.code() == Some(0),
+            format!("projects list exited {:?}", list.code())
+        );
+        expect!(
+            row.is_some_and(|r| r.contains(code) && r.contains("FAILED")),
+            format!("projects list row: {row:?}")
+        );
     }
     if let Ok(entries) = std::fs::read_dir(env.data.join("projects")) {
         for e in entries.flatten() {
-            expect!(!e.path().join("output/final_video.mp4").exists(), "a final video exists".into());
+            expect!(
+                !e.path().join("output/final_video.mp4").exists(),
+                "a final video exists".into()
+            );
         }
     }
 
     // The failure is in the log, under the same trace id.
     let lines = env.log_lines();
-    let logged = lines.iter().any(|l| l["error_code"] == code && l["trace_id"] == trace.as_str() && l["level"] == "error");
-    expect!(logged, format!("no error log line with error_code {code} and trace id {trace} ({} lines)", lines.len()));
+    let logged = lines.iter().any(|l| {
+        l["error_code"] == code && l["trace_id"] == trace.as_str() && l["level"] == "error"
+    });
+    expect!(
+        logged,
+        format!(
+            "no error log line with error_code {code} and trace id {trace} ({} lines)",
+            lines.len()
+        )
+    );
     report(case, &run, problems)
 }
 
@@ -291,18 +404,32 @@ fn report(case: &Case, run: &Run, problems: Vec<String>) -> Vec<String> {
         return problems;
     }
     let list: Vec<String> = problems.iter().map(|p| format!("  - {p}")).collect();
-    vec![format!("[{}] `ytmaker {}`\n{}\n    stderr:\n{}", case.name, run.args, list.join("\n"), indent(&run.stderr))]
+    vec![format!(
+        "[{}] `ytmaker {}`\n{}\n    stderr:\n{}",
+        case.name,
+        run.args,
+        list.join("\n"),
+        indent(&run.stderr)
+    )]
 }
 
 fn indent(s: &str) -> String {
-    s.lines().map(|l| format!("      | {l}")).collect::<Vec<_>>().join("\n")
+    s.lines()
+        .map(|l| format!("      | {l}"))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 #[test]
 fn every_refused_input_and_setup_failure_is_reported_and_recorded() {
     let cases = cases();
     let problems: Vec<String> = cases.iter().flat_map(check).collect();
-    assert!(problems.is_empty(), "{} problem(s):\n{}", problems.len(), problems.join("\n"));
+    assert!(
+        problems.is_empty(),
+        "{} problem(s):\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
 }
 
 /// The catalogue says INPUT_NOT_UTF8 covers UTF-16 (e.g. Windows Notepad's "Unicode" files): the
@@ -325,7 +452,10 @@ fn a_utf16_article_is_not_utf8_rather_than_binary() {
             generate(env.write_file("utf16.txt", bytes), None)
         },
     };
-    assert!(utf16.contains(&0), "the sample's UTF-16 form has NUL bytes (ASCII characters), which is the point");
+    assert!(
+        utf16.contains(&0),
+        "the sample's UTF-16 form has NUL bytes (ASCII characters), which is the point"
+    );
     let problems = check(&case);
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }

@@ -23,8 +23,18 @@ struct Snapshot {
 }
 
 fn snapshot(dir: &Path, a: &Asset) -> Snapshot {
-    let mtime = a.path.as_ref().and_then(|p| std::fs::metadata(dir.join(p)).ok()).and_then(|m| m.modified().ok());
-    Snapshot { attempts: a.attempts, updated_at: a.updated_at.clone(), content_hash: a.content_hash.clone(), path: a.path.clone(), mtime }
+    let mtime = a
+        .path
+        .as_ref()
+        .and_then(|p| std::fs::metadata(dir.join(p)).ok())
+        .and_then(|m| m.modified().ok());
+    Snapshot {
+        attempts: a.attempts,
+        updated_at: a.updated_at.clone(),
+        content_hash: a.content_hash.clone(),
+        path: a.path.clone(),
+        mtime,
+    }
 }
 
 fn key(a: &Asset) -> (String, Option<u32>) {
@@ -35,7 +45,12 @@ fn key(a: &Asset) -> (String, Option<u32>) {
 fn processes_mentioning(needle: &str) -> Vec<String> {
     let mut found = Vec::new();
     for e in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
-        if !e.file_name().to_string_lossy().chars().all(|c| c.is_ascii_digit()) {
+        if !e
+            .file_name()
+            .to_string_lossy()
+            .chars()
+            .all(|c| c.is_ascii_digit())
+        {
             continue;
         }
         if let Ok(raw) = std::fs::read(e.path().join("cmdline")) {
@@ -56,7 +71,13 @@ fn a_render_killed_with_sigkill_resumes_without_redoing_completed_assets() {
         format!("{FAST_RENDER}\n[script]\ntarget_min_seconds = 30\ntarget_max_seconds = 60\n"),
     );
     let article = sample_article();
-    let args = ["generate", article.to_str().unwrap(), "--offline", "--config", config.to_str().unwrap()];
+    let args = [
+        "generate",
+        article.to_str().unwrap(),
+        "--offline",
+        "--config",
+        config.to_str().unwrap(),
+    ];
     let out_path = env.tmp.path().join("generate.stdout");
     let err_path = env.tmp.path().join("generate.stderr");
     let mut child = env
@@ -72,17 +93,30 @@ fn a_render_killed_with_sigkill_resumes_without_redoing_completed_assets() {
     let mut store = None;
     let project_id = loop {
         if let Some(status) = child.try_wait().unwrap() {
-            panic!("generate ended ({status}) before it could be interrupted\n{}", read_err());
+            panic!(
+                "generate ended ({status}) before it could be interrupted\n{}",
+                read_err()
+            );
         }
-        assert!(started.elapsed() < Duration::from_secs(600), "no segment clip after 10 minutes\n{}", read_err());
+        assert!(
+            started.elapsed() < Duration::from_secs(600),
+            "no segment clip after 10 minutes\n{}",
+            read_err()
+        );
         if store.is_none() && env.db_path().is_file() {
             store = Some(env.open_store());
         }
         if let Some(store) = &store {
             let rows = block_on(store.list_projects(&ProjectFilter::default())).unwrap_or_default();
-            if let Some(p) = rows.first().filter(|p| p.status == ProjectStatus::Rendering) {
+            if let Some(p) = rows
+                .first()
+                .filter(|p| p.status == ProjectStatus::Rendering)
+            {
                 let assets = block_on(store.assets(p.id)).unwrap_or_default();
-                if assets.iter().any(|a| a.key.kind == AssetKind::SegmentClip && a.is_completed()) {
+                if assets
+                    .iter()
+                    .any(|a| a.key.kind == AssetKind::SegmentClip && a.is_completed())
+                {
                     break p.id;
                 }
             }
@@ -91,7 +125,11 @@ fn a_render_killed_with_sigkill_resumes_without_redoing_completed_assets() {
     };
     child.kill().expect("SIGKILL ytmaker"); // std's kill is SIGKILL on Unix
     let status = child.wait().unwrap();
-    assert_eq!(std::os::unix::process::ExitStatusExt::signal(&status), Some(9), "{status}");
+    assert_eq!(
+        std::os::unix::process::ExitStatusExt::signal(&status),
+        Some(9),
+        "{status}"
+    );
     let first_trace = common::trace_id_in(&read_err()).expect("trace id of the first run");
 
     // Nothing of the dead run keeps writing into the project (an orphaned ffmpeg would race the
@@ -105,67 +143,140 @@ fn a_render_killed_with_sigkill_resumes_without_redoing_completed_assets() {
         }
         std::thread::sleep(Duration::from_millis(100));
     }
-    assert!(stray.is_empty(), "processes of the killed run are still working on the project after 5 s: {stray:#?}");
+    assert!(
+        stray.is_empty(),
+        "processes of the killed run are still working on the project after 5 s: {stray:#?}"
+    );
 
     let project = env.project(&project_id.to_string());
-    assert_eq!(project.status, ProjectStatus::Rendering, "a killed run leaves the project where it was");
+    assert_eq!(
+        project.status,
+        ProjectStatus::Rendering,
+        "a killed run leaves the project where it was"
+    );
     let before_assets = env.assets(project_id);
-    let before: BTreeMap<_, _> = before_assets.iter().filter(|a| a.is_completed()).map(|a| (key(a), snapshot(dir.as_path(), a))).collect();
-    let clips_before: Vec<&Asset> = before_assets.iter().filter(|a| a.key.kind == AssetKind::SegmentClip).collect();
+    let before: BTreeMap<_, _> = before_assets
+        .iter()
+        .filter(|a| a.is_completed())
+        .map(|a| (key(a), snapshot(dir.as_path(), a)))
+        .collect();
+    let clips_before: Vec<&Asset> = before_assets
+        .iter()
+        .filter(|a| a.key.kind == AssetKind::SegmentClip)
+        .collect();
     let clips_total = 2 + project.script.as_ref().expect("script").segments.len();
     assert!(
         clips_before.iter().filter(|a| a.is_completed()).count() < clips_total,
         "every clip was done before the kill; the test must interrupt the render earlier"
     );
-    for kind in [AssetKind::Script, AssetKind::Audio, AssetKind::Image, AssetKind::AvatarIntro, AssetKind::AvatarOutro] {
-        assert!(before.keys().any(|(k, _)| k == kind.as_str()), "no completed {} before the kill", kind.as_str());
+    for kind in [
+        AssetKind::Script,
+        AssetKind::Audio,
+        AssetKind::Image,
+        AssetKind::AvatarIntro,
+        AssetKind::AvatarOutro,
+    ] {
+        assert!(
+            before.keys().any(|(k, _)| k == kind.as_str()),
+            "no completed {} before the kill",
+            kind.as_str()
+        );
     }
     eprintln!(
         "killed after {:.1} s: {}/{clips_total} clips completed, {} in flight",
         started.elapsed().as_secs_f64(),
         clips_before.iter().filter(|a| a.is_completed()).count(),
-        clips_before.iter().filter(|a| a.status == AssetStatus::Generating).count()
+        clips_before
+            .iter()
+            .filter(|a| a.status == AssetStatus::Generating)
+            .count()
     );
-    let interrupted: Vec<(String, Option<u32>)> =
-        clips_before.iter().filter(|a| a.status == AssetStatus::Generating).map(|a| key(a)).collect();
+    let interrupted: Vec<(String, Option<u32>)> = clips_before
+        .iter()
+        .filter(|a| a.status == AssetStatus::Generating)
+        .map(|a| key(a))
+        .collect();
 
     // Resume.
     let resume = env.run(&["projects", "resume", &project_id.to_string()]);
     resume.assert_ok();
-    assert!(resume.stderr.contains("resuming project"), "{}", resume.describe());
+    assert!(
+        resume.stderr.contains("resuming project"),
+        "{}",
+        resume.describe()
+    );
     let trace = resume.trace_id();
     assert_ne!(trace, first_trace, "a resumed run has its own trace id");
 
     let project = env.project(&project_id.to_string());
     assert_eq!(project.status, ProjectStatus::Completed);
-    assert_eq!(project.trace_id.as_ref().map(|t| t.as_str().to_owned()), Some(trace.clone()));
+    assert_eq!(
+        project.trace_id.as_ref().map(|t| t.as_str().to_owned()),
+        Some(trace.clone())
+    );
     let after_assets = env.assets(project_id);
     let after: BTreeMap<_, _> = after_assets.iter().map(|a| (key(a), a)).collect();
     for a in &after_assets {
-        assert!(a.is_completed(), "{:?} is {:?} after the resume", key(a), a.status);
+        assert!(
+            a.is_completed(),
+            "{:?} is {:?} after the resume",
+            key(a),
+            a.status
+        );
     }
     for (k, was) in &before {
-        let now = snapshot(dir.as_path(), after.get(k).unwrap_or_else(|| panic!("{k:?} vanished")));
+        let now = snapshot(
+            dir.as_path(),
+            after.get(k).unwrap_or_else(|| panic!("{k:?} vanished")),
+        );
         assert_eq!(&now, was, "{k:?} was made again by the resume");
     }
     for k in &interrupted {
         let a = after[k];
-        assert!(a.attempts >= 2, "{k:?} was interrupted and made again, yet attempts = {}", a.attempts);
+        assert!(
+            a.attempts >= 2,
+            "{k:?} was interrupted and made again, yet attempts = {}",
+            a.attempts
+        );
     }
-    let clips_after = after_assets.iter().filter(|a| a.key.kind == AssetKind::SegmentClip).count();
+    let clips_after = after_assets
+        .iter()
+        .filter(|a| a.key.kind == AssetKind::SegmentClip)
+        .count();
     assert_eq!(clips_after, clips_total, "one clip per narration line");
 
     // No provider was called again: the resumed run's log lines have no TTS, image or presenter work.
     let lines = env.log_lines();
-    let resumed: Vec<_> = lines.iter().filter(|l| l["trace_id"] == trace.as_str()).collect();
-    assert!(resumed.len() >= 5, "only {} log lines for the resumed run", resumed.len());
+    let resumed: Vec<_> = lines
+        .iter()
+        .filter(|l| l["trace_id"] == trace.as_str())
+        .collect();
+    assert!(
+        resumed.len() >= 5,
+        "only {} log lines for the resumed run",
+        resumed.len()
+    );
     for l in &resumed {
         let asset_kind = l["asset_kind"].as_str().unwrap_or("");
         assert!(l["tool"] != "espeak-ng", "narration was made again: {l}");
-        assert!(!matches!(asset_kind, "audio" | "image" | "avatar_intro" | "avatar_outro" | "script"), "made again: {l}");
-        assert!(l["message"] != "title card drawn" && l["message"] != "presenter clip rendered", "made again: {l}");
+        assert!(
+            !matches!(
+                asset_kind,
+                "audio" | "image" | "avatar_intro" | "avatar_outro" | "script"
+            ),
+            "made again: {l}"
+        );
+        assert!(
+            l["message"] != "title card drawn" && l["message"] != "presenter clip rendered",
+            "made again: {l}"
+        );
     }
-    assert!(resumed.iter().any(|l| l["tool"] == "ffmpeg" && l["purpose"] == "assemble"), "the resume did not assemble the video");
+    assert!(
+        resumed
+            .iter()
+            .any(|l| l["tool"] == "ffmpeg" && l["purpose"] == "assemble"),
+        "the resume did not assemble the video"
+    );
 
     // The video is whole.
     let narration_s = common::narration_seconds(&after_assets);
@@ -182,7 +293,19 @@ fn a_render_killed_with_sigkill_resumes_without_redoing_completed_assets() {
     // A finished project cannot be resumed.
     let again: Run = env.run(&["projects", "resume", &project_id.to_string()]);
     assert_eq!(again.code(), Some(3), "{}", again.describe());
-    assert!(again.stderr.contains("error[INVALID_STATE_TRANSITION]"), "{}", again.describe());
-    assert!(again.stderr.contains("solutions:") && again.stderr.contains("trace id:"), "{}", again.describe());
-    assert_eq!(env.project(&project_id.to_string()).status, ProjectStatus::Completed, "a refused resume changes nothing");
+    assert!(
+        again.stderr.contains("error[INVALID_STATE_TRANSITION]"),
+        "{}",
+        again.describe()
+    );
+    assert!(
+        again.stderr.contains("solutions:") && again.stderr.contains("trace id:"),
+        "{}",
+        again.describe()
+    );
+    assert_eq!(
+        env.project(&project_id.to_string()).status,
+        ProjectStatus::Completed,
+        "a refused resume changes nothing"
+    );
 }

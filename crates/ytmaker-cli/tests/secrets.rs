@@ -16,11 +16,18 @@ const SECRETS: &[(&str, &str)] = &[
     ("DID_API_KEY", "ZmFrZQ-SECRET-did-2"),
     ("YTMAKER_TTS_API_KEY", "AIzaSyFAKE-SECRET-tts"),
     ("YOUTUBE_CLIENT_SECRET", "GOCSPX-FAKE-SECRET-youtube"),
-    ("YTMAKER_YOUTUBE_REFRESH_TOKEN", "1//FAKE-SECRET-refresh-token"),
+    (
+        "YTMAKER_YOUTUBE_REFRESH_TOKEN",
+        "1//FAKE-SECRET-refresh-token",
+    ),
 ];
 
 fn leaks_in(text: &str, secrets: &[&str]) -> Vec<String> {
-    secrets.iter().filter(|s| text.contains(*s)).map(|s| s.to_string()).collect()
+    secrets
+        .iter()
+        .filter(|s| text.contains(*s))
+        .map(|s| s.to_string())
+        .collect()
 }
 
 /// Every file below `dir` (logs, database, project files) that contains one of `secrets`.
@@ -28,7 +35,9 @@ fn files_leaking(dir: &Path, secrets: &[&str]) -> Vec<String> {
     let mut found = Vec::new();
     let mut stack = vec![dir.to_owned()];
     while let Some(d) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&d) else { continue };
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
         for e in entries.flatten() {
             let p = e.path();
             if p.is_dir() {
@@ -45,8 +54,17 @@ fn files_leaking(dir: &Path, secrets: &[&str]) -> Vec<String> {
 }
 
 fn assert_no_leak(run: &Run, secrets: &[&str]) {
-    let leaks = [leaks_in(&run.stdout, secrets), leaks_in(&run.stderr, secrets)].concat();
-    assert!(leaks.is_empty(), "`ytmaker {}` printed secrets {leaks:?}\n{}", run.args, run.describe());
+    let leaks = [
+        leaks_in(&run.stdout, secrets),
+        leaks_in(&run.stderr, secrets),
+    ]
+    .concat();
+    assert!(
+        leaks.is_empty(),
+        "`ytmaker {}` printed secrets {leaks:?}\n{}",
+        run.args,
+        run.describe()
+    );
 }
 
 #[test]
@@ -60,10 +78,20 @@ fn api_keys_in_the_environment_never_reach_output_logs_or_the_database() {
 
     // A refused input, and a run that gets through the script stage before failing; both with the
     // JSON log lines on stdout as well.
-    let refused = env.run(&["--log-json", "generate", short.to_str().unwrap(), "--offline"]);
+    let refused = env.run(&[
+        "--log-json",
+        "generate",
+        short.to_str().unwrap(),
+        "--offline",
+    ]);
     assert_eq!(refused.code(), Some(3), "{}", refused.describe());
     let full_disk = env.run_with(
-        &["--log-json", "generate", sample_article().to_str().unwrap(), "--offline"],
+        &[
+            "--log-json",
+            "generate",
+            sample_article().to_str().unwrap(),
+            "--offline",
+        ],
         &[("YTMAKER_MIN_FREE_BYTES", "999999999999999")],
     );
     assert_eq!(full_disk.code(), Some(6), "{}", full_disk.describe());
@@ -79,10 +107,30 @@ fn api_keys_in_the_environment_never_reach_output_logs_or_the_database() {
     // and the script stage's lines.
     let lines = env.log_lines();
     assert!(lines.len() >= 8, "only {} log lines", lines.len());
-    assert!(lines.iter().any(|l| l["error_code"] == "INPUT_TOO_SHORT"), "the refused input was not logged");
-    assert!(lines.iter().any(|l| l["error_code"] == "DISK_SPACE_INSUFFICIENT"), "the disk failure was not logged");
-    assert!(lines.iter().any(|l| l["stage"] == "script"), "no script-stage lines");
-    assert!(full_disk.stdout.lines().filter(|l| l.starts_with('{')).count() >= 5, "--log-json printed no log lines\n{}", full_disk.describe());
+    assert!(
+        lines.iter().any(|l| l["error_code"] == "INPUT_TOO_SHORT"),
+        "the refused input was not logged"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l["error_code"] == "DISK_SPACE_INSUFFICIENT"),
+        "the disk failure was not logged"
+    );
+    assert!(
+        lines.iter().any(|l| l["stage"] == "script"),
+        "no script-stage lines"
+    );
+    assert!(
+        full_disk
+            .stdout
+            .lines()
+            .filter(|l| l.starts_with('{'))
+            .count()
+            >= 5,
+        "--log-json printed no log lines\n{}",
+        full_disk.describe()
+    );
     assert!(logs.stdout.lines().count() >= 5, "{}", logs.describe());
 
     let leaks = files_leaking(&env.data, &secrets);
@@ -94,21 +142,56 @@ fn api_keys_in_the_environment_never_reach_output_logs_or_the_database() {
 fn a_database_password_is_redacted_in_errors() {
     let password = "pw-SECRET-db-987";
     let mut env = TestEnv::new();
-    env.set_env("YTMAKER_DATABASE_URL", &format!("postgres://ytuser:{password}@127.0.0.1:1/ytmaker"));
+    env.set_env(
+        "YTMAKER_DATABASE_URL",
+        &format!("postgres://ytuser:{password}@127.0.0.1:1/ytmaker"),
+    );
     // Each waits out the pool's connect timeout; run them side by side.
     let (generate, doctor) = std::thread::scope(|s| {
         let doctor = s.spawn(|| env.run(&["doctor"]));
-        let generate = env.run(&["--log-json", "generate", sample_article().to_str().unwrap(), "--offline"]);
+        let generate = env.run(&[
+            "--log-json",
+            "generate",
+            sample_article().to_str().unwrap(),
+            "--offline",
+        ]);
         (generate, doctor.join().expect("doctor thread"))
     });
-    assert_eq!(generate.code(), Some(6), "an unreachable database is a storage error\n{}", generate.describe());
-    assert!(generate.stderr.contains("error[DATABASE_ERROR]"), "{}", generate.describe());
+    assert_eq!(
+        generate.code(),
+        Some(6),
+        "an unreachable database is a storage error\n{}",
+        generate.describe()
+    );
+    assert!(
+        generate.stderr.contains("error[DATABASE_ERROR]"),
+        "{}",
+        generate.describe()
+    );
     // The URL is shown so the user knows which database, but without the password.
-    assert!(generate.stderr.contains("postgres://ytuser:***@127.0.0.1:1/ytmaker"), "{}", generate.describe());
+    assert!(
+        generate
+            .stderr
+            .contains("postgres://ytuser:***@127.0.0.1:1/ytmaker"),
+        "{}",
+        generate.describe()
+    );
     assert_no_leak(&generate, &[password]);
 
-    assert_ne!(doctor.code(), Some(0), "doctor must fail without its database\n{}", doctor.describe());
-    assert!(doctor.stdout.lines().any(|l| l.contains("FAIL") && l.contains("database")), "{}", doctor.describe());
+    assert_ne!(
+        doctor.code(),
+        Some(0),
+        "doctor must fail without its database\n{}",
+        doctor.describe()
+    );
+    assert!(
+        doctor
+            .stdout
+            .lines()
+            .any(|l| l.contains("FAIL") && l.contains("database")),
+        "{}",
+        doctor.describe()
+    );
     assert_no_leak(&doctor, &[password]);
 
     let leaks = files_leaking(&env.data, &[password]);

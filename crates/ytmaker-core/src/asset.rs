@@ -19,8 +19,15 @@ pub enum AssetKind {
 
 impl AssetKind {
     pub const ALL: [AssetKind; 9] = [
-        AssetKind::Script, AssetKind::Audio, AssetKind::Image, AssetKind::AvatarIntro, AssetKind::AvatarOutro,
-        AssetKind::SegmentClip, AssetKind::FinalVideo, AssetKind::Thumbnail, AssetKind::Subtitles,
+        AssetKind::Script,
+        AssetKind::Audio,
+        AssetKind::Image,
+        AssetKind::AvatarIntro,
+        AssetKind::AvatarOutro,
+        AssetKind::SegmentClip,
+        AssetKind::FinalVideo,
+        AssetKind::Thumbnail,
+        AssetKind::Subtitles,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -62,9 +69,14 @@ impl AssetStatus {
     }
 
     pub fn parse(raw: &str) -> Option<Self> {
-        [AssetStatus::Pending, AssetStatus::Generating, AssetStatus::Completed, AssetStatus::Failed]
-            .into_iter()
-            .find(|s| s.as_str() == raw)
+        [
+            AssetStatus::Pending,
+            AssetStatus::Generating,
+            AssetStatus::Completed,
+            AssetStatus::Failed,
+        ]
+        .into_iter()
+        .find(|s| s.as_str() == raw)
     }
 }
 
@@ -82,7 +94,10 @@ impl AssetKey {
     }
 
     pub fn indexed(kind: AssetKind, index: u32) -> Self {
-        AssetKey { kind, index: Some(index) }
+        AssetKey {
+            kind,
+            index: Some(index),
+        }
     }
 }
 
@@ -95,7 +110,10 @@ mod tests {
         for k in AssetKind::ALL {
             assert_eq!(AssetKind::parse(k.as_str()), Some(k));
         }
-        assert_eq!(AssetStatus::parse("COMPLETED"), Some(AssetStatus::Completed));
+        assert_eq!(
+            AssetStatus::parse("COMPLETED"),
+            Some(AssetStatus::Completed)
+        );
         assert_eq!(AssetStatus::parse("DONE"), None);
     }
 }

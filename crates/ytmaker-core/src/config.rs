@@ -37,7 +37,12 @@ pub struct ScriptSettings {
 
 impl Default for ScriptSettings {
     fn default() -> Self {
-        ScriptSettings { target_min_seconds: 180.0, target_max_seconds: 600.0, segment_min_seconds: 5.0, segment_max_seconds: 20.0 }
+        ScriptSettings {
+            target_min_seconds: 180.0,
+            target_max_seconds: 600.0,
+            segment_min_seconds: 5.0,
+            segment_max_seconds: 20.0,
+        }
     }
 }
 
@@ -60,7 +65,11 @@ pub struct NarrationSettings {
 
 impl Default for NarrationSettings {
     fn default() -> Self {
-        NarrationSettings { voice: VoiceGender::Female, speaking_rate: 1.0, pitch: 0.0 }
+        NarrationSettings {
+            voice: VoiceGender::Female,
+            speaking_rate: 1.0,
+            pitch: 0.0,
+        }
     }
 }
 
@@ -126,7 +135,10 @@ pub struct KenBurnsSettings {
 
 impl Default for KenBurnsSettings {
     fn default() -> Self {
-        KenBurnsSettings { mode: KenBurnsMode::Auto, zoom: 1.15 }
+        KenBurnsSettings {
+            mode: KenBurnsMode::Auto,
+            zoom: 1.15,
+        }
     }
 }
 
@@ -141,7 +153,10 @@ pub struct PresenterSettings {
 
 impl Default for PresenterSettings {
     fn default() -> Self {
-        PresenterSettings { enabled: true, portrait: None }
+        PresenterSettings {
+            enabled: true,
+            portrait: None,
+        }
     }
 }
 
@@ -156,7 +171,11 @@ pub struct ThumbnailSettings {
 
 impl Default for ThumbnailSettings {
     fn default() -> Self {
-        ThumbnailSettings { title_font_size: 96, text_color: "#FFFFFF".into(), background_segment: 0 }
+        ThumbnailSettings {
+            title_font_size: 96,
+            text_color: "#FFFFFF".into(),
+            background_segment: 0,
+        }
     }
 }
 
@@ -173,7 +192,11 @@ pub struct RenderSettings {
 
 impl Default for RenderSettings {
     fn default() -> Self {
-        RenderSettings { x264_preset: "veryfast".into(), crf: 21, parallel_clips: 0 }
+        RenderSettings {
+            x264_preset: "veryfast".into(),
+            crf: 21,
+            parallel_clips: 0,
+        }
     }
 }
 
@@ -196,29 +219,51 @@ pub struct ProviderChoice {
     pub publish: ProviderKind,
 }
 
-const X264_PRESETS: [&str; 9] =
-    ["ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow"];
+const X264_PRESETS: [&str; 9] = [
+    "ultrafast",
+    "superfast",
+    "veryfast",
+    "faster",
+    "fast",
+    "medium",
+    "slow",
+    "slower",
+    "veryslow",
+];
 
 struct Violations(Vec<Value>);
 
 impl Violations {
     fn check(&mut self, ok: bool, field: &str, rule: &str, value: impl Into<Value>) {
         if !ok {
-            self.0.push(json!({ "field": field, "rule": rule, "value": value.into() }));
+            self.0
+                .push(json!({ "field": field, "rule": rule, "value": value.into() }));
         }
     }
 
     fn range(&mut self, field: &str, value: f64, min: f64, max: f64) {
-        self.check(value.is_finite() && (min..=max).contains(&value), field, &format!("{min}–{max}"), value);
+        self.check(
+            value.is_finite() && (min..=max).contains(&value),
+            field,
+            &format!("{min}–{max}"),
+            value,
+        );
     }
 
     fn color(&mut self, field: &str, value: &str) {
-        self.check(is_hex_color(value), field, "hex colour #RRGGBB or #RRGGBBAA", value);
+        self.check(
+            is_hex_color(value),
+            field,
+            "hex colour #RRGGBB or #RRGGBBAA",
+            value,
+        );
     }
 }
 
 pub fn is_hex_color(value: &str) -> bool {
-    value.strip_prefix('#').is_some_and(|hex| matches!(hex.len(), 6 | 8) && hex.chars().all(|c| c.is_ascii_hexdigit()))
+    value
+        .strip_prefix('#')
+        .is_some_and(|hex| matches!(hex.len(), 6 | 8) && hex.chars().all(|c| c.is_ascii_hexdigit()))
 }
 
 impl ProjectConfig {
@@ -226,42 +271,118 @@ impl ProjectConfig {
     pub fn validate(&self) -> YtResult<()> {
         let mut v = Violations(Vec::new());
         let s = &self.script;
-        v.range("script.segment_min_seconds", s.segment_min_seconds, 2.0, 60.0);
-        v.range("script.segment_max_seconds", s.segment_max_seconds, 2.0, 60.0);
-        v.check(s.segment_min_seconds < s.segment_max_seconds, "script.segment_max_seconds", "greater than segment_min_seconds", s.segment_max_seconds);
-        v.range("script.target_min_seconds", s.target_min_seconds, 10.0, 3600.0);
-        v.range("script.target_max_seconds", s.target_max_seconds, 10.0, 3600.0);
-        v.check(s.target_min_seconds < s.target_max_seconds, "script.target_max_seconds", "greater than target_min_seconds", s.target_max_seconds);
+        v.range(
+            "script.segment_min_seconds",
+            s.segment_min_seconds,
+            2.0,
+            60.0,
+        );
+        v.range(
+            "script.segment_max_seconds",
+            s.segment_max_seconds,
+            2.0,
+            60.0,
+        );
+        v.check(
+            s.segment_min_seconds < s.segment_max_seconds,
+            "script.segment_max_seconds",
+            "greater than segment_min_seconds",
+            s.segment_max_seconds,
+        );
+        v.range(
+            "script.target_min_seconds",
+            s.target_min_seconds,
+            10.0,
+            3600.0,
+        );
+        v.range(
+            "script.target_max_seconds",
+            s.target_max_seconds,
+            10.0,
+            3600.0,
+        );
+        v.check(
+            s.target_min_seconds < s.target_max_seconds,
+            "script.target_max_seconds",
+            "greater than target_min_seconds",
+            s.target_max_seconds,
+        );
 
-        v.range("narration.speaking_rate", self.narration.speaking_rate, 0.5, 2.0);
+        v.range(
+            "narration.speaking_rate",
+            self.narration.speaking_rate,
+            0.5,
+            2.0,
+        );
         v.range("narration.pitch", self.narration.pitch, -20.0, 20.0);
 
         let st = &self.subtitles;
-        v.check(!st.font_family.trim().is_empty(), "subtitles.font_family", "not empty", st.font_family.as_str());
+        v.check(
+            !st.font_family.trim().is_empty(),
+            "subtitles.font_family",
+            "not empty",
+            st.font_family.as_str(),
+        );
         v.range("subtitles.font_size", st.font_size as f64, 20.0, 100.0);
         v.color("subtitles.primary_color", &st.primary_color);
         v.color("subtitles.outline_color", &st.outline_color);
         v.range("subtitles.outline_width", st.outline_width, 0.0, 10.0);
-        v.check(st.position.x < FRAME_WIDTH, "subtitles.position.x", "inside the 1920×1080 frame (0–1919)", st.position.x);
-        v.check(st.position.y < FRAME_HEIGHT, "subtitles.position.y", "inside the 1920×1080 frame (0–1079)", st.position.y);
-        v.range("subtitles.max_line_chars", st.max_line_chars as f64, 8.0, 60.0);
+        v.check(
+            st.position.x < FRAME_WIDTH,
+            "subtitles.position.x",
+            "inside the 1920×1080 frame (0–1919)",
+            st.position.x,
+        );
+        v.check(
+            st.position.y < FRAME_HEIGHT,
+            "subtitles.position.y",
+            "inside the 1920×1080 frame (0–1079)",
+            st.position.y,
+        );
+        v.range(
+            "subtitles.max_line_chars",
+            st.max_line_chars as f64,
+            8.0,
+            60.0,
+        );
 
         v.range("ken_burns.zoom", self.ken_burns.zoom, 1.0, 1.5);
 
-        v.range("thumbnail.title_font_size", self.thumbnail.title_font_size as f64, 40.0, 200.0);
+        v.range(
+            "thumbnail.title_font_size",
+            self.thumbnail.title_font_size as f64,
+            40.0,
+            200.0,
+        );
         v.color("thumbnail.text_color", &self.thumbnail.text_color);
 
-        v.check(X264_PRESETS.contains(&self.render.x264_preset.as_str()), "render.x264_preset", "one of ultrafast…veryslow", self.render.x264_preset.as_str());
+        v.check(
+            X264_PRESETS.contains(&self.render.x264_preset.as_str()),
+            "render.x264_preset",
+            "one of ultrafast…veryslow",
+            self.render.x264_preset.as_str(),
+        );
         v.range("render.crf", self.render.crf as f64, 0.0, 51.0);
-        v.range("render.parallel_clips", self.render.parallel_clips as f64, 0.0, 16.0);
+        v.range(
+            "render.parallel_clips",
+            self.render.parallel_clips as f64,
+            0.0,
+            16.0,
+        );
 
         if v.0.is_empty() {
             return Ok(());
         }
         let count = v.0.len();
         let first = &v.0[0];
-        Err(YtError::new(ErrorCode::CONFIG_INVALID, format!("{count} configuration value(s) out of range, first: {} ({})", first["field"], first["rule"]))
-            .detail("violations", Value::Array(v.0)))
+        Err(YtError::new(
+            ErrorCode::CONFIG_INVALID,
+            format!(
+                "{count} configuration value(s) out of range, first: {} ({})",
+                first["field"], first["rule"]
+            ),
+        )
+        .detail("violations", Value::Array(v.0)))
     }
 }
 
@@ -284,11 +405,21 @@ mod tests {
         c.ken_burns.zoom = f64::NAN;
         let err = c.validate().unwrap_err();
         assert_eq!(err.code, ErrorCode::CONFIG_INVALID);
-        let fields: Vec<&str> =
-            err.details["violations"].as_array().unwrap().iter().map(|v| v["field"].as_str().unwrap()).collect();
+        let fields: Vec<&str> = err.details["violations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v["field"].as_str().unwrap())
+            .collect();
         assert_eq!(
             fields,
-            ["narration.speaking_rate", "subtitles.font_size", "subtitles.primary_color", "subtitles.position.x", "ken_burns.zoom"]
+            [
+                "narration.speaking_rate",
+                "subtitles.font_size",
+                "subtitles.primary_color",
+                "subtitles.position.x",
+                "ken_burns.zoom"
+            ]
         );
         assert_eq!(err.details["violations"][1]["rule"], "20–100");
         assert_eq!(err.details["violations"][1]["value"], 10.0);
@@ -302,7 +433,8 @@ mod tests {
 
     #[test]
     fn unknown_fields_are_refused_not_ignored() {
-        let err = serde_json::from_str::<ProjectConfig>(r#"{"subtitles": {"font_sise": 40}}"#).unwrap_err();
+        let err = serde_json::from_str::<ProjectConfig>(r#"{"subtitles": {"font_sise": 40}}"#)
+            .unwrap_err();
         assert!(err.to_string().contains("font_sise"), "{err}");
     }
 }

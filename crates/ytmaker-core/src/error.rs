@@ -62,14 +62,26 @@ pub struct RetryPolicy {
 }
 
 impl RetryPolicy {
-    const NEVER: RetryPolicy = RetryPolicy { max_retries: 0, base_delay_ms: 0, backoff: Backoff::Fixed };
+    const NEVER: RetryPolicy = RetryPolicy {
+        max_retries: 0,
+        base_delay_ms: 0,
+        backoff: Backoff::Fixed,
+    };
 
     const fn fixed(max_retries: u32, delay_ms: u64) -> Self {
-        RetryPolicy { max_retries, base_delay_ms: delay_ms, backoff: Backoff::Fixed }
+        RetryPolicy {
+            max_retries,
+            base_delay_ms: delay_ms,
+            backoff: Backoff::Fixed,
+        }
     }
 
     const fn exponential(max_retries: u32, base_delay_ms: u64) -> Self {
-        RetryPolicy { max_retries, base_delay_ms, backoff: Backoff::Exponential }
+        RetryPolicy {
+            max_retries,
+            base_delay_ms,
+            backoff: Backoff::Exponential,
+        }
     }
 
     pub fn is_retryable(&self) -> bool {
@@ -552,7 +564,10 @@ catalogue! {
 impl ErrorCode {
     pub fn parse(raw: &str) -> Option<ErrorCode> {
         let wanted = raw.trim().to_ascii_uppercase();
-        ErrorCode::ALL.iter().copied().find(|c| c.as_str() == wanted)
+        ErrorCode::ALL
+            .iter()
+            .copied()
+            .find(|c| c.as_str() == wanted)
     }
 
     pub fn is_retryable(self) -> bool {
@@ -614,7 +629,12 @@ pub type YtResult<T> = Result<T, YtError>;
 
 impl YtError {
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        YtError { code, message: message.into(), stage: None, details: Map::new() }
+        YtError {
+            code,
+            message: message.into(),
+            stage: None,
+            details: Map::new(),
+        }
     }
 
     pub fn detail(mut self, key: &str, value: impl Into<Value>) -> Self {
@@ -639,7 +659,9 @@ impl YtError {
         let code = match err.kind() {
             std::io::ErrorKind::NotFound => ErrorCode::FILE_NOT_FOUND,
             std::io::ErrorKind::StorageFull => ErrorCode::DISK_SPACE_INSUFFICIENT,
-            _ if matches!(err.raw_os_error(), Some(ENOSPC) | Some(EDQUOT)) => ErrorCode::DISK_SPACE_INSUFFICIENT,
+            _ if matches!(err.raw_os_error(), Some(ENOSPC) | Some(EDQUOT)) => {
+                ErrorCode::DISK_SPACE_INSUFFICIENT
+            }
             _ => ErrorCode::FILE_SYSTEM_ERROR,
         };
         YtError::new(code, format!("cannot {op} {}: {err}", path.display()))
@@ -649,7 +671,12 @@ impl YtError {
     }
 
     /// A field that breaks a rule, named so the user can fix it.
-    pub fn invalid_field(code: ErrorCode, field: &str, rule: &str, value: impl Into<Value>) -> Self {
+    pub fn invalid_field(
+        code: ErrorCode,
+        field: &str,
+        rule: &str,
+        value: impl Into<Value>,
+    ) -> Self {
         YtError::new(code, format!("{field}: {rule}"))
             .detail("field", field)
             .detail("rule", rule)
@@ -664,7 +691,12 @@ impl YtError {
             error_message: self.message.clone(),
             is_retryable: spec.retry.is_retryable(),
             details: self.details.clone(),
-            solutions: spec.guide(lang).solutions.iter().map(|s| s.to_string()).collect(),
+            solutions: spec
+                .guide(lang)
+                .solutions
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
             timestamp: now_rfc3339(),
             trace_id: trace_id.clone(),
             attempts,
@@ -701,19 +733,37 @@ mod tests {
         for &code in ErrorCode::ALL {
             let spec = code.spec();
             assert_eq!(spec.code, code);
-            assert!((400..600).contains(&spec.http_status), "{code}: http status {}", spec.http_status);
+            assert!(
+                (400..600).contains(&spec.http_status),
+                "{code}: http status {}",
+                spec.http_status
+            );
             for (lang, guide) in [("en", &spec.en), ("zh-TW", &spec.zh_tw)] {
                 assert!(!guide.title.trim().is_empty(), "{code} {lang}: empty title");
-                assert!(guide.explanation.len() > 20, "{code} {lang}: explanation too thin");
+                assert!(
+                    guide.explanation.len() > 20,
+                    "{code} {lang}: explanation too thin"
+                );
                 assert!(!guide.solutions.is_empty(), "{code} {lang}: no solutions");
-                assert!(guide.solutions.iter().all(|s| !s.trim().is_empty()), "{code} {lang}: blank solution");
+                assert!(
+                    guide.solutions.iter().all(|s| !s.trim().is_empty()),
+                    "{code} {lang}: blank solution"
+                );
             }
-            assert_eq!(spec.en.solutions.len(), spec.zh_tw.solutions.len(), "{code}: solutions differ per language");
+            assert_eq!(
+                spec.en.solutions.len(),
+                spec.zh_tw.solutions.len(),
+                "{code}: solutions differ per language"
+            );
             if spec.retry.is_retryable() {
                 assert!(spec.retry.max_retries <= 5, "{code}: unbounded retries");
             }
             assert!(
-                spec.priority != Priority::None || matches!(spec.category, Category::Input | Category::Config | Category::State),
+                spec.priority != Priority::None
+                    || matches!(
+                        spec.category,
+                        Category::Input | Category::Config | Category::State
+                    ),
                 "{code}: only the user's own input may go without an alert priority"
             );
         }
@@ -725,7 +775,10 @@ mod tests {
         assert_eq!(names.len(), ErrorCode::ALL.len());
         for &code in ErrorCode::ALL {
             assert_eq!(ErrorCode::parse(&code.as_str().to_lowercase()), Some(code));
-            assert_eq!(serde_json::to_value(code).unwrap(), Value::String(code.as_str().into()));
+            assert_eq!(
+                serde_json::to_value(code).unwrap(),
+                Value::String(code.as_str().into())
+            );
         }
         assert_eq!(ErrorCode::parse("UNKNOWN_ERROR"), None);
     }
@@ -734,18 +787,32 @@ mod tests {
     fn spec_minimum_set_matches_the_spec_table() {
         use ErrorCode::*;
         let expect = [
-            (GEMINI_QUOTA_EXCEEDED, 429, false), (GEMINI_INVALID_API_KEY, 401, false), (GEMINI_RATE_LIMIT, 429, true),
-            (GEMINI_SERVER_ERROR, 500, true), (GEMINI_TIMEOUT, 504, true), (GEMINI_INVALID_RESPONSE, 502, true),
-            (STABILITY_RATE_LIMIT, 429, true), (STABILITY_CONTENT_POLICY, 403, false), (DID_QUOTA_EXCEEDED, 402, false),
-            (DID_SERVER_ERROR, 500, true), (TTS_ENGINE_NOT_FOUND, 500, false), (YOUTUBE_QUOTA_EXCEEDED, 403, false),
-            (YOUTUBE_REFRESH_FAILED, 401, false), (FFMPEG_NOT_FOUND, 500, false), (DATABASE_ERROR, 500, true),
-            (DISK_SPACE_INSUFFICIENT, 507, false), (INVALID_STATE_TRANSITION, 409, false),
+            (GEMINI_QUOTA_EXCEEDED, 429, false),
+            (GEMINI_INVALID_API_KEY, 401, false),
+            (GEMINI_RATE_LIMIT, 429, true),
+            (GEMINI_SERVER_ERROR, 500, true),
+            (GEMINI_TIMEOUT, 504, true),
+            (GEMINI_INVALID_RESPONSE, 502, true),
+            (STABILITY_RATE_LIMIT, 429, true),
+            (STABILITY_CONTENT_POLICY, 403, false),
+            (DID_QUOTA_EXCEEDED, 402, false),
+            (DID_SERVER_ERROR, 500, true),
+            (TTS_ENGINE_NOT_FOUND, 500, false),
+            (YOUTUBE_QUOTA_EXCEEDED, 403, false),
+            (YOUTUBE_REFRESH_FAILED, 401, false),
+            (FFMPEG_NOT_FOUND, 500, false),
+            (DATABASE_ERROR, 500, true),
+            (DISK_SPACE_INSUFFICIENT, 507, false),
+            (INVALID_STATE_TRANSITION, 409, false),
         ];
         for (code, http, retryable) in expect {
             assert_eq!(code.spec().http_status, http, "{code}");
             assert_eq!(code.is_retryable(), retryable, "{code}");
         }
-        assert_eq!(GEMINI_SERVER_ERROR.spec().retry, RetryPolicy::fixed(3, 5_000));
+        assert_eq!(
+            GEMINI_SERVER_ERROR.spec().retry,
+            RetryPolicy::fixed(3, 5_000)
+        );
         assert_eq!(DID_SERVER_ERROR.spec().retry, RetryPolicy::fixed(2, 30_000));
     }
 
@@ -755,8 +822,14 @@ mod tests {
         assert_eq!(p.delay_before(1, None), Duration::from_secs(10));
         assert_eq!(p.delay_before(2, None), Duration::from_secs(20));
         assert_eq!(p.delay_before(3, None), Duration::from_secs(40));
-        assert_eq!(p.delay_before(1, Some(Duration::from_secs(30))), Duration::from_secs(30));
-        assert_eq!(p.delay_before(3, Some(Duration::from_secs(1))), Duration::from_secs(40));
+        assert_eq!(
+            p.delay_before(1, Some(Duration::from_secs(30))),
+            Duration::from_secs(30)
+        );
+        assert_eq!(
+            p.delay_before(3, Some(Duration::from_secs(1))),
+            Duration::from_secs(40)
+        );
         let fixed = ErrorCode::STABILITY_SERVER_ERROR.spec().retry;
         assert_eq!(fixed.delay_before(3, None), Duration::from_secs(5));
     }
@@ -767,7 +840,10 @@ mod tests {
         let nf = std::io::Error::from(std::io::ErrorKind::NotFound);
         assert_eq!(YtError::io("read", p, &nf).code, ErrorCode::FILE_NOT_FOUND);
         let full = std::io::Error::from_raw_os_error(28);
-        assert_eq!(YtError::io("write", p, &full).code, ErrorCode::DISK_SPACE_INSUFFICIENT);
+        assert_eq!(
+            YtError::io("write", p, &full).code,
+            ErrorCode::DISK_SPACE_INSUFFICIENT
+        );
         let denied = std::io::Error::from(std::io::ErrorKind::PermissionDenied);
         let e = YtError::io("write", p, &denied);
         assert_eq!(e.code, ErrorCode::FILE_SYSTEM_ERROR);

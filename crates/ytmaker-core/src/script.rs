@@ -90,7 +90,11 @@ impl Script {
     pub fn lines(&self) -> Vec<(LineId, &str)> {
         let mut lines = Vec::with_capacity(self.segments.len() + 2);
         lines.push((LineId::Intro, self.intro.text.as_str()));
-        lines.extend(self.segments.iter().map(|s| (LineId::Segment(s.index), s.narration.as_str())));
+        lines.extend(
+            self.segments
+                .iter()
+                .map(|s| (LineId::Segment(s.index), s.narration.as_str())),
+        );
         lines.push((LineId::Outro, self.outro.text.as_str()));
         lines
     }
@@ -106,14 +110,23 @@ impl Script {
 
     pub fn estimated_total_seconds(&self) -> f64 {
         self.intro.estimated_seconds
-            + self.segments.iter().map(|s| s.estimated_seconds).sum::<f64>()
+            + self
+                .segments
+                .iter()
+                .map(|s| s.estimated_seconds)
+                .sum::<f64>()
             + self.outro.estimated_seconds
     }
 
     /// Structural checks every script must pass, whoever wrote it.
     pub fn validate(&self) -> YtResult<()> {
         let bad = |field: &str, rule: &str| {
-            Err(YtError::invalid_field(ErrorCode::VALIDATION_ERROR, field, rule, serde_json::Value::Null))
+            Err(YtError::invalid_field(
+                ErrorCode::VALIDATION_ERROR,
+                field,
+                rule,
+                serde_json::Value::Null,
+            ))
         };
         if self.segments.is_empty() {
             return bad("script.segments", "at least one segment");

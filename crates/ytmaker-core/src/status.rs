@@ -29,8 +29,20 @@ use ProjectStatus::*;
 
 impl ProjectStatus {
     pub const ALL: [ProjectStatus; 14] = [
-        Initialized, ScriptGenerating, ScriptGenerated, AssetsGenerating, AssetsGenerated, Rendering, Rendered,
-        ThumbnailGenerating, ThumbnailGenerated, Uploading, Completed, Paused, Cancelled, Failed,
+        Initialized,
+        ScriptGenerating,
+        ScriptGenerated,
+        AssetsGenerating,
+        AssetsGenerated,
+        Rendering,
+        Rendered,
+        ThumbnailGenerating,
+        ThumbnailGenerated,
+        Uploading,
+        Completed,
+        Paused,
+        Cancelled,
+        Failed,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -137,7 +149,11 @@ impl ProjectStatus {
         } else {
             Err(YtError::new(
                 ErrorCode::INVALID_STATE_TRANSITION,
-                format!("a project in {} cannot go to {}", self.as_str(), to.as_str()),
+                format!(
+                    "a project in {} cannot go to {}",
+                    self.as_str(),
+                    to.as_str()
+                ),
             )
             .detail("from", self.as_str())
             .detail("to", to.as_str()))
@@ -158,8 +174,17 @@ mod tests {
     #[test]
     fn the_happy_path_is_allowed_in_order() {
         let path = [
-            Initialized, ScriptGenerating, ScriptGenerated, AssetsGenerating, AssetsGenerated, Rendering, Rendered,
-            ThumbnailGenerating, ThumbnailGenerated, Uploading, Completed,
+            Initialized,
+            ScriptGenerating,
+            ScriptGenerated,
+            AssetsGenerating,
+            AssetsGenerated,
+            Rendering,
+            Rendered,
+            ThumbnailGenerating,
+            ThumbnailGenerated,
+            Uploading,
+            Completed,
         ];
         for pair in path.windows(2) {
             assert_eq!(pair[0].transition(pair[1]).unwrap(), pair[1]);
@@ -180,7 +205,11 @@ mod tests {
             (Initialized, Initialized),
         ] {
             let err = from.transition(to).unwrap_err();
-            assert_eq!(err.code, ErrorCode::INVALID_STATE_TRANSITION, "{from} -> {to}");
+            assert_eq!(
+                err.code,
+                ErrorCode::INVALID_STATE_TRANSITION,
+                "{from} -> {to}"
+            );
             assert_eq!(err.details["from"], from.as_str());
         }
     }
@@ -188,7 +217,10 @@ mod tests {
     #[test]
     fn running_statuses_can_fail_pause_and_be_resumed() {
         for s in ProjectStatus::ALL.into_iter().filter(|s| s.is_running()) {
-            assert!(s.allows(Failed) && s.allows(Paused) && s.allows(Cancelled) && s.allows(s), "{s}");
+            assert!(
+                s.allows(Failed) && s.allows(Paused) && s.allows(Cancelled) && s.allows(s),
+                "{s}"
+            );
             assert!(Paused.allows(s) && Failed.allows(s), "{s}");
         }
         assert!(!Paused.allows(Completed));
@@ -196,7 +228,13 @@ mod tests {
 
     #[test]
     fn stage_and_status_agree() {
-        for stage in [Stage::Script, Stage::Assets, Stage::Render, Stage::Thumbnail, Stage::Upload] {
+        for stage in [
+            Stage::Script,
+            Stage::Assets,
+            Stage::Render,
+            Stage::Thumbnail,
+            Stage::Upload,
+        ] {
             let running = ProjectStatus::running(stage).unwrap();
             assert_eq!(running.stage(), Some(stage));
             assert!(running.allows(ProjectStatus::finished(stage).unwrap()));

@@ -18,7 +18,9 @@ impl TraceId {
     /// `[0-9A-Za-z_-]`; anything else could smuggle text into log lines, so it is refused.
     pub fn parse(raw: &str) -> Option<Self> {
         let ok_len = (8..=64).contains(&raw.len());
-        let ok_chars = raw.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+        let ok_chars = raw
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
         (ok_len && ok_chars).then(|| TraceId(raw.to_owned()))
     }
 

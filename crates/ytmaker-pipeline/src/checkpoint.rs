@@ -62,7 +62,13 @@ impl Checkpoint<'_> {
     /// Returns the completed asset for `key`, calling `make` only if there is none with the same
     /// inputs whose file is still on disk. The asset row says GENERATING while `make` runs and
     /// FAILED (with the error) if it fails; the error is returned unchanged.
-    pub async fn ensure<F, Fut>(&self, key: AssetKey, provider: &str, inputs: &str, make: F) -> YtResult<Asset>
+    pub async fn ensure<F, Fut>(
+        &self,
+        key: AssetKey,
+        provider: &str,
+        inputs: &str,
+        make: F,
+    ) -> YtResult<Asset>
     where
         F: FnOnce() -> Fut,
         Fut: Future<Output = YtResult<Made>>,
@@ -89,21 +95,43 @@ impl Checkpoint<'_> {
                 if let Err(record_err) = store.fail_asset(self.project, key, &info).await {
                     tracing::error!(error_code = %record_err.code, "could not record the asset failure: {}", record_err.message);
                 }
-                return Err(err.detail("asset_kind", key.kind.as_str()).detail("segment_index", key.index).detail("attempts", started.attempts));
+                return Err(err
+                    .detail("asset_kind", key.kind.as_str())
+                    .detail("segment_index", key.index)
+                    .detail("attempts", started.attempts));
             }
         };
         let hash = hash_file(&made.path).await?;
-        let relative = made.path.strip_prefix(self.dir.root()).unwrap_or(&made.path).display().to_string();
+        let relative = made
+            .path
+            .strip_prefix(self.dir.root())
+            .unwrap_or(&made.path)
+            .display()
+            .to_string();
         let mut metadata = made.metadata;
         if let Value::Object(map) = &mut metadata {
             map.insert("inputs".into(), Value::String(inputs.to_owned()));
         }
-        store.complete_asset(self.project, key, &relative, &hash, &metadata).await?;
-        tracing::info!(asset_kind = key.kind.as_str(), segment_index = key.index, attempts = started.attempts, provider, "asset completed");
+        store
+            .complete_asset(self.project, key, &relative, &hash, &metadata)
+            .await?;
+        tracing::info!(
+            asset_kind = key.kind.as_str(),
+            segment_index = key.index,
+            attempts = started.attempts,
+            provider,
+            "asset completed"
+        );
         let event = json!({ "kind": key.kind.as_str(), "index": key.index, "status": "COMPLETED", "attempts": started.attempts });
-        store.append_event(self.project, "asset", &event, self.trace).await?;
+        store
+            .append_event(self.project, "asset", &event, self.trace)
+            .await?;
         store.asset(self.project, key).await?.ok_or_else(|| {
-            YtError::new(ytmaker_core::ErrorCode::DATABASE_ERROR, "completed asset row is missing").detail("asset_kind", key.kind.as_str())
+            YtError::new(
+                ytmaker_core::ErrorCode::DATABASE_ERROR,
+                "completed asset row is missing",
+            )
+            .detail("asset_kind", key.kind.as_str())
         })
     }
 }

@@ -11,7 +11,12 @@ const DEFAULT_MIN_FREE_BYTES: u64 = 1 << 30;
 pub fn check_free_space(dir: &Path) -> YtResult<u64> {
     let floor = match std::env::var(MIN_FREE_BYTES_ENV) {
         Ok(raw) => raw.parse::<u64>().map_err(|_| {
-            YtError::invalid_field(ErrorCode::CONFIG_INVALID, MIN_FREE_BYTES_ENV, "a whole number of bytes", raw.as_str())
+            YtError::invalid_field(
+                ErrorCode::CONFIG_INVALID,
+                MIN_FREE_BYTES_ENV,
+                "a whole number of bytes",
+                raw.as_str(),
+            )
         })?,
         Err(_) => DEFAULT_MIN_FREE_BYTES,
     };
@@ -19,7 +24,12 @@ pub fn check_free_space(dir: &Path) -> YtResult<u64> {
     if free < floor {
         return Err(YtError::new(
             ErrorCode::DISK_SPACE_INSUFFICIENT,
-            format!("{} has {} MB free; at least {} MB are needed", dir.display(), free >> 20, floor >> 20),
+            format!(
+                "{} has {} MB free; at least {} MB are needed",
+                dir.display(),
+                free >> 20,
+                floor >> 20
+            ),
         )
         .detail("path", dir.display().to_string())
         .detail("free_bytes", free)
@@ -30,13 +40,19 @@ pub fn check_free_space(dir: &Path) -> YtResult<u64> {
 
 pub fn free_bytes(dir: &Path) -> YtResult<u64> {
     use std::os::unix::ffi::OsStrExt;
-    let c_path = std::ffi::CString::new(dir.as_os_str().as_bytes())
-        .map_err(|_| YtError::new(ErrorCode::FILE_SYSTEM_ERROR, "path contains a NUL byte").detail("path", dir.display().to_string()))?;
+    let c_path = std::ffi::CString::new(dir.as_os_str().as_bytes()).map_err(|_| {
+        YtError::new(ErrorCode::FILE_SYSTEM_ERROR, "path contains a NUL byte")
+            .detail("path", dir.display().to_string())
+    })?;
     let mut stat: libc::statvfs = unsafe { std::mem::zeroed() };
     // SAFETY: c_path is a valid NUL-terminated string and stat is a properly sized out-parameter.
     let rc = unsafe { libc::statvfs(c_path.as_ptr(), &mut stat) };
     if rc != 0 {
-        return Err(YtError::io("check free space on", dir, &std::io::Error::last_os_error()));
+        return Err(YtError::io(
+            "check free space on",
+            dir,
+            &std::io::Error::last_os_error(),
+        ));
     }
     Ok(stat.f_bavail as u64 * stat.f_frsize as u64)
 }
@@ -48,6 +64,9 @@ mod tests {
     #[test]
     fn reports_free_space_of_a_real_directory_and_fails_on_a_missing_one() {
         assert!(free_bytes(Path::new("/tmp")).unwrap() > 0);
-        assert_eq!(free_bytes(Path::new("/no/such/dir")).unwrap_err().code, ErrorCode::FILE_NOT_FOUND);
+        assert_eq!(
+            free_bytes(Path::new("/no/such/dir")).unwrap_err().code,
+            ErrorCode::FILE_NOT_FOUND
+        );
     }
 }

@@ -42,8 +42,22 @@ pub struct Pipeline {
 }
 
 impl Pipeline {
-    pub fn new(store: Store, data: DataDir, tools: Toolchain, providers: Providers, sink: Arc<dyn ProgressSink>, lang: Lang) -> Self {
-        Pipeline { store, data, tools, providers, sink, lang }
+    pub fn new(
+        store: Store,
+        data: DataDir,
+        tools: Toolchain,
+        providers: Providers,
+        sink: Arc<dyn ProgressSink>,
+        lang: Lang,
+    ) -> Self {
+        Pipeline {
+            store,
+            data,
+            tools,
+            providers,
+            sink,
+            lang,
+        }
     }
 
     /// Runs the project from wherever its checkpoints say it is. On failure the project is FAILED
@@ -58,8 +72,16 @@ impl Pipeline {
     pub async fn mark_paused(&self, project_id: Uuid, trace: &TraceId) -> YtResult<()> {
         let project = self.store.get_project(project_id).await?;
         if project.status.is_running() {
-            self.store.set_status(project_id, ProjectStatus::Paused, trace).await?;
-            self.sink.emit(project_id, &Progress::Log { level: "warn", message: format!("paused during {}", project.status) });
+            self.store
+                .set_status(project_id, ProjectStatus::Paused, trace)
+                .await?;
+            self.sink.emit(
+                project_id,
+                &Progress::Log {
+                    level: "warn",
+                    message: format!("paused during {}", project.status),
+                },
+            );
         }
         Ok(())
     }
@@ -70,4 +92,10 @@ impl Pipeline {
 }
 
 /// Stages in the order they run.
-pub const STAGES: [Stage; 5] = [Stage::Script, Stage::Assets, Stage::Render, Stage::Thumbnail, Stage::Upload];
+pub const STAGES: [Stage; 5] = [
+    Stage::Script,
+    Stage::Assets,
+    Stage::Render,
+    Stage::Thumbnail,
+    Stage::Upload,
+];

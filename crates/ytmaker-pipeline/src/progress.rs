@@ -5,13 +5,33 @@ use ytmaker_core::{ErrorInfo, Stage};
 /// WebSocket. Stage starts/ends, asset completions and errors are also stored as project events.
 #[derive(Debug, Clone)]
 pub enum Progress {
-    StageStarted { stage: Stage },
-    StageFinished { stage: Stage },
+    StageStarted {
+        stage: Stage,
+    },
+    StageFinished {
+        stage: Stage,
+    },
     /// Real sub-progress inside a stage: `done` of `total` `unit`s; `percent` is of the whole run.
-    Step { stage: Stage, done: f64, total: f64, unit: &'static str, percent: f64 },
-    Log { level: &'static str, message: String },
-    Failed { info: ErrorInfo },
-    Completed { video: String, thumbnail: String, subtitles: String, location: String },
+    Step {
+        stage: Stage,
+        done: f64,
+        total: f64,
+        unit: &'static str,
+        percent: f64,
+    },
+    Log {
+        level: &'static str,
+        message: String,
+    },
+    Failed {
+        info: ErrorInfo,
+    },
+    Completed {
+        video: String,
+        thumbnail: String,
+        subtitles: String,
+        location: String,
+    },
 }
 
 pub trait ProgressSink: Send + Sync {
@@ -33,8 +53,18 @@ pub fn stage_band(stage: Stage) -> (f64, f64) {
 
 pub(crate) fn step(stage: Stage, done: f64, total: f64, unit: &'static str) -> Progress {
     let (lo, hi) = stage_band(stage);
-    let fraction = if total > 0.0 { (done / total).clamp(0.0, 1.0) } else { 1.0 };
-    Progress::Step { stage, done, total, unit, percent: lo + (hi - lo) * fraction }
+    let fraction = if total > 0.0 {
+        (done / total).clamp(0.0, 1.0)
+    } else {
+        1.0
+    };
+    Progress::Step {
+        stage,
+        done,
+        total,
+        unit,
+        percent: lo + (hi - lo) * fraction,
+    }
 }
 
 #[cfg(test)]

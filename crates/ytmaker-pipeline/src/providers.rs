@@ -2,7 +2,9 @@ use std::sync::Arc;
 
 use ytmaker_core::YtResult;
 use ytmaker_core::config::{ProviderChoice, ProviderKind};
-use ytmaker_providers::local::{EspeakNarrator, LocalPresenter, LocalPublisher, RuleBasedScriptWriter, TitleCardIllustrator};
+use ytmaker_providers::local::{
+    EspeakNarrator, LocalPresenter, LocalPublisher, RuleBasedScriptWriter, TitleCardIllustrator,
+};
 use ytmaker_providers::{Illustrator, Narrator, Presenter, Publisher, ScriptWriter};
 use ytmaker_render::Toolchain;
 
@@ -19,7 +21,13 @@ pub struct Providers {
 
 impl Providers {
     pub fn for_choice(choice: &ProviderChoice, tools: &Toolchain) -> YtResult<Providers> {
-        let ProviderChoice { script, narration, images, avatar, publish } = choice;
+        let ProviderChoice {
+            script,
+            narration,
+            images,
+            avatar,
+            publish,
+        } = choice;
         Ok(Providers {
             script: match script {
                 ProviderKind::Local => Arc::new(RuleBasedScriptWriter::new()),

@@ -12,10 +12,13 @@ use ytmaker_core::asset::{AssetKey, AssetKind};
 use ytmaker_core::config::{FPS, ProjectConfig};
 use ytmaker_core::script::{LineId, Script};
 use ytmaker_core::{ErrorCode, ProjectStatus, Stage, TraceId, YtError, YtResult};
-use ytmaker_providers::{ImageRequest, NarrationRequest, PresenterRequest, PublishRequest, ScriptRequest};
+use ytmaker_providers::{
+    ImageRequest, NarrationRequest, PresenterRequest, PublishRequest, ScriptRequest,
+};
 use ytmaker_render::{
-    AssembleJob, Cue, Motion, PresenterClipJob, SegmentClipJob, ThumbnailJob, Timeline, assemble, cues_for_line, make_thumbnail,
-    probe, render_presenter_clip, render_segment_clip, resolve_font, write_srt,
+    AssembleJob, Cue, Motion, PresenterClipJob, SegmentClipJob, ThumbnailJob, Timeline, assemble,
+    cues_for_line, make_thumbnail, probe, render_presenter_clip, render_segment_clip, resolve_font,
+    write_srt,
 };
 use ytmaker_store::{Asset, Project, ProjectDir};
 
@@ -34,7 +37,11 @@ pub struct RunOutcome {
 }
 
 pub(crate) fn panicked(err: tokio::task::JoinError) -> YtError {
-    YtError::new(ErrorCode::WORKER_PANICKED, format!("a pipeline task stopped unexpectedly: {err}")).detail("join_error", err.to_string())
+    YtError::new(
+        ErrorCode::WORKER_PANICKED,
+        format!("a pipeline task stopped unexpectedly: {err}"),
+    )
+    .detail("join_error", err.to_string())
 }
 
 /// Final-vs-narration tolerance; the timeline keeps drift under half a frame, so more than this
@@ -56,17 +63,33 @@ pub(crate) async fn run(p: &Pipeline, id: Uuid, trace: &TraceId) -> YtResult<Run
     }
     let dir = p.data.project(id);
     for d in dir.all_dirs() {
-        tokio::fs::create_dir_all(&d).await.map_err(|e| YtError::io("create", &d, &e))?;
+        tokio::fs::create_dir_all(&d)
+            .await
+            .map_err(|e| YtError::io("create", &d, &e))?;
     }
     let mut outcome = None;
     for stage in STAGES.into_iter().skip_while(|s| *s != first) {
-        let running = ProjectStatus::running(stage).ok_or_else(|| YtError::new(ErrorCode::INVALID_STATE_TRANSITION, "no running status"))?;
+        let running = ProjectStatus::running(stage).ok_or_else(|| {
+            YtError::new(ErrorCode::INVALID_STATE_TRANSITION, "no running status")
+        })?;
         p.store.set_status(id, running, trace).await?;
-        p.store.append_event(id, "stage", &json!({ "stage": stage.as_str(), "state": "started" }), trace).await?;
+        p.store
+            .append_event(
+                id,
+                "stage",
+                &json!({ "stage": stage.as_str(), "state": "started" }),
+                trace,
+            )
+            .await?;
         p.sink.emit(id, &Progress::StageStarted { stage });
         tracing::info!(stage = stage.as_str(), "stage started");
         let span = tracing::info_span!("stage", stage = stage.as_str());
-        let ctx = StageCtx { p, id, dir: &dir, trace };
+        let ctx = StageCtx {
+            p,
+            id,
+            dir: &dir,
+            trace,
+        };
         let result = async {
             match stage {
                 Stage::Script => script_stage(&ctx).await,
@@ -82,13 +105,27 @@ pub(crate) async fn run(p: &Pipeline, id: Uuid, trace: &TraceId) -> YtResult<Run
         if let Err(err) = result {
             return Err(record_failure(p, id, stage, err, trace).await);
         }
-        let finished = ProjectStatus::finished(stage).ok_or_else(|| YtError::new(ErrorCode::INVALID_STATE_TRANSITION, "no finished status"))?;
+        let finished = ProjectStatus::finished(stage).ok_or_else(|| {
+            YtError::new(ErrorCode::INVALID_STATE_TRANSITION, "no finished status")
+        })?;
         p.store.set_status(id, finished, trace).await?;
-        p.store.append_event(id, "stage", &json!({ "stage": stage.as_str(), "state": "finished" }), trace).await?;
+        p.store
+            .append_event(
+                id,
+                "stage",
+                &json!({ "stage": stage.as_str(), "state": "finished" }),
+                trace,
+            )
+            .await?;
         p.sink.emit(id, &Progress::StageFinished { stage });
         tracing::info!(stage = stage.as_str(), "stage finished");
     }
-    let outcome = outcome.ok_or_else(|| YtError::new(ErrorCode::INVALID_STATE_TRANSITION, "the run ended without publishing"))?;
+    let outcome = outcome.ok_or_else(|| {
+        YtError::new(
+            ErrorCode::INVALID_STATE_TRANSITION,
+            "the run ended without publishing",
+        )
+    })?;
     p.store
         .append_event(id, "complete", &json!({ "video": outcome.video, "thumbnail": outcome.thumbnail, "subtitles": outcome.subtitles, "location": outcome.location }), trace)
         .await?;
@@ -116,7 +153,11 @@ async fn first_stage(p: &Pipeline, project: &Project) -> YtResult<Stage> {
         ProjectStatus::Rendered => after(Stage::Render),
         ProjectStatus::ThumbnailGenerated => after(Stage::Thumbnail),
         ProjectStatus::Failed | ProjectStatus::Paused => {
-            let from_error = project.error_info.as_ref().map(|i| i.stage).filter(|s| STAGES.contains(s));
+            let from_error = project
+                .error_info
+                .as_ref()
+                .map(|i| i.stage)
+                .filter(|s| STAGES.contains(s));
             match (project.status, from_error) {
                 (ProjectStatus::Failed, Some(stage)) => Some(stage),
                 _ => last_running_stage(p, project.id).await?,
@@ -125,8 +166,11 @@ async fn first_stage(p: &Pipeline, project: &Project) -> YtResult<Stage> {
         _ => None,
     };
     stage.ok_or_else(|| {
-        YtError::new(ErrorCode::INVALID_STATE_TRANSITION, format!("a project in {} cannot be run", project.status))
-            .detail("from", project.status.as_str())
+        YtError::new(
+            ErrorCode::INVALID_STATE_TRANSITION,
+            format!("a project in {} cannot be run", project.status),
+        )
+        .detail("from", project.status.as_str())
     })
 }
 
@@ -142,9 +186,19 @@ async fn last_running_stage(p: &Pipeline, id: Uuid) -> YtResult<Option<Stage>> {
         .or(Some(Stage::Script)))
 }
 
-async fn record_failure(p: &Pipeline, id: Uuid, stage: Stage, err: YtError, trace: &TraceId) -> YtError {
+async fn record_failure(
+    p: &Pipeline,
+    id: Uuid,
+    stage: Stage,
+    err: YtError,
+    trace: &TraceId,
+) -> YtError {
     let err = err.at_stage(stage);
-    let attempts = err.details.get("attempts").and_then(Value::as_u64).unwrap_or(1) as u32;
+    let attempts = err
+        .details
+        .get("attempts")
+        .and_then(Value::as_u64)
+        .unwrap_or(1) as u32;
     let info = err.to_info(trace, attempts, p.lang);
     let details = Value::Object(err.details.clone()).to_string();
     tracing::error!(
@@ -172,7 +226,12 @@ pub(crate) struct StageCtx<'a> {
 
 impl StageCtx<'_> {
     fn checkpoint(&self) -> Checkpoint<'_> {
-        Checkpoint { pipeline: self.p, project: self.id, dir: self.dir, trace: self.trace }
+        Checkpoint {
+            pipeline: self.p,
+            project: self.id,
+            dir: self.dir,
+            trace: self.trace,
+        }
     }
 
     async fn project(&self) -> YtResult<Project> {
@@ -182,26 +241,47 @@ impl StageCtx<'_> {
     async fn script(&self) -> YtResult<(Project, Script)> {
         let project = self.project().await?;
         let script = project.script.clone().ok_or_else(|| {
-            YtError::new(ErrorCode::FILE_NOT_FOUND, "the project has no script yet; the script stage must run first").detail("asset_kind", "script")
+            YtError::new(
+                ErrorCode::FILE_NOT_FOUND,
+                "the project has no script yet; the script stage must run first",
+            )
+            .detail("asset_kind", "script")
         })?;
         Ok((project, script))
     }
 
     async fn completed(&self, key: AssetKey) -> YtResult<(Asset, PathBuf)> {
-        let asset = self.p.store.asset(self.id, key).await?.filter(Asset::is_completed).ok_or_else(|| {
-            YtError::new(ErrorCode::FILE_NOT_FOUND, format!("{} {:?} has not been made", key.kind.as_str(), key.index))
+        let asset = self
+            .p
+            .store
+            .asset(self.id, key)
+            .await?
+            .filter(Asset::is_completed)
+            .ok_or_else(|| {
+                YtError::new(
+                    ErrorCode::FILE_NOT_FOUND,
+                    format!("{} {:?} has not been made", key.kind.as_str(), key.index),
+                )
                 .detail("asset_kind", key.kind.as_str())
                 .detail("segment_index", key.index)
-        })?;
+            })?;
         let path = asset_path(self.dir, &asset)
             .filter(|p| p.is_file())
-            .ok_or_else(|| YtError::new(ErrorCode::FILE_NOT_FOUND, "asset file is missing").detail("asset_kind", key.kind.as_str()))?;
+            .ok_or_else(|| {
+                YtError::new(ErrorCode::FILE_NOT_FOUND, "asset file is missing")
+                    .detail("asset_kind", key.kind.as_str())
+            })?;
         Ok((asset, path))
     }
 }
 
 fn json_of<T: serde::Serialize>(value: &T) -> YtResult<String> {
-    serde_json::to_string(value).map_err(|e| YtError::new(ErrorCode::CONFIG_INVALID, format!("cannot serialise the configuration: {e}")))
+    serde_json::to_string(value).map_err(|e| {
+        YtError::new(
+            ErrorCode::CONFIG_INVALID,
+            format!("cannot serialise the configuration: {e}"),
+        )
+    })
 }
 
 // ---- stage 1: script ----
@@ -210,58 +290,105 @@ async fn script_stage(ctx: &StageCtx<'_>) -> YtResult<()> {
     let project = ctx.project().await?;
     let cfg = &project.configuration;
     let writer = ctx.p.providers.script.clone();
-    let inputs = fingerprint(&[writer.id(), &project.content, &json_of(&cfg.script)?, &json_of(&cfg.narration)?]);
+    let inputs = fingerprint(&[
+        writer.id(),
+        &project.content,
+        &json_of(&cfg.script)?,
+        &json_of(&cfg.narration)?,
+    ]);
     let script_path = ctx.dir.script();
     let name = project.name.clone();
     let asset = ctx
         .checkpoint()
-        .ensure(AssetKey::single(AssetKind::Script), writer.id(), &inputs, || async {
-            let req = ScriptRequest {
-                text: &project.content,
-                settings: &cfg.script,
-                narration: &cfg.narration,
-                name_hint: Some(name.as_str()).filter(|n| !n.trim().is_empty()),
-            };
-            let script = writer.write_script(&req).await?;
-            script.validate()?;
-            let json = serde_json::to_vec_pretty(&script)
-                .map_err(|e| YtError::new(ErrorCode::FILE_SYSTEM_ERROR, format!("cannot serialise the script: {e}")))?;
-            write_atomically(&script_path, &json).await?;
-            let segments = script.segments.len();
-            let seconds = script.estimated_total_seconds();
-            ctx.p.store.save_script(ctx.id, &script).await?;
-            Ok(Made { path: script_path.clone(), metadata: json!({ "segments": segments, "estimated_seconds": seconds }) })
-        })
+        .ensure(
+            AssetKey::single(AssetKind::Script),
+            writer.id(),
+            &inputs,
+            || async {
+                let req = ScriptRequest {
+                    text: &project.content,
+                    settings: &cfg.script,
+                    narration: &cfg.narration,
+                    name_hint: Some(name.as_str()).filter(|n| !n.trim().is_empty()),
+                };
+                let script = writer.write_script(&req).await?;
+                script.validate()?;
+                let json = serde_json::to_vec_pretty(&script).map_err(|e| {
+                    YtError::new(
+                        ErrorCode::FILE_SYSTEM_ERROR,
+                        format!("cannot serialise the script: {e}"),
+                    )
+                })?;
+                write_atomically(&script_path, &json).await?;
+                let segments = script.segments.len();
+                let seconds = script.estimated_total_seconds();
+                ctx.p.store.save_script(ctx.id, &script).await?;
+                Ok(Made {
+                    path: script_path.clone(),
+                    metadata: json!({ "segments": segments, "estimated_seconds": seconds }),
+                })
+            },
+        )
         .await?;
     // A reused script asset must also be on the project row (a crash can fall between the two).
     let (_, script) = match ctx.script().await {
         Ok(found) => found,
         Err(_) => {
             let path = asset_path(ctx.dir, &asset).unwrap_or(script_path);
-            let bytes = tokio::fs::read(&path).await.map_err(|e| YtError::io("read", &path, &e))?;
-            let script: Script = serde_json::from_slice(&bytes)
-                .map_err(|e| YtError::new(ErrorCode::FILE_SYSTEM_ERROR, format!("script.json is not valid: {e}")).detail("path", path.display().to_string()))?;
+            let bytes = tokio::fs::read(&path)
+                .await
+                .map_err(|e| YtError::io("read", &path, &e))?;
+            let script: Script = serde_json::from_slice(&bytes).map_err(|e| {
+                YtError::new(
+                    ErrorCode::FILE_SYSTEM_ERROR,
+                    format!("script.json is not valid: {e}"),
+                )
+                .detail("path", path.display().to_string())
+            })?;
             ctx.p.store.save_script(ctx.id, &script).await?;
             (project, script)
         }
     };
     for warning in &script.warnings {
-        ctx.p.sink.emit(ctx.id, &Progress::Log { level: "warn", message: warning.message.clone() });
+        ctx.p.sink.emit(
+            ctx.id,
+            &Progress::Log {
+                level: "warn",
+                message: warning.message.clone(),
+            },
+        );
         tracing::warn!(warning = ?warning.kind, segment_index = warning.segment_index, seconds = warning.seconds, options = ?warning.options, "script warning: {}", warning.message);
     }
     if let Some(c) = &script.condensation {
-        let message = format!("article condensed: kept {} of {} sentences ({:.0} % of the text)", c.kept_sentences, c.original_sentences, c.kept_ratio * 100.0);
-        ctx.p.sink.emit(ctx.id, &Progress::Log { level: "info", message: message.clone() });
+        let message = format!(
+            "article condensed: kept {} of {} sentences ({:.0} % of the text)",
+            c.kept_sentences,
+            c.original_sentences,
+            c.kept_ratio * 100.0
+        );
+        ctx.p.sink.emit(
+            ctx.id,
+            &Progress::Log {
+                level: "info",
+                message: message.clone(),
+            },
+        );
         tracing::info!(kept_ratio = c.kept_ratio, "{message}");
     }
-    ctx.p.sink.emit(ctx.id, &step(Stage::Script, 1.0, 1.0, "script"));
+    ctx.p
+        .sink
+        .emit(ctx.id, &step(Stage::Script, 1.0, 1.0, "script"));
     Ok(())
 }
 
 pub(crate) async fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> YtResult<()> {
     let tmp = path.with_extension("partial");
-    tokio::fs::write(&tmp, bytes).await.map_err(|e| YtError::io("write", &tmp, &e))?;
-    tokio::fs::rename(&tmp, path).await.map_err(|e| YtError::io("rename into place", path, &e))
+    tokio::fs::write(&tmp, bytes)
+        .await
+        .map_err(|e| YtError::io("write", &tmp, &e))?;
+    tokio::fs::rename(&tmp, path)
+        .await
+        .map_err(|e| YtError::io("rename into place", path, &e))
 }
 
 // ---- stage 2: assets ----
@@ -293,10 +420,17 @@ struct AssetTasks {
 
 impl AssetTasks {
     fn new() -> Self {
-        AssetTasks { set: JoinSet::new(), keys: Default::default() }
+        AssetTasks {
+            set: JoinSet::new(),
+            keys: Default::default(),
+        }
     }
 
-    fn spawn(&mut self, key: AssetKey, task: impl std::future::Future<Output = TaskResult> + Send + 'static) {
+    fn spawn(
+        &mut self,
+        key: AssetKey,
+        task: impl std::future::Future<Output = TaskResult> + Send + 'static,
+    ) {
         let handle = self.set.spawn(task.in_current_span());
         self.keys.insert(handle.id(), key);
     }
@@ -309,7 +443,11 @@ impl AssetTasks {
                 Ok((_, (_, Ok(())))) => {}
                 Ok((_, (key, Err(err)))) => failures.push((key, err)),
                 Err(join) => {
-                    let key = self.keys.get(&join.id()).copied().unwrap_or(AssetKey::single(AssetKind::FinalVideo));
+                    let key = self
+                        .keys
+                        .get(&join.id())
+                        .copied()
+                        .unwrap_or(AssetKey::single(AssetKind::FinalVideo));
                     failures.push((key, panicked(join)));
                 }
             }
@@ -324,8 +462,12 @@ async fn assets_stage(ctx: &StageCtx<'_>) -> YtResult<()> {
     let (project, script) = ctx.script().await?;
     let cfg = Arc::new(project.configuration.clone());
     let script = Arc::new(script);
-    let lines: Vec<(LineId, String)> = spoken_lines(&script, &cfg).into_iter().map(|(l, t)| (l, t.to_owned())).collect();
-    let total = (lines.len() + script.segments.len() + if cfg.presenter.enabled { 2 } else { 0 }) as f64;
+    let lines: Vec<(LineId, String)> = spoken_lines(&script, &cfg)
+        .into_iter()
+        .map(|(l, t)| (l, t.to_owned()))
+        .collect();
+    let total =
+        (lines.len() + script.segments.len() + if cfg.presenter.enabled { 2 } else { 0 }) as f64;
     let done = Arc::new(Mutex::new(0.0));
     let bump = {
         let (p, id, done) = (ctx.p.clone(), ctx.id, done.clone());
@@ -341,7 +483,15 @@ async fn assets_stage(ctx: &StageCtx<'_>) -> YtResult<()> {
     let narration_settings = json_of(&cfg.narration)?;
     for (line, text) in lines.clone() {
         let key = AssetKey::indexed(AssetKind::Audio, script.line_index(line));
-        let (p, dir, trace, cfg, script, limit, bump) = (ctx.p.clone(), ctx.dir.clone(), ctx.trace.clone(), cfg.clone(), script.clone(), limit.clone(), bump.clone());
+        let (p, dir, trace, cfg, script, limit, bump) = (
+            ctx.p.clone(),
+            ctx.dir.clone(),
+            ctx.trace.clone(),
+            cfg.clone(),
+            script.clone(),
+            limit.clone(),
+            bump.clone(),
+        );
         let id = ctx.id;
         let narration_settings = narration_settings.clone();
         tasks.spawn(
@@ -367,81 +517,131 @@ async fn assets_stage(ctx: &StageCtx<'_>) -> YtResult<()> {
     }
     for segment in script.segments.clone() {
         let key = AssetKey::indexed(AssetKind::Image, segment.index);
-        let (p, dir, trace, script, limit, bump) = (ctx.p.clone(), ctx.dir.clone(), ctx.trace.clone(), script.clone(), limit.clone(), bump.clone());
-        let id = ctx.id;
-        tasks.spawn(
-            key,
-            async move {
-                let _permit = limit.acquire_owned().await;
-                let illustrator = p.providers.illustrator.clone();
-                let inputs = fingerprint(&[illustrator.id(), &segment.image_description, &segment.key_phrase]);
-                let cp = Checkpoint { pipeline: &p, project: id, dir: &dir, trace: &trace };
-                let stem = format!("segment-{:03}", segment.index);
-                let out_dir = dir.images();
-                let result = cp
-                    .ensure(key, illustrator.id(), &inputs, || async {
-                        let req = ImageRequest { segment: &segment, language: script.language, out_dir: &out_dir, file_stem: &stem };
-                        let image = illustrator.illustrate(&req).await?;
-                        Ok(Made { path: image.path, metadata: json!({ "width": image.width, "height": image.height }) })
-                    })
-                    .await;
-                bump();
-                (key, result.map(|_| ()))
-            },
+        let (p, dir, trace, script, limit, bump) = (
+            ctx.p.clone(),
+            ctx.dir.clone(),
+            ctx.trace.clone(),
+            script.clone(),
+            limit.clone(),
+            bump.clone(),
         );
+        let id = ctx.id;
+        tasks.spawn(key, async move {
+            let _permit = limit.acquire_owned().await;
+            let illustrator = p.providers.illustrator.clone();
+            let inputs = fingerprint(&[
+                illustrator.id(),
+                &segment.image_description,
+                &segment.key_phrase,
+            ]);
+            let cp = Checkpoint {
+                pipeline: &p,
+                project: id,
+                dir: &dir,
+                trace: &trace,
+            };
+            let stem = format!("segment-{:03}", segment.index);
+            let out_dir = dir.images();
+            let result = cp
+                .ensure(key, illustrator.id(), &inputs, || async {
+                    let req = ImageRequest {
+                        segment: &segment,
+                        language: script.language,
+                        out_dir: &out_dir,
+                        file_stem: &stem,
+                    };
+                    let image = illustrator.illustrate(&req).await?;
+                    Ok(Made {
+                        path: image.path,
+                        metadata: json!({ "width": image.width, "height": image.height }),
+                    })
+                })
+                .await;
+            bump();
+            (key, result.map(|_| ()))
+        });
     }
     let mut failures = tasks.collect().await;
 
     if cfg.presenter.enabled && failures.is_empty() {
-        for (line, kind) in [(LineId::Intro, AssetKind::AvatarIntro), (LineId::Outro, AssetKind::AvatarOutro)] {
+        for (line, kind) in [
+            (LineId::Intro, AssetKind::AvatarIntro),
+            (LineId::Outro, AssetKind::AvatarOutro),
+        ] {
             let audio_key = AssetKey::indexed(AssetKind::Audio, script.line_index(line));
             let key = AssetKey::single(kind);
-            let (p, dir, trace, cfg, bump) = (ctx.p.clone(), ctx.dir.clone(), ctx.trace.clone(), cfg.clone(), bump.clone());
-            let id = ctx.id;
-            tasks.spawn(
-                key,
-                async move {
-                    let result = async {
-                        let ctx = StageCtx { p: &p, id, dir: &dir, trace: &trace };
-                        let (audio, audio_path) = ctx.completed(audio_key).await?;
-                        let duration_s = audio.metadata["duration_s"].as_f64().ok_or_else(|| {
-                            YtError::new(ErrorCode::MEDIA_INVALID, "narration line has no measured duration")
-                                .detail("path", audio_path.display().to_string())
-                        })?;
-                        let presenter = p.providers.presenter.clone();
-                        let inputs = fingerprint(&[presenter.id(), audio.hash()?, &json_of(&cfg.presenter)?]);
-                        let stem = kind.as_str().to_owned();
-                        let out_dir = dir.avatar();
-                        ctx.checkpoint()
-                            .ensure(key, presenter.id(), &inputs, || async {
-                                let req = PresenterRequest { audio: &audio_path, duration_s, settings: &cfg.presenter, out_dir: &out_dir, file_stem: &stem };
-                                let clip = presenter.present(&req).await?;
-                                Ok(Made { path: clip.path, metadata: json!({ "duration_s": clip.duration_s }) })
-                            })
-                            .await
-                    }
-                    .await;
-                    bump();
-                    (key, result.map(|_| ()))
-                },
+            let (p, dir, trace, cfg, bump) = (
+                ctx.p.clone(),
+                ctx.dir.clone(),
+                ctx.trace.clone(),
+                cfg.clone(),
+                bump.clone(),
             );
+            let id = ctx.id;
+            tasks.spawn(key, async move {
+                let result = async {
+                    let ctx = StageCtx {
+                        p: &p,
+                        id,
+                        dir: &dir,
+                        trace: &trace,
+                    };
+                    let (audio, audio_path) = ctx.completed(audio_key).await?;
+                    let duration_s = audio.metadata["duration_s"].as_f64().ok_or_else(|| {
+                        YtError::new(
+                            ErrorCode::MEDIA_INVALID,
+                            "narration line has no measured duration",
+                        )
+                        .detail("path", audio_path.display().to_string())
+                    })?;
+                    let presenter = p.providers.presenter.clone();
+                    let inputs =
+                        fingerprint(&[presenter.id(), audio.hash()?, &json_of(&cfg.presenter)?]);
+                    let stem = kind.as_str().to_owned();
+                    let out_dir = dir.avatar();
+                    ctx.checkpoint()
+                        .ensure(key, presenter.id(), &inputs, || async {
+                            let req = PresenterRequest {
+                                audio: &audio_path,
+                                duration_s,
+                                settings: &cfg.presenter,
+                                out_dir: &out_dir,
+                                file_stem: &stem,
+                            };
+                            let clip = presenter.present(&req).await?;
+                            Ok(Made {
+                                path: clip.path,
+                                metadata: json!({ "duration_s": clip.duration_s }),
+                            })
+                        })
+                        .await
+                }
+                .await;
+                bump();
+                (key, result.map(|_| ()))
+            });
         }
         failures = tasks.collect().await;
     }
     fail_with_all(failures)
 }
 
-
 /// Every failed asset is listed with its own code; the first one's code is the project's.
 fn fail_with_all(failures: Vec<(AssetKey, YtError)>) -> YtResult<()> {
-    let Some((_, first)) = failures.first() else { return Ok(()) };
+    let Some((_, first)) = failures.first() else {
+        return Ok(());
+    };
     let listed: Vec<Value> = failures
         .iter()
         .map(|(k, e)| json!({ "asset_kind": k.kind.as_str(), "segment_index": k.index, "error_code": e.code, "message": e.message }))
         .collect();
     let mut err = first.clone();
     if failures.len() > 1 {
-        err.message = format!("{} (and {} more failed assets)", err.message, failures.len() - 1);
+        err.message = format!(
+            "{} (and {} more failed assets)",
+            err.message,
+            failures.len() - 1
+        );
     }
     Err(err.detail("failed_assets", Value::Array(listed)))
 }
@@ -462,11 +662,26 @@ async fn render_stage(ctx: &StageCtx<'_>) -> YtResult<()> {
     let cfg = Arc::new(project.configuration.clone());
     let mut lines = Vec::new();
     for (id, text) in spoken_lines(&script, &cfg) {
-        let (asset, path) = ctx.completed(AssetKey::indexed(AssetKind::Audio, script.line_index(id))).await?;
-        let duration_s = asset.metadata["duration_s"].as_f64().filter(|d| *d > 0.0).ok_or_else(|| {
-            YtError::new(ErrorCode::MEDIA_INVALID, "narration line has no measured duration").detail("path", path.display().to_string())
-        })?;
-        lines.push(Line { id, text: text.to_owned(), audio: path, audio_hash: asset.hash()?.to_owned(), duration_s });
+        let (asset, path) = ctx
+            .completed(AssetKey::indexed(AssetKind::Audio, script.line_index(id)))
+            .await?;
+        let duration_s = asset.metadata["duration_s"]
+            .as_f64()
+            .filter(|d| *d > 0.0)
+            .ok_or_else(|| {
+                YtError::new(
+                    ErrorCode::MEDIA_INVALID,
+                    "narration line has no measured duration",
+                )
+                .detail("path", path.display().to_string())
+            })?;
+        lines.push(Line {
+            id,
+            text: text.to_owned(),
+            audio: path,
+            audio_hash: asset.hash()?.to_owned(),
+            duration_s,
+        });
     }
     let durations: Vec<f64> = lines.iter().map(|l| l.duration_s).collect();
     let timeline = Timeline::from_durations(&durations);
@@ -479,7 +694,15 @@ async fn render_stage(ctx: &StageCtx<'_>) -> YtResult<()> {
         let start = entry.start_frame as f64 / FPS as f64;
         let end = start + entry.frames as f64 / FPS as f64;
         let cues = cues_for_line(&line.text, start, end, cfg.subtitles.max_line_chars);
-        clip_cues.push(cues.iter().map(|c| Cue { start_s: c.start_s - start, end_s: c.end_s - start, text: c.text.clone() }).collect());
+        clip_cues.push(
+            cues.iter()
+                .map(|c| Cue {
+                    start_s: c.start_s - start,
+                    end_s: c.end_s - start,
+                    text: c.text.clone(),
+                })
+                .collect(),
+        );
         all_cues.extend(cues);
     }
 
@@ -487,7 +710,12 @@ async fn render_stage(ctx: &StageCtx<'_>) -> YtResult<()> {
     let limit = Arc::new(Semaphore::new(concurrency(&cfg)));
     let mut tasks = AssetTasks::new();
     let style_inputs = json_of(&(&cfg.subtitles, &cfg.render, &cfg.ken_burns))?;
-    for (position, ((line, entry), cues)) in lines.iter().zip(&timeline.entries).zip(clip_cues).enumerate() {
+    for (position, ((line, entry), cues)) in lines
+        .iter()
+        .zip(&timeline.entries)
+        .zip(clip_cues)
+        .enumerate()
+    {
         let key = AssetKey::indexed(AssetKind::SegmentClip, position as u32);
         let source_key = match line.id {
             LineId::Intro => AssetKey::single(AssetKind::AvatarIntro),
@@ -498,72 +726,112 @@ async fn render_stage(ctx: &StageCtx<'_>) -> YtResult<()> {
         let inputs = fingerprint(&[
             source.hash()?,
             &entry.frames.to_string(),
-            &json_of(&cues.iter().map(|c| (c.start_s, c.end_s, &c.text)).collect::<Vec<_>>())?,
+            &json_of(
+                &cues
+                    .iter()
+                    .map(|c| (c.start_s, c.end_s, &c.text))
+                    .collect::<Vec<_>>(),
+            )?,
             &style_inputs,
         ]);
         let frames = entry.frames;
         let line_id = line.id;
-        let (p, dir, trace, cfg, limit, frames_done) = (ctx.p.clone(), ctx.dir.clone(), ctx.trace.clone(), cfg.clone(), limit.clone(), frames_done.clone());
-        let id = ctx.id;
-        tasks.spawn(
-            key,
-            async move {
-                let _permit = limit.acquire_owned().await;
-                let cp = Checkpoint { pipeline: &p, project: id, dir: &dir, trace: &trace };
-                let out = dir.segments().join(format!("clip-{position:03}.mp4"));
-                let report = {
-                    let (p, frames_done) = (p.clone(), frames_done.clone());
-                    move |n: u32| {
-                        let mut all = frames_done.lock().unwrap_or_else(|e| e.into_inner());
-                        all[position] = n;
-                        let rendered = all.iter().map(|f| *f as f64).sum::<f64>() / FPS as f64;
-                        // Clips take the first 90 % of the render band, the final assembly the rest.
-                        p.sink.emit(id, &step(Stage::Render, rendered * 0.9, total_s, "s"));
-                    }
-                };
-                let result = cp
-                    .ensure(key, "ffmpeg", &inputs, || async {
-                        match line_id {
-                            LineId::Segment(i) => {
-                                let job = SegmentClipJob {
-                                    image: &source_path,
-                                    frames,
-                                    motion: Motion::for_segment(&cfg.ken_burns, i),
-                                    cues: &cues,
-                                    style: &cfg.subtitles,
-                                    render: &cfg.render,
-                                    out: &out,
-                                };
-                                render_segment_clip(&p.tools, &job, &report).await?;
-                            }
-                            LineId::Intro | LineId::Outro => {
-                                let job = PresenterClipJob { source: &source_path, frames, cues: &cues, style: &cfg.subtitles, render: &cfg.render, out: &out };
-                                render_presenter_clip(&p.tools, &job, &report).await?;
-                            }
-                        }
-                        report(frames);
-                        Ok(Made { path: out.clone(), metadata: json!({ "frames": frames }) })
-                    })
-                    .await;
-                (key, result.map(|_| ()))
-            },
+        let (p, dir, trace, cfg, limit, frames_done) = (
+            ctx.p.clone(),
+            ctx.dir.clone(),
+            ctx.trace.clone(),
+            cfg.clone(),
+            limit.clone(),
+            frames_done.clone(),
         );
+        let id = ctx.id;
+        tasks.spawn(key, async move {
+            let _permit = limit.acquire_owned().await;
+            let cp = Checkpoint {
+                pipeline: &p,
+                project: id,
+                dir: &dir,
+                trace: &trace,
+            };
+            let out = dir.segments().join(format!("clip-{position:03}.mp4"));
+            let report = {
+                let (p, frames_done) = (p.clone(), frames_done.clone());
+                move |n: u32| {
+                    let mut all = frames_done.lock().unwrap_or_else(|e| e.into_inner());
+                    all[position] = n;
+                    let rendered = all.iter().map(|f| *f as f64).sum::<f64>() / FPS as f64;
+                    // Clips take the first 90 % of the render band, the final assembly the rest.
+                    p.sink
+                        .emit(id, &step(Stage::Render, rendered * 0.9, total_s, "s"));
+                }
+            };
+            let result = cp
+                .ensure(key, "ffmpeg", &inputs, || async {
+                    match line_id {
+                        LineId::Segment(i) => {
+                            let job = SegmentClipJob {
+                                image: &source_path,
+                                frames,
+                                motion: Motion::for_segment(&cfg.ken_burns, i),
+                                cues: &cues,
+                                style: &cfg.subtitles,
+                                render: &cfg.render,
+                                out: &out,
+                            };
+                            render_segment_clip(&p.tools, &job, &report).await?;
+                        }
+                        LineId::Intro | LineId::Outro => {
+                            let job = PresenterClipJob {
+                                source: &source_path,
+                                frames,
+                                cues: &cues,
+                                style: &cfg.subtitles,
+                                render: &cfg.render,
+                                out: &out,
+                            };
+                            render_presenter_clip(&p.tools, &job, &report).await?;
+                        }
+                    }
+                    report(frames);
+                    Ok(Made {
+                        path: out.clone(),
+                        metadata: json!({ "frames": frames }),
+                    })
+                })
+                .await;
+            (key, result.map(|_| ()))
+        });
     }
     fail_with_all(tasks.collect().await)?;
 
     let srt = ctx.dir.subtitles();
-    let srt_inputs = fingerprint(&[&json_of(&all_cues.iter().map(|c| (c.start_s, c.end_s, &c.text)).collect::<Vec<_>>())?]);
+    let srt_inputs = fingerprint(&[&json_of(
+        &all_cues
+            .iter()
+            .map(|c| (c.start_s, c.end_s, &c.text))
+            .collect::<Vec<_>>(),
+    )?]);
     ctx.checkpoint()
-        .ensure(AssetKey::single(AssetKind::Subtitles), "ytmaker", &srt_inputs, || async {
-            write_srt(&all_cues, &srt)?;
-            Ok(Made { path: srt.clone(), metadata: json!({ "cues": all_cues.len() }) })
-        })
+        .ensure(
+            AssetKey::single(AssetKind::Subtitles),
+            "ytmaker",
+            &srt_inputs,
+            || async {
+                write_srt(&all_cues, &srt)?;
+                Ok(Made {
+                    path: srt.clone(),
+                    metadata: json!({ "cues": all_cues.len() }),
+                })
+            },
+        )
         .await?;
 
     let mut clips = Vec::new();
     let mut clip_hashes = Vec::new();
     for position in 0..lines.len() {
-        let (asset, path) = ctx.completed(AssetKey::indexed(AssetKind::SegmentClip, position as u32)).await?;
+        let (asset, path) = ctx
+            .completed(AssetKey::indexed(AssetKind::SegmentClip, position as u32))
+            .await?;
         clips.push(path);
         clip_hashes.push(asset.hash()?.to_owned());
     }
@@ -574,38 +842,78 @@ async fn render_stage(ctx: &StageCtx<'_>) -> YtResult<()> {
     let video = ctx.dir.final_video();
     let narration_s: f64 = durations.iter().sum();
     ctx.checkpoint()
-        .ensure(AssetKey::single(AssetKind::FinalVideo), "ffmpeg", &final_inputs, || async {
-            let work = ctx.dir.work();
-            let job = AssembleJob { clips: &clips, narration: &narration, work_dir: &work, out: &video };
-            let sink = ctx.p.sink.clone();
-            let id = ctx.id;
-            let on_progress = move |s: f64| sink.emit(id, &step(Stage::Render, total_s * 0.9 + s * 0.1, total_s, "s"));
-            assemble(&ctx.p.tools, &job, &on_progress).await?;
-            let info = verify_final(ctx, &video, narration_s).await?;
-            Ok(Made { path: video.clone(), metadata: info })
-        })
+        .ensure(
+            AssetKey::single(AssetKind::FinalVideo),
+            "ffmpeg",
+            &final_inputs,
+            || async {
+                let work = ctx.dir.work();
+                let job = AssembleJob {
+                    clips: &clips,
+                    narration: &narration,
+                    work_dir: &work,
+                    out: &video,
+                };
+                let sink = ctx.p.sink.clone();
+                let id = ctx.id;
+                let on_progress = move |s: f64| {
+                    sink.emit(
+                        id,
+                        &step(Stage::Render, total_s * 0.9 + s * 0.1, total_s, "s"),
+                    )
+                };
+                assemble(&ctx.p.tools, &job, &on_progress).await?;
+                let info = verify_final(ctx, &video, narration_s).await?;
+                Ok(Made {
+                    path: video.clone(),
+                    metadata: info,
+                })
+            },
+        )
         .await?;
     Ok(())
 }
 
 /// Checks the assembled file before it is called finished: right format, and audio and video as
 /// long as the narration.
-async fn verify_final(ctx: &StageCtx<'_>, video: &std::path::Path, narration_s: f64) -> YtResult<Value> {
+async fn verify_final(
+    ctx: &StageCtx<'_>,
+    video: &std::path::Path,
+    narration_s: f64,
+) -> YtResult<Value> {
     let info = probe(&ctx.p.tools, video).await?;
     let bad = |what: String| {
-        YtError::new(ErrorCode::MEDIA_INVALID, format!("the assembled video is not right: {what}")).detail("path", video.display().to_string())
+        YtError::new(
+            ErrorCode::MEDIA_INVALID,
+            format!("the assembled video is not right: {what}"),
+        )
+        .detail("path", video.display().to_string())
     };
-    let v = info.video.as_ref().ok_or_else(|| bad("no video stream".into()))?;
-    let a = info.audio.as_ref().ok_or_else(|| bad("no audio stream".into()))?;
+    let v = info
+        .video
+        .as_ref()
+        .ok_or_else(|| bad("no video stream".into()))?;
+    let a = info
+        .audio
+        .as_ref()
+        .ok_or_else(|| bad("no audio stream".into()))?;
     if (v.width, v.height) != (1920, 1080) {
-        return Err(bad(format!("{}x{} instead of 1920x1080", v.width, v.height)));
+        return Err(bad(format!(
+            "{}x{} instead of 1920x1080",
+            v.width, v.height
+        )));
     }
     for (what, d) in [("video", v.duration_s), ("audio", a.duration_s)] {
         if (d - narration_s).abs() > MAX_AV_DRIFT_S {
-            return Err(bad(format!("{what} lasts {d:.2} s but the narration {narration_s:.2} s")).detail("drift_s", d - narration_s));
+            return Err(bad(format!(
+                "{what} lasts {d:.2} s but the narration {narration_s:.2} s"
+            ))
+            .detail("drift_s", d - narration_s));
         }
     }
-    Ok(json!({ "duration_s": info.duration_s, "video_duration_s": v.duration_s, "audio_duration_s": a.duration_s, "size_bytes": info.size_bytes }))
+    Ok(
+        json!({ "duration_s": info.duration_s, "video_duration_s": v.duration_s, "audio_duration_s": a.duration_s, "size_bytes": info.size_bytes }),
+    )
 }
 
 // ---- stage 4: thumbnail ----
@@ -622,23 +930,54 @@ async fn thumbnail_stage(ctx: &StageCtx<'_>) -> YtResult<()> {
             segment,
         ));
     }
-    let (image, image_path) = ctx.completed(AssetKey::indexed(AssetKind::Image, segment)).await?;
-    let inputs = fingerprint(&[image.hash()?, &script.title, &json_of(&cfg.thumbnail)?, &cfg.subtitles.font_family]);
+    let (image, image_path) = ctx
+        .completed(AssetKey::indexed(AssetKind::Image, segment))
+        .await?;
+    let inputs = fingerprint(&[
+        image.hash()?,
+        &script.title,
+        &json_of(&cfg.thumbnail)?,
+        &cfg.subtitles.font_family,
+    ]);
     let out = ctx.dir.thumbnail();
     ctx.checkpoint()
-        .ensure(AssetKey::single(AssetKind::Thumbnail), "ytmaker", &inputs, || async {
-            let font = resolve_font(&cfg.subtitles.font_family, true)?;
-            let (title, settings, background, target) = (script.title.clone(), cfg.thumbnail.clone(), image_path.clone(), out.clone());
-            tokio::task::spawn_blocking(move || {
-                make_thumbnail(&ThumbnailJob { background: &background, title: &title, font: &font, settings: &settings, out: &target })
-            })
-            .await
-            .map_err(panicked)??;
-            let size = tokio::fs::metadata(&out).await.map_err(|e| YtError::io("inspect", &out, &e))?.len();
-            Ok(Made { path: out.clone(), metadata: json!({ "size_bytes": size }) })
-        })
+        .ensure(
+            AssetKey::single(AssetKind::Thumbnail),
+            "ytmaker",
+            &inputs,
+            || async {
+                let font = resolve_font(&cfg.subtitles.font_family, true)?;
+                let (title, settings, background, target) = (
+                    script.title.clone(),
+                    cfg.thumbnail.clone(),
+                    image_path.clone(),
+                    out.clone(),
+                );
+                tokio::task::spawn_blocking(move || {
+                    make_thumbnail(&ThumbnailJob {
+                        background: &background,
+                        title: &title,
+                        font: &font,
+                        settings: &settings,
+                        out: &target,
+                    })
+                })
+                .await
+                .map_err(panicked)??;
+                let size = tokio::fs::metadata(&out)
+                    .await
+                    .map_err(|e| YtError::io("inspect", &out, &e))?
+                    .len();
+                Ok(Made {
+                    path: out.clone(),
+                    metadata: json!({ "size_bytes": size }),
+                })
+            },
+        )
         .await?;
-    ctx.p.sink.emit(ctx.id, &step(Stage::Thumbnail, 1.0, 1.0, "thumbnail"));
+    ctx.p
+        .sink
+        .emit(ctx.id, &step(Stage::Thumbnail, 1.0, 1.0, "thumbnail"));
     Ok(())
 }
 
@@ -646,14 +985,34 @@ async fn thumbnail_stage(ctx: &StageCtx<'_>) -> YtResult<()> {
 
 async fn publish_stage(ctx: &StageCtx<'_>) -> YtResult<RunOutcome> {
     let (_, script) = ctx.script().await?;
-    let (_, video) = ctx.completed(AssetKey::single(AssetKind::FinalVideo)).await?;
-    let (_, thumbnail) = ctx.completed(AssetKey::single(AssetKind::Thumbnail)).await?;
-    let (_, subtitles) = ctx.completed(AssetKey::single(AssetKind::Subtitles)).await?;
+    let (_, video) = ctx
+        .completed(AssetKey::single(AssetKind::FinalVideo))
+        .await?;
+    let (_, thumbnail) = ctx
+        .completed(AssetKey::single(AssetKind::Thumbnail))
+        .await?;
+    let (_, subtitles) = ctx
+        .completed(AssetKey::single(AssetKind::Subtitles))
+        .await?;
     let publisher = ctx.p.providers.publisher.clone();
     let output_dir = ctx.dir.output();
-    let req = PublishRequest { video: &video, thumbnail: &thumbnail, subtitles: &subtitles, script: &script, output_dir: &output_dir };
+    let req = PublishRequest {
+        video: &video,
+        thumbnail: &thumbnail,
+        subtitles: &subtitles,
+        script: &script,
+        output_dir: &output_dir,
+    };
     let result = publisher.publish(&req).await?;
     tracing::info!(publisher = publisher.id(), location = %result.location, "published");
-    ctx.p.sink.emit(ctx.id, &step(Stage::Upload, 1.0, 1.0, "publish"));
-    Ok(RunOutcome { status: ProjectStatus::Completed, video, thumbnail, subtitles, location: result.location })
+    ctx.p
+        .sink
+        .emit(ctx.id, &step(Stage::Upload, 1.0, 1.0, "publish"));
+    Ok(RunOutcome {
+        status: ProjectStatus::Completed,
+        video,
+        thumbnail,
+        subtitles,
+        location: result.location,
+    })
 }

@@ -14,7 +14,9 @@ use ytmaker_core::config::ProjectConfig;
 use ytmaker_core::error::Lang;
 use ytmaker_core::{ErrorCode, ProjectStatus, Stage, TraceId, YtError, YtResult};
 use ytmaker_pipeline::{Pipeline, Progress, ProgressSink, Providers};
-use ytmaker_providers::{ImageAsset, ImageRequest, Illustrator, NarrationAudio, NarrationRequest, Narrator};
+use ytmaker_providers::{
+    Illustrator, ImageAsset, ImageRequest, NarrationAudio, NarrationRequest, Narrator,
+};
 use ytmaker_render::Toolchain;
 use ytmaker_store::{DataDir, NewProject, Store};
 
@@ -50,7 +52,10 @@ impl Illustrator for FlakyIllustrator {
     async fn illustrate(&self, req: &ImageRequest<'_>) -> YtResult<ImageAsset> {
         self.calls.lock().unwrap().push(req.segment.index);
         if self.broken.lock().unwrap().contains(&req.segment.index) {
-            return Err(YtError::new(ErrorCode::STABILITY_CONTENT_POLICY, "refused for the test"));
+            return Err(YtError::new(
+                ErrorCode::STABILITY_CONTENT_POLICY,
+                "refused for the test",
+            ));
         }
         self.inner.illustrate(req).await
     }
@@ -69,22 +74,53 @@ impl ProgressSink for Recorder {
 async fn a_failed_image_fails_the_project_and_resume_redoes_only_that_image() {
     let tmp = tempfile::tempdir().unwrap();
     let data = DataDir::new(tmp.path());
-    let store = Store::open(&Store::sqlite_url(&data.database())).await.unwrap();
+    let store = Store::open(&Store::sqlite_url(&data.database()))
+        .await
+        .unwrap();
     let tools = Toolchain::locate().unwrap();
 
     let mut config = ProjectConfig::default();
     config.script.target_min_seconds = 30.0;
     config.script.target_max_seconds = 60.0;
     config.render.x264_preset = "ultrafast".into();
-    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../samples/article-zh-TW.txt")).unwrap();
-    let project = store.create_project(&NewProject { name: "checkpoints".into(), content: text, configuration: config.clone() }).await.unwrap();
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../samples/article-zh-TW.txt"
+    ))
+    .unwrap();
+    let project = store
+        .create_project(&NewProject {
+            name: "checkpoints".into(),
+            content: text,
+            configuration: config.clone(),
+        })
+        .await
+        .unwrap();
 
     let local = Providers::for_choice(&config.providers, &tools).unwrap();
-    let narrator = Arc::new(CountingNarrator { inner: local.narrator.clone(), calls: AtomicUsize::new(0) });
-    let illustrator = Arc::new(FlakyIllustrator { inner: local.illustrator.clone(), broken: Mutex::new(HashSet::from([1, 2])), calls: Mutex::new(Vec::new()) });
-    let providers = Providers { narrator: narrator.clone(), illustrator: illustrator.clone(), ..local };
+    let narrator = Arc::new(CountingNarrator {
+        inner: local.narrator.clone(),
+        calls: AtomicUsize::new(0),
+    });
+    let illustrator = Arc::new(FlakyIllustrator {
+        inner: local.illustrator.clone(),
+        broken: Mutex::new(HashSet::from([1, 2])),
+        calls: Mutex::new(Vec::new()),
+    });
+    let providers = Providers {
+        narrator: narrator.clone(),
+        illustrator: illustrator.clone(),
+        ..local
+    };
     let recorder = Arc::new(Recorder::default());
-    let pipeline = Pipeline::new(store.clone(), data.clone(), tools, providers, recorder.clone(), Lang::En);
+    let pipeline = Pipeline::new(
+        store.clone(),
+        data.clone(),
+        tools,
+        providers,
+        recorder.clone(),
+        Lang::En,
+    );
 
     // First run: images 1 and 2 fail; everything else in the assets stage is still made.
     let trace = TraceId::generate();
@@ -97,41 +133,105 @@ async fn a_failed_image_fails_the_project_and_resume_redoes_only_that_image() {
     assert_eq!(info.trace_id, trace);
     assert!(!info.is_retryable);
     assert!(!info.solutions.is_empty());
-    let listed = info.details["failed_assets"].as_array().expect("every failed asset is listed");
-    let listed_segments: Vec<u64> = listed.iter().map(|a| a["segment_index"].as_u64().unwrap()).collect();
+    let listed = info.details["failed_assets"]
+        .as_array()
+        .expect("every failed asset is listed");
+    let listed_segments: Vec<u64> = listed
+        .iter()
+        .map(|a| a["segment_index"].as_u64().unwrap())
+        .collect();
     assert_eq!(listed_segments, [1, 2]);
-    assert!(listed.iter().all(|a| a["error_code"] == "STABILITY_CONTENT_POLICY"));
+    assert!(
+        listed
+            .iter()
+            .all(|a| a["error_code"] == "STABILITY_CONTENT_POLICY")
+    );
     let assets = store.assets(project.id).await.unwrap();
-    let image_status = |i: u32| assets.iter().find(|a| a.key.kind == AssetKind::Image && a.key.index == Some(i)).unwrap().status;
+    let image_status = |i: u32| {
+        assets
+            .iter()
+            .find(|a| a.key.kind == AssetKind::Image && a.key.index == Some(i))
+            .unwrap()
+            .status
+    };
     assert_eq!(image_status(1), AssetStatus::Failed);
     assert_eq!(image_status(0), AssetStatus::Completed);
-    assert!(!data.project(project.id).final_video().exists(), "nothing is presented as finished");
-    assert!(!data.project(project.id).images().join("segment-001.png").exists(), "no placeholder image");
+    assert!(
+        !data.project(project.id).final_video().exists(),
+        "nothing is presented as finished"
+    );
+    assert!(
+        !data
+            .project(project.id)
+            .images()
+            .join("segment-001.png")
+            .exists(),
+        "no placeholder image"
+    );
     assert!(recorder.0.lock().unwrap().iter().any(|p| matches!(p, Progress::Failed { info } if info.error_code == ErrorCode::STABILITY_CONTENT_POLICY)));
 
     let narrations_before = narrator.calls.load(Ordering::SeqCst);
-    let segments = store.get_project(project.id).await.unwrap().script.unwrap().segments.len();
-    assert_eq!(narrations_before, segments + 2, "intro, segments and outro were narrated once each");
-    let completed_before: Vec<_> = assets.iter().filter(|a| a.is_completed()).map(|a| (a.key, a.attempts, a.updated_at.clone())).collect();
+    let segments = store
+        .get_project(project.id)
+        .await
+        .unwrap()
+        .script
+        .unwrap()
+        .segments
+        .len();
+    assert_eq!(
+        narrations_before,
+        segments + 2,
+        "intro, segments and outro were narrated once each"
+    );
+    let completed_before: Vec<_> = assets
+        .iter()
+        .filter(|a| a.is_completed())
+        .map(|a| (a.key, a.attempts, a.updated_at.clone()))
+        .collect();
 
     // The user fixes the cause and retries: only the two failed images are made again.
     illustrator.broken.lock().unwrap().clear();
     illustrator.calls.lock().unwrap().clear();
-    let outcome = pipeline.run(project.id, &TraceId::generate()).await.unwrap();
+    let outcome = pipeline
+        .run(project.id, &TraceId::generate())
+        .await
+        .unwrap();
     assert_eq!(outcome.status, ProjectStatus::Completed);
-    assert_eq!(narrator.calls.load(Ordering::SeqCst), narrations_before, "no narration line was made twice");
+    assert_eq!(
+        narrator.calls.load(Ordering::SeqCst),
+        narrations_before,
+        "no narration line was made twice"
+    );
     assert_eq!(*illustrator.calls.lock().unwrap(), [1, 2]);
     let after = store.assets(project.id).await.unwrap();
     for (key, attempts, updated) in completed_before {
         let now = after.iter().find(|a| a.key == key).unwrap();
-        assert_eq!((now.attempts, &now.updated_at), (attempts, &updated), "{key:?} was redone");
+        assert_eq!(
+            (now.attempts, &now.updated_at),
+            (attempts, &updated),
+            "{key:?} was redone"
+        );
     }
-    let retried = after.iter().find(|a| a.key.kind == AssetKind::Image && a.key.index == Some(1)).unwrap();
+    let retried = after
+        .iter()
+        .find(|a| a.key.kind == AssetKind::Image && a.key.index == Some(1))
+        .unwrap();
     assert_eq!(retried.attempts, 2);
     assert!(outcome.video.is_file());
-    assert!(store.get_project(project.id).await.unwrap().error_info.is_none());
+    assert!(
+        store
+            .get_project(project.id)
+            .await
+            .unwrap()
+            .error_info
+            .is_none()
+    );
 
     // Running a completed project again is refused by the state machine.
-    let again = pipeline.run(project.id, &TraceId::generate()).await.unwrap_err();
+    let again = pipeline
+        .run(project.id, &TraceId::generate())
+        .await
+        .unwrap_err();
     assert_eq!(again.code, ErrorCode::INVALID_STATE_TRANSITION);
 }

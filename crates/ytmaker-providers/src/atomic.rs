@@ -23,10 +23,20 @@ impl PendingFile {
     /// and is hidden and unique per process and call: `.name.partial-<pid>-<n>.ext`.
     pub fn new(target: &Path) -> PendingFile {
         let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-        let stem = target.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
-        let ext = target.extension().map(|e| format!(".{}", e.to_string_lossy())).unwrap_or_default();
+        let stem = target
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let ext = target
+            .extension()
+            .map(|e| format!(".{}", e.to_string_lossy()))
+            .unwrap_or_default();
         let name = format!(".{stem}.partial-{}-{n}{ext}", std::process::id());
-        PendingFile { temp: target.with_file_name(name), target: target.to_path_buf(), committed: false }
+        PendingFile {
+            temp: target.with_file_name(name),
+            target: target.to_path_buf(),
+            committed: false,
+        }
     }
 
     /// Where to write.
@@ -38,7 +48,10 @@ impl PendingFile {
     pub async fn commit(mut self) -> YtResult<PathBuf> {
         tokio::fs::rename(&self.temp, &self.target)
             .await
-            .map_err(|e| YtError::io("rename into place", &self.target, &e).detail("temporary", self.temp.display().to_string()))?;
+            .map_err(|e| {
+                YtError::io("rename into place", &self.target, &e)
+                    .detail("temporary", self.temp.display().to_string())
+            })?;
         self.committed = true;
         Ok(self.target.clone())
     }
@@ -54,7 +67,9 @@ impl Drop for PendingFile {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
             // The step has already failed with its own error; a leftover hidden temporary file is
             // worth a warning, not a second error.
-            Err(e) => tracing::warn!(path = %self.temp.display(), os_error = %e, "could not remove a temporary file"),
+            Err(e) => {
+                tracing::warn!(path = %self.temp.display(), os_error = %e, "could not remove a temporary file")
+            }
         }
     }
 }
@@ -62,7 +77,9 @@ impl Drop for PendingFile {
 /// Writes `bytes` to `target` through a temporary file.
 pub async fn write_file(target: &Path, bytes: &[u8]) -> YtResult<PathBuf> {
     let pending = PendingFile::new(target);
-    tokio::fs::write(pending.path(), bytes).await.map_err(|e| YtError::io("write", pending.path(), &e))?;
+    tokio::fs::write(pending.path(), bytes)
+        .await
+        .map_err(|e| YtError::io("write", pending.path(), &e))?;
     pending.commit().await
 }
 
@@ -76,14 +93,28 @@ mod tests {
         let target = dir.path().join("clip.mp4");
         let pending = PendingFile::new(&target);
         assert_eq!(pending.path().extension().unwrap(), "mp4");
-        assert!(pending.path().file_name().unwrap().to_string_lossy().starts_with(".clip.partial-"));
+        assert!(
+            pending
+                .path()
+                .file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with(".clip.partial-")
+        );
         std::fs::write(pending.path(), b"x").unwrap();
         let temp = pending.path().to_path_buf();
         drop(pending);
-        assert!(!temp.exists() && !target.exists(), "an abandoned file never reaches its final name");
+        assert!(
+            !temp.exists() && !target.exists(),
+            "an abandoned file never reaches its final name"
+        );
 
         write_file(&target, b"done").await.unwrap();
         assert_eq!(std::fs::read(&target).unwrap(), b"done");
-        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1, "no temporary file left");
+        assert_eq!(
+            std::fs::read_dir(dir.path()).unwrap().count(),
+            1,
+            "no temporary file left"
+        );
     }
 }

@@ -49,14 +49,22 @@ async fn execute(run: &ToolRun<'_>) -> YtResult<()> {
     let program = run.program.display().to_string();
     let mut child = Command::new(run.program)
         .args(run.args)
-        .stdin(if run.stdin.is_some() { Stdio::piped() } else { Stdio::null() })
+        .stdin(if run.stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         // A timed-out run is dropped; the process must not outlive it.
         .kill_on_drop(true)
         .spawn()
         .map_err(|e| {
-            let code = if e.kind() == std::io::ErrorKind::NotFound { run.not_found } else { run.failed };
+            let code = if e.kind() == std::io::ErrorKind::NotFound {
+                run.not_found
+            } else {
+                run.failed
+            };
             YtError::new(code, format!("cannot start {}: {e}", run.tool))
                 .detail("tool", run.tool)
                 .detail("program", program.clone())
@@ -77,15 +85,25 @@ async fn execute(run: &ToolRun<'_>) -> YtResult<()> {
     let output = match tokio::time::timeout(run.timeout, child.wait_with_output()).await {
         Ok(Ok(output)) => output,
         Ok(Err(e)) => {
-            return Err(YtError::new(run.failed, format!("{} could not be waited for: {e}", run.tool))
-                .detail("tool", run.tool)
-                .detail("program", program));
+            return Err(YtError::new(
+                run.failed,
+                format!("{} could not be waited for: {e}", run.tool),
+            )
+            .detail("tool", run.tool)
+            .detail("program", program));
         }
         Err(_) => {
-            return Err(YtError::new(run.failed, format!("{} did not finish within {} s", run.tool, run.timeout.as_secs()))
-                .detail("tool", run.tool)
-                .detail("program", program)
-                .detail("timeout_s", run.timeout.as_secs()));
+            return Err(YtError::new(
+                run.failed,
+                format!(
+                    "{} did not finish within {} s",
+                    run.tool,
+                    run.timeout.as_secs()
+                ),
+            )
+            .detail("tool", run.tool)
+            .detail("program", program)
+            .detail("timeout_s", run.timeout.as_secs()));
         }
     };
     let stdin_result = match writer {
@@ -100,7 +118,13 @@ async fn execute(run: &ToolRun<'_>) -> YtResult<()> {
         YtError::new(run.failed, message)
             .detail("tool", run.tool)
             .detail("program", program.clone())
-            .detail("exit_status", output.status.code().map_or_else(|| output.status.to_string(), |c| c.to_string()))
+            .detail(
+                "exit_status",
+                output
+                    .status
+                    .code()
+                    .map_or_else(|| output.status.to_string(), |c| c.to_string()),
+            )
             .detail("stderr_tail", stderr_tail(&output.stderr))
     };
     if !output.status.success() {
@@ -118,6 +142,8 @@ fn stderr_tail(stderr: &[u8]) -> String {
     let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
     let tail = lines[lines.len().saturating_sub(20)..].join("\n");
     let start = tail.len().saturating_sub(2000);
-    let start = (start..tail.len()).find(|&i| tail.is_char_boundary(i)).unwrap_or(tail.len());
+    let start = (start..tail.len())
+        .find(|&i| tail.is_char_boundary(i))
+        .unwrap_or(tail.len());
     tail[start..].to_owned()
 }

@@ -34,8 +34,24 @@ struct Coefficients {
     wpm_exponent: f64,
 }
 
-const ZH: Coefficients = Coefficients { cjk: 0.254, letter: 0.075, digit: 0.25, clause: 0.16, stop: 0.48, line: 0.56, wpm_exponent: 1.16 };
-const EN: Coefficients = Coefficients { cjk: 0.254, letter: 0.0604, digit: 0.26, clause: 0.28, stop: 0.44, line: 0.58, wpm_exponent: 1.0 };
+const ZH: Coefficients = Coefficients {
+    cjk: 0.254,
+    letter: 0.075,
+    digit: 0.25,
+    clause: 0.16,
+    stop: 0.48,
+    line: 0.56,
+    wpm_exponent: 1.16,
+};
+const EN: Coefficients = Coefficients {
+    cjk: 0.254,
+    letter: 0.0604,
+    digit: 0.26,
+    clause: 0.28,
+    stop: 0.44,
+    line: 0.58,
+    wpm_exponent: 1.0,
+};
 
 fn coefficients(language: Language) -> &'static Coefficients {
     match language {
@@ -68,11 +84,21 @@ pub fn estimate_seconds(text: &str, language: Language, speaking_rate: f64) -> f
             k.letter
         } else if c.is_ascii_digit() {
             k.digit
-        } else if matches!(c, '，' | '、' | '；' | '：' | '—') || (matches!(c, ',' | ';' | ':') && chars.peek().is_none_or(|n| n.is_whitespace())) {
+        } else if matches!(c, '，' | '、' | '；' | '：' | '—')
+            || (matches!(c, ',' | ';' | ':') && chars.peek().is_none_or(|n| n.is_whitespace()))
+        {
             k.clause
-        } else if matches!(c, '。' | '！' | '？' | '…') || (matches!(c, '.' | '!' | '?') && chars.peek().is_none_or(|n| n.is_whitespace() || is_closing(*n))) {
+        } else if matches!(c, '。' | '！' | '？' | '…')
+            || (matches!(c, '.' | '!' | '?')
+                && chars
+                    .peek()
+                    .is_none_or(|n| n.is_whitespace() || is_closing(*n)))
+        {
             // A run of marks ("?!", "……") is one pause.
-            while chars.peek().is_some_and(|n| matches!(n, '。' | '！' | '？' | '…' | '.' | '!' | '?')) {
+            while chars
+                .peek()
+                .is_some_and(|n| matches!(n, '。' | '！' | '？' | '…' | '.' | '!' | '?'))
+            {
                 chars.next();
             }
             k.stop
@@ -98,11 +124,16 @@ pub fn line_overhead_seconds(text: &str, language: Language, speaking_rate: f64)
 
 /// Estimated seconds of one narration line spoken on its own (one audio file).
 pub fn estimate_line_seconds(text: &str, language: Language, speaking_rate: f64) -> f64 {
-    estimate_seconds(text, language, speaking_rate) + line_overhead_seconds(text, language, speaking_rate)
+    estimate_seconds(text, language, speaking_rate)
+        + line_overhead_seconds(text, language, speaking_rate)
 }
 
 fn rate(speaking_rate: f64) -> f64 {
-    if speaking_rate.is_finite() && speaking_rate > 0.0 { speaking_rate } else { 1.0 }
+    if speaking_rate.is_finite() && speaking_rate > 0.0 {
+        speaking_rate
+    } else {
+        1.0
+    }
 }
 
 /// The text as espeak-ng should read it. Subtitles keep the original; only the voice gets this.
@@ -138,7 +169,8 @@ fn spoken_en(text: &str) -> String {
             continue;
         }
         let c = chars[i];
-        if c == ',' && i > 0 && chars[i - 1].is_ascii_digit() && is_thousands_group(&chars[i + 1..]) {
+        if c == ',' && i > 0 && chars[i - 1].is_ascii_digit() && is_thousands_group(&chars[i + 1..])
+        {
             i += 1;
             continue;
         }
@@ -152,11 +184,18 @@ fn spoken_en(text: &str) -> String {
     out
 }
 
-const EN_EXPANSIONS: &[(&str, &str)] = &[("e.g.", "for example"), ("i.e.", "that is"), ("etc.", "et cetera."), ("vs.", "versus")];
+const EN_EXPANSIONS: &[(&str, &str)] = &[
+    ("e.g.", "for example"),
+    ("i.e.", "that is"),
+    ("etc.", "et cetera."),
+    ("vs.", "versus"),
+];
 
 /// Exactly three digits and then no further digit: the rest of "1,067".
 fn is_thousands_group(rest: &[char]) -> bool {
-    rest.len() >= 3 && rest[..3].iter().all(char::is_ascii_digit) && rest.get(3).is_none_or(|c| !c.is_ascii_digit())
+    rest.len() >= 3
+        && rest[..3].iter().all(char::is_ascii_digit)
+        && rest.get(3).is_none_or(|c| !c.is_ascii_digit())
 }
 
 fn spoken_zh(text: &str) -> String {
@@ -168,7 +207,12 @@ fn spoken_zh(text: &str) -> String {
         if c.is_ascii_digit() {
             let (number, len) = read_number(&chars[i..]);
             let after = chars.get(i + len).copied();
-            let negative = out.ends_with('-') && !out.chars().rev().nth(1).is_some_and(|p| p.is_ascii_alphanumeric());
+            let negative = out.ends_with('-')
+                && !out
+                    .chars()
+                    .rev()
+                    .nth(1)
+                    .is_some_and(|p| p.is_ascii_alphanumeric());
             if negative {
                 out.pop();
                 out.push('負');
@@ -189,7 +233,9 @@ fn spoken_zh(text: &str) -> String {
                 Some('年') if number.fraction.is_empty() && number.integer.len() == 4 => {
                     out.push_str(&digits_one_by_one(&number.integer));
                 }
-                _ if number.integer.len() > 1 && number.integer.starts_with('0') || number.integer.len() > 16 => {
+                _ if number.integer.len() > 1 && number.integer.starts_with('0')
+                    || number.integer.len() > 16 =>
+                {
                     // Codes and phone numbers are read digit by digit.
                     out.push_str(&digits_one_by_one(&number.integer));
                     if !number.fraction.is_empty() {
@@ -289,7 +335,11 @@ impl Number {
 const ZH_DIGITS: [char; 10] = ['零', '一', '二', '三', '四', '五', '六', '七', '八', '九'];
 
 fn digits_one_by_one(digits: &str) -> String {
-    digits.chars().filter_map(|c| c.to_digit(10)).map(|d| ZH_DIGITS[d as usize]).collect()
+    digits
+        .chars()
+        .filter_map(|c| c.to_digit(10))
+        .map(|d| ZH_DIGITS[d as usize])
+        .collect()
 }
 
 /// 0 → 零, 10 → 十, 15 → 十五, 105 → 一百零五, 1067 → 一千零六十七, 20000 → 二萬,
@@ -356,9 +406,21 @@ mod tests {
     #[test]
     fn chinese_numbers() {
         for (n, want) in [
-            (0, "零"), (7, "七"), (10, "十"), (15, "十五"), (20, "二十"), (105, "一百零五"), (110, "一百一十"),
-            (1067, "一千零六十七"), (2000, "二千"), (20000, "二萬"), (100010, "十萬零一十"), (3000000, "三百萬"),
-            (140, "一百四十"), (120_000_000, "一億二千萬"), (100_000_005, "一億零五"),
+            (0, "零"),
+            (7, "七"),
+            (10, "十"),
+            (15, "十五"),
+            (20, "二十"),
+            (105, "一百零五"),
+            (110, "一百一十"),
+            (1067, "一千零六十七"),
+            (2000, "二千"),
+            (20000, "二萬"),
+            (100010, "十萬零一十"),
+            (3000000, "三百萬"),
+            (140, "一百四十"),
+            (120_000_000, "一億二千萬"),
+            (100_000_005, "一億零五"),
         ] {
             assert_eq!(chinese_integer(n), want, "{n}");
         }
@@ -386,7 +448,10 @@ mod tests {
     #[test]
     fn english_spoken_form_expands_abbreviations() {
         assert_eq!(
-            spoken_form("Smaller orders, e.g. the fourth, cost 1,067 dollars & more.", Language::En),
+            spoken_form(
+                "Smaller orders, e.g. the fourth, cost 1,067 dollars & more.",
+                Language::En
+            ),
             "Smaller orders, for example the fourth, cost 1067 dollars and more."
         );
     }
@@ -396,7 +461,8 @@ mod tests {
         let a = "颱風帶來豐沛的雨水，補充水庫與地下水。";
         let b = "卻也可能造成嚴重的災害。";
         let both = format!("{a}{b}");
-        let sum = estimate_seconds(a, Language::ZhTw, 1.0) + estimate_seconds(b, Language::ZhTw, 1.0);
+        let sum =
+            estimate_seconds(a, Language::ZhTw, 1.0) + estimate_seconds(b, Language::ZhTw, 1.0);
         assert!((estimate_seconds(&both, Language::ZhTw, 1.0) - sum).abs() < 1e-9);
         let one = estimate_line_seconds(&both, Language::ZhTw, 1.0);
         let two = estimate_line_seconds(&both, Language::ZhTw, 2.0);

@@ -33,7 +33,11 @@ impl NormalisedText {
 
     /// All paragraph text, one paragraph per line.
     pub fn joined(&self) -> String {
-        self.paragraphs.iter().map(|p| p.text.as_str()).collect::<Vec<_>>().join("\n")
+        self.paragraphs
+            .iter()
+            .map(|p| p.text.as_str())
+            .collect::<Vec<_>>()
+            .join("\n")
     }
 }
 
@@ -69,7 +73,11 @@ pub fn detect_language(text: &str) -> Language {
         }
         in_word = latin;
     }
-    if cjk > latin_words { Language::ZhTw } else { Language::En }
+    if cjk > latin_words {
+        Language::ZhTw
+    } else {
+        Language::En
+    }
 }
 
 /// Cleans an article: removes HTML tags and entities, Markdown markup, URLs, citation markers,
@@ -79,7 +87,9 @@ pub fn normalise(raw: &str) -> NormalisedText {
     let text = strip_html(&raw.replace("\r\n", "\n").replace('\r', "\n"));
     let language = detect_language(&text);
     let lines = markdown_lines(&text);
-    NormalisedText { paragraphs: assemble_paragraphs(&lines, language) }
+    NormalisedText {
+        paragraphs: assemble_paragraphs(&lines, language),
+    }
 }
 
 /// One source line after inline clean-up.
@@ -90,7 +100,20 @@ struct Line {
     marked_heading: bool,
 }
 
-const BLOCK_TAGS: &[&str] = &["p", "div", "section", "article", "li", "ul", "ol", "tr", "table", "blockquote", "header", "footer"];
+const BLOCK_TAGS: &[&str] = &[
+    "p",
+    "div",
+    "section",
+    "article",
+    "li",
+    "ul",
+    "ol",
+    "tr",
+    "table",
+    "blockquote",
+    "header",
+    "footer",
+];
 const HEADING_TAGS: &[&str] = &["h1", "h2", "h3", "h4", "h5", "h6"];
 /// Private-use marker that survives until [`markdown_lines`]: "this line came from an <hN>".
 const HEADING_MARK: char = '\u{E000}';
@@ -152,18 +175,27 @@ fn tag_end(chars: &[char], start: usize) -> Option<usize> {
     if !(next.is_ascii_alphabetic() || next == '/' || next == '!') {
         return None;
     }
-    chars.iter().enumerate().skip(start + 1).take(400).find_map(|(j, &c)| match c {
-        '>' => Some(Some(j)),
-        '<' | '\n' if next != '!' => Some(None),
-        _ => None,
-    })?
+    chars
+        .iter()
+        .enumerate()
+        .skip(start + 1)
+        .take(400)
+        .find_map(|(j, &c)| match c {
+            '>' => Some(Some(j)),
+            '<' | '\n' if next != '!' => Some(None),
+            _ => None,
+        })?
 }
 
 fn skip_past_closing(chars: &[char], from: usize, name: &str) -> usize {
     let closing: Vec<char> = format!("</{name}").chars().collect();
     let mut j = from;
     while j + closing.len() <= chars.len() {
-        if chars[j..j + closing.len()].iter().zip(&closing).all(|(a, b)| a.to_ascii_lowercase() == *b) {
+        if chars[j..j + closing.len()]
+            .iter()
+            .zip(&closing)
+            .all(|(a, b)| a.to_ascii_lowercase() == *b)
+        {
             return tag_end(chars, j).map_or(chars.len(), |e| e + 1);
         }
         j += 1;
@@ -189,11 +221,12 @@ fn decode_entity(chars: &[char]) -> Option<(char, usize)> {
         "lsquo" => '‘',
         "rsquo" => '’',
         _ => {
-            let code = if let Some(hex) = name.strip_prefix("#x").or_else(|| name.strip_prefix("#X")) {
-                u32::from_str_radix(hex, 16).ok()?
-            } else {
-                name.strip_prefix('#')?.parse::<u32>().ok()?
-            };
+            let code =
+                if let Some(hex) = name.strip_prefix("#x").or_else(|| name.strip_prefix("#X")) {
+                    u32::from_str_radix(hex, 16).ok()?
+                } else {
+                    name.strip_prefix('#')?.parse::<u32>().ok()?
+                };
             char::from_u32(code)?
         }
     };
@@ -209,11 +242,17 @@ fn markdown_lines(text: &str) -> Vec<Line> {
         // Fenced code is code, not prose; it is never narrated.
         if trimmed.starts_with("```") || trimmed.starts_with("~~~") {
             in_fence = !in_fence;
-            lines.push(Line { text: String::new(), marked_heading: false });
+            lines.push(Line {
+                text: String::new(),
+                marked_heading: false,
+            });
             continue;
         }
         if in_fence || is_rule(trimmed) {
-            lines.push(Line { text: String::new(), marked_heading: false });
+            lines.push(Line {
+                text: String::new(),
+                marked_heading: false,
+            });
             continue;
         }
         let mut marked_heading = false;
@@ -232,14 +271,19 @@ fn markdown_lines(text: &str) -> Vec<Line> {
         }
         rest = strip_list_marker(rest);
         let cleaned = clean_inline(rest);
-        lines.push(Line { text: cleaned, marked_heading });
+        lines.push(Line {
+            text: cleaned,
+            marked_heading,
+        });
     }
     lines
 }
 
 fn is_rule(line: &str) -> bool {
     line.chars().count() >= 3
-        && line.chars().all(|c| matches!(c, '-' | '*' | '_' | '=' | ' '))
+        && line
+            .chars()
+            .all(|c| matches!(c, '-' | '*' | '_' | '=' | ' '))
         && line.chars().filter(|c| *c != ' ').count() >= 3
 }
 
@@ -297,8 +341,14 @@ fn clean_inline(line: &str) -> String {
                     continue;
                 }
             }
-            'h' | 'w' if starts_url(&chars[i..]) && (i == 0 || !chars[i - 1].is_ascii_alphanumeric()) => {
-                while i < chars.len() && !chars[i].is_whitespace() && !is_cjkish(chars[i]) && !matches!(chars[i], ')' | ']' | '>' | '"') {
+            'h' | 'w'
+                if starts_url(&chars[i..]) && (i == 0 || !chars[i - 1].is_ascii_alphanumeric()) =>
+            {
+                while i < chars.len()
+                    && !chars[i].is_whitespace()
+                    && !is_cjkish(chars[i])
+                    && !matches!(chars[i], ')' | ']' | '>' | '"')
+                {
                     i += 1;
                 }
                 // A sentence-closing period right after a URL belongs to the sentence.
@@ -331,27 +381,52 @@ fn clean_inline(line: &str) -> String {
 
 /// `[label](target)` or `[label][ref]` starting at `start`: the label and the index after it.
 fn md_link(chars: &[char], start: usize) -> Option<(String, usize)> {
-    let close = chars.iter().skip(start + 1).take(500).position(|&c| c == ']')? + start + 1;
+    let close = chars
+        .iter()
+        .skip(start + 1)
+        .take(500)
+        .position(|&c| c == ']')?
+        + start
+        + 1;
     let label: String = chars[start + 1..close].iter().collect();
     let shut = match chars.get(close + 1) {
         Some('(') => ')',
         Some('[') => ']',
         _ => return None,
     };
-    let end = chars.iter().skip(close + 2).take(2000).position(|&c| c == shut)? + close + 2;
+    let end = chars
+        .iter()
+        .skip(close + 2)
+        .take(2000)
+        .position(|&c| c == shut)?
+        + close
+        + 2;
     Some((label, end + 1))
 }
 
 /// `[1]`, `[12]`, `[^3]`, `[註1]`: a citation marker, never read aloud.
 fn citation_end(chars: &[char], start: usize) -> Option<usize> {
-    let close = chars.iter().skip(start + 1).take(8).position(|&c| c == ']')? + start + 1;
+    let close = chars
+        .iter()
+        .skip(start + 1)
+        .take(8)
+        .position(|&c| c == ']')?
+        + start
+        + 1;
     let inner: String = chars[start + 1..close].iter().collect();
-    let inner = inner.trim_start_matches('^').trim_start_matches('註').trim_start_matches("note");
+    let inner = inner
+        .trim_start_matches('^')
+        .trim_start_matches('註')
+        .trim_start_matches("note");
     (!inner.is_empty() && inner.chars().all(|c| c.is_ascii_digit())).then_some(close + 1)
 }
 
 fn starts_url(chars: &[char]) -> bool {
-    let head: String = chars.iter().take(8).collect::<String>().to_ascii_lowercase();
+    let head: String = chars
+        .iter()
+        .take(8)
+        .collect::<String>()
+        .to_ascii_lowercase();
     head.starts_with("http://") || head.starts_with("https://") || head.starts_with("www.")
 }
 
@@ -364,16 +439,26 @@ fn is_invisible_or_emoji(c: char) -> bool {
 
 /// Punctuation that closes a sentence.
 fn is_terminal(c: char) -> bool {
-    matches!(c, '。' | '！' | '？' | '!' | '?' | '.' | '…' | '；' | ';' | '：' | ':' | '．')
+    matches!(
+        c,
+        '。' | '！' | '？' | '!' | '?' | '.' | '…' | '；' | ';' | '：' | ':' | '．'
+    )
 }
 
 /// Closing quotes and brackets that may follow a sentence's final punctuation.
 fn is_closer(c: char) -> bool {
-    matches!(c, '」' | '』' | '）' | ')' | '”' | '’' | '"' | '\'' | '】' | '》' | '〉' | ']')
+    matches!(
+        c,
+        '」' | '』' | '）' | ')' | '”' | '’' | '"' | '\'' | '】' | '》' | '〉' | ']'
+    )
 }
 
 fn ends_with_terminal(line: &str) -> bool {
-    line.trim_end().trim_end_matches(is_closer).chars().next_back().is_some_and(is_terminal)
+    line.trim_end()
+        .trim_end_matches(is_closer)
+        .chars()
+        .next_back()
+        .is_some_and(is_terminal)
 }
 
 /// A line that names what follows rather than saying something: short, no closing punctuation.
@@ -413,17 +498,21 @@ fn assemble_paragraphs(lines: &[Line], language: Language) -> Vec<Paragraph> {
             let text = line.text.trim();
             let next = block.get(li + 1);
             let is_heading = line.marked_heading
-                || ((li == 0 || (language == Language::ZhTw && ends_with_terminal(&block[li - 1].text)))
+                || ((li == 0
+                    || (language == Language::ZhTw && ends_with_terminal(&block[li - 1].text)))
                     && !(last_block && next.is_none())
                     && heading_like(text, language)
-                    && next.is_none_or(|n| !n.text.trim_start().starts_with(|c: char| c.is_lowercase())));
+                    && next.is_none_or(|n| {
+                        !n.text.trim_start().starts_with(|c: char| c.is_lowercase())
+                    }));
             if is_heading {
                 flush(&mut paragraphs, &mut current, false);
                 flush_text(&mut paragraphs, text, true);
                 continue;
             }
             join_line(&mut current, text);
-            let breaks = ends_with_terminal(text) && (language == Language::ZhTw || text.chars().count() > 100);
+            let breaks = ends_with_terminal(text)
+                && (language == Language::ZhTw || text.chars().count() > 100);
             if breaks {
                 flush(&mut paragraphs, &mut current, false);
             }
@@ -444,7 +533,8 @@ fn join_line(current: &mut String, next: &str) {
         current.push_str(next);
         return;
     }
-    let glue = current.chars().next_back().is_some_and(is_cjkish) && next.chars().next().is_some_and(is_cjkish);
+    let glue = current.chars().next_back().is_some_and(is_cjkish)
+        && next.chars().next().is_some_and(is_cjkish);
     if !glue {
         current.push(' ');
     }
@@ -466,7 +556,12 @@ fn flush_text(paragraphs: &mut Vec<Paragraph>, text: &str, heading: bool) {
 /// Runs of white space become one space; a space between two CJK characters (or CJK
 /// punctuation) is layout only and goes.
 fn collapse_whitespace(text: &str) -> String {
-    let chars: Vec<char> = text.split_whitespace().collect::<Vec<_>>().join(" ").chars().collect();
+    let chars: Vec<char> = text
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .chars()
+        .collect();
     let mut out = String::with_capacity(text.len());
     for (i, &c) in chars.iter().enumerate() {
         if c == ' ' {
@@ -475,7 +570,14 @@ fn collapse_whitespace(text: &str) -> String {
             if prev.is_some_and(is_cjkish) && next.is_some_and(is_cjkish) {
                 continue;
             }
-            if prev.is_some_and(is_cjk_punct) || next.is_some_and(|n| matches!(n, '，' | '。' | '、' | '！' | '？' | '；' | '：' | '」' | '』' | '）')) {
+            if prev.is_some_and(is_cjk_punct)
+                || next.is_some_and(|n| {
+                    matches!(
+                        n,
+                        '，' | '。' | '、' | '！' | '？' | '；' | '：' | '」' | '』' | '）'
+                    )
+                })
+            {
                 continue;
             }
         }
@@ -486,18 +588,21 @@ fn collapse_whitespace(text: &str) -> String {
 
 /// Abbreviations after which a period never ends a sentence.
 const TITLE_ABBREVIATIONS: &[&str] = &[
-    "mr", "mrs", "ms", "dr", "prof", "sr", "st", "mt", "ft", "vs", "e.g", "i.e", "cf", "no", "nos", "fig", "figs", "vol",
-    "p", "pp", "approx", "gen", "col", "capt", "lt", "sgt", "rev", "hon", "dept", "univ", "ave", "blvd", "jan", "feb",
-    "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "ca", "op", "ed", "eds",
+    "mr", "mrs", "ms", "dr", "prof", "sr", "st", "mt", "ft", "vs", "e.g", "i.e", "cf", "no", "nos",
+    "fig", "figs", "vol", "p", "pp", "approx", "gen", "col", "capt", "lt", "sgt", "rev", "hon",
+    "dept", "univ", "ave", "blvd", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept",
+    "oct", "nov", "dec", "ca", "op", "ed", "eds",
 ];
 
 /// Abbreviations that may also end a sentence; they do only before a typical sentence opener.
-const ENDING_ABBREVIATIONS: &[&str] = &["etc", "inc", "ltd", "co", "corp", "jr", "bc", "ad", "a.m", "p.m"];
+const ENDING_ABBREVIATIONS: &[&str] = &[
+    "etc", "inc", "ltd", "co", "corp", "jr", "bc", "ad", "a.m", "p.m",
+];
 
 const SENTENCE_OPENERS: &[&str] = &[
-    "The", "A", "An", "It", "In", "This", "That", "These", "Those", "He", "She", "They", "We", "I", "You", "But", "And",
-    "However", "So", "There", "Its", "Their", "Our", "His", "Her", "On", "At", "After", "Before", "When", "Today", "Yet",
-    "Even", "Many", "Most", "Some",
+    "The", "A", "An", "It", "In", "This", "That", "These", "Those", "He", "She", "They", "We", "I",
+    "You", "But", "And", "However", "So", "There", "Its", "Their", "Our", "His", "Her", "On", "At",
+    "After", "Before", "When", "Today", "Yet", "Even", "Many", "Most", "Some",
 ];
 
 /// Splits a paragraph into sentences. Chinese ends sentences at 。！？； (and ……), English at
@@ -518,7 +623,9 @@ pub fn split_sentences(paragraph: &str) -> Vec<&str> {
         while j < chars.len() && (is_sentence_mark(chars[j].1) || is_closer(chars[j].1)) {
             j += 1;
         }
-        let cjk_end = chars[i..j].iter().any(|(_, c)| matches!(c, '。' | '！' | '？' | '；' | '…' | '．'));
+        let cjk_end = chars[i..j]
+            .iter()
+            .any(|(_, c)| matches!(c, '。' | '！' | '？' | '；' | '…' | '．'));
         if cjk_end || latin_sentence_ends(paragraph, &chars, i, j) {
             cuts.push(chars.get(j).map_or(paragraph.len(), |(b, _)| *b));
         }
@@ -556,13 +663,17 @@ fn pieces_between<'a>(text: &'a str, cuts: &[usize]) -> Vec<&'a str> {
 /// Decides whether the Latin terminator run `chars[i..j]` ends a sentence.
 fn latin_sentence_ends(paragraph: &str, chars: &[(usize, char)], i: usize, j: usize) -> bool {
     // Followed directly by a letter or digit ("2.08", "U.S.", "example.com"): not an end.
-    let Some(&(_, next)) = chars.get(j) else { return true };
+    let Some(&(_, next)) = chars.get(j) else {
+        return true;
+    };
     if !next.is_whitespace() && !is_cjkish(next) {
         return false;
     }
     // The first character of the next word.
     let rest_start = chars[j..].iter().find(|(_, c)| !c.is_whitespace());
-    let Some(&(next_byte, first)) = rest_start else { return true };
+    let Some(&(next_byte, first)) = rest_start else {
+        return true;
+    };
     let next_word: String = paragraph[next_byte..]
         .chars()
         .take_while(|c| c.is_alphanumeric() || *c == '\'')
@@ -641,7 +752,10 @@ pub fn hard_split(text: &str, max_chars: usize) -> Vec<&str> {
     for k in 1..parts {
         let ideal = (k * total).div_ceil(parts).max(start + 1);
         // The last space in this piece, unless that would leave it less than half as long.
-        let space = (start + 1..ideal).rev().find(|&i| chars[i].1 == ' ').filter(|&i| (i - start) * 2 >= ideal - start);
+        let space = (start + 1..ideal)
+            .rev()
+            .find(|&i| chars[i].1 == ' ')
+            .filter(|&i| (i - start) * 2 >= ideal - start);
         let cut = space.unwrap_or(ideal);
         cuts.push(chars[cut].0);
         start = cut;
@@ -655,8 +769,14 @@ mod tests {
 
     #[test]
     fn language_follows_the_dominant_script() {
-        assert_eq!(detect_language("颱風是熱帶氣旋的一種，LED 燈也很亮。"), Language::ZhTw);
-        assert_eq!(detect_language("A lighthouse 燈塔 answers that need simply."), Language::En);
+        assert_eq!(
+            detect_language("颱風是熱帶氣旋的一種，LED 燈也很亮。"),
+            Language::ZhTw
+        );
+        assert_eq!(
+            detect_language("A lighthouse 燈塔 answers that need simply."),
+            Language::En
+        );
     }
 
     #[test]
@@ -666,22 +786,40 @@ mod tests {
         assert_eq!(
             n.paragraphs,
             vec![
-                Paragraph { text: "颱風的科學".into(), heading: true },
-                Paragraph { text: "颱風是熱帶氣旋的一種。詳見氣象署網站。".into(), heading: false },
-                Paragraph { text: "第一點 & 第二點".into(), heading: false },
+                Paragraph {
+                    text: "颱風的科學".into(),
+                    heading: true
+                },
+                Paragraph {
+                    text: "颱風是熱帶氣旋的一種。詳見氣象署網站。".into(),
+                    heading: false
+                },
+                Paragraph {
+                    text: "第一點 & 第二點".into(),
+                    heading: false
+                },
             ]
         );
     }
 
     #[test]
     fn hard_wrapped_english_lines_are_joined_and_blank_lines_separate_paragraphs() {
-        let n = normalise("How Lighthouses Work\n\nA lighthouse puts a light\nin a known place.\nIt is seen from far away.\n\nThe end came in 1939.");
-        let texts: Vec<(&str, bool)> = n.paragraphs.iter().map(|p| (p.text.as_str(), p.heading)).collect();
+        let n = normalise(
+            "How Lighthouses Work\n\nA lighthouse puts a light\nin a known place.\nIt is seen from far away.\n\nThe end came in 1939.",
+        );
+        let texts: Vec<(&str, bool)> = n
+            .paragraphs
+            .iter()
+            .map(|p| (p.text.as_str(), p.heading))
+            .collect();
         assert_eq!(
             texts,
             vec![
                 ("How Lighthouses Work", true),
-                ("A lighthouse puts a light in a known place. It is seen from far away.", false),
+                (
+                    "A lighthouse puts a light in a known place. It is seen from far away.",
+                    false
+                ),
                 ("The end came in 1939.", false),
             ]
         );
@@ -696,8 +834,19 @@ mod tests {
 
     #[test]
     fn chinese_sentences_end_at_full_stops_and_keep_closing_quotes() {
-        let s = split_sentences("他說：「颱風來了。」大家趕快準備！風速每秒17.2公尺；雨量驚人……真的嗎？");
-        assert_eq!(s, vec!["他說：「颱風來了。」", "大家趕快準備！", "風速每秒17.2公尺；", "雨量驚人……", "真的嗎？"]);
+        let s = split_sentences(
+            "他說：「颱風來了。」大家趕快準備！風速每秒17.2公尺；雨量驚人……真的嗎？",
+        );
+        assert_eq!(
+            s,
+            vec![
+                "他說：「颱風來了。」",
+                "大家趕快準備！",
+                "風速每秒17.2公尺；",
+                "雨量驚人……",
+                "真的嗎？"
+            ]
+        );
     }
 
     #[test]
@@ -722,13 +871,22 @@ mod tests {
 
     #[test]
     fn clauses_keep_their_punctuation_and_numbers_keep_their_commas() {
-        assert_eq!(split_clauses("颱風帶來雨水，補充水庫、地下水；卻也造成災害。"), vec!["颱風帶來雨水，", "補充水庫、", "地下水；", "卻也造成災害。"]);
-        assert_eq!(split_clauses("It rained 1,000 mm, and the river rose: fast."), vec!["It rained 1,000 mm,", "and the river rose:", "fast."]);
+        assert_eq!(
+            split_clauses("颱風帶來雨水，補充水庫、地下水；卻也造成災害。"),
+            vec!["颱風帶來雨水，", "補充水庫、", "地下水；", "卻也造成災害。"]
+        );
+        assert_eq!(
+            split_clauses("It rained 1,000 mm, and the river rose: fast."),
+            vec!["It rained 1,000 mm,", "and the river rose:", "fast."]
+        );
     }
 
     #[test]
     fn hard_split_balances_pieces_and_respects_words() {
-        assert_eq!(hard_split("一二三四五六七八九十", 4), vec!["一二三四", "五六七", "八九十"]);
+        assert_eq!(
+            hard_split("一二三四五六七八九十", 4),
+            vec!["一二三四", "五六七", "八九十"]
+        );
         let pieces = hard_split("one two three four five six seven eight", 15);
         assert!(pieces.iter().all(|p| p.chars().count() <= 15), "{pieces:?}");
         assert_eq!(pieces.join(" "), "one two three four five six seven eight");

@@ -10,7 +10,11 @@ use ytmaker_providers::local::EspeakNarrator;
 use ytmaker_providers::{NarrationRequest, Narrator};
 
 /// Narrates the segments at `picks` and returns (estimate, measured) per segment.
-async fn measure(script: &Script, picks: &[usize], narration: &NarrationSettings) -> Vec<(f64, f64)> {
+async fn measure(
+    script: &Script,
+    picks: &[usize],
+    narration: &NarrationSettings,
+) -> Vec<(f64, f64)> {
     let dir = tempfile::tempdir().unwrap();
     let narrator = EspeakNarrator::with_program("espeak-ng", tools());
     let mut out = Vec::new();
@@ -27,7 +31,12 @@ async fn measure(script: &Script, picks: &[usize], narration: &NarrationSettings
             })
             .await
             .unwrap();
-        eprintln!("segment {i}: estimated {:.2} s, measured {:.2} s ({:+.0} %)", seg.estimated_seconds, audio.duration_s, (audio.duration_s / seg.estimated_seconds - 1.0) * 100.0);
+        eprintln!(
+            "segment {i}: estimated {:.2} s, measured {:.2} s ({:+.0} %)",
+            seg.estimated_seconds,
+            audio.duration_s,
+            (audio.duration_s / seg.estimated_seconds - 1.0) * 100.0
+        );
         out.push((seg.estimated_seconds, audio.duration_s));
     }
     out
@@ -40,7 +49,11 @@ const TOLERANCE: f64 = 0.15;
 fn assert_within(pairs: &[(f64, f64)], tolerance: f64) {
     for &(estimate, measured) in pairs {
         let error = (measured - estimate).abs() / estimate;
-        assert!(error <= tolerance, "estimated {estimate:.2} s, espeak-ng spoke {measured:.2} s ({:.0} % off)", error * 100.0);
+        assert!(
+            error <= tolerance,
+            "estimated {estimate:.2} s, espeak-ng spoke {measured:.2} s ({:.0} % off)",
+            error * 100.0
+        );
     }
 }
 
@@ -62,11 +75,22 @@ async fn english_segments_last_what_the_writer_estimated() {
 
 #[tokio::test]
 async fn the_estimate_follows_the_speaking_rate_and_voice() {
-    let fast = NarrationSettings { voice: VoiceGender::Male, speaking_rate: 1.6, pitch: -4.0 };
-    let script = write_script_with(&article("article-zh-TW.txt"), &ScriptSettings::default(), &fast);
+    let fast = NarrationSettings {
+        voice: VoiceGender::Male,
+        speaking_rate: 1.6,
+        pitch: -4.0,
+    };
+    let script = write_script_with(
+        &article("article-zh-TW.txt"),
+        &ScriptSettings::default(),
+        &fast,
+    );
     let pairs = measure(&script, &[2, 9], &fast).await;
     assert_within(&pairs, TOLERANCE);
-    let slow = NarrationSettings { speaking_rate: 0.7, ..NarrationSettings::default() };
+    let slow = NarrationSettings {
+        speaking_rate: 0.7,
+        ..NarrationSettings::default()
+    };
     let script = write_script_with(&article("en-unseen.txt"), &ScriptSettings::default(), &slow);
     let pairs = measure(&script, &[1], &slow).await;
     assert_within(&pairs, TOLERANCE);

@@ -20,7 +20,13 @@ async fn the_override_pointing_to_a_missing_file_is_tts_engine_not_found() {
     let narrator = EspeakNarrator::new(tools());
     let settings = NarrationSettings::default();
     let err = narrator
-        .narrate(&NarrationRequest { text: "你好。", language: Language::ZhTw, settings: &settings, out_dir: dir.path(), file_stem: "x" })
+        .narrate(&NarrationRequest {
+            text: "你好。",
+            language: Language::ZhTw,
+            settings: &settings,
+            out_dir: dir.path(),
+            file_stem: "x",
+        })
         .await
         .unwrap_err();
     assert_eq!(err.code, ErrorCode::TTS_ENGINE_NOT_FOUND);

@@ -4,7 +4,7 @@ use image::{GenericImageView, RgbImage};
 use ytmaker_core::ErrorCode;
 use ytmaker_core::script::{Language, Segment};
 use ytmaker_providers::local::{CARD_HEIGHT, CARD_WIDTH, TitleCardIllustrator};
-use ytmaker_providers::{ImageRequest, Illustrator};
+use ytmaker_providers::{Illustrator, ImageRequest};
 
 fn segment(index: u32, key_phrase: &str) -> Segment {
     Segment {
@@ -18,7 +18,12 @@ fn segment(index: u32, key_phrase: &str) -> Segment {
 
 /// Pixels of the central text area that differ clearly between two cards.
 fn differing_pixels(a: &RgbImage, b: &RgbImage) -> usize {
-    let (x0, y0, x1, y1) = (CARD_WIDTH / 2 - 750, CARD_HEIGHT / 2 - 300, CARD_WIDTH / 2 + 750, CARD_HEIGHT / 2 + 400);
+    let (x0, y0, x1, y1) = (
+        CARD_WIDTH / 2 - 750,
+        CARD_HEIGHT / 2 - 300,
+        CARD_WIDTH / 2 + 750,
+        CARD_HEIGHT / 2 + 400,
+    );
     let mut n = 0;
     for y in y0..y1 {
         for x in x0..x1 {
@@ -37,7 +42,12 @@ async fn a_card_is_a_2560x1440_png_with_the_key_phrase_drawn() {
     let illustrator = TitleCardIllustrator::new();
     let seg = segment(6, "颱風的誕生需要幾個關鍵條件");
     let asset = illustrator
-        .illustrate(&ImageRequest { segment: &seg, language: Language::ZhTw, out_dir: dir.path(), file_stem: "image-006" })
+        .illustrate(&ImageRequest {
+            segment: &seg,
+            language: Language::ZhTw,
+            out_dir: dir.path(),
+            file_stem: "image-006",
+        })
         .await
         .unwrap();
     assert_eq!((asset.width, asset.height), (CARD_WIDTH, CARD_HEIGHT));
@@ -46,7 +56,10 @@ async fn a_card_is_a_2560x1440_png_with_the_key_phrase_drawn() {
     assert_eq!(decoded.dimensions(), (2560, 1440));
     let card = decoded.to_rgb8();
 
-    let blank = illustrator.render_card(6, "颱風的誕生需要幾個關鍵條件", "").await.unwrap();
+    let blank = illustrator
+        .render_card(6, "颱風的誕生需要幾個關鍵條件", "")
+        .await
+        .unwrap();
     let text_pixels = differing_pixels(&card, &blank);
     // 13 bold ideographs at ≥ 100 px are well over 40,000 pixels of ink.
     assert!(text_pixels > 40_000, "only {text_pixels} pixels of text");
@@ -67,7 +80,11 @@ async fn colours_are_deterministic_and_differ_between_segments() {
     assert!(a == again, "same segment, same card");
     let b = illustrator.render_card(1, phrase, phrase).await.unwrap();
     let corner = |img: &RgbImage| img.get_pixel(40, 40).0;
-    assert_ne!(corner(&a), corner(&b), "neighbouring segments get other colours");
+    assert_ne!(
+        corner(&a),
+        corner(&b),
+        "neighbouring segments get other colours"
+    );
 }
 
 #[tokio::test]
@@ -79,7 +96,11 @@ async fn a_long_phrase_wraps_instead_of_overflowing() {
     // Nothing is drawn in the outer margins a Ken Burns pan may cut off.
     for x in (0..380).chain(CARD_WIDTH - 380..CARD_WIDTH) {
         for y in (0..CARD_HEIGHT).step_by(7) {
-            assert_eq!(card.get_pixel(x, y), blank.get_pixel(x, y), "text reaches x={x}");
+            assert_eq!(
+                card.get_pixel(x, y),
+                blank.get_pixel(x, y),
+                "text reaches x={x}"
+            );
         }
     }
 }
@@ -90,7 +111,12 @@ async fn an_unknown_font_family_is_font_not_found() {
     let illustrator = TitleCardIllustrator::with_font_family("No Such Font Family 42");
     let seg = segment(0, "颱風");
     let err = illustrator
-        .illustrate(&ImageRequest { segment: &seg, language: Language::ZhTw, out_dir: dir.path(), file_stem: "x" })
+        .illustrate(&ImageRequest {
+            segment: &seg,
+            language: Language::ZhTw,
+            out_dir: dir.path(),
+            file_stem: "x",
+        })
         .await
         .unwrap_err();
     assert_eq!(err.code, ErrorCode::FONT_NOT_FOUND);
@@ -102,7 +128,12 @@ async fn a_segment_without_a_key_phrase_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let seg = segment(0, "  ");
     let err = TitleCardIllustrator::new()
-        .illustrate(&ImageRequest { segment: &seg, language: Language::ZhTw, out_dir: dir.path(), file_stem: "x" })
+        .illustrate(&ImageRequest {
+            segment: &seg,
+            language: Language::ZhTw,
+            out_dir: dir.path(),
+            file_stem: "x",
+        })
         .await
         .unwrap_err();
     assert_eq!(err.code, ErrorCode::IMAGE_RENDER_FAILED);

@@ -135,6 +135,7 @@ async fn main() -> YtResult<()> {
     }
 
     let started = Instant::now();
+    let cpu_before = cpu_seconds();
     let tools = Arc::new(tools);
     let permits = Arc::new(Semaphore::new(PARALLEL_CLIPS));
     let mut tasks = Vec::new();
@@ -170,10 +171,11 @@ async fn main() -> YtResult<()> {
     )
     .await?;
     let render_s = started.elapsed().as_secs_f64();
+    let render_cpu_s = cpu_seconds() - cpu_before;
 
     let still = dir.join("card001.png");
     let baseline_out = dir.join("baseline.mp4");
-    let total = durations.iter().sum::<f64>().to_string();
+    let total = format!("{:.3}", durations.iter().sum::<f64>());
     let baseline_args: Vec<OsString> = [
         "-loop",
         "1",
@@ -195,13 +197,20 @@ async fn main() -> YtResult<()> {
     .chain([baseline_out.into_os_string()])
     .collect();
     let started = Instant::now();
+    let cpu_before = cpu_seconds();
     run_ffmpeg(&tools, "bench baseline", &baseline_args, &|_| {}).await?;
     let baseline_s = started.elapsed().as_secs_f64();
+    let baseline_cpu_s = cpu_seconds() - cpu_before;
 
     println!(
         "render_s={render_s:.1} baseline_s={baseline_s:.1} ratio={:.2} (clips {clips_s:.1} s, assemble {:.1} s, video {total} s)",
         render_s / baseline_s,
         render_s - clips_s
+    );
+    // CPU time is steadier than wall time when other work shares the machine.
+    println!(
+        "render_cpu_s={render_cpu_s:.1} baseline_cpu_s={baseline_cpu_s:.1} cpu_ratio={:.2}",
+        render_cpu_s / baseline_cpu_s
     );
     if std::env::var_os("KEEP").is_none() {
         std::fs::remove_dir_all(&dir).map_err(|err| YtError::io("remove", &dir, &err))?;
@@ -209,6 +218,21 @@ async fn main() -> YtResult<()> {
         println!("kept {}", dir.display());
     }
     Ok(())
+}
+
+/// CPU seconds used by this process and its finished children (the ffmpeg runs), from
+/// `/proc/self/stat` (utime, stime, cutime, cstime; Linux clock ticks are 1/100 s).
+fn cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let after_name = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+    let fields: Vec<f64> = after_name
+        .split_whitespace()
+        .filter_map(|f| f.parse().ok())
+        .collect();
+    // After the name come the state (not a number) and ppid…cmajflt: utime is the 11th number.
+    fields
+        .get(10..14)
+        .map_or(f64::NAN, |t| t.iter().sum::<f64>() / 100.0)
 }
 
 async fn render_line(tools: &Toolchain, line: &Line) -> YtResult<()> {

@@ -32,7 +32,7 @@ pub struct SegmentClipJob<'a> {
 /// Renders a segment clip: exactly `job.frames` frames, no audio. `on_frames` gets the number
 /// of frames encoded so far.
 ///
-/// The frames are made in Rust (see [`crate::frames`]) and piped to ffmpeg as rawvideo, so the
+/// The frames are made in Rust (module `frames`) and piped to ffmpeg as rawvideo, so the
 /// clip costs one x264 pass plus a cheap warp per frame. When subtitles are drawn, the
 /// `.ass` script is written next to `job.out` and kept with it.
 pub async fn render_segment_clip(

@@ -252,7 +252,7 @@ fn kernel(from: usize, to: usize) -> Kernel {
         let centre = (i as f64 + 0.5) * ratio - 0.5;
         let first = (centre - radius).floor() as isize + 1;
         let raw: Vec<f64> = (0..taps)
-            .map(|t| catmull_rom((first + t as isize) as f64 - centre) / stretch)
+            .map(|t| catmull_rom(((first + t as isize) as f64 - centre) / stretch))
             .collect();
         let total: f64 = raw.iter().sum();
         let mut fixed: Vec<i32> = raw
@@ -354,12 +354,41 @@ mod tests {
         assert_eq!((y.data[0], u.data[0], v.data[0]), (63, 102, 240));
     }
 
+    #[test]
+    fn resampling_keeps_flat_areas_flat_and_filters_when_shrinking() {
+        let flat = Plane {
+            width: 37,
+            height: 21,
+            data: vec![200; 37 * 21],
+        };
+        for (w, h) in [(80, 50), (12, 7)] {
+            let out = resample(&flat, w, h);
+            assert_eq!((out.width, out.height), (w, h));
+            assert!(out.data.iter().all(|&v| v == 200));
+        }
+        // One-pixel stripes shrunk 3× average out to grey instead of aliasing to black or white.
+        let stripes = Plane {
+            width: 300,
+            height: 4,
+            data: (0..1200)
+                .map(|i| if i % 2 == 0 { 16 } else { 235 })
+                .collect(),
+        };
+        let out = resample(&stripes, 100, 4);
+        assert!(
+            out.data[10..90].iter().all(|&v| v.abs_diff(126) <= 8),
+            "{:?}",
+            &out.data[..20]
+        );
+    }
+
     /// Brightness-weighted centre of the white bar in the middle luma row.
     fn bar_centre(frame: &[u8]) -> f64 {
         let row = &frame[(H / 2) * W..][..W];
         let (mut mass, mut moment) = (0.0, 0.0);
         for (x, &luma) in row.iter().enumerate() {
-            let m = f64::from(luma.saturating_sub(16));
+            // Signed: the resampler's undershoot beside the bar counts too, as the warp moves it.
+            let m = f64::from(luma) - 16.0;
             mass += m;
             moment += m * x as f64;
         }
@@ -393,7 +422,7 @@ mod tests {
             // step within a few hundredths of a pixel of the mean.
             let step = pair[0] - pair[1];
             assert!(
-                (step - mean).abs() < 0.05,
+                (step - mean).abs() < 0.02,
                 "frame {i}: step {step}, mean {mean}"
             );
         }
@@ -433,38 +462,5 @@ mod tests {
         source.write_frames(&mut sink).unwrap();
         assert_eq!(sink.len(), 3 * FRAME_BYTES);
         assert_eq!(sink[..FRAME_BYTES], sink[FRAME_BYTES..2 * FRAME_BYTES]);
-    }
-}
-
-#[cfg(test)]
-mod speed {
-    use super::*;
-
-    fn cpu_ns() -> u64 {
-        std::fs::read_to_string("/proc/thread-self/schedstat")
-            .unwrap()
-            .split(' ')
-            .next()
-            .unwrap()
-            .parse()
-            .unwrap()
-    }
-
-    #[test]
-    #[ignore]
-    fn warp_speed() {
-        let image = RgbImage::from_fn(1024, 1024, |x, y| {
-            image::Rgb([(x % 256) as u8, (y % 256) as u8, 128])
-        });
-        let t = cpu_ns();
-        let source = KenBurnsSource::from_rgb(&image, Motion::ZoomIn { to: 1.15 }, 300);
-        println!("prepare {} ms cpu", (cpu_ns() - t) / 1_000_000);
-        let mut frame = vec![0u8; FRAME_BYTES];
-        let mut scratch = Scratch::default();
-        let t = cpu_ns();
-        for i in 0..300 {
-            source.render(source.viewport(i), &mut frame, &mut scratch);
-        }
-        println!("warp {} us cpu per frame", (cpu_ns() - t) / 300_000);
     }
 }

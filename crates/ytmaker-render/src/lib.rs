@@ -28,34 +28,51 @@
 //! A segment clip is one x264 pass over frames made in Rust: the image is decoded once,
 //! converted once to BT.709 YUV 4:2:0, and scaled once (Catmull-Rom, fixed point) to cover the
 //! frame at the move's largest zoom; each frame is then a bilinear warp of those planes with
-//! 1/256-pixel precision straight into a yuv420p buffer ([`frames`]), written from a blocking
+//! 1/256-pixel precision straight into a yuv420p buffer (module `frames`), written from a blocking
 //! thread into ffmpeg's stdin (`-f rawvideo … -i pipe:0 -vf ass=… -c:v libx264`). The pipe is
-//! the back-pressure: the writer blocks while x264 is busy, so at most a pipe's worth of frames
-//! is in flight and memory stays flat. A still move warps once and writes the same buffer again.
+//! the back-pressure: the writer blocks while ffmpeg is busy, so memory is bounded by x264's
+//! own lookahead, never by how far the warp could run ahead. A still move warps once and writes the same buffer again.
 //!
-//! The alternatives measured on this 2-core machine (20 s of 1080p30, `veryfast`):
-//! - `zoompan` over a 4K upscale: ≈ 3.5× slower than one x264 pass, single-threaded.
-//! - `scale=…:eval=frame` + `crop`: cheap, but the crop moves in whole pixels, which judders on a
-//!   slow zoom (a 12 s zoom to 1.15 moves the edge ≈ 0.4 px per frame).
-//! - The Rust warp: one frame costs ≈ 5 ms of one core (of which the horizontal gather is ≈ 90 %),
-//!   against ≈ 22 ms of x264 per frame of moving content at `veryfast`, so the clip is
-//!   encoder-bound. The source preparation costs ≈ 40 ms per clip (it was ≈ 430 ms with the
-//!   `image` crate's floating-point resize, hence the fixed-point resampler).
+//! Why not FFmpeg filters (SPEC §10's measurements on these 2-core machines, 1080p30,
+//! `veryfast`): `zoompan` over a 4K upscale is ≈ 3.5× slower than one x264 pass and
+//! single-threaded; `scale=…:eval=frame` + `crop` is cheap but crops in whole pixels, which
+//! judders on a slow zoom (a 12 s zoom to 1.15 moves the edge ≈ 0.4 px per frame); a looped
+//! still PNG is decoded again for every frame.
+//!
+//! What this costs, measured here (CPU time, so the other work sharing the machine does not
+//! inflate it):
+//! - the warp: ≈ 5 ms of one core per frame (measured once with a CPU-time probe, since removed), ≈ 90 % of it the
+//!   horizontal gather; the vertical pass vectorises and is ≈ 0.5 ms;
+//! - preparing the source: ≈ 40 ms per clip with the fixed-point resampler here, against
+//!   ≈ 430 ms with the `image` crate's floating-point resize;
+//! - x264 `veryfast` on moving 1080p content: ≈ 20 ms per frame; the still-image baseline:
+//!   ≈ 44 ms per frame (PNG decode and RGB→YUV for every frame, on one thread).
+//!
+//! So a clip is encoder-bound, and the render as a whole is cheaper than the baseline while
+//! using both cores, where the baseline's per-frame PNG decode keeps it on about one.
 //!
 //! Subtitles are burned by libass (`ass` filter) from an `.ass` script per clip written next to
 //! the clip: libass shapes CJK and mixed text properly, caches glyphs, and blends only the
 //! subtitle's box, so it costs next to nothing per frame. Clips render in parallel (the pipeline
-//! bounds them by cores); x264 keeps its default thread count, since its frame threads fill the
-//! cores the other clip leaves idle, e.g. while the last clip of a render runs alone.
+//! bounds them by cores) and x264 keeps its default thread count: its frame threads use the core
+//! a finished clip leaves idle (the last clip of a render runs alone), and `-threads 1` or `2`
+//! measured no better here.
 //!
-//! Measured with `examples/bench_render.rs` (release; presenter intro and outro, 12 s segments,
-//! subtitles, two clips at a time, then assembly; baseline is `ffmpeg -loop 1 -framerate 30 -i
-//! still.png -t N -c:v libx264 -preset veryfast -pix_fmt yuv420p` in the same run):
+//! `examples/bench_render.rs` (release) renders a synthetic project the way the pipeline does:
+//! 8 s presenter intro and outro (a busy 512×512 test pattern, harder to encode than a real
+//! presenter), one title card per ~12 s segment with a Ken Burns move, Chinese subtitles on
+//! every clip, two clips at a time, then assembly; and it times `ffmpeg -loop 1 -framerate 30
+//! -i card.png -t N -c:v libx264 -preset veryfast -pix_fmt yuv420p` in the same run. The machine
+//! was shared with other builds and renders (load average 5–9 on 2 cores), so wall times are
+//! long and noisy; the ratios are what to read:
 //!
-//! | video | render | baseline | ratio |
-//! |---|---|---|---|
-//! | 60 s | MEASURE60 |
-//! | 300 s | MEASURE300 |
+//! | video | render | baseline | wall ratio | CPU ratio |
+//! |---|---|---|---|---|
+//! | 60 s | 56.9 s | 103.5 s | 0.55 | 0.90 |
+//! | 300 s | 326.9 s | 390.2 s | 0.84 | 0.77 |
+//!
+//! Of the 300 s render, assembly is 11 s (concatenation with `-c copy`, AAC encoding of the
+//! narration, the `+faststart` rewrite); the rest is clips.
 
 mod assemble;
 mod clip;

@@ -65,6 +65,14 @@ pub fn make_thumbnail(job: &ThumbnailJob<'_>) -> YtResult<()> {
         .detail("index", job.font.index)
     })?;
     let title = job.title.split_whitespace().collect::<Vec<_>>().join(" ");
+    if title.is_empty() {
+        return Err(YtError::invalid_field(
+            ErrorCode::VALIDATION_ERROR,
+            "title",
+            "not empty",
+            job.title,
+        ));
+    }
     let missing: String = title
         .chars()
         .filter(|&c| c != ' ' && font.glyph_id(c).0 == 0)
@@ -164,11 +172,8 @@ fn wrap_to_width(font: &FontRef<'_>, text: &str, size: f32, max_width: u32) -> V
 /// Darkens every row from `top` down, fading in over [`MARGIN`] rows so there is no hard edge,
 /// so light text stays legible on any background.
 fn darken_below(canvas: &mut RgbImage, top: u32) {
-    for (y, row) in canvas.enumerate_rows_mut() {
-        let ramp = (y.saturating_sub(top) as f32 / MARGIN as f32).min(1.0);
-        if y < top {
-            continue;
-        }
+    for (y, row) in canvas.enumerate_rows_mut().skip(top as usize) {
+        let ramp = ((y - top) as f32 / MARGIN as f32).min(1.0);
         let keep = 1.0 - 0.6 * ramp * ramp * (3.0 - 2.0 * ramp);
         for (_, _, px) in row {
             px.0 = px.0.map(|c| (f32::from(c) * keep) as u8);

@@ -72,12 +72,10 @@ async fn a_segment_clip_conforms_and_has_exactly_the_frames_asked_for() {
     let cues = cues("這是第一段的字幕。它會被燒進影片裡！", 3.0);
     let (style, render) = (SubtitleStyle::default(), fast());
     let seen = std::sync::Mutex::new(Vec::new());
-    // Still: the warp runs once, which keeps this test fast in debug builds; motion is tested
-    // on the frame generator itself and by the release benchmark.
     let job = SegmentClipJob {
         image: &image,
         frames: 90,
-        motion: Motion::Still,
+        motion: Motion::ZoomIn { to: 1.15 },
         cues: &cues,
         style: &style,
         render: &render,

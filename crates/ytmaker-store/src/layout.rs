@@ -26,7 +26,9 @@ impl DataDir {
     }
 
     pub fn project(&self, id: Uuid) -> ProjectDir {
-        ProjectDir { root: self.root.join("projects").join(id.to_string()) }
+        ProjectDir {
+            root: self.root.join("projects").join(id.to_string()),
+        }
     }
 }
 
@@ -72,7 +74,14 @@ impl ProjectDir {
         self.output().join("subtitles.srt")
     }
     pub fn all_dirs(&self) -> [PathBuf; 6] {
-        [self.audio(), self.images(), self.avatar(), self.segments(), self.output(), self.root.join("work")]
+        [
+            self.audio(),
+            self.images(),
+            self.avatar(),
+            self.segments(),
+            self.output(),
+            self.root.join("work"),
+        ]
     }
     pub fn work(&self) -> PathBuf {
         self.root.join("work")

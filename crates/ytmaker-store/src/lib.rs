@@ -34,13 +34,20 @@ pub struct Store {
 }
 
 pub(crate) fn db_err(operation: &str, err: sqlx::Error) -> YtError {
-    YtError::new(ErrorCode::DATABASE_ERROR, format!("database error while trying to {operation}: {err}"))
-        .detail("operation", operation)
-        .detail("driver_message", err.to_string())
+    YtError::new(
+        ErrorCode::DATABASE_ERROR,
+        format!("database error while trying to {operation}: {err}"),
+    )
+    .detail("operation", operation)
+    .detail("driver_message", err.to_string())
 }
 
 fn json_err(what: &str, err: serde_json::Error) -> YtError {
-    YtError::new(ErrorCode::DATABASE_ERROR, format!("stored {what} is not valid JSON: {err}")).detail("column", what)
+    YtError::new(
+        ErrorCode::DATABASE_ERROR,
+        format!("stored {what} is not valid JSON: {err}"),
+    )
+    .detail("column", what)
 }
 
 impl Store {
@@ -67,9 +74,15 @@ impl Store {
                 Box::pin(async move {
                     // WAL lets readers (the CLI, the UI) work while a render writes; the busy
                     // timeout makes concurrent writers wait instead of failing at once.
-                    sqlx::query("PRAGMA journal_mode = WAL").execute(&mut *conn).await?;
-                    sqlx::query("PRAGMA busy_timeout = 10000").execute(&mut *conn).await?;
-                    sqlx::query("PRAGMA foreign_keys = ON").execute(&mut *conn).await?;
+                    sqlx::query("PRAGMA journal_mode = WAL")
+                        .execute(&mut *conn)
+                        .await?;
+                    sqlx::query("PRAGMA busy_timeout = 10000")
+                        .execute(&mut *conn)
+                        .await?;
+                    sqlx::query("PRAGMA foreign_keys = ON")
+                        .execute(&mut *conn)
+                        .await?;
                     Ok(())
                 })
             });
@@ -82,7 +95,11 @@ impl Store {
             Backend::Postgres => sqlx::migrate!("./migrations/postgres").run(&pool).await,
         };
         migrated.map_err(|e| {
-            YtError::new(ErrorCode::DATABASE_ERROR, format!("database migration failed: {e}")).detail("operation", "migrate")
+            YtError::new(
+                ErrorCode::DATABASE_ERROR,
+                format!("database migration failed: {e}"),
+            )
+            .detail("operation", "migrate")
         })?;
         Ok(Store { pool, backend })
     }
@@ -97,7 +114,10 @@ impl Store {
     }
 
     pub async fn ping(&self) -> YtResult<()> {
-        sqlx::query("SELECT 1").execute(&self.pool).await.map_err(|e| db_err("ping the database", e))?;
+        sqlx::query("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .map_err(|e| db_err("ping the database", e))?;
         Ok(())
     }
 
@@ -106,7 +126,8 @@ impl Store {
     pub async fn create_project(&self, new: &NewProject) -> YtResult<Project> {
         let id = Uuid::new_v4();
         let now = now_rfc3339();
-        let config = serde_json::to_string(&new.configuration).map_err(|e| json_err("configuration", e))?;
+        let config =
+            serde_json::to_string(&new.configuration).map_err(|e| json_err("configuration", e))?;
         sqlx::query(
             "INSERT INTO projects (id, name, content, status, configuration, created_at, updated_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $6)",
@@ -131,7 +152,11 @@ impl Store {
             .map_err(|e| db_err("read a project", e))?;
         match row {
             Some(row) => Project::from_row(&row),
-            None => Err(YtError::new(ErrorCode::PROJECT_NOT_FOUND, format!("no project with id {id}")).detail("project_id", id.to_string())),
+            None => Err(YtError::new(
+                ErrorCode::PROJECT_NOT_FOUND,
+                format!("no project with id {id}"),
+            )
+            .detail("project_id", id.to_string())),
         }
     }
 
@@ -142,9 +167,16 @@ impl Store {
             return self.get_project(id).await;
         }
         let not_found = || {
-            YtError::new(ErrorCode::PROJECT_NOT_FOUND, format!("no project matches {id_or_prefix:?}")).detail("query", id_or_prefix)
+            YtError::new(
+                ErrorCode::PROJECT_NOT_FOUND,
+                format!("no project matches {id_or_prefix:?}"),
+            )
+            .detail("query", id_or_prefix)
         };
-        let ok_prefix = id_or_prefix.len() >= 4 && id_or_prefix.chars().all(|c| c.is_ascii_hexdigit() || c == '-');
+        let ok_prefix = id_or_prefix.len() >= 4
+            && id_or_prefix
+                .chars()
+                .all(|c| c.is_ascii_hexdigit() || c == '-');
         if !ok_prefix {
             return Err(not_found());
         }
@@ -160,9 +192,12 @@ impl Store {
                 self.get_project(id).await
             }
             [] => Err(not_found()),
-            _ => Err(YtError::new(ErrorCode::VALIDATION_ERROR, format!("{id_or_prefix:?} matches several projects; type more of the id"))
-                .detail("field", "project_id")
-                .detail("rule", "unique prefix")),
+            _ => Err(YtError::new(
+                ErrorCode::VALIDATION_ERROR,
+                format!("{id_or_prefix:?} matches several projects; type more of the id"),
+            )
+            .detail("field", "project_id")
+            .detail("rule", "unique prefix")),
         }
     }
 
@@ -193,7 +228,12 @@ impl Store {
     /// Moves a project to `to` if the state machine allows it from the status it has now, and
     /// records the change in the event log. Entering a running status from FAILED clears
     /// `error_info` (the failure stays in the event log).
-    pub async fn set_status(&self, id: Uuid, to: ProjectStatus, trace: &TraceId) -> YtResult<ProjectStatus> {
+    pub async fn set_status(
+        &self,
+        id: Uuid,
+        to: ProjectStatus,
+        trace: &TraceId,
+    ) -> YtResult<ProjectStatus> {
         let current = self.get_project(id).await?.status;
         current.transition(to)?;
         let clear_error = current == ProjectStatus::Failed && to.is_running();
@@ -202,7 +242,11 @@ impl Store {
         } else {
             "UPDATE projects SET status = $1, updated_at = $2, trace_id = $3 WHERE id = $4 AND status = $5"
         };
-        let mut tx = self.pool.begin().await.map_err(|e| db_err("begin a transaction", e))?;
+        let mut tx = self
+            .pool
+            .begin()
+            .await
+            .map_err(|e| db_err("begin a transaction", e))?;
         let changed = sqlx::query(sql)
             .bind(to.as_str())
             .bind(now_rfc3339())
@@ -223,7 +267,9 @@ impl Store {
         }
         let payload = serde_json::json!({ "from": current.as_str(), "to": to.as_str() });
         insert_event(&mut tx, id, "status", &payload, trace).await?;
-        tx.commit().await.map_err(|e| db_err("commit a status change", e))?;
+        tx.commit()
+            .await
+            .map_err(|e| db_err("commit a status change", e))?;
         Ok(current)
     }
 
@@ -232,7 +278,11 @@ impl Store {
         let current = self.get_project(id).await?.status;
         current.transition(ProjectStatus::Failed)?;
         let info_json = serde_json::to_string(info).map_err(|e| json_err("error_info", e))?;
-        let mut tx = self.pool.begin().await.map_err(|e| db_err("begin a transaction", e))?;
+        let mut tx = self
+            .pool
+            .begin()
+            .await
+            .map_err(|e| db_err("begin a transaction", e))?;
         sqlx::query("UPDATE projects SET status = $1, error_info = $2, updated_at = $3 WHERE id = $4 AND status = $5")
             .bind(ProjectStatus::Failed.as_str())
             .bind(info_json)
@@ -244,9 +294,12 @@ impl Store {
             .map_err(|e| db_err("record a project failure", e))?;
         let payload = serde_json::to_value(info).map_err(|e| json_err("error_info", e))?;
         insert_event(&mut tx, id, "error", &payload, &info.trace_id).await?;
-        let status = serde_json::json!({ "from": current.as_str(), "to": ProjectStatus::Failed.as_str() });
+        let status =
+            serde_json::json!({ "from": current.as_str(), "to": ProjectStatus::Failed.as_str() });
         insert_event(&mut tx, id, "status", &status, &info.trace_id).await?;
-        tx.commit().await.map_err(|e| db_err("commit a project failure", e))?;
+        tx.commit()
+            .await
+            .map_err(|e| db_err("commit a project failure", e))?;
         Ok(())
     }
 
@@ -275,27 +328,35 @@ impl Store {
     // ---- assets ----
 
     pub async fn asset(&self, project: Uuid, key: AssetKey) -> YtResult<Option<Asset>> {
-        let row = sqlx::query("SELECT * FROM assets WHERE project_id = $1 AND kind = $2 AND segment_index = $3")
-            .bind(project.to_string())
-            .bind(key.kind.as_str())
-            .bind(index_column(key))
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(|e| db_err("read an asset", e))?;
+        let row = sqlx::query(
+            "SELECT * FROM assets WHERE project_id = $1 AND kind = $2 AND segment_index = $3",
+        )
+        .bind(project.to_string())
+        .bind(key.kind.as_str())
+        .bind(index_column(key))
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(|e| db_err("read an asset", e))?;
         row.as_ref().map(Asset::from_row).transpose()
     }
 
     pub async fn assets(&self, project: Uuid) -> YtResult<Vec<Asset>> {
-        let rows = sqlx::query("SELECT * FROM assets WHERE project_id = $1 ORDER BY kind, segment_index")
-            .bind(project.to_string())
-            .fetch_all(&self.pool)
-            .await
-            .map_err(|e| db_err("list assets", e))?;
+        let rows =
+            sqlx::query("SELECT * FROM assets WHERE project_id = $1 ORDER BY kind, segment_index")
+                .bind(project.to_string())
+                .fetch_all(&self.pool)
+                .await
+                .map_err(|e| db_err("list assets", e))?;
         rows.iter().map(Asset::from_row).collect()
     }
 
     /// Marks an asset GENERATING and counts the attempt (creating the row on first use).
-    pub async fn begin_asset(&self, project: Uuid, key: AssetKey, provider: &str) -> YtResult<Asset> {
+    pub async fn begin_asset(
+        &self,
+        project: Uuid,
+        key: AssetKey,
+        provider: &str,
+    ) -> YtResult<Asset> {
         let now = now_rfc3339();
         sqlx::query(
             "INSERT INTO assets (id, project_id, kind, segment_index, status, provider, attempts, created_at, updated_at) \
@@ -314,17 +375,51 @@ impl Store {
         .await
         .map_err(|e| db_err("start an asset", e))?;
         self.asset(project, key).await?.ok_or_else(|| {
-            YtError::new(ErrorCode::DATABASE_ERROR, "asset row vanished right after it was written").detail("kind", key.kind.as_str())
+            YtError::new(
+                ErrorCode::DATABASE_ERROR,
+                "asset row vanished right after it was written",
+            )
+            .detail("kind", key.kind.as_str())
         })
     }
 
-    pub async fn complete_asset(&self, project: Uuid, key: AssetKey, path: &str, content_hash: &str, metadata: &Value) -> YtResult<()> {
-        self.finish_asset(project, key, AssetStatus::Completed, Some(path), Some(content_hash), None, Some(metadata)).await
+    pub async fn complete_asset(
+        &self,
+        project: Uuid,
+        key: AssetKey,
+        path: &str,
+        content_hash: &str,
+        metadata: &Value,
+    ) -> YtResult<()> {
+        self.finish_asset(
+            project,
+            key,
+            AssetStatus::Completed,
+            Some(path),
+            Some(content_hash),
+            None,
+            Some(metadata),
+        )
+        .await
     }
 
-    pub async fn fail_asset(&self, project: Uuid, key: AssetKey, error: &ErrorInfo) -> YtResult<()> {
+    pub async fn fail_asset(
+        &self,
+        project: Uuid,
+        key: AssetKey,
+        error: &ErrorInfo,
+    ) -> YtResult<()> {
         let err = serde_json::to_value(error).map_err(|e| json_err("asset error", e))?;
-        self.finish_asset(project, key, AssetStatus::Failed, None, None, Some(&err), None).await
+        self.finish_asset(
+            project,
+            key,
+            AssetStatus::Failed,
+            None,
+            None,
+            Some(&err),
+            None,
+        )
+        .await
     }
 
     /// Sets an asset back to PENDING so the next run makes it again (partial re-generation).
@@ -371,29 +466,46 @@ impl Store {
         .map_err(|e| db_err("finish an asset", e))?
         .rows_affected();
         if changed != 1 {
-            return Err(YtError::new(ErrorCode::DATABASE_ERROR, "asset was finished without being started")
-                .detail("kind", key.kind.as_str())
-                .detail("segment_index", index_column(key)));
+            return Err(YtError::new(
+                ErrorCode::DATABASE_ERROR,
+                "asset was finished without being started",
+            )
+            .detail("kind", key.kind.as_str())
+            .detail("segment_index", index_column(key)));
         }
         Ok(())
     }
 
     // ---- events ----
 
-    pub async fn append_event(&self, project: Uuid, kind: &str, payload: &Value, trace: &TraceId) -> YtResult<i64> {
-        let mut tx = self.pool.begin().await.map_err(|e| db_err("begin a transaction", e))?;
+    pub async fn append_event(
+        &self,
+        project: Uuid,
+        kind: &str,
+        payload: &Value,
+        trace: &TraceId,
+    ) -> YtResult<i64> {
+        let mut tx = self
+            .pool
+            .begin()
+            .await
+            .map_err(|e| db_err("begin a transaction", e))?;
         let seq = insert_event(&mut tx, project, kind, payload, trace).await?;
-        tx.commit().await.map_err(|e| db_err("commit an event", e))?;
+        tx.commit()
+            .await
+            .map_err(|e| db_err("commit an event", e))?;
         Ok(seq)
     }
 
     pub async fn events_since(&self, project: Uuid, after_seq: i64) -> YtResult<Vec<Event>> {
-        let rows = sqlx::query("SELECT * FROM project_events WHERE project_id = $1 AND seq > $2 ORDER BY seq")
-            .bind(project.to_string())
-            .bind(after_seq)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(|e| db_err("read project events", e))?;
+        let rows = sqlx::query(
+            "SELECT * FROM project_events WHERE project_id = $1 AND seq > $2 ORDER BY seq",
+        )
+        .bind(project.to_string())
+        .bind(after_seq)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(|e| db_err("read project events", e))?;
         rows.iter().map(Event::from_row).collect()
     }
 }
@@ -416,7 +528,8 @@ async fn insert_event(
     .fetch_one(&mut **tx)
     .await
     .map_err(|e| db_err("append a project event", e))?;
-    row.try_get::<i64, _>("seq").map_err(|e| db_err("append a project event", e))
+    row.try_get::<i64, _>("seq")
+        .map_err(|e| db_err("append a project event", e))
 }
 
 fn index_column(key: AssetKey) -> i64 {

@@ -11,19 +11,25 @@ use ytmaker_core::{ErrorCode, ErrorInfo, ProjectStatus, TraceId, YtError, YtResu
 use crate::db_err;
 
 fn corrupt(column: &str, value: &str) -> YtError {
-    YtError::new(ErrorCode::DATABASE_ERROR, format!("stored {column} is not valid: {value:.80}")).detail("column", column)
+    YtError::new(
+        ErrorCode::DATABASE_ERROR,
+        format!("stored {column} is not valid: {value:.80}"),
+    )
+    .detail("column", column)
 }
 
 fn get<T>(row: &AnyRow, column: &str) -> YtResult<T>
 where
     T: for<'r> sqlx::Decode<'r, sqlx::Any> + sqlx::Type<sqlx::Any>,
 {
-    row.try_get(column).map_err(|e| db_err(&format!("read column {column}"), e))
+    row.try_get(column)
+        .map_err(|e| db_err(&format!("read column {column}"), e))
 }
 
 fn json_column<T: serde::de::DeserializeOwned>(row: &AnyRow, column: &str) -> YtResult<Option<T>> {
     let raw: Option<String> = get(row, column)?;
-    raw.map(|s| serde_json::from_str(&s).map_err(|_| corrupt(column, &s))).transpose()
+    raw.map(|s| serde_json::from_str(&s).map_err(|_| corrupt(column, &s)))
+        .transpose()
 }
 
 fn uuid_column(row: &AnyRow, column: &str) -> YtResult<Uuid> {
@@ -66,7 +72,8 @@ impl Project {
             name: get(row, "name")?,
             content: get(row, "content")?,
             status: status_column(row)?,
-            configuration: serde_json::from_str(&config_raw).map_err(|_| corrupt("configuration", &config_raw))?,
+            configuration: serde_json::from_str(&config_raw)
+                .map_err(|_| corrupt("configuration", &config_raw))?,
             script: json_column(row, "script")?,
             error_info: json_column(row, "error_info")?,
             trace_id: get::<Option<String>>(row, "trace_id")?.and_then(|t| TraceId::parse(&t)),
@@ -110,7 +117,11 @@ pub struct ProjectFilter {
 
 impl Default for ProjectFilter {
     fn default() -> Self {
-        ProjectFilter { status: None, limit: 50, offset: 0 }
+        ProjectFilter {
+            status: None,
+            limit: 50,
+            offset: 0,
+        }
     }
 }
 
@@ -141,12 +152,17 @@ impl Asset {
         Ok(Asset {
             id: uuid_column(row, "id")?,
             project_id: uuid_column(row, "project_id")?,
-            key: AssetKey { kind, index: u32::try_from(index).ok() },
-            status: AssetStatus::parse(&status_raw).ok_or_else(|| corrupt("status", &status_raw))?,
+            key: AssetKey {
+                kind,
+                index: u32::try_from(index).ok(),
+            },
+            status: AssetStatus::parse(&status_raw)
+                .ok_or_else(|| corrupt("status", &status_raw))?,
             path: get(row, "path")?,
             content_hash: get(row, "content_hash")?,
             provider: get(row, "provider")?,
-            attempts: u32::try_from(attempts).map_err(|_| corrupt("attempts", &attempts.to_string()))?,
+            attempts: u32::try_from(attempts)
+                .map_err(|_| corrupt("attempts", &attempts.to_string()))?,
             error: json_column(row, "error")?,
             metadata: json_column(row, "metadata")?.unwrap_or(Value::Null),
             created_at: get(row, "created_at")?,
@@ -162,9 +178,12 @@ impl Asset {
     /// not quietly turn into an empty fingerprint.
     pub fn hash(&self) -> YtResult<&str> {
         self.content_hash.as_deref().ok_or_else(|| {
-            YtError::new(ErrorCode::DATABASE_ERROR, "a completed asset has no content hash")
-                .detail("asset_kind", self.key.kind.as_str())
-                .detail("segment_index", self.key.index)
+            YtError::new(
+                ErrorCode::DATABASE_ERROR,
+                "a completed asset has no content hash",
+            )
+            .detail("asset_kind", self.key.kind.as_str())
+            .detail("segment_index", self.key.index)
         })
     }
 }
@@ -186,7 +205,8 @@ impl Event {
             seq: get(row, "seq")?,
             project_id: uuid_column(row, "project_id")?,
             kind: get(row, "kind")?,
-            payload: serde_json::from_str(&payload_raw).map_err(|_| corrupt("payload", &payload_raw))?,
+            payload: serde_json::from_str(&payload_raw)
+                .map_err(|_| corrupt("payload", &payload_raw))?,
             trace_id: get(row, "trace_id")?,
             created_at: get(row, "created_at")?,
         })

@@ -13,9 +13,17 @@ use crate::SharedWriter;
 /// Field names whose values are never written.
 fn is_secret_field(name: &str) -> bool {
     let n = name.to_ascii_lowercase();
-    ["key", "token", "secret", "password", "authorization", "cookie", "credential"]
-        .iter()
-        .any(|s| n == *s || n.ends_with(&format!("_{s}")) || n.starts_with(&format!("{s}_")))
+    [
+        "key",
+        "token",
+        "secret",
+        "password",
+        "authorization",
+        "cookie",
+        "credential",
+    ]
+    .iter()
+    .any(|s| n == *s || n.ends_with(&format!("_{s}")) || n.starts_with(&format!("{s}_")))
 }
 
 pub const REDACTED: &str = "[REDACTED]";
@@ -25,7 +33,11 @@ struct Fields(Map<String, Value>);
 
 impl Fields {
     fn put(&mut self, field: &Field, value: Value) {
-        let value = if is_secret_field(field.name()) { Value::String(REDACTED.into()) } else { value };
+        let value = if is_secret_field(field.name()) {
+            Value::String(REDACTED.into())
+        } else {
+            value
+        };
         self.0.insert(field.name().to_owned(), value);
     }
 }
@@ -33,8 +45,15 @@ impl Fields {
 impl Visit for Fields {
     fn record_str(&mut self, field: &Field, value: &str) {
         // `details` fields are passed as serialised JSON so they stay structured in the line.
-        let parsed = if field.name() == "details" { serde_json::from_str(value).ok() } else { None };
-        self.put(field, parsed.unwrap_or_else(|| Value::String(value.to_owned())));
+        let parsed = if field.name() == "details" {
+            serde_json::from_str(value).ok()
+        } else {
+            None
+        };
+        self.put(
+            field,
+            parsed.unwrap_or_else(|| Value::String(value.to_owned())),
+        );
     }
     fn record_i64(&mut self, field: &Field, value: i64) {
         self.put(field, value.into());
@@ -87,8 +106,14 @@ where
 
     fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
         let mut line = Map::new();
-        line.insert("timestamp".into(), Value::String(ytmaker_core::error::now_rfc3339()));
-        line.insert("level".into(), Value::String(event.metadata().level().as_str().to_ascii_lowercase()));
+        line.insert(
+            "timestamp".into(),
+            Value::String(ytmaker_core::error::now_rfc3339()),
+        );
+        line.insert(
+            "level".into(),
+            Value::String(event.metadata().level().as_str().to_ascii_lowercase()),
+        );
         if let Some(scope) = ctx.event_scope(event) {
             for span in scope.from_root() {
                 if let Some(fields) = span.extensions().get::<Fields>() {
@@ -99,8 +124,12 @@ where
         let mut own = Fields::default();
         event.record(&mut own);
         line.extend(own.0);
-        line.entry("message").or_insert_with(|| Value::String(String::new()));
-        line.insert("target".into(), Value::String(event.metadata().target().to_owned()));
+        line.entry("message")
+            .or_insert_with(|| Value::String(String::new()));
+        line.insert(
+            "target".into(),
+            Value::String(event.metadata().target().to_owned()),
+        );
 
         let mut text = Value::Object(line).to_string();
         text.push('\n');
@@ -141,7 +170,9 @@ mod tests {
         let subscriber = tracing_subscriber::registry().with(layer);
         tracing::subscriber::with_default(subscriber, f);
         let text = String::from_utf8(buf.0.lock().unwrap().clone()).unwrap();
-        text.lines().map(|l| serde_json::from_str(l).expect("every line is JSON")).collect()
+        text.lines()
+            .map(|l| serde_json::from_str(l).expect("every line is JSON"))
+            .collect()
     }
 
     #[test]
@@ -152,7 +183,11 @@ mod tests {
             tracing::info!("first");
             let stage = tracing::info_span!("stage", stage = "render");
             let _s = stage.enter();
-            tracing::warn!(duration_ms = 12u64, error_code = "FFMPEG_EXECUTION_FAILED", "second");
+            tracing::warn!(
+                duration_ms = 12u64,
+                error_code = "FFMPEG_EXECUTION_FAILED",
+                "second"
+            );
         });
         assert_eq!(lines.len(), 2);
         for l in &lines {
@@ -172,17 +207,34 @@ mod tests {
         let lines = capture(|| {
             let span = tracing::info_span!("call", api_key = "sk-live-123456");
             let _g = span.enter();
-            tracing::info!(authorization = "Bearer ya29.secret", access_token = "tok", details = r#"{"path":"/x"}"#, "call");
+            tracing::info!(
+                authorization = "Bearer ya29.secret",
+                access_token = "tok",
+                details = r#"{"path":"/x"}"#,
+                "call"
+            );
         });
         let text = lines[0].to_string();
-        assert!(!text.contains("sk-live-123456") && !text.contains("ya29.secret") && !text.contains("\"tok\""), "{text}");
+        assert!(
+            !text.contains("sk-live-123456")
+                && !text.contains("ya29.secret")
+                && !text.contains("\"tok\""),
+            "{text}"
+        );
         assert_eq!(lines[0]["api_key"], REDACTED);
         assert_eq!(lines[0]["details"]["path"], "/x");
     }
 
     #[test]
     fn secret_field_names() {
-        for n in ["api_key", "key", "refresh_token", "Authorization", "client_secret", "password"] {
+        for n in [
+            "api_key",
+            "key",
+            "refresh_token",
+            "Authorization",
+            "client_secret",
+            "password",
+        ] {
             assert!(is_secret_field(n), "{n}");
         }
         for n in ["trace_id", "keyframes", "monkey", "duration_ms"] {

@@ -44,13 +44,22 @@ pub type SharedWriter = Arc<Mutex<dyn Write + Send>>;
 pub fn init(opts: &LogOptions) -> YtResult<()> {
     let writers = writers_for(opts)?;
     let filter = EnvFilter::try_new(&opts.filter).map_err(|e| {
-        YtError::new(ErrorCode::CONFIG_INVALID, format!("invalid log filter {:?}: {e}", opts.filter)).detail("field", "log_filter")
+        YtError::new(
+            ErrorCode::CONFIG_INVALID,
+            format!("invalid log filter {:?}: {e}", opts.filter),
+        )
+        .detail("field", "log_filter")
     })?;
     tracing_subscriber::registry()
         .with(filter)
         .with(JsonLines::new(writers))
         .try_init()
-        .map_err(|e| YtError::new(ErrorCode::CONFIG_INVALID, format!("logging was already initialised: {e}")))
+        .map_err(|e| {
+            YtError::new(
+                ErrorCode::CONFIG_INVALID,
+                format!("logging was already initialised: {e}"),
+            )
+        })
 }
 
 pub fn writers_for(opts: &LogOptions) -> YtResult<Vec<SharedWriter>> {
@@ -70,7 +79,10 @@ fn rolling_file(dir: &Path) -> YtResult<RollingFileAppender> {
         .max_log_files(KEPT_LOG_FILES)
         .build(dir)
         .map_err(|e| {
-            YtError::new(ErrorCode::FILE_SYSTEM_ERROR, format!("cannot open the log file in {}: {e}", dir.display()))
-                .detail("path", dir.display().to_string())
+            YtError::new(
+                ErrorCode::FILE_SYSTEM_ERROR,
+                format!("cannot open the log file in {}: {e}", dir.display()),
+            )
+            .detail("path", dir.display().to_string())
         })
 }

@@ -19,7 +19,9 @@ impl LogFilter {
             Some(w) => line.get(name).and_then(Value::as_str) == Some(w.as_str()),
             None => true,
         };
-        field_is("trace_id", &self.trace_id) && field_is("project_id", &self.project_id) && field_is("error_code", &self.error_code)
+        field_is("trace_id", &self.trace_id)
+            && field_is("project_id", &self.project_id)
+            && field_is("error_code", &self.error_code)
     }
 }
 
@@ -27,7 +29,8 @@ impl LogFilter {
 /// A line that is not JSON (a truncated last line after a crash) is skipped: it cannot carry the
 /// fields being searched for.
 pub fn read_lines(dir: &Path, filter: &LogFilter) -> YtResult<Vec<String>> {
-    let entries = std::fs::read_dir(dir).map_err(|e| YtError::io("list the log directory", dir, &e))?;
+    let entries =
+        std::fs::read_dir(dir).map_err(|e| YtError::io("list the log directory", dir, &e))?;
     let mut files = Vec::new();
     for entry in entries {
         let entry = entry.map_err(|e| YtError::io("list the log directory", dir, &e))?;
@@ -39,7 +42,8 @@ pub fn read_lines(dir: &Path, filter: &LogFilter) -> YtResult<Vec<String>> {
     files.sort();
     let mut out = Vec::new();
     for file in files {
-        let text = std::fs::read_to_string(&file).map_err(|e| YtError::io("read the log file", &file, &e))?;
+        let text = std::fs::read_to_string(&file)
+            .map_err(|e| YtError::io("read the log file", &file, &e))?;
         for line in text.lines() {
             if let Ok(value) = serde_json::from_str::<Value>(line)
                 && filter.matches(&value)
@@ -63,19 +67,33 @@ mod tests {
             "{\"trace_id\":\"t1\",\"message\":\"a\"}\n{\"trace_id\":\"t2\",\"message\":\"b\"}\n",
         )
         .unwrap();
-        std::fs::write(dir.path().join("ytmaker.2026-11-29.log"), "{\"trace_id\":\"t1\",\"message\":\"c\",\"error_code\":\"X\"}\n{\"trunc").unwrap();
+        std::fs::write(
+            dir.path().join("ytmaker.2026-11-29.log"),
+            "{\"trace_id\":\"t1\",\"message\":\"c\",\"error_code\":\"X\"}\n{\"trunc",
+        )
+        .unwrap();
         std::fs::write(dir.path().join("other.txt"), "{\"trace_id\":\"t1\"}\n").unwrap();
-        let f = LogFilter { trace_id: Some("t1".into()), ..Default::default() };
+        let f = LogFilter {
+            trace_id: Some("t1".into()),
+            ..Default::default()
+        };
         let lines = read_lines(dir.path(), &f).unwrap();
         assert_eq!(lines.len(), 2);
         assert!(lines[0].contains("\"a\"") && lines[1].contains("\"c\""));
-        let by_code = LogFilter { error_code: Some("X".into()), ..Default::default() };
+        let by_code = LogFilter {
+            error_code: Some("X".into()),
+            ..Default::default()
+        };
         assert_eq!(read_lines(dir.path(), &by_code).unwrap().len(), 1);
     }
 
     #[test]
     fn a_missing_log_directory_is_an_error_not_an_empty_result() {
-        let err = read_lines(Path::new("/nonexistent/ytmaker/logs"), &LogFilter::default()).unwrap_err();
+        let err = read_lines(
+            Path::new("/nonexistent/ytmaker/logs"),
+            &LogFilter::default(),
+        )
+        .unwrap_err();
         assert_eq!(err.code, ytmaker_core::ErrorCode::FILE_NOT_FOUND);
     }
 }

@@ -38,13 +38,18 @@ pub struct EspeakNarrator {
 impl EspeakNarrator {
     /// Uses `$YTMAKER_ESPEAK` when set, else `espeak-ng` from `PATH`; `tools` measure the audio.
     pub fn new(tools: Toolchain) -> Self {
-        let program = std::env::var_os(ESPEAK_ENV).filter(|v| !v.is_empty()).map_or_else(|| PathBuf::from("espeak-ng"), PathBuf::from);
+        let program = std::env::var_os(ESPEAK_ENV)
+            .filter(|v| !v.is_empty())
+            .map_or_else(|| PathBuf::from("espeak-ng"), PathBuf::from);
         EspeakNarrator { program, tools }
     }
 
     /// Uses the given binary.
     pub fn with_program(program: impl Into<PathBuf>, tools: Toolchain) -> Self {
-        EspeakNarrator { program: program.into(), tools }
+        EspeakNarrator {
+            program: program.into(),
+            tools,
+        }
     }
 
     /// The espeak-ng voice: language plus a female or male variant.
@@ -75,9 +80,12 @@ impl Narrator for EspeakNarrator {
     async fn narrate(&self, req: &NarrationRequest<'_>) -> YtResult<NarrationAudio> {
         let spoken = spoken_form(req.text.trim(), req.language);
         if !spoken.chars().any(char::is_alphanumeric) {
-            return Err(YtError::new(ErrorCode::TTS_INVALID_INPUT, "the narration line has nothing to speak")
-                .detail("text", req.text)
-                .detail("file_stem", req.file_stem));
+            return Err(YtError::new(
+                ErrorCode::TTS_INVALID_INPUT,
+                "the narration line has nothing to speak",
+            )
+            .detail("text", req.text)
+            .detail("file_stem", req.file_stem));
         }
         let target = req.out_dir.join(format!("{}.wav", req.file_stem));
         let pending = PendingFile::new(&target);
@@ -110,13 +118,18 @@ impl Narrator for EspeakNarrator {
         .map_err(|e| e.detail("voice", voice.clone()))?;
 
         let no_audio = |reason: &str| {
-            YtError::new(ErrorCode::TTS_ENGINE_FAILED, format!("espeak-ng produced no audio: {reason}"))
-                .detail("voice", voice.clone())
-                .detail("file_stem", req.file_stem)
+            YtError::new(
+                ErrorCode::TTS_ENGINE_FAILED,
+                format!("espeak-ng produced no audio: {reason}"),
+            )
+            .detail("voice", voice.clone())
+            .detail("file_stem", req.file_stem)
         };
         let size = match tokio::fs::metadata(pending.path()).await {
             Ok(m) => m.len(),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(no_audio("no file was written")),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(no_audio("no file was written"));
+            }
             Err(e) => return Err(YtError::io("read", pending.path(), &e)),
         };
         if size <= WAV_HEADER_BYTES {
@@ -139,8 +152,14 @@ mod tests {
 
     #[test]
     fn voices_and_pitch() {
-        assert_eq!(EspeakNarrator::voice(Language::ZhTw, VoiceGender::Female), "cmn-latn-pinyin+f3");
-        assert_eq!(EspeakNarrator::voice(Language::En, VoiceGender::Male), "en-us+m3");
+        assert_eq!(
+            EspeakNarrator::voice(Language::ZhTw, VoiceGender::Female),
+            "cmn-latn-pinyin+f3"
+        );
+        assert_eq!(
+            EspeakNarrator::voice(Language::En, VoiceGender::Male),
+            "en-us+m3"
+        );
         assert_eq!(EspeakNarrator::pitch(0.0), 50);
         assert_eq!(EspeakNarrator::pitch(20.0), 99);
         assert_eq!(EspeakNarrator::pitch(-20.0), 0);

@@ -24,40 +24,449 @@ const ZH_END_STOP: &str = "的了是在也就與和及而並都很這那個之�
 
 /// Frequent Chinese words that say nothing about the topic.
 const ZH_STOP_WORDS: &[&str] = &[
-    "可以", "一個", "我們", "他們", "因為", "所以", "如果", "但是", "不過", "這個", "那個", "這些", "那些", "已經", "還是",
-    "就是", "也是", "以及", "而且", "並且", "其中", "之後", "之前", "時候", "開始", "成為", "許多", "一些", "非常", "通常",
-    "甚至", "往往", "仍然", "如何", "什麼", "為什麼", "自己", "大家", "今天", "現在", "當時", "一般", "然而", "此外", "另外",
-    "其實", "只要", "只是", "能夠", "應該", "需要", "可能", "不同", "不會", "不是", "沒有", "透過", "由於", "對於", "關於",
-    "至今", "之間", "左右", "一樣", "一直", "一起", "必須", "而是", "還有", "同時", "這樣", "那樣", "相當", "特別", "最後",
-    "首先", "其次", "因此", "逐漸", "常常", "不僅", "除了", "使用", "進行", "形成", "出現", "帶來", "造成", "具有", "包括",
-    "越來越", "比較", "一種", "這種", "各種", "每個", "人們", "許多人", "不只", "也就", "就像", "也會", "不再", "所有",
-    "附近", "超過", "以上", "以下", "之一", "左右", "一帶", "當地", "目前", "過去", "未來", "後來", "認為", "發現", "知道",
-    "看見", "看到", "得到", "來說", "而言", "方面", "部分", "時間", "時期", "地方", "問題", "情況", "方式", "狀況", "結果",
-    "原因", "影響", "重要", "主要", "一定", "繼續", "持續", "陸續", "逐步", "仍是", "就能", "才能", "就會", "就可",
-    "帶有", "來自", "作為", "稱為", "成了", "變得", "開始", "提供", "保持", "保留", "透過", "依照", "根據", "面對",
-    "值得", "一提", "與此", "為例", "例如", "有些", "有的", "其他", "以來", "長期", "同樣", "不少", "這裡", "那裡",
+    "可以",
+    "一個",
+    "我們",
+    "他們",
+    "因為",
+    "所以",
+    "如果",
+    "但是",
+    "不過",
+    "這個",
+    "那個",
+    "這些",
+    "那些",
+    "已經",
+    "還是",
+    "就是",
+    "也是",
+    "以及",
+    "而且",
+    "並且",
+    "其中",
+    "之後",
+    "之前",
+    "時候",
+    "開始",
+    "成為",
+    "許多",
+    "一些",
+    "非常",
+    "通常",
+    "甚至",
+    "往往",
+    "仍然",
+    "如何",
+    "什麼",
+    "為什麼",
+    "自己",
+    "大家",
+    "今天",
+    "現在",
+    "當時",
+    "一般",
+    "然而",
+    "此外",
+    "另外",
+    "其實",
+    "只要",
+    "只是",
+    "能夠",
+    "應該",
+    "需要",
+    "可能",
+    "不同",
+    "不會",
+    "不是",
+    "沒有",
+    "透過",
+    "由於",
+    "對於",
+    "關於",
+    "至今",
+    "之間",
+    "左右",
+    "一樣",
+    "一直",
+    "一起",
+    "必須",
+    "而是",
+    "還有",
+    "同時",
+    "這樣",
+    "那樣",
+    "相當",
+    "特別",
+    "最後",
+    "首先",
+    "其次",
+    "因此",
+    "逐漸",
+    "常常",
+    "不僅",
+    "除了",
+    "使用",
+    "進行",
+    "形成",
+    "出現",
+    "帶來",
+    "造成",
+    "具有",
+    "包括",
+    "越來越",
+    "比較",
+    "一種",
+    "這種",
+    "各種",
+    "每個",
+    "人們",
+    "許多人",
+    "不只",
+    "也就",
+    "就像",
+    "也會",
+    "不再",
+    "所有",
+    "附近",
+    "超過",
+    "以上",
+    "以下",
+    "之一",
+    "左右",
+    "一帶",
+    "當地",
+    "目前",
+    "過去",
+    "未來",
+    "後來",
+    "認為",
+    "發現",
+    "知道",
+    "看見",
+    "看到",
+    "得到",
+    "來說",
+    "而言",
+    "方面",
+    "部分",
+    "時間",
+    "時期",
+    "地方",
+    "問題",
+    "情況",
+    "方式",
+    "狀況",
+    "結果",
+    "原因",
+    "影響",
+    "重要",
+    "主要",
+    "一定",
+    "繼續",
+    "持續",
+    "陸續",
+    "逐步",
+    "仍是",
+    "就能",
+    "才能",
+    "就會",
+    "就可",
+    "帶有",
+    "來自",
+    "作為",
+    "稱為",
+    "成了",
+    "變得",
+    "開始",
+    "提供",
+    "保持",
+    "保留",
+    "透過",
+    "依照",
+    "根據",
+    "面對",
+    "值得",
+    "一提",
+    "與此",
+    "為例",
+    "例如",
+    "有些",
+    "有的",
+    "其他",
+    "以來",
+    "長期",
+    "同樣",
+    "不少",
+    "這裡",
+    "那裡",
 ];
 
 const EN_STOP_WORDS: &[&str] = &[
-    "a", "about", "above", "after", "again", "against", "all", "almost", "also", "although", "always", "am", "among", "an",
-    "and", "any", "are", "around", "as", "at", "be", "because", "been", "before", "being", "below", "between", "both", "but",
-    "by", "can", "could", "did", "do", "does", "doing", "down", "during", "each", "even", "ever", "every", "few", "for",
-    "from", "further", "had", "has", "have", "having", "he", "her", "here", "hers", "herself", "him", "himself", "his",
-    "how", "however", "i", "if", "in", "into", "is", "it", "its", "itself", "just", "least", "less", "like", "made", "make",
-    "many", "may", "me", "might", "more", "most", "much", "must", "my", "myself", "never", "no", "nor", "not", "now", "of",
-    "off", "often", "on", "once", "one", "only", "or", "other", "our", "ours", "out", "over", "own", "part", "perhaps",
-    "quite", "rather", "really", "same", "say", "says", "see", "seen", "several", "she", "should", "since", "so", "some",
-    "still", "such", "than", "that", "the", "their", "theirs", "them", "themselves", "then", "there", "these", "they",
-    "thing", "things", "this", "those", "though", "through", "thus", "to", "too", "under", "until", "up", "upon", "us",
-    "used", "using", "very", "was", "way", "we", "well", "were", "what", "when", "where", "whether", "which", "while", "who",
-    "whom", "whose", "why", "will", "with", "within", "without", "would", "yet", "you", "your", "yours", "two", "three",
-    "first", "new", "time", "times", "long", "large", "small", "get", "got", "one's", "another", "across", "along",
-    "single", "far", "tell", "answer", "answers", "high", "known", "great", "old", "today", "back", "day", "days",
-    "year", "years", "come", "came", "go", "goes", "went", "take", "took", "put", "puts", "keep", "kept", "give", "gave",
-    "find", "found", "know", "show", "shows", "shown", "look", "looks", "seem", "seems", "become", "became", "want",
-    "need", "needed", "needs", "use", "uses", "able", "began", "begin", "called", "making", "early", "later", "last",
-    "next", "little", "lot", "lots", "whole", "half", "enough", "every", "ever", "anyone", "someone", "something",
-    "nothing", "everything", "either", "neither", "instead", "because", "therefore", "roughly", "around", "nearly",
+    "a",
+    "about",
+    "above",
+    "after",
+    "again",
+    "against",
+    "all",
+    "almost",
+    "also",
+    "although",
+    "always",
+    "am",
+    "among",
+    "an",
+    "and",
+    "any",
+    "are",
+    "around",
+    "as",
+    "at",
+    "be",
+    "because",
+    "been",
+    "before",
+    "being",
+    "below",
+    "between",
+    "both",
+    "but",
+    "by",
+    "can",
+    "could",
+    "did",
+    "do",
+    "does",
+    "doing",
+    "down",
+    "during",
+    "each",
+    "even",
+    "ever",
+    "every",
+    "few",
+    "for",
+    "from",
+    "further",
+    "had",
+    "has",
+    "have",
+    "having",
+    "he",
+    "her",
+    "here",
+    "hers",
+    "herself",
+    "him",
+    "himself",
+    "his",
+    "how",
+    "however",
+    "i",
+    "if",
+    "in",
+    "into",
+    "is",
+    "it",
+    "its",
+    "itself",
+    "just",
+    "least",
+    "less",
+    "like",
+    "made",
+    "make",
+    "many",
+    "may",
+    "me",
+    "might",
+    "more",
+    "most",
+    "much",
+    "must",
+    "my",
+    "myself",
+    "never",
+    "no",
+    "nor",
+    "not",
+    "now",
+    "of",
+    "off",
+    "often",
+    "on",
+    "once",
+    "one",
+    "only",
+    "or",
+    "other",
+    "our",
+    "ours",
+    "out",
+    "over",
+    "own",
+    "part",
+    "perhaps",
+    "quite",
+    "rather",
+    "really",
+    "same",
+    "say",
+    "says",
+    "see",
+    "seen",
+    "several",
+    "she",
+    "should",
+    "since",
+    "so",
+    "some",
+    "still",
+    "such",
+    "than",
+    "that",
+    "the",
+    "their",
+    "theirs",
+    "them",
+    "themselves",
+    "then",
+    "there",
+    "these",
+    "they",
+    "thing",
+    "things",
+    "this",
+    "those",
+    "though",
+    "through",
+    "thus",
+    "to",
+    "too",
+    "under",
+    "until",
+    "up",
+    "upon",
+    "us",
+    "used",
+    "using",
+    "very",
+    "was",
+    "way",
+    "we",
+    "well",
+    "were",
+    "what",
+    "when",
+    "where",
+    "whether",
+    "which",
+    "while",
+    "who",
+    "whom",
+    "whose",
+    "why",
+    "will",
+    "with",
+    "within",
+    "without",
+    "would",
+    "yet",
+    "you",
+    "your",
+    "yours",
+    "two",
+    "three",
+    "first",
+    "new",
+    "time",
+    "times",
+    "long",
+    "large",
+    "small",
+    "get",
+    "got",
+    "one's",
+    "another",
+    "across",
+    "along",
+    "single",
+    "far",
+    "tell",
+    "answer",
+    "answers",
+    "high",
+    "known",
+    "great",
+    "old",
+    "today",
+    "back",
+    "day",
+    "days",
+    "year",
+    "years",
+    "come",
+    "came",
+    "go",
+    "goes",
+    "went",
+    "take",
+    "took",
+    "put",
+    "puts",
+    "keep",
+    "kept",
+    "give",
+    "gave",
+    "find",
+    "found",
+    "know",
+    "show",
+    "shows",
+    "shown",
+    "look",
+    "looks",
+    "seem",
+    "seems",
+    "become",
+    "became",
+    "want",
+    "need",
+    "needed",
+    "needs",
+    "use",
+    "uses",
+    "able",
+    "began",
+    "begin",
+    "called",
+    "making",
+    "early",
+    "later",
+    "last",
+    "next",
+    "little",
+    "lot",
+    "lots",
+    "whole",
+    "half",
+    "enough",
+    "every",
+    "ever",
+    "anyone",
+    "someone",
+    "something",
+    "nothing",
+    "everything",
+    "either",
+    "neither",
+    "instead",
+    "because",
+    "therefore",
+    "roughly",
+    "around",
+    "nearly",
 ];
 
 fn zh_function_char(c: char) -> bool {
@@ -70,14 +479,20 @@ fn stem(word: &str) -> String {
     if w.len() > 4 && w.ends_with("ies") {
         return format!("{}y", &w[..w.len() - 3]);
     }
-    if w.len() > 3 && w.ends_with('s') && !w.ends_with("ss") && !w.ends_with("us") && !w.ends_with("is") {
+    if w.len() > 3
+        && w.ends_with('s')
+        && !w.ends_with("ss")
+        && !w.ends_with("us")
+        && !w.ends_with("is")
+    {
         return w[..w.len() - 1].to_owned();
     }
     w.to_owned()
 }
 
 fn en_words(text: &str) -> impl Iterator<Item = &str> {
-    text.split(|c: char| !(c.is_alphanumeric() || c == '\'')).filter(|w| !w.is_empty() && !w.chars().all(|c| c == '\''))
+    text.split(|c: char| !(c.is_alphanumeric() || c == '\''))
+        .filter(|w| !w.is_empty() && !w.chars().all(|c| c == '\''))
 }
 
 fn is_en_stop(lower: &str) -> bool {
@@ -91,7 +506,11 @@ pub(crate) fn terms(text: &str, language: Language) -> Vec<String> {
             let mut out = Vec::new();
             let chars: Vec<char> = text.chars().collect();
             for pair in chars.windows(2) {
-                if is_cjk(pair[0]) && is_cjk(pair[1]) && !zh_function_char(pair[0]) && !zh_function_char(pair[1]) {
+                if is_cjk(pair[0])
+                    && is_cjk(pair[1])
+                    && !zh_function_char(pair[0])
+                    && !zh_function_char(pair[1])
+                {
                     let bigram: String = pair.iter().collect();
                     if !ZH_STOP_WORDS.contains(&bigram.as_str()) {
                         out.push(bigram);
@@ -99,7 +518,10 @@ pub(crate) fn terms(text: &str, language: Language) -> Vec<String> {
                 }
             }
             // Latin words and numbers inside Chinese text are terms too ("LED", "2009").
-            for w in text.split(|c: char| !c.is_ascii_alphanumeric()).filter(|w| w.len() >= 2) {
+            for w in text
+                .split(|c: char| !c.is_ascii_alphanumeric())
+                .filter(|w| w.len() >= 2)
+            {
                 out.push(w.to_ascii_lowercase());
             }
             out
@@ -150,13 +572,31 @@ impl Analysis {
             }
         }
         let n = sentences.len().max(1) as f64;
-        let idf: Vec<f64> = df.iter().map(|&d| ((n + 1.0) / (d as f64 + 1.0)).ln() + 1.0).collect();
-        let vectors: Vec<SparseVec> =
-            counts.iter().map(|tf| tf.iter().map(|&(id, c)| (id, (1.0 + f64::ln(c)) * idf[id])).collect()).collect();
-        let doc: SparseVec = (0..n_terms).map(|id| (id, total_tf[id] * idf[id])).collect();
-        let term_weight: Vec<f64> = (0..n_terms).map(|id| idf[id] * (1.0 + total_tf[id].ln())).collect();
+        let idf: Vec<f64> = df
+            .iter()
+            .map(|&d| ((n + 1.0) / (d as f64 + 1.0)).ln() + 1.0)
+            .collect();
+        let vectors: Vec<SparseVec> = counts
+            .iter()
+            .map(|tf| {
+                tf.iter()
+                    .map(|&(id, c)| (id, (1.0 + f64::ln(c)) * idf[id]))
+                    .collect()
+            })
+            .collect();
+        let doc: SparseVec = (0..n_terms)
+            .map(|id| (id, total_tf[id] * idf[id]))
+            .collect();
+        let term_weight: Vec<f64> = (0..n_terms)
+            .map(|id| idf[id] * (1.0 + total_tf[id].ln()))
+            .collect();
         let centrality = vectors.iter().map(|v| cosine(v, &doc)).collect();
-        Analysis { vectors, centrality, term_weight, term_ids }
+        Analysis {
+            vectors,
+            centrality,
+            term_weight,
+            term_ids,
+        }
     }
 
     /// How informative a phrase is: the mean weight of its terms (length-neutral; the callers
@@ -166,7 +606,11 @@ impl Analysis {
         if ts.is_empty() {
             return 0.0;
         }
-        let sum: f64 = ts.iter().filter_map(|t| self.term_ids.get(t)).map(|&id| self.term_weight[id]).sum();
+        let sum: f64 = ts
+            .iter()
+            .filter_map(|t| self.term_ids.get(t))
+            .map(|&id| self.term_weight[id])
+            .sum();
         sum / ts.len() as f64
     }
 }
@@ -186,7 +630,11 @@ pub(crate) fn cosine(a: &SparseVec, b: &SparseVec) -> f64 {
     }
     let na: f64 = a.iter().map(|(_, w)| w * w).sum::<f64>().sqrt();
     let nb: f64 = b.iter().map(|(_, w)| w * w).sum::<f64>().sqrt();
-    if na == 0.0 || nb == 0.0 { 0.0 } else { dot / (na * nb) }
+    if na == 0.0 || nb == 0.0 {
+        0.0
+    } else {
+        dot / (na * nb)
+    }
 }
 
 /// A key phrase of the article.
@@ -223,11 +671,25 @@ pub(crate) fn keywords(paragraphs: &[&str], language: Language) -> Vec<Keyword> 
     let mut candidates: Vec<Candidate> = Vec::new();
     let mut index: HashMap<String, usize> = HashMap::new();
     let mut position = 0usize;
-    let mut add = |key: String, display: String, words: usize, paragraph: usize, position: usize, around: (Option<char>, Option<char>)| {
+    let mut add = |key: String,
+                   display: String,
+                   words: usize,
+                   paragraph: usize,
+                   position: usize,
+                   around: (Option<char>, Option<char>)| {
         let next = candidates.len();
         let id = *index.entry(key).or_insert(next);
         if id == next {
-            candidates.push(Candidate { display: display.clone(), count: 0, words, first: position, paragraphs: Vec::new(), lower_seen: false, left: Vec::new(), right: Vec::new() });
+            candidates.push(Candidate {
+                display: display.clone(),
+                count: 0,
+                words,
+                first: position,
+                paragraphs: Vec::new(),
+                lower_seen: false,
+                left: Vec::new(),
+                right: Vec::new(),
+            });
         }
         let c = &mut candidates[id];
         c.count += 1;
@@ -244,7 +706,9 @@ pub(crate) fn keywords(paragraphs: &[&str], language: Language) -> Vec<Keyword> 
                 let chars: Vec<char> = text.chars().collect();
                 for start in 0..chars.len() {
                     for n in 2..=6 {
-                        let Some(gram) = chars.get(start..start + n) else { break };
+                        let Some(gram) = chars.get(start..start + n) else {
+                            break;
+                        };
                         if !gram.iter().all(|&c| is_cjk(c)) {
                             break;
                         }
@@ -253,10 +717,16 @@ pub(crate) fn keywords(paragraphs: &[&str], language: Language) -> Vec<Keyword> 
                         }
                         let s: String = gram.iter().collect();
                         // A stop word, or a phrase that only runs into one ("颱風帶來").
-                        if ZH_STOP_WORDS.iter().any(|w| s.starts_with(w) || s.ends_with(w)) {
+                        if ZH_STOP_WORDS
+                            .iter()
+                            .any(|w| s.starts_with(w) || s.ends_with(w))
+                        {
                             continue;
                         }
-                        let around = (start.checked_sub(1).map(|i| chars[i]), chars.get(start + n).copied());
+                        let around = (
+                            start.checked_sub(1).map(|i| chars[i]),
+                            chars.get(start + n).copied(),
+                        );
                         add(s.clone(), s, n, p, position + start, around);
                     }
                 }
@@ -264,22 +734,36 @@ pub(crate) fn keywords(paragraphs: &[&str], language: Language) -> Vec<Keyword> 
             }
             Language::En => {
                 // Word pairs never span clause punctuation.
-                for clause in text.split([',', ';', ':', '.', '!', '?', '(', ')', '"', '“', '”']) {
+                for clause in text.split([',', ';', ':', '.', '!', '?', '(', ')', '"', '“', '”'])
+                {
                     let words: Vec<&str> = en_words(clause).collect();
                     let content = |w: &str| {
                         let lower = w.to_lowercase();
                         let acronym = w.len() >= 2 && w.chars().all(|c| c.is_ascii_uppercase());
-                        !is_en_stop(&lower) && (lower.len() >= 4 || acronym) && !lower.chars().all(|c| c.is_ascii_digit())
+                        !is_en_stop(&lower)
+                            && (lower.len() >= 4 || acronym)
+                            && !lower.chars().all(|c| c.is_ascii_digit())
                     };
                     for (k, w) in words.iter().enumerate() {
                         if !content(w) {
                             continue;
                         }
                         let w = w.trim_end_matches("'s").trim_end_matches('\'');
-                        add(stem(&w.to_lowercase()), w.to_owned(), 1, p, position + k, (None, None));
+                        add(
+                            stem(&w.to_lowercase()),
+                            w.to_owned(),
+                            1,
+                            p,
+                            position + k,
+                            (None, None),
+                        );
                         if let Some(next) = words.get(k + 1).filter(|n| content(n)) {
                             let next = next.trim_end_matches("'s").trim_end_matches('\'');
-                            let key = format!("{} {}", stem(&w.to_lowercase()), stem(&next.to_lowercase()));
+                            let key = format!(
+                                "{} {}",
+                                stem(&w.to_lowercase()),
+                                stem(&next.to_lowercase())
+                            );
                             add(key, format!("{w} {next}"), 2, p, position + k, (None, None));
                         }
                     }
@@ -299,10 +783,14 @@ pub(crate) fn keywords(paragraphs: &[&str], language: Language) -> Vec<Keyword> 
     // punctuation next to it does not count, since words are followed by those all the time.
     let always_extended = |c: &Candidate| {
         [&c.left, &c.right].iter().any(|side| {
-            side.iter().any(|&(ch, n)| n * 4 >= c.count * 3 && is_cjk(ch) && !zh_function_char(ch))
+            side.iter()
+                .any(|&(ch, n)| n * 4 >= c.count * 3 && is_cjk(ch) && !zh_function_char(ch))
         })
     };
-    let mut keep: Vec<bool> = candidates.iter().map(|c| c.count >= 2 && !always_extended(c)).collect();
+    let mut keep: Vec<bool> = candidates
+        .iter()
+        .map(|c| c.count >= 2 && !always_extended(c))
+        .collect();
     for (i, longer) in candidates.iter().enumerate() {
         if longer.count < 2 {
             continue;
@@ -325,8 +813,18 @@ pub(crate) fn keywords(paragraphs: &[&str], language: Language) -> Vec<Keyword> 
                 Language::En => 1.0 + 0.5 * (c.words as f64 - 1.0),
             };
             let spread = 1.0 + (c.paragraphs.len() as f64).ln();
-            let text = if language == Language::En && c.lower_seen { c.display.to_lowercase() } else { c.display.clone() };
-            (Keyword { text, score: c.count as f64 * length * spread }, c.first)
+            let text = if language == Language::En && c.lower_seen {
+                c.display.to_lowercase()
+            } else {
+                c.display.clone()
+            };
+            (
+                Keyword {
+                    text,
+                    score: c.count as f64 * length * spread,
+                },
+                c.first,
+            )
         })
         .collect();
     out.sort_by(|a, b| b.0.score.total_cmp(&a.0.score).then(a.1.cmp(&b.1)));
@@ -342,11 +840,18 @@ fn sub_terms(key: &str, language: Language) -> Vec<String> {
             if chars.len() <= 2 {
                 return Vec::new();
             }
-            vec![chars[1..].iter().collect(), chars[..chars.len() - 1].iter().collect()]
+            vec![
+                chars[1..].iter().collect(),
+                chars[..chars.len() - 1].iter().collect(),
+            ]
         }
         Language::En => {
             let words: Vec<&str> = key.split(' ').collect();
-            if words.len() < 2 { Vec::new() } else { words.into_iter().map(str::to_owned).collect() }
+            if words.len() < 2 {
+                Vec::new()
+            } else {
+                words.into_iter().map(str::to_owned).collect()
+            }
         }
     }
 }
@@ -363,16 +868,25 @@ mod tests {
 
     #[test]
     fn english_terms_are_stemmed_without_stop_words() {
-        assert_eq!(terms("The lighthouses of the coast", Language::En), vec!["lighthouse", "coast"]);
+        assert_eq!(
+            terms("The lighthouses of the coast", Language::En),
+            vec!["lighthouse", "coast"]
+        );
     }
 
     #[test]
     fn keywords_prefer_whole_recurring_phrases() {
-        let paras = ["颱風眼很平靜。颱風眼的直徑很大。", "颱風帶來雨水。颱風眼經過時要小心。颱風很強。"];
+        let paras = [
+            "颱風眼很平靜。颱風眼的直徑很大。",
+            "颱風帶來雨水。颱風眼經過時要小心。颱風很強。",
+        ];
         let kw = keywords(&paras, Language::ZhTw);
         let texts: Vec<&str> = kw.iter().map(|k| k.text.as_str()).collect();
         assert!(texts.contains(&"颱風眼"), "{texts:?}");
-        assert!(!texts.contains(&"風眼"), "a fragment of 颱風眼 is not a keyword: {texts:?}");
+        assert!(
+            !texts.contains(&"風眼"),
+            "a fragment of 颱風眼 is not a keyword: {texts:?}"
+        );
     }
 
     #[test]

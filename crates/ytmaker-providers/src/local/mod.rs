@@ -19,5 +19,7 @@ pub use title_card::{CARD_HEIGHT, CARD_WIDTH, DEFAULT_CARD_FONT, TitleCardIllust
 /// FNV-1a, 64 bit: a stable hash (unlike std's, which is seeded per process) for colours and
 /// cache keys that must be the same on every run.
 pub(crate) fn stable_hash(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &b| (h ^ b as u64).wrapping_mul(0x0000_0100_0000_01b3))
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &b| {
+        (h ^ b as u64).wrapping_mul(0x0000_0100_0000_01b3)
+    })
 }

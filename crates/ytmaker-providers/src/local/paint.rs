@@ -29,11 +29,19 @@ pub(crate) fn hsl(hue_deg: f32, saturation: f32, lightness: f32) -> Color {
 }
 
 pub(crate) fn rgb(hex: u32) -> Color {
-    [((hex >> 16) & 0xff) as f32 / 255.0, ((hex >> 8) & 0xff) as f32 / 255.0, (hex & 0xff) as f32 / 255.0]
+    [
+        ((hex >> 16) & 0xff) as f32 / 255.0,
+        ((hex >> 8) & 0xff) as f32 / 255.0,
+        (hex & 0xff) as f32 / 255.0,
+    ]
 }
 
 pub(crate) fn mix(a: Color, b: Color, t: f32) -> Color {
-    [a[0] + (b[0] - a[0]) * t, a[1] + (b[1] - a[1]) * t, a[2] + (b[2] - a[2]) * t]
+    [
+        a[0] + (b[0] - a[0]) * t,
+        a[1] + (b[1] - a[1]) * t,
+        a[2] + (b[2] - a[2]) * t,
+    ]
 }
 
 fn smoothstep(edge0: f32, edge1: f32, x: f32) -> f32 {
@@ -60,8 +68,14 @@ impl Mask {
             grown.as_mut()[at..at + w as usize].copy_from_slice(src);
         }
         // DynamicImage's blur is compiled (optimised) inside the image crate.
-        let image = DynamicImage::ImageLuma8(grown).fast_blur(sigma).into_luma8();
-        Mask { x: self.x - margin as i32, y: self.y - margin as i32, image }
+        let image = DynamicImage::ImageLuma8(grown)
+            .fast_blur(sigma)
+            .into_luma8();
+        Mask {
+            x: self.x - margin as i32,
+            y: self.y - margin as i32,
+            image,
+        }
     }
 }
 
@@ -77,14 +91,18 @@ pub(crate) struct Canvas {
 impl Canvas {
     /// A canvas painted by `paint(x, y)` for each pixel (e.g. a gradient).
     pub fn from_fn(width: u32, height: u32, paint: impl Fn(f32, f32) -> Color) -> Canvas {
-        let px = Rgb32FImage::from_fn(width, height, |x, y| Rgb(paint(x as f32 + 0.5, y as f32 + 0.5)));
+        let px = Rgb32FImage::from_fn(width, height, |x, y| {
+            Rgb(paint(x as f32 + 0.5, y as f32 + 0.5))
+        });
         Canvas { width, height, px }
     }
 
     /// The canvas scaled to `width`×`height` (bilinear): soft backgrounds are painted small and
     /// enlarged.
     pub fn resized(self, width: u32, height: u32) -> Canvas {
-        let px = DynamicImage::ImageRgb32F(self.px).resize_exact(width, height, FilterType::Triangle).into_rgb32f();
+        let px = DynamicImage::ImageRgb32F(self.px)
+            .resize_exact(width, height, FilterType::Triangle)
+            .into_rgb32f();
         Canvas { width, height, px }
     }
 
@@ -100,9 +118,23 @@ impl Canvas {
         }
     }
     /// Calls `coverage(dx, dy)` for each pixel of the box around (cx, cy) and blends `color` by it.
-    fn blend_shape(&mut self, cx: f32, cy: f32, reach: f32, color: Color, alpha: f32, coverage: impl Fn(f32) -> f32) {
-        let (x0, x1) = ((cx - reach).floor().max(0.0) as i32, (cx + reach).ceil().min(self.width as f32) as i32);
-        let (y0, y1) = ((cy - reach).floor().max(0.0) as i32, (cy + reach).ceil().min(self.height as f32) as i32);
+    fn blend_shape(
+        &mut self,
+        cx: f32,
+        cy: f32,
+        reach: f32,
+        color: Color,
+        alpha: f32,
+        coverage: impl Fn(f32) -> f32,
+    ) {
+        let (x0, x1) = (
+            (cx - reach).floor().max(0.0) as i32,
+            (cx + reach).ceil().min(self.width as f32) as i32,
+        );
+        let (y0, y1) = (
+            (cy - reach).floor().max(0.0) as i32,
+            (cy + reach).ceil().min(self.height as f32) as i32,
+        );
         for y in y0..y1 {
             for x in x0..x1 {
                 let d = ((x as f32 + 0.5 - cx).powi(2) + (y as f32 + 0.5 - cy).powi(2)).sqrt();
@@ -117,13 +149,17 @@ impl Canvas {
     /// A disc with an anti-aliased edge softened over `feather` pixels.
     pub fn disc(&mut self, cx: f32, cy: f32, radius: f32, color: Color, alpha: f32, feather: f32) {
         let f = feather.max(1.0);
-        self.blend_shape(cx, cy, radius + f, color, alpha, |d| 1.0 - smoothstep(radius - f, radius + 0.5, d));
+        self.blend_shape(cx, cy, radius + f, color, alpha, |d| {
+            1.0 - smoothstep(radius - f, radius + 0.5, d)
+        });
     }
 
     /// A ring of `width` pixels centred on `radius`.
     pub fn ring(&mut self, cx: f32, cy: f32, radius: f32, width: f32, color: Color, alpha: f32) {
         let half = width / 2.0;
-        self.blend_shape(cx, cy, radius + half + 1.0, color, alpha, |d| (half + 0.5 - (d - radius).abs()).clamp(0.0, 1.0));
+        self.blend_shape(cx, cy, radius + half + 1.0, color, alpha, |d| {
+            (half + 0.5 - (d - radius).abs()).clamp(0.0, 1.0)
+        });
     }
 
     /// A glow: a ring faded out over `spread` pixels on both sides.
@@ -153,18 +189,35 @@ impl Canvas {
         for (i, &c) in mask.image.as_raw().iter().enumerate() {
             if c > 0 {
                 let (x, y) = ((i % w) as i32, (i / w) as i32);
-                self.blend_px(mask.x + dx + x, mask.y + dy + y, color, alpha * c as f32 / 255.0);
+                self.blend_px(
+                    mask.x + dx + x,
+                    mask.y + dy + y,
+                    color,
+                    alpha * c as f32 / 255.0,
+                );
             }
         }
     }
 
     /// Paints `image` (with its alpha) at (x, y), keeping only what lies inside the disc (cx, cy, r).
-    pub fn draw_image_in_disc(&mut self, image: &RgbaImage, x: i32, y: i32, cx: f32, cy: f32, radius: f32) {
+    pub fn draw_image_in_disc(
+        &mut self,
+        image: &RgbaImage,
+        x: i32,
+        y: i32,
+        cx: f32,
+        cy: f32,
+        radius: f32,
+    ) {
         for (ix, iy, p) in image.enumerate_pixels() {
             let (px, py) = (x + ix as i32, y + iy as i32);
             let d = ((px as f32 + 0.5 - cx).powi(2) + (py as f32 + 0.5 - cy).powi(2)).sqrt();
             let inside = (radius + 0.5 - d).clamp(0.0, 1.0);
-            let color = [p[0] as f32 / 255.0, p[1] as f32 / 255.0, p[2] as f32 / 255.0];
+            let color = [
+                p[0] as f32 / 255.0,
+                p[1] as f32 / 255.0,
+                p[2] as f32 / 255.0,
+            ];
             self.blend_px(px, py, color, inside * p[3] as f32 / 255.0);
         }
     }
@@ -256,9 +309,12 @@ fn glyphs(font: &FontVec, text: &str) -> YtResult<Vec<GlyphId>> {
         .map(|c| {
             let id = font.glyph_id(c);
             if id.0 == 0 && !c.is_whitespace() {
-                Err(YtError::new(ErrorCode::IMAGE_RENDER_FAILED, format!("the font has no glyph for '{c}'"))
-                    .detail("character", c.to_string())
-                    .detail("codepoint", format!("U+{:04X}", c as u32)))
+                Err(YtError::new(
+                    ErrorCode::IMAGE_RENDER_FAILED,
+                    format!("the font has no glyph for '{c}'"),
+                )
+                .detail("character", c.to_string())
+                .detail("codepoint", format!("U+{:04X}", c as u32)))
             } else {
                 Ok(id)
             }
@@ -321,8 +377,14 @@ pub(crate) fn layout(
     let pieces = atoms(text);
     for &size in sizes {
         let scale = PxScale::from(size);
-        let measured: Vec<(String, f32)> = pieces.iter().map(|a| (a.clone(), measure_str(font, scale, a))).collect();
-        if measured.iter().any(|(a, _)| measure_str(font, scale, a.trim_end()) > max_width) {
+        let measured: Vec<(String, f32)> = pieces
+            .iter()
+            .map(|a| (a.clone(), measure_str(font, scale, a)))
+            .collect();
+        if measured
+            .iter()
+            .any(|(a, _)| measure_str(font, scale, a.trim_end()) > max_width)
+        {
             continue;
         }
         let greedy = wrap(font, scale, &measured, max_width);
@@ -335,7 +397,11 @@ pub(crate) fn layout(
         let (mut lo, mut hi) = (max_width / n as f32 * 0.8, max_width);
         for _ in 0..20 {
             let mid = (lo + hi) / 2.0;
-            if wrap(font, scale, &measured, mid).len() <= n && measured.iter().all(|(a, _)| measure_str(font, scale, a.trim_end()) <= mid) {
+            if wrap(font, scale, &measured, mid).len() <= n
+                && measured
+                    .iter()
+                    .all(|(a, _)| measure_str(font, scale, a.trim_end()) <= mid)
+            {
                 hi = mid;
             } else {
                 lo = mid;
@@ -352,7 +418,13 @@ pub(crate) fn layout(
             .collect();
         let width = lines.iter().map(|(_, w)| *w).fold(0.0, f32::max);
         let height = lines.len() as f32 * line_height;
-        return Ok(Some(TextBlock { lines, scale, line_height, width, height }));
+        return Ok(Some(TextBlock {
+            lines,
+            scale,
+            line_height,
+            width,
+            height,
+        }));
     }
     Ok(None)
 }
@@ -365,7 +437,10 @@ impl TextBlock {
         let pad = (self.line_height * 0.5).ceil();
         let x0 = (cx - self.width / 2.0 - pad).floor();
         let y0 = (top - pad).floor();
-        let (w, h) = ((self.width + 2.0 * pad).ceil() as u32 + 1, (self.height + 2.0 * pad).ceil() as u32 + 1);
+        let (w, h) = (
+            (self.width + 2.0 * pad).ceil() as u32 + 1,
+            (self.height + 2.0 * pad).ceil() as u32 + 1,
+        );
         let mut coverage = vec![0.0f32; (w * h) as usize];
         // Centre the ascent+descent box inside each line box.
         let glyph_box = scaled.ascent() - scaled.descent();
@@ -398,7 +473,11 @@ impl TextBlock {
         for (o, c) in image.as_mut().iter_mut().zip(&coverage) {
             *o = (c * 255.0).round() as u8;
         }
-        Mask { x: x0 as i32, y: y0 as i32, image }
+        Mask {
+            x: x0 as i32,
+            y: y0 as i32,
+            image,
+        }
     }
 }
 

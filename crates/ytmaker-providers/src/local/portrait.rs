@@ -4,7 +4,7 @@
 //! known) and a lit ring with a glow around the portrait.
 
 use image::imageops::FilterType;
-use image::{Rgba, RgbaImage, RgbImage};
+use image::{RgbImage, Rgba, RgbaImage};
 use imageproc::drawing::{draw_filled_ellipse_mut, draw_polygon_mut};
 use imageproc::point::Point;
 
@@ -38,8 +38,14 @@ pub(crate) fn frames_for_photo(photo: &image::DynamicImage) -> Frames {
     // Portraits put the face in the upper part of the picture.
     let y = ((h - side) as f32 * 0.3) as u32;
     let diameter = (DISC_R * 2.0) as u32;
-    let square = photo.crop_imm(x, y, side, side).resize_exact(diameter, diameter, FilterType::Lanczos3).to_rgba8();
-    Frames { idle: compose(&square, false), talking: compose(&square, true) }
+    let square = photo
+        .crop_imm(x, y, side, side)
+        .resize_exact(diameter, diameter, FilterType::Lanczos3)
+        .to_rgba8();
+    Frames {
+        idle: compose(&square, false),
+        talking: compose(&square, true),
+    }
 }
 
 /// Frames of the built-in presenter: the same drawing with the mouth closed (a smile) and open.
@@ -50,9 +56,14 @@ pub(crate) fn frames_builtin() -> Frames {
         // the down-scaling smooths their edges.
         let big = draw_presenter(diameter * 2, open);
         // Through DynamicImage: its resize is compiled optimised inside the image crate.
-        image::DynamicImage::ImageRgba8(big).resize_exact(diameter, diameter, FilterType::Lanczos3).into_rgba8()
+        image::DynamicImage::ImageRgba8(big)
+            .resize_exact(diameter, diameter, FilterType::Lanczos3)
+            .into_rgba8()
     };
-    Frames { idle: compose(&draw(false), false), talking: compose(&draw(true), true) }
+    Frames {
+        idle: compose(&draw(false), false),
+        talking: compose(&draw(true), true),
+    }
 }
 
 fn compose(portrait: &RgbaImage, talking: bool) -> RgbImage {
@@ -66,12 +77,26 @@ fn compose(portrait: &RgbaImage, talking: bool) -> RgbImage {
         canvas.glow(DISC_CX, DISC_CY, DISC_R + 10.0, 30.0, lit, 0.55);
     }
     let offset = (DISC_CX - DISC_R).round() as i32;
-    canvas.draw_image_in_disc(portrait, offset, (DISC_CY - DISC_R).round() as i32, DISC_CX, DISC_CY, DISC_R);
+    canvas.draw_image_in_disc(
+        portrait,
+        offset,
+        (DISC_CY - DISC_R).round() as i32,
+        DISC_CX,
+        DISC_CY,
+        DISC_R,
+    );
     let (ring, alpha): (Color, f32) = if talking { (lit, 0.95) } else { (accent, 0.55) };
     canvas.ring(DISC_CX, DISC_CY, DISC_R + 6.0, 9.0, ring, alpha);
     // The waveform's resting line, so the strip is visible during pauses too.
     let mid = (WAVE_Y + WAVE_H / 2) as f32;
-    canvas.pill(WAVE_X as f32, mid - 1.5, (WAVE_X + WAVE_W) as f32, mid + 1.5, accent, 0.35);
+    canvas.pill(
+        WAVE_X as f32,
+        mid - 1.5,
+        (WAVE_X + WAVE_W) as f32,
+        mid + 1.5,
+        accent,
+        0.35,
+    );
     canvas.into_rgb8()
 }
 
@@ -82,32 +107,78 @@ fn draw_presenter(size: u32, mouth_open: bool) -> RgbaImage {
     let s = |v: f32| (v * k).round() as i32;
     let px = |hex: u32| {
         let c = rgb(hex);
-        Rgba([(c[0] * 255.0) as u8, (c[1] * 255.0) as u8, (c[2] * 255.0) as u8, 255])
+        Rgba([
+            (c[0] * 255.0) as u8,
+            (c[1] * 255.0) as u8,
+            (c[2] * 255.0) as u8,
+            255,
+        ])
     };
     let (backdrop_top, backdrop_bottom) = (rgb(0xf3ece2), rgb(0xd9e4ee));
     let mut img = RgbaImage::from_fn(size, size, |_, y| {
         let c = mix(backdrop_top, backdrop_bottom, y as f32 / size as f32);
-        Rgba([(c[0] * 255.0) as u8, (c[1] * 255.0) as u8, (c[2] * 255.0) as u8, 255])
+        Rgba([
+            (c[0] * 255.0) as u8,
+            (c[1] * 255.0) as u8,
+            (c[2] * 255.0) as u8,
+            255,
+        ])
     });
     let ellipse = |img: &mut RgbaImage, cx: f32, cy: f32, rx: f32, ry: f32, hex: u32| {
         draw_filled_ellipse_mut(img, (s(cx), s(cy)), s(rx), s(ry), px(hex));
     };
     let polygon = |img: &mut RgbaImage, points: &[(f32, f32)], hex: u32| {
-        let pts: Vec<Point<i32>> = points.iter().map(|&(x, y)| Point::new(s(x), s(y))).collect();
+        let pts: Vec<Point<i32>> = points
+            .iter()
+            .map(|&(x, y)| Point::new(s(x), s(y)))
+            .collect();
         draw_polygon_mut(img, &pts, px(hex));
     };
 
-    let (skin, skin_shade, hair, jacket, jacket_dark) = (0xf6cdb0, 0xe2ad8c, 0x3a2a22, 0x33507a, 0x243b5c);
+    let (skin, skin_shade, hair, jacket, jacket_dark) =
+        (0xf6cdb0, 0xe2ad8c, 0x3a2a22, 0x33507a, 0x243b5c);
     // Hair behind the head (a bob that frames the face).
     ellipse(&mut img, 262.0, 215.0, 124.0, 134.0, hair);
     ellipse(&mut img, 262.0, 285.0, 128.0, 92.0, hair);
     // Shoulders and jacket, shirt and lapels.
     ellipse(&mut img, 262.0, 575.0, 215.0, 185.0, jacket);
-    polygon(&mut img, &[(226.0, 392.0), (298.0, 392.0), (262.0, 478.0)], 0xf7f7f7);
-    polygon(&mut img, &[(214.0, 398.0), (250.0, 470.0), (226.0, 524.0), (176.0, 420.0)], jacket_dark);
-    polygon(&mut img, &[(310.0, 398.0), (274.0, 470.0), (298.0, 524.0), (348.0, 420.0)], jacket_dark);
+    polygon(
+        &mut img,
+        &[(226.0, 392.0), (298.0, 392.0), (262.0, 478.0)],
+        0xf7f7f7,
+    );
+    polygon(
+        &mut img,
+        &[
+            (214.0, 398.0),
+            (250.0, 470.0),
+            (226.0, 524.0),
+            (176.0, 420.0),
+        ],
+        jacket_dark,
+    );
+    polygon(
+        &mut img,
+        &[
+            (310.0, 398.0),
+            (274.0, 470.0),
+            (298.0, 524.0),
+            (348.0, 420.0),
+        ],
+        jacket_dark,
+    );
     // Neck, ears, face.
-    polygon(&mut img, &[(234.0, 320.0), (290.0, 320.0), (292.0, 398.0), (262.0, 418.0), (232.0, 398.0)], skin_shade);
+    polygon(
+        &mut img,
+        &[
+            (234.0, 320.0),
+            (290.0, 320.0),
+            (292.0, 398.0),
+            (262.0, 418.0),
+            (232.0, 398.0),
+        ],
+        skin_shade,
+    );
     ellipse(&mut img, 162.0, 242.0, 15.0, 23.0, skin_shade);
     ellipse(&mut img, 362.0, 242.0, 15.0, 23.0, skin_shade);
     ellipse(&mut img, 262.0, 236.0, 101.0, 118.0, skin);
@@ -115,8 +186,30 @@ fn draw_presenter(size: u32, mouth_open: bool) -> RgbaImage {
     ellipse(&mut img, 236.0, 146.0, 104.0, 54.0, hair);
     ellipse(&mut img, 306.0, 160.0, 78.0, 40.0, hair);
     // Eyebrows: gentle arches, highest in the middle (a relaxed, friendly look).
-    polygon(&mut img, &[(202.0, 214.0), (221.0, 204.0), (242.0, 209.0), (242.0, 215.0), (221.0, 210.0), (203.0, 220.0)], hair);
-    polygon(&mut img, &[(322.0, 214.0), (303.0, 204.0), (282.0, 209.0), (282.0, 215.0), (303.0, 210.0), (321.0, 220.0)], hair);
+    polygon(
+        &mut img,
+        &[
+            (202.0, 214.0),
+            (221.0, 204.0),
+            (242.0, 209.0),
+            (242.0, 215.0),
+            (221.0, 210.0),
+            (203.0, 220.0),
+        ],
+        hair,
+    );
+    polygon(
+        &mut img,
+        &[
+            (322.0, 214.0),
+            (303.0, 204.0),
+            (282.0, 209.0),
+            (282.0, 215.0),
+            (303.0, 210.0),
+            (321.0, 220.0),
+        ],
+        hair,
+    );
     // Eyes: white, iris, pupil, highlight.
     for x in [222.0, 302.0] {
         ellipse(&mut img, x, 245.0, 17.0, 12.0, 0xffffff);
@@ -128,7 +221,15 @@ fn draw_presenter(size: u32, mouth_open: bool) -> RgbaImage {
     ellipse(&mut img, 262.0, 276.0, 7.0, 4.5, skin_shade);
     // Cheeks: translucent, with soft edges.
     for x in [198.0, 326.0] {
-        blush(&mut img, x * k, 284.0 * k, 22.0 * k, 13.0 * k, [242, 139, 130], 0.35);
+        blush(
+            &mut img,
+            x * k,
+            284.0 * k,
+            22.0 * k,
+            13.0 * k,
+            [242, 139, 130],
+            0.35,
+        );
     }
     if mouth_open {
         ellipse(&mut img, 262.0, 310.0, 25.0, 17.0, 0x7a2631);
@@ -144,8 +245,14 @@ fn draw_presenter(size: u32, mouth_open: bool) -> RgbaImage {
 
 /// A translucent ellipse whose opacity fades out towards its rim.
 fn blush(img: &mut RgbaImage, cx: f32, cy: f32, rx: f32, ry: f32, color: [u8; 3], alpha: f32) {
-    let (x0, x1) = ((cx - rx).floor().max(0.0) as u32, ((cx + rx).ceil() as u32).min(img.width()));
-    let (y0, y1) = ((cy - ry).floor().max(0.0) as u32, ((cy + ry).ceil() as u32).min(img.height()));
+    let (x0, x1) = (
+        (cx - rx).floor().max(0.0) as u32,
+        ((cx + rx).ceil() as u32).min(img.width()),
+    );
+    let (y0, y1) = (
+        (cy - ry).floor().max(0.0) as u32,
+        ((cy + ry).ceil() as u32).min(img.height()),
+    );
     for y in y0..y1 {
         for x in x0..x1 {
             let d = ((x as f32 + 0.5 - cx) / rx).powi(2) + ((y as f32 + 0.5 - cy) / ry).powi(2);

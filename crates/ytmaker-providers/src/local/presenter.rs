@@ -42,11 +42,16 @@ impl LocalPresenter {
 
     /// The idle and talking frames as PNG files in `out_dir`, drawn once per portrait (keyed by
     /// the portrait's bytes, or the built-in drawing) and reused afterwards.
-    async fn frames(&self, portrait: Option<&Path>, out_dir: &Path) -> YtResult<(PathBuf, PathBuf)> {
+    async fn frames(
+        &self,
+        portrait: Option<&Path>,
+        out_dir: &Path,
+    ) -> YtResult<(PathBuf, PathBuf)> {
         let (key, photo) = match portrait {
             Some(path) => {
                 let bytes = tokio::fs::read(path).await.map_err(|e| {
-                    portrait_invalid(path, &format!("cannot read it: {e}")).detail("os_error", e.to_string())
+                    portrait_invalid(path, &format!("cannot read it: {e}"))
+                        .detail("os_error", e.to_string())
                 })?;
                 let key = format!("portrait-{:016x}-v{LOOK_VERSION}", stable_hash(&bytes));
                 (key, Some((path.to_path_buf(), bytes)))
@@ -61,7 +66,8 @@ impl LocalPresenter {
         let (idle_png, talking_png) = blocking("draw the presenter", move || {
             let frames = match photo {
                 Some((path, bytes)) => {
-                    let decoded = image::load_from_memory(&bytes).map_err(|e| portrait_invalid(&path, &e.to_string()))?;
+                    let decoded = image::load_from_memory(&bytes)
+                        .map_err(|e| portrait_invalid(&path, &e.to_string()))?;
                     portrait::frames_for_photo(&decoded)
                 }
                 None => portrait::frames_builtin(),
@@ -93,18 +99,29 @@ impl LocalPresenter {
             scratch.path().as_os_str().to_owned(),
         ];
         ytmaker_render::run_ffmpeg(&self.tools, "presenter loudness", &args, &|_| {}).await?;
-        let pcm = tokio::fs::read(scratch.path()).await.map_err(|e| YtError::io("read", scratch.path(), &e))?;
+        let pcm = tokio::fs::read(scratch.path())
+            .await
+            .map_err(|e| YtError::io("read", scratch.path(), &e))?;
         // The scratch file is dropped (and removed) here; it was never meant to be kept.
         drop(scratch);
-        let samples: Vec<i16> = pcm.chunks_exact(2).map(|b| i16::from_le_bytes([b[0], b[1]])).collect();
+        let samples: Vec<i16> = pcm
+            .chunks_exact(2)
+            .map(|b| i16::from_le_bytes([b[0], b[1]]))
+            .collect();
         Ok(openness(&samples, ENVELOPE_RATE, PRESENTER_FPS))
     }
 }
 
 fn portrait_invalid(path: &Path, reason: &str) -> YtError {
-    YtError::new(ErrorCode::PRESENTER_PORTRAIT_INVALID, format!("the presenter portrait {} is not a usable PNG/JPEG image: {reason}", path.display()))
-        .detail("path", path.display().to_string())
-        .detail("reason", reason)
+    YtError::new(
+        ErrorCode::PRESENTER_PORTRAIT_INVALID,
+        format!(
+            "the presenter portrait {} is not a usable PNG/JPEG image: {reason}",
+            path.display()
+        ),
+    )
+    .detail("path", path.display().to_string())
+    .detail("reason", reason)
 }
 
 async fn exists(path: &Path) -> YtResult<bool> {
@@ -118,8 +135,16 @@ async fn exists(path: &Path) -> YtResult<bool> {
 fn encode_png(image: &RgbImage) -> YtResult<Vec<u8>> {
     let mut bytes = Vec::new();
     image
-        .write_to(&mut std::io::Cursor::new(&mut bytes), image::ImageFormat::Png)
-        .map_err(|e| YtError::new(ErrorCode::IMAGE_RENDER_FAILED, format!("cannot encode a presenter frame: {e}")))?;
+        .write_to(
+            &mut std::io::Cursor::new(&mut bytes),
+            image::ImageFormat::Png,
+        )
+        .map_err(|e| {
+            YtError::new(
+                ErrorCode::IMAGE_RENDER_FAILED,
+                format!("cannot encode a presenter frame: {e}"),
+            )
+        })?;
     Ok(bytes)
 }
 
@@ -131,12 +156,19 @@ pub(crate) fn openness(samples: &[i16], sample_rate: u32, fps: u32) -> Vec<f64> 
     let frames = (samples.len() as f64 / per_frame).ceil() as usize;
     let db: Vec<f64> = (0..frames)
         .map(|k| {
-            let (a, b) = ((k as f64 * per_frame) as usize, (((k + 1) as f64 * per_frame) as usize).min(samples.len()));
+            let (a, b) = (
+                (k as f64 * per_frame) as usize,
+                (((k + 1) as f64 * per_frame) as usize).min(samples.len()),
+            );
             let window = &samples[a.min(b)..b];
             if window.is_empty() {
                 return -120.0;
             }
-            let mean_square = window.iter().map(|&s| (s as f64 / 32768.0).powi(2)).sum::<f64>() / window.len() as f64;
+            let mean_square = window
+                .iter()
+                .map(|&s| (s as f64 / 32768.0).powi(2))
+                .sum::<f64>()
+                / window.len() as f64;
             10.0 * (mean_square + 1e-12).log10()
         })
         .collect();
@@ -183,18 +215,26 @@ impl Presenter for LocalPresenter {
 
     async fn present(&self, req: &PresenterRequest<'_>) -> YtResult<PresenterClip> {
         if !(req.duration_s.is_finite() && req.duration_s > 0.0) {
-            return Err(YtError::new(ErrorCode::MEDIA_INVALID, "the presenter's narration has no duration")
-                .detail("path", req.audio.display().to_string())
-                .detail("duration_s", req.duration_s));
+            return Err(YtError::new(
+                ErrorCode::MEDIA_INVALID,
+                "the presenter's narration has no duration",
+            )
+            .detail("path", req.audio.display().to_string())
+            .detail("duration_s", req.duration_s));
         }
-        tokio::fs::metadata(req.audio).await.map_err(|e| YtError::io("read", req.audio, &e))?;
-        let (idle, talking) = self.frames(req.settings.portrait.as_deref(), req.out_dir).await?;
+        tokio::fs::metadata(req.audio)
+            .await
+            .map_err(|e| YtError::io("read", req.audio, &e))?;
+        let (idle, talking) = self
+            .frames(req.settings.portrait.as_deref(), req.out_dir)
+            .await?;
         let openness = self.envelope(req.audio, req.out_dir, req.file_stem).await?;
         let commands = blend_commands(&openness, PRESENTER_FPS);
 
         // Each still is decoded once and repeated in memory by `loop` (an input looped with
         // `-loop 1` is decoded again for every frame, several times slower).
-        let still = format!("format=yuv420p,loop=loop=-1:size=1:start=0,setpts=N/{PRESENTER_FPS}/TB");
+        let still =
+            format!("format=yuv420p,loop=loop=-1:size=1:start=0,setpts=N/{PRESENTER_FPS}/TB");
         let graph = format!(
             "[1:v]{still},sendcmd=c='{commands}'[top];\
              [0:v]{still}[bottom];\
@@ -203,8 +243,13 @@ impl Presenter for LocalPresenter {
              [face][wave]overlay=x={WAVE_X}:y={WAVE_Y}:format=auto,format=yuv420p[v]"
         );
         // The graph goes through a file: the command list can be longer than one argument may be.
-        let graph_file = PendingFile::new(&req.out_dir.join(format!("{}.presenter-graph.txt", req.file_stem)));
-        tokio::fs::write(graph_file.path(), graph.as_bytes()).await.map_err(|e| YtError::io("write", graph_file.path(), &e))?;
+        let graph_file = PendingFile::new(
+            &req.out_dir
+                .join(format!("{}.presenter-graph.txt", req.file_stem)),
+        );
+        tokio::fs::write(graph_file.path(), graph.as_bytes())
+            .await
+            .map_err(|e| YtError::io("write", graph_file.path(), &e))?;
 
         let target = req.out_dir.join(format!("{}.mp4", req.file_stem));
         let pending = PendingFile::new(&target);
@@ -214,10 +259,32 @@ impl Presenter for LocalPresenter {
             args.extend(["-i".into(), still.as_os_str().to_owned()]);
         }
         args.extend(["-i".into(), req.audio.as_os_str().to_owned()]);
-        args.extend(["-filter_complex_script".into(), graph_file.path().as_os_str().to_owned()]);
+        args.extend([
+            "-filter_complex_script".into(),
+            graph_file.path().as_os_str().to_owned(),
+        ]);
         for a in [
-            "-map", "[v]", "-map", "2:a", "-c:v", "libx264", "-preset", "ultrafast", "-crf", "18", "-pix_fmt", "yuv420p",
-            "-r", &fps, "-c:a", "aac", "-b:a", "128k", "-movflags", "+faststart", "-t",
+            "-map",
+            "[v]",
+            "-map",
+            "2:a",
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            "-crf",
+            "18",
+            "-pix_fmt",
+            "yuv420p",
+            "-r",
+            &fps,
+            "-c:a",
+            "aac",
+            "-b:a",
+            "128k",
+            "-movflags",
+            "+faststart",
+            "-t",
         ] {
             args.push(a.into());
         }
@@ -232,12 +299,23 @@ impl Presenter for LocalPresenter {
 
         let info = ytmaker_render::probe(&self.tools, pending.path()).await?;
         if info.video.is_none() {
-            return Err(YtError::new(ErrorCode::MEDIA_INVALID, "the presenter clip has no video stream")
-                .detail("path", target.display().to_string()));
+            return Err(YtError::new(
+                ErrorCode::MEDIA_INVALID,
+                "the presenter clip has no video stream",
+            )
+            .detail("path", target.display().to_string()));
         }
         let path = pending.commit().await?;
-        tracing::info!(provider = "local-presenter", duration_s = info.duration_s, frames = openness.len(), "presenter clip rendered");
-        Ok(PresenterClip { path, duration_s: info.duration_s })
+        tracing::info!(
+            provider = "local-presenter",
+            duration_s = info.duration_s,
+            frames = openness.len(),
+            "presenter clip rendered"
+        );
+        Ok(PresenterClip {
+            path,
+            duration_s: info.duration_s,
+        })
     }
 }
 
@@ -263,6 +341,9 @@ mod tests {
     #[test]
     fn commands_are_emitted_only_on_change() {
         let cmds = blend_commands(&[0.0, 0.0, 0.51, 0.52, 1.0], 30);
-        assert_eq!(cmds, "0.0000 blend@talk all_opacity 0.00;0.0667 blend@talk all_opacity 0.50;0.1333 blend@talk all_opacity 1.00;");
+        assert_eq!(
+            cmds,
+            "0.0000 blend@talk all_opacity 0.00;0.0667 blend@talk all_opacity 0.50;0.1333 blend@talk all_opacity 1.00;"
+        );
     }
 }

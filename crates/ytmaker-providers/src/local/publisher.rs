@@ -53,22 +53,37 @@ struct FileEntry {
 
 /// Puts `source` into `dir` (unless it is already there) and describes it.
 async fn export(source: &Path, dir: &Path) -> YtResult<FileEntry> {
-    let meta = tokio::fs::metadata(source).await.map_err(|e| YtError::io("read", source, &e))?;
+    let meta = tokio::fs::metadata(source)
+        .await
+        .map_err(|e| YtError::io("read", source, &e))?;
     let name = source
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
-        .ok_or_else(|| YtError::io("read", source, &std::io::Error::new(std::io::ErrorKind::InvalidInput, "not a file name")))?;
+        .ok_or_else(|| {
+            YtError::io(
+                "read",
+                source,
+                &std::io::Error::new(std::io::ErrorKind::InvalidInput, "not a file name"),
+            )
+        })?;
     let target = dir.join(&name);
     if !same_file(source, &target).await? {
         let pending = PendingFile::new(&target);
-        tokio::fs::copy(source, pending.path()).await.map_err(|e| YtError::io("copy", pending.path(), &e).detail("source", source.display().to_string()))?;
+        tokio::fs::copy(source, pending.path()).await.map_err(|e| {
+            YtError::io("copy", pending.path(), &e).detail("source", source.display().to_string())
+        })?;
         pending.commit().await?;
     }
-    Ok(FileEntry { name, bytes: meta.len() })
+    Ok(FileEntry {
+        name,
+        bytes: meta.len(),
+    })
 }
 
 async fn same_file(a: &Path, b: &Path) -> YtResult<bool> {
-    let ca = tokio::fs::canonicalize(a).await.map_err(|e| YtError::io("resolve", a, &e))?;
+    let ca = tokio::fs::canonicalize(a)
+        .await
+        .map_err(|e| YtError::io("resolve", a, &e))?;
     match tokio::fs::canonicalize(b).await {
         Ok(cb) => Ok(ca == cb),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
@@ -83,7 +98,9 @@ impl Publisher for LocalPublisher {
     }
 
     async fn publish(&self, req: &PublishRequest<'_>) -> YtResult<PublishResult> {
-        tokio::fs::create_dir_all(req.output_dir).await.map_err(|e| YtError::io("create", req.output_dir, &e))?;
+        tokio::fs::create_dir_all(req.output_dir)
+            .await
+            .map_err(|e| YtError::io("create", req.output_dir, &e))?;
         let files = Files {
             video: export(req.video, req.output_dir).await?,
             thumbnail: export(req.thumbnail, req.output_dir).await?,
@@ -100,10 +117,17 @@ impl Publisher for LocalPublisher {
             files,
         };
         let json = serde_json::to_vec_pretty(&manifest).map_err(|e| {
-            YtError::new(ytmaker_core::ErrorCode::FILE_SYSTEM_ERROR, format!("cannot serialise {PUBLISH_MANIFEST}: {e}"))
+            YtError::new(
+                ytmaker_core::ErrorCode::FILE_SYSTEM_ERROR,
+                format!("cannot serialise {PUBLISH_MANIFEST}: {e}"),
+            )
         })?;
-        let path: PathBuf = atomic::write_file(&req.output_dir.join(PUBLISH_MANIFEST), &json).await?;
+        let path: PathBuf =
+            atomic::write_file(&req.output_dir.join(PUBLISH_MANIFEST), &json).await?;
         tracing::info!(provider = "local", location = %path.display(), "exported to the output folder");
-        Ok(PublishResult { location: path.display().to_string(), video_id: None })
+        Ok(PublishResult {
+            location: path.display().to_string(),
+            video_id: None,
+        })
     }
 }

@@ -10,7 +10,9 @@
 use async_trait::async_trait;
 
 use ytmaker_core::config::{NarrationSettings, ScriptSettings};
-use ytmaker_core::script::{Condensation, Language, NarrationLine, Script, ScriptWarning, Segment, WarningKind};
+use ytmaker_core::script::{
+    Condensation, Language, NarrationLine, Script, ScriptWarning, Segment, WarningKind,
+};
 use ytmaker_core::{ErrorCode, YtError, YtResult};
 
 use super::keywords::{Analysis, Keyword, cosine, keywords};
@@ -50,11 +52,18 @@ impl RuleBasedScriptWriter {
         check_settings(req.settings, req.narration)?;
         let normalised = text::normalise(req.text);
         if !normalised.has_body() {
-            return Err(YtError::new(ErrorCode::SCRIPT_NO_CONTENT, "the text has no sentence to narrate after clean-up")
-                .detail("input_chars", req.text.chars().count()));
+            return Err(YtError::new(
+                ErrorCode::SCRIPT_NO_CONTENT,
+                "the text has no sentence to narrate after clean-up",
+            )
+            .detail("input_chars", req.text.chars().count()));
         }
         let article = Article::new(&normalised, req.narration.speaking_rate);
-        let plan = Planner { article: &article, settings: req.settings, rate: req.narration.speaking_rate };
+        let plan = Planner {
+            article: &article,
+            settings: req.settings,
+            rate: req.narration.speaking_rate,
+        };
         plan.script(req.name_hint)
     }
 }
@@ -83,7 +92,10 @@ impl ScriptWriter for RuleBasedScriptWriter {
 
 fn check_settings(s: &ScriptSettings, n: &NarrationSettings) -> YtResult<()> {
     let ok = |v: f64| v.is_finite() && v > 0.0;
-    if !(ok(s.segment_min_seconds) && ok(s.segment_max_seconds) && s.segment_min_seconds < s.segment_max_seconds) {
+    if !(ok(s.segment_min_seconds)
+        && ok(s.segment_max_seconds)
+        && s.segment_min_seconds < s.segment_max_seconds)
+    {
         return Err(YtError::invalid_field(
             ErrorCode::CONFIG_INVALID,
             "script.segment_max_seconds",
@@ -91,7 +103,10 @@ fn check_settings(s: &ScriptSettings, n: &NarrationSettings) -> YtResult<()> {
             s.segment_max_seconds,
         ));
     }
-    if !(ok(s.target_min_seconds) && ok(s.target_max_seconds) && s.target_min_seconds < s.target_max_seconds) {
+    if !(ok(s.target_min_seconds)
+        && ok(s.target_max_seconds)
+        && s.target_min_seconds < s.target_max_seconds)
+    {
         return Err(YtError::invalid_field(
             ErrorCode::CONFIG_INVALID,
             "script.target_max_seconds",
@@ -100,7 +115,12 @@ fn check_settings(s: &ScriptSettings, n: &NarrationSettings) -> YtResult<()> {
         ));
     }
     if !ok(n.speaking_rate) {
-        return Err(YtError::invalid_field(ErrorCode::CONFIG_INVALID, "narration.speaking_rate", "positive", n.speaking_rate));
+        return Err(YtError::invalid_field(
+            ErrorCode::CONFIG_INVALID,
+            "narration.speaking_rate",
+            "positive",
+            n.speaking_rate,
+        ));
     }
     Ok(())
 }
@@ -163,11 +183,24 @@ impl Article {
         for (i, s) in sentences.iter_mut().enumerate() {
             // The opening sentence frames the topic and each paragraph's first sentence usually
             // states its point; both are kept preferentially when the article is condensed.
-            let position = if i == 0 { 0.5 } else if s.first_in_paragraph { 0.1 } else { 0.0 };
+            let position = if i == 0 {
+                0.5
+            } else if s.first_in_paragraph {
+                0.1
+            } else {
+                0.0
+            };
             s.score = analysis.centrality[i] + position;
         }
         let keywords = keywords(&body_paragraphs, language);
-        Article { language, sentences, analysis, keywords, headings, top_heading }
+        Article {
+            language,
+            sentences,
+            analysis,
+            keywords,
+            headings,
+            top_heading,
+        }
     }
 
     fn join(&self, parts: &[&str]) -> String {
@@ -180,7 +213,10 @@ fn join_text(parts: &[&str], language: Language) -> String {
     let mut out = String::new();
     for p in parts {
         let glue = match (out.chars().next_back(), p.chars().next()) {
-            (Some(a), Some(b)) => language == Language::En || !(text::is_cjk_punct(a) || is_cjk(a) || is_cjk(b) || text::is_cjk_punct(b)),
+            (Some(a), Some(b)) => {
+                language == Language::En
+                    || !(text::is_cjk_punct(a) || is_cjk(a) || is_cjk(b) || text::is_cjk_punct(b))
+            }
             _ => false,
         };
         if glue {
@@ -234,19 +270,33 @@ impl Planner<'_> {
                 kept = self.select(budget);
                 segments = self.segments(&kept);
                 let total = frame + body_total(&segments);
-                if total <= self.settings.target_max_seconds * CONDENSE_TARGET_SHARE || kept.len() <= 1 {
+                if total <= self.settings.target_max_seconds * CONDENSE_TARGET_SHARE
+                    || kept.len() <= 1
+                {
                     break;
                 }
                 budget -= total - self.settings.target_max_seconds * CONDENSE_TARGET_SHARE + 1.0;
             }
-            let original_chars: usize = self.article.sentences.iter().map(|s| s.text.chars().count()).sum();
-            let kept_chars: usize = kept.iter().map(|&i| self.article.sentences[i].text.chars().count()).sum();
+            let original_chars: usize = self
+                .article
+                .sentences
+                .iter()
+                .map(|s| s.text.chars().count())
+                .sum();
+            let kept_chars: usize = kept
+                .iter()
+                .map(|&i| self.article.sentences[i].text.chars().count())
+                .sum();
             condensation = Some(Condensation {
                 original_chars,
                 kept_chars,
                 original_sentences: all.len(),
                 kept_sentences: kept.len(),
-                kept_ratio: if original_chars == 0 { 0.0 } else { kept_chars as f64 / original_chars as f64 },
+                kept_ratio: if original_chars == 0 {
+                    0.0
+                } else {
+                    kept_chars as f64 / original_chars as f64
+                },
             });
         }
 
@@ -268,7 +318,10 @@ impl Planner<'_> {
 
     fn line(&self, text: String) -> NarrationLine {
         let estimated_seconds = round2(estimate_line_seconds(&text, self.language(), self.rate));
-        NarrationLine { text, estimated_seconds }
+        NarrationLine {
+            text,
+            estimated_seconds,
+        }
     }
 
     fn overhead(&self, text: &str) -> f64 {
@@ -284,14 +337,19 @@ impl Planner<'_> {
         let vectors = &self.article.analysis.vectors;
         // Each segment adds a little silence; budget it as if segments were of ideal length.
         let ideal = self.ideal_segment();
-        let per_second = 1.0 + self.overhead("。") .max(0.0) / ideal;
+        let per_second = 1.0 + self.overhead("。").max(0.0) / ideal;
         let mut used = 0.0;
         let mut chosen = vec![false; sentences.len()];
         let mut max_similarity = vec![0.0f64; sentences.len()];
         loop {
             let best = (0..sentences.len())
                 .filter(|&i| !chosen[i] && used + sentences[i].seconds * per_second <= budget)
-                .map(|i| (i, RELEVANCE * sentences[i].score - (1.0 - RELEVANCE) * max_similarity[i]))
+                .map(|i| {
+                    (
+                        i,
+                        RELEVANCE * sentences[i].score - (1.0 - RELEVANCE) * max_similarity[i],
+                    )
+                })
                 .fold(None::<(usize, f64)>, |best, (i, v)| match best {
                     Some((_, bv)) if bv >= v => best,
                     _ => Some((i, v)),
@@ -403,7 +461,8 @@ impl Planner<'_> {
                 seconds += unit.seconds;
                 let text_end = if unit.ends_sentence { "。" } else { "" };
                 let d = seconds + self.overhead(text_end);
-                let mut cost = 100.0 * ((d - ideal) / span).powi(2) + COST_PARAGRAPH_CROSSING * crossings as f64;
+                let mut cost = 100.0 * ((d - ideal) / span).powi(2)
+                    + COST_PARAGRAPH_CROSSING * crossings as f64;
                 if d < min {
                     cost += COST_OUT_OF_RANGE + 100.0 * (min - d);
                 }
@@ -446,22 +505,42 @@ impl Planner<'_> {
             .iter()
             .map(|u| u.sentence)
             .fold(None::<usize>, |best, s| match best {
-                Some(b) if self.article.sentences[b].score >= self.article.sentences[s].score => Some(b),
+                Some(b) if self.article.sentences[b].score >= self.article.sentences[s].score => {
+                    Some(b)
+                }
                 _ => Some(s),
             });
-        let image_parts: Vec<&str> =
-            units.iter().filter(|u| Some(u.sentence) == best_sentence).map(|u| u.text.as_str()).collect();
+        let image_parts: Vec<&str> = units
+            .iter()
+            .filter(|u| Some(u.sentence) == best_sentence)
+            .map(|u| u.text.as_str())
+            .collect();
         let image_description = self.article.join(&image_parts);
 
         let heading = units.first().and_then(|u| {
-            let first_of_paragraph = self.article.sentences.iter().position(|s| s.paragraph == u.paragraph) == Some(u.sentence);
-            if first_of_paragraph { self.article.headings.get(u.paragraph).cloned().flatten() } else { None }
+            let first_of_paragraph = self
+                .article
+                .sentences
+                .iter()
+                .position(|s| s.paragraph == u.paragraph)
+                == Some(u.sentence);
+            if first_of_paragraph {
+                self.article.headings.get(u.paragraph).cloned().flatten()
+            } else {
+                None
+            }
         });
         let key_phrase = match heading {
             Some(h) if fits_key_phrase(&h, language) => h,
             _ => self.key_phrase(&narration, &image_description),
         };
-        Segment { index, narration, image_description, key_phrase, estimated_seconds }
+        Segment {
+            index,
+            narration,
+            image_description,
+            key_phrase,
+            estimated_seconds,
+        }
     }
 
     /// A short phrase for the title card, taken from the segment: its best candidate that fits
@@ -500,7 +579,11 @@ impl Planner<'_> {
             .filter(|k| contains_ci(narration, k))
             .take(3)
             .collect();
-        let sep = if language == Language::ZhTw { "、" } else { " · " };
+        let sep = if language == Language::ZhTw {
+            "、"
+        } else {
+            " · "
+        };
         for n in (2..=present.len()).rev() {
             let joined = present[..n].join(sep);
             if fits_key_phrase(&joined, language) {
@@ -522,18 +605,55 @@ impl Planner<'_> {
         };
         // A phrase ending in a particle or copula ("值得一提的是") leads into something it lacks.
         let dangling = match language {
-            Language::ZhTw => phrase.ends_with(['是', '的', '在', '與', '和', '及', '把', '被', '從', '對', '到', '為', '將']),
+            Language::ZhTw => phrase.ends_with([
+                '是', '的', '在', '與', '和', '及', '把', '被', '從', '對', '到', '為', '將',
+            ]),
             Language::En => {
-                let last = phrase.split_whitespace().next_back().unwrap_or("").to_lowercase();
-                matches!(last.as_str(), "the" | "a" | "an" | "of" | "to" | "in" | "on" | "and" | "or" | "with" | "for" | "by" | "is" | "was")
+                let last = phrase
+                    .split_whitespace()
+                    .next_back()
+                    .unwrap_or("")
+                    .to_lowercase();
+                matches!(
+                    last.as_str(),
+                    "the"
+                        | "a"
+                        | "an"
+                        | "of"
+                        | "to"
+                        | "in"
+                        | "on"
+                        | "and"
+                        | "or"
+                        | "with"
+                        | "for"
+                        | "by"
+                        | "is"
+                        | "was"
+                )
             }
         };
         let whole = if whole_sentence { 1.2 } else { 1.0 };
         let anaphoric = match language {
             Language::ZhTw => phrase.starts_with(['它', '這', '那', '其', '此', '他', '她']),
             Language::En => {
-                let first = phrase.split_whitespace().next().unwrap_or("").to_lowercase();
-                matches!(first.as_str(), "it" | "this" | "these" | "those" | "that" | "they" | "he" | "she" | "its" | "their")
+                let first = phrase
+                    .split_whitespace()
+                    .next()
+                    .unwrap_or("")
+                    .to_lowercase();
+                matches!(
+                    first.as_str(),
+                    "it" | "this"
+                        | "these"
+                        | "those"
+                        | "that"
+                        | "they"
+                        | "he"
+                        | "she"
+                        | "its"
+                        | "their"
+                )
             }
         };
         info * length * whole * if anaphoric { 0.7 } else { 1.0 } * if dangling { 0.5 } else { 1.0 }
@@ -560,13 +680,22 @@ impl Planner<'_> {
         };
         let top = self.article.keywords.first().map(|k| k.text.as_str());
         let mut best: Option<(f64, String)> = None;
-        for (i, s) in self.article.sentences.iter().enumerate().filter(|(_, s)| s.paragraph == 0) {
+        for (i, s) in self
+            .article
+            .sentences
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| s.paragraph == 0)
+        {
             // Titles come from a sentence's opening clauses: a run from the middle of a sentence
             // usually starts mid-thought.
             let clauses = split_clauses(&s.text);
             let mut candidates = vec![(tidy_phrase(&s.text, language), true)];
             for n in 1..clauses.len() {
-                candidates.push((tidy_phrase(&join_text(&clauses[..n], language), language), false));
+                candidates.push((
+                    tidy_phrase(&join_text(&clauses[..n], language), language),
+                    false,
+                ));
             }
             for (phrase, whole) in candidates {
                 let len = phrase.chars().count();
@@ -574,7 +703,8 @@ impl Planner<'_> {
                     continue;
                 }
                 let names_topic = top.is_some_and(|k| contains_ci(&phrase, k));
-                let score = self.phrase_score(&phrase, whole) * (1.0 + self.article.analysis.centrality[i])
+                let score = self.phrase_score(&phrase, whole)
+                    * (1.0 + self.article.analysis.centrality[i])
                     * if names_topic { 1.3 } else { 1.0 };
                 if best.as_ref().is_none_or(|(b, _)| score > *b) {
                     best = Some((score, phrase));
@@ -583,13 +713,25 @@ impl Planner<'_> {
         }
         let phrase = match best {
             Some((_, p)) => p,
-            None => truncate_phrase(&tidy_phrase(&self.article.sentences[0].text, language), language),
+            None => truncate_phrase(
+                &tidy_phrase(&self.article.sentences[0].text, language),
+                language,
+            ),
         };
         // The prefix names the topic; not needed when the phrase names one of the main keywords.
-        let named = self.article.keywords.iter().take(3).any(|k| contains_ci(&phrase, &k.text));
+        let named = self
+            .article
+            .keywords
+            .iter()
+            .take(3)
+            .any(|k| contains_ci(&phrase, &k.text));
         match top {
             Some(k) if !named => {
-                let sep = if language == Language::ZhTw { "：" } else { ": " };
+                let sep = if language == Language::ZhTw {
+                    "："
+                } else {
+                    ": "
+                };
                 format!("{}{sep}{phrase}", capitalise(k))
             }
             _ => capitalise(&phrase),
@@ -598,13 +740,25 @@ impl Planner<'_> {
 
     fn description(&self, kept: &[usize], condensed: bool) -> String {
         let language = self.language();
-        let opening: Vec<&str> = kept.iter().take(2).map(|&i| self.article.sentences[i].text.as_str()).collect();
+        let opening: Vec<&str> = kept
+            .iter()
+            .take(2)
+            .map(|&i| self.article.sentences[i].text.as_str())
+            .collect();
         let mut text = clean_metadata(&join_text(&opening, language));
         let note = match (language, condensed) {
-            (Language::ZhTw, false) => "本影片由 ytmaker 根據原文自動產生，旁白與畫面皆為電腦合成。",
-            (Language::ZhTw, true) => "本影片由 ytmaker 根據原文節錄自動產生，旁白與畫面皆為電腦合成。",
-            (Language::En, false) => "This video was generated by ytmaker from the original article; narration and images are synthetic.",
-            (Language::En, true) => "This video was generated by ytmaker from an abridged version of the original article; narration and images are synthetic.",
+            (Language::ZhTw, false) => {
+                "本影片由 ytmaker 根據原文自動產生，旁白與畫面皆為電腦合成。"
+            }
+            (Language::ZhTw, true) => {
+                "本影片由 ytmaker 根據原文節錄自動產生，旁白與畫面皆為電腦合成。"
+            }
+            (Language::En, false) => {
+                "This video was generated by ytmaker from the original article; narration and images are synthetic."
+            }
+            (Language::En, true) => {
+                "This video was generated by ytmaker from an abridged version of the original article; narration and images are synthetic."
+            }
         };
         text.push_str("\n\n");
         text.push_str(note);
@@ -617,7 +771,10 @@ impl Planner<'_> {
         for k in &self.article.keywords {
             let tag = clean_metadata(&k.text);
             let len = tag.chars().count();
-            if tag.is_empty() || len > TAG_MAX_CHARS || tags.iter().any(|t| t.eq_ignore_ascii_case(&tag)) {
+            if tag.is_empty()
+                || len > TAG_MAX_CHARS
+                || tags.iter().any(|t| t.eq_ignore_ascii_case(&tag))
+            {
                 continue;
             }
             if total + len > TAGS_TOTAL_MAX_CHARS {
@@ -649,7 +806,10 @@ impl Planner<'_> {
                 kind,
                 segment_index: Some(seg.index),
                 seconds: secs,
-                message: format!("segment {} is estimated at {secs:.1} s, outside {rule}", seg.index + 1),
+                message: format!(
+                    "segment {} is estimated at {secs:.1} s, outside {rule}",
+                    seg.index + 1
+                ),
                 options: options(&["accept", "split_merge", "regenerate"]),
             });
         }
@@ -670,7 +830,10 @@ impl Planner<'_> {
                 kind: WarningKind::TotalTooLong,
                 segment_index: None,
                 seconds: total,
-                message: format!("the script is estimated at {total:.0} s, more than the target maximum of {} s", s.target_max_seconds),
+                message: format!(
+                    "the script is estimated at {total:.0} s, more than the target maximum of {} s",
+                    s.target_max_seconds
+                ),
                 options: options(&["accept", "regenerate"]),
             });
         }
@@ -703,7 +866,22 @@ fn outro_text(language: Language) -> String {
 
 fn strip_end_punctuation(text: &str) -> &str {
     text.trim().trim_end_matches(|c: char| {
-        matches!(c, '。' | '！' | '？' | '；' | '：' | '，' | '、' | '.' | '!' | '?' | ';' | ':' | ',' | '…')
+        matches!(
+            c,
+            '。' | '！'
+                | '？'
+                | '；'
+                | '：'
+                | '，'
+                | '、'
+                | '.'
+                | '!'
+                | '?'
+                | ';'
+                | ':'
+                | ','
+                | '…'
+        )
     })
 }
 
@@ -715,7 +893,9 @@ fn phrase_candidates(sentence: &str, language: Language) -> Vec<(String, bool)> 
     for n in 1..=clauses.len().min(3) {
         for w in clauses.windows(n) {
             // A run that spans a colon or semicolon joins two thoughts into one odd phrase.
-            let spans_break = w[..n - 1].iter().any(|c| c.ends_with([':', ';', '：', '；']));
+            let spans_break = w[..n - 1]
+                .iter()
+                .any(|c| c.ends_with([':', ';', '：', '；']));
             if n == clauses.len() || spans_break {
                 continue;
             }
@@ -740,31 +920,89 @@ fn phrase_candidates(sentence: &str, language: Language) -> Vec<(String, bool)> 
 }
 
 /// Words before which an English clause may be cut into card-sized phrases.
-const EN_SPLIT_WORDS: &[&str] = &[" and ", " but ", " which ", " where ", " while ", " when ", " because ", " so that "];
+const EN_SPLIT_WORDS: &[&str] = &[
+    " and ",
+    " but ",
+    " which ",
+    " where ",
+    " while ",
+    " when ",
+    " because ",
+    " so that ",
+];
 
 /// Connectives that open a clause but say nothing on a title card.
 /// Longer entries come first: the first prefix that matches is removed. Single characters are
 /// only those that practically never start a word (都, 更, 和, 就, 也 do: 都市, 更新, 和平, 就業,
 /// 也許).
 const ZH_LEADING_CONNECTIVES: &[&str] = &[
-    "這也是", "這就是", "因此", "所以", "但是", "而且", "並且", "此外", "其次", "首先", "最後", "不過", "然而", "同時", "於是",
-    "另外", "例如", "甚至", "其實", "因為", "由於", "如果", "雖然", "也是", "就是", "正是", "還是", "或是", "而是", "則是",
-    "便是", "以及", "也會", "就會", "但", "而", "並", "若", "且", "卻", "則",
+    "這也是",
+    "這就是",
+    "因此",
+    "所以",
+    "但是",
+    "而且",
+    "並且",
+    "此外",
+    "其次",
+    "首先",
+    "最後",
+    "不過",
+    "然而",
+    "同時",
+    "於是",
+    "另外",
+    "例如",
+    "甚至",
+    "其實",
+    "因為",
+    "由於",
+    "如果",
+    "雖然",
+    "也是",
+    "就是",
+    "正是",
+    "還是",
+    "或是",
+    "而是",
+    "則是",
+    "便是",
+    "以及",
+    "也會",
+    "就會",
+    "但",
+    "而",
+    "並",
+    "若",
+    "且",
+    "卻",
+    "則",
 ];
 const EN_LEADING_CONNECTIVES: &[&str] = &[
-    "and ", "but ", "so ", "yet ", "however ", "then ", "also ", "or ", "because ", "which ", "where ", "while ", "when ",
-    "so that ",
+    "and ", "but ", "so ", "yet ", "however ", "then ", "also ", "or ", "because ", "which ",
+    "where ", "while ", "when ", "so that ",
 ];
 
 /// A clause as a phrase: without its closing punctuation, surrounding quotes, or an opening
 /// connective.
 fn tidy_phrase(clause: &str, language: Language) -> String {
     let mut s = strip_end_punctuation(clause)
-        .trim_matches(|c: char| matches!(c, '「' | '」' | '『' | '』' | '"' | '“' | '”' | '（' | '）' | '(' | ')' | '—'))
+        .trim_matches(|c: char| {
+            matches!(
+                c,
+                '「' | '」' | '『' | '』' | '"' | '“' | '”' | '（' | '）' | '(' | ')' | '—'
+            )
+        })
         .trim()
         .to_owned();
     // A quotation cut in half ("「布球揉捻" ) reads as a typo: drop its marks.
-    for (open, close) in [('「', '」'), ('『', '』'), ('“', '”'), ('（', '）'), ('(', ')')] {
+    for (open, close) in [
+        ('「', '」'),
+        ('『', '』'),
+        ('“', '”'),
+        ('（', '）'),
+        ('(', ')'),
+    ] {
         if s.matches(open).count() != s.matches(close).count() {
             s = s.replace([open, close], "");
         }
@@ -774,7 +1012,10 @@ fn tidy_phrase(clause: &str, language: Language) -> String {
     }
     match language {
         Language::ZhTw => {
-            if let Some(rest) = ZH_LEADING_CONNECTIVES.iter().find_map(|c| s.strip_prefix(c)) {
+            if let Some(rest) = ZH_LEADING_CONNECTIVES
+                .iter()
+                .find_map(|c| s.strip_prefix(c))
+            {
                 let rest = rest.trim_start_matches(['，', '、']);
                 // "最後的乾燥…": here the word is part of the phrase, not a connective.
                 if rest.chars().count() >= 4 && !rest.starts_with('的') {
@@ -784,7 +1025,10 @@ fn tidy_phrase(clause: &str, language: Language) -> String {
         }
         Language::En => {
             let lower = s.to_lowercase();
-            if let Some(c) = EN_LEADING_CONNECTIVES.iter().find(|c| lower.starts_with(*c)) {
+            if let Some(c) = EN_LEADING_CONNECTIVES
+                .iter()
+                .find(|c| lower.starts_with(*c))
+            {
                 s = s[c.len()..].trim_start_matches([',', ' ']).to_owned();
             }
             s = capitalise(&s);
@@ -805,7 +1049,13 @@ fn fits_key_phrase(phrase: &str, language: Language) -> bool {
 /// Long enough to say something: 4+ characters of Chinese, 3+ words of English.
 fn substantial(phrase: &str, language: Language) -> bool {
     match language {
-        Language::ZhTw => phrase.chars().filter(|c| is_cjk(*c) || c.is_alphanumeric()).count() >= 4,
+        Language::ZhTw => {
+            phrase
+                .chars()
+                .filter(|c| is_cjk(*c) || c.is_alphanumeric())
+                .count()
+                >= 4
+        }
         Language::En => {
             phrase.split_whitespace().count() >= 3
                 && super::keywords::terms(phrase, language).len() >= 2
@@ -845,11 +1095,20 @@ fn capitalise(s: &str) -> String {
 /// "lighting").
 fn contains_ci(haystack: &str, needle: &str) -> bool {
     let (hay, needle) = (haystack.to_lowercase(), needle.to_lowercase());
-    let word_edges = needle.chars().next().is_some_and(|c| c.is_ascii_alphanumeric());
+    let word_edges = needle
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphanumeric());
     hay.match_indices(&needle).any(|(at, m)| {
         !word_edges
-            || (hay[..at].chars().next_back().is_none_or(|c| !c.is_alphanumeric())
-                && hay[at + m.len()..].chars().next().is_none_or(|c| !c.is_alphanumeric()))
+            || (hay[..at]
+                .chars()
+                .next_back()
+                .is_none_or(|c| !c.is_alphanumeric())
+                && hay[at + m.len()..]
+                    .chars()
+                    .next()
+                    .is_none_or(|c| !c.is_alphanumeric()))
     })
 }
 
@@ -857,13 +1116,20 @@ fn contains_ci(haystack: &str, needle: &str) -> bool {
 fn title_like(hint: &str) -> bool {
     let len = hint.chars().count();
     let file_like = hint.contains(['/', '\\'])
-        || hint.rsplit_once('.').is_some_and(|(_, ext)| (1..=4).contains(&ext.len()) && ext.chars().all(|c| c.is_ascii_alphanumeric()));
-    (2..=TITLE_MAX_CHARS).contains(&len) && !file_like && (hint.contains(' ') || hint.chars().any(is_cjk))
+        || hint.rsplit_once('.').is_some_and(|(_, ext)| {
+            (1..=4).contains(&ext.len()) && ext.chars().all(|c| c.is_ascii_alphanumeric())
+        });
+    (2..=TITLE_MAX_CHARS).contains(&len)
+        && !file_like
+        && (hint.contains(' ') || hint.chars().any(is_cjk))
 }
 
 /// YouTube refuses `<` and `>` in titles, descriptions and tags.
 fn clean_metadata(text: &str) -> String {
-    text.replace(['<', '>'], "").split_whitespace().collect::<Vec<_>>().join(" ")
+    text.replace(['<', '>'], "")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 fn clip_chars(text: &str, max: usize) -> String {
@@ -882,15 +1148,26 @@ mod tests {
         let settings = ScriptSettings::default();
         let narration = NarrationSettings::default();
         RuleBasedScriptWriter::new()
-            .write(&ScriptRequest { text, settings: &settings, narration: &narration, name_hint: None })
+            .write(&ScriptRequest {
+                text,
+                settings: &settings,
+                narration: &narration,
+                name_hint: None,
+            })
             .unwrap()
     }
 
     #[test]
     fn a_heading_becomes_the_title_and_is_not_narrated() {
-        let script = write("# 颱風的科學\n\n颱風是熱帶氣旋的一種。它帶來豐沛的雨水，也可能造成災害。");
+        let script =
+            write("# 颱風的科學\n\n颱風是熱帶氣旋的一種。它帶來豐沛的雨水，也可能造成災害。");
         assert_eq!(script.title, "颱風的科學");
-        assert!(!script.segments.iter().any(|s| s.narration.contains("颱風的科學")));
+        assert!(
+            !script
+                .segments
+                .iter()
+                .any(|s| s.narration.contains("颱風的科學"))
+        );
         assert!(script.intro.text.contains("颱風的科學"));
     }
 
@@ -898,9 +1175,16 @@ mod tests {
     fn a_short_article_is_not_padded_but_warned_about() {
         let script = write("颱風是熱帶氣旋的一種，會帶來強風與豪雨。民眾應該提前做好準備。");
         assert_eq!(script.segments.len(), 1);
-        let total = script.warnings.iter().find(|w| w.kind == WarningKind::TotalTooShort).unwrap();
+        let total = script
+            .warnings
+            .iter()
+            .find(|w| w.kind == WarningKind::TotalTooShort)
+            .unwrap();
         assert_eq!(total.options, ["accept", "regenerate"]);
-        assert_eq!(script.segments[0].narration, "颱風是熱帶氣旋的一種，會帶來強風與豪雨。民眾應該提前做好準備。");
+        assert_eq!(
+            script.segments[0].narration,
+            "颱風是熱帶氣旋的一種，會帶來強風與豪雨。民眾應該提前做好準備。"
+        );
     }
 
     #[test]
@@ -910,7 +1194,11 @@ mod tests {
              早期的燈塔使用木材與煤炭作為燃料，光線昏暗又充滿煙霧，在大雨中幾乎無法被看見。",
         );
         for s in &script.segments {
-            assert!(s.key_phrase.chars().count() <= KEY_PHRASE_MAX_CJK, "{}", s.key_phrase);
+            assert!(
+                s.key_phrase.chars().count() <= KEY_PHRASE_MAX_CJK,
+                "{}",
+                s.key_phrase
+            );
             assert!(!s.key_phrase.is_empty());
         }
     }
@@ -925,8 +1213,14 @@ mod tests {
 
     #[test]
     fn truncation_cuts_at_a_word_boundary() {
-        let t = truncate_phrase("Lighthouses relied on open flames burning in iron baskets", Language::En);
-        assert!(t.chars().count() <= KEY_PHRASE_MAX_LATIN && t.ends_with('…'), "{t}");
+        let t = truncate_phrase(
+            "Lighthouses relied on open flames burning in iron baskets",
+            Language::En,
+        );
+        assert!(
+            t.chars().count() <= KEY_PHRASE_MAX_LATIN && t.ends_with('…'),
+            "{t}"
+        );
         assert!(t.starts_with("Lighthouses relied on open flames"), "{t}");
     }
 }

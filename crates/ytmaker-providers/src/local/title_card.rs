@@ -16,7 +16,7 @@ use ytmaker_core::{ErrorCode, YtError, YtResult};
 use super::paint::{Canvas, hsl, mix};
 use super::stable_hash;
 use crate::atomic;
-use crate::{ImageAsset, ImageRequest, Illustrator};
+use crate::{Illustrator, ImageAsset, ImageRequest};
 
 pub const CARD_WIDTH: u32 = 2560;
 pub const CARD_HEIGHT: u32 = 1440;
@@ -26,7 +26,9 @@ pub const DEFAULT_CARD_FONT: &str = "Noto Sans CJK TC";
 const TEXT_MAX_WIDTH: f32 = 1500.0;
 const TEXT_MAX_HEIGHT: f32 = 640.0;
 const TEXT_MAX_LINES: usize = 3;
-const TEXT_SIZES: [f32; 12] = [200.0, 186.0, 172.0, 160.0, 148.0, 136.0, 124.0, 114.0, 104.0, 96.0, 88.0, 80.0];
+const TEXT_SIZES: [f32; 12] = [
+    200.0, 186.0, 172.0, 160.0, 148.0, 136.0, 124.0, 114.0, 104.0, 96.0, 88.0, 80.0,
+];
 
 pub struct TitleCardIllustrator {
     family: String,
@@ -48,41 +50,70 @@ impl TitleCardIllustrator {
     /// Cards in another installed family; a family that is not installed is `FONT_NOT_FOUND` when
     /// the first card is drawn (never a substitute).
     pub fn with_font_family(family: impl Into<String>) -> Self {
-        TitleCardIllustrator { family: family.into(), font: OnceCell::new() }
+        TitleCardIllustrator {
+            family: family.into(),
+            font: OnceCell::new(),
+        }
     }
 
     async fn font(&self) -> YtResult<Arc<FontVec>> {
-        self.font.get_or_try_init(|| load_font(self.family.clone())).await.cloned()
+        self.font
+            .get_or_try_init(|| load_font(self.family.clone()))
+            .await
+            .cloned()
     }
 
     /// Draws the card for segment `index` with `key_phrase` (empty: background and number only,
     /// e.g. for previews). The colours follow `index` and a hash of `seed` — the key phrase itself
     /// for real cards.
-    pub async fn render_card(&self, index: u32, seed: &str, key_phrase: &str) -> YtResult<RgbImage> {
+    pub async fn render_card(
+        &self,
+        index: u32,
+        seed: &str,
+        key_phrase: &str,
+    ) -> YtResult<RgbImage> {
         let font = self.font().await?;
         let (seed, phrase) = (seed.to_owned(), key_phrase.trim().to_owned());
-        blocking("draw a title card", move || draw_card(&font, index, &seed, &phrase)).await
+        blocking("draw a title card", move || {
+            draw_card(&font, index, &seed, &phrase)
+        })
+        .await
     }
 }
 
 async fn load_font(family: String) -> YtResult<Arc<FontVec>> {
     let lookup = family.clone();
-    let face = blocking("look up a font", move || ytmaker_render::resolve_font(&lookup, true)).await?;
-    let bytes = tokio::fs::read(&face.path).await.map_err(|e| YtError::io("read font", &face.path, &e))?;
+    let face = blocking("look up a font", move || {
+        ytmaker_render::resolve_font(&lookup, true)
+    })
+    .await?;
+    let bytes = tokio::fs::read(&face.path)
+        .await
+        .map_err(|e| YtError::io("read font", &face.path, &e))?;
     let font = FontVec::try_from_vec_and_index(bytes, face.index).map_err(|e| {
-        YtError::new(ErrorCode::IMAGE_RENDER_FAILED, format!("cannot parse the font file {}: {e}", face.path.display()))
-            .detail("family", family.as_str())
-            .detail("path", face.path.display().to_string())
-            .detail("index", face.index)
+        YtError::new(
+            ErrorCode::IMAGE_RENDER_FAILED,
+            format!("cannot parse the font file {}: {e}", face.path.display()),
+        )
+        .detail("family", family.as_str())
+        .detail("path", face.path.display().to_string())
+        .detail("index", face.index)
     })?;
     tracing::debug!(family = family.as_str(), path = %face.path.display(), index = face.index, "title card font loaded");
     Ok(Arc::new(font))
 }
 
 /// Runs CPU-bound drawing off the async threads.
-pub(crate) async fn blocking<T: Send + 'static>(what: &str, f: impl FnOnce() -> YtResult<T> + Send + 'static) -> YtResult<T> {
+pub(crate) async fn blocking<T: Send + 'static>(
+    what: &str,
+    f: impl FnOnce() -> YtResult<T> + Send + 'static,
+) -> YtResult<T> {
     tokio::task::spawn_blocking(f).await.map_err(|e| {
-        YtError::new(ErrorCode::WORKER_PANICKED, format!("{what}: the drawing task failed: {e}")).detail("task", what)
+        YtError::new(
+            ErrorCode::WORKER_PANICKED,
+            format!("{what}: the drawing task failed: {e}"),
+        )
+        .detail("task", what)
     })?
 }
 
@@ -118,22 +149,52 @@ fn draw_card(font: &FontVec, index: u32, seed: &str, phrase: &str) -> YtResult<R
     let light = hsl(hue2, 0.60, 0.38);
     let k = BACKGROUND_SCALE;
     let (bw, bh) = ((w * k) as u32, (h * k) as u32);
-    let mut background =
-        Canvas::from_fn(bw, bh, |x, y| mix(dark, light, (x / (w * k) * 0.65 + (1.0 - y / (h * k)) * 0.35).clamp(0.0, 1.0)));
+    let mut background = Canvas::from_fn(bw, bh, |x, y| {
+        mix(
+            dark,
+            light,
+            (x / (w * k) * 0.65 + (1.0 - y / (h * k)) * 0.35).clamp(0.0, 1.0),
+        )
+    });
 
     // Soft, large, low-contrast bokeh discs and a few thin rings: texture without clutter.
     for _ in 0..6 {
-        let (cx, cy, r) = (rng.range(0.0, w), rng.range(0.0, h), rng.range(160.0, 520.0));
+        let (cx, cy, r) = (
+            rng.range(0.0, w),
+            rng.range(0.0, h),
+            rng.range(160.0, 520.0),
+        );
         let tint = hsl(hue2 + rng.range(-20.0, 40.0), 0.5, 0.72);
-        background.disc(cx * k, cy * k, r * k, tint, rng.range(0.05, 0.10), r * 0.45 * k);
+        background.disc(
+            cx * k,
+            cy * k,
+            r * k,
+            tint,
+            rng.range(0.05, 0.10),
+            r * 0.45 * k,
+        );
     }
     for _ in 0..3 {
-        let (cx, cy, r) = (rng.range(0.0, w), rng.range(0.0, h), rng.range(260.0, 760.0));
-        background.ring(cx * k, cy * k, r * k, rng.range(3.0, 7.0) * k * 2.0, [1.0, 1.0, 1.0], rng.range(0.05, 0.10));
+        let (cx, cy, r) = (
+            rng.range(0.0, w),
+            rng.range(0.0, h),
+            rng.range(260.0, 760.0),
+        );
+        background.ring(
+            cx * k,
+            cy * k,
+            r * k,
+            rng.range(3.0, 7.0) * k * 2.0,
+            [1.0, 1.0, 1.0],
+            rng.range(0.05, 0.10),
+        );
     }
     // Vignette: the centre, where the text is, stays brightest.
     background.shade(|x, y| {
-        let (dx, dy) = ((x - w * k / 2.0) / (w * k / 2.0), (y - h * k / 2.0) / (h * k / 2.0));
+        let (dx, dy) = (
+            (x - w * k / 2.0) / (w * k / 2.0),
+            (y - h * k / 2.0) / (h * k / 2.0),
+        );
         1.0 - 0.35 * ((dx * dx + dy * dy) / 2.0).min(1.0)
     });
     let mut canvas = background.resized(CARD_WIDTH, CARD_HEIGHT);
@@ -141,11 +202,21 @@ fn draw_card(font: &FontVec, index: u32, seed: &str, phrase: &str) -> YtResult<R
     let block = if phrase.is_empty() {
         None
     } else {
-        let laid = super::paint::layout(font, phrase, &TEXT_SIZES, TEXT_MAX_WIDTH, TEXT_MAX_HEIGHT, TEXT_MAX_LINES)?;
+        let laid = super::paint::layout(
+            font,
+            phrase,
+            &TEXT_SIZES,
+            TEXT_MAX_WIDTH,
+            TEXT_MAX_HEIGHT,
+            TEXT_MAX_LINES,
+        )?;
         Some(laid.ok_or_else(|| {
-            YtError::new(ErrorCode::IMAGE_RENDER_FAILED, "the key phrase does not fit on the title card even at the smallest size")
-                .detail("key_phrase", phrase)
-                .detail("chars", phrase.chars().count())
+            YtError::new(
+                ErrorCode::IMAGE_RENDER_FAILED,
+                "the key phrase does not fit on the title card even at the smallest size",
+            )
+            .detail("key_phrase", phrase)
+            .detail("chars", phrase.chars().count())
         })?)
     };
 
@@ -162,7 +233,8 @@ fn draw_card(font: &FontVec, index: u32, seed: &str, phrase: &str) -> YtResult<R
     canvas.disc(cx, badge_cy, badge_r, [1.0, 1.0, 1.0], 0.16, 1.0);
     canvas.ring(cx, badge_cy, badge_r, 4.0, [1.0, 1.0, 1.0], 0.55);
     let number = format!("{:02}", index + 1);
-    if let Some(n) = super::paint::layout(font, &number, &[64.0], 2.0 * badge_r, 2.0 * badge_r, 1)? {
+    if let Some(n) = super::paint::layout(font, &number, &[64.0], 2.0 * badge_r, 2.0 * badge_r, 1)?
+    {
         let mask = n.rasterise(font, cx, badge_cy - n.height / 2.0);
         canvas.fill_mask(&mask, 0, 0, [1.0, 1.0, 1.0], 0.95);
     }
@@ -173,7 +245,14 @@ fn draw_card(font: &FontVec, index: u32, seed: &str, phrase: &str) -> YtResult<R
         canvas.fill_mask(&shadow, 0, 12, [0.0, 0.0, 0.0], 0.55);
         canvas.fill_mask(&mask, 0, 0, [1.0, 1.0, 1.0], 1.0);
         let bar_y = text_top + block.height + 50.0;
-        canvas.pill(cx - 110.0, bar_y, cx + 110.0, bar_y + 12.0, hsl(hue2 + 20.0, 0.85, 0.72), 0.95);
+        canvas.pill(
+            cx - 110.0,
+            bar_y,
+            cx + 110.0,
+            bar_y + 12.0,
+            hsl(hue2 + 20.0, 0.85, 0.72),
+            0.95,
+        );
     }
     Ok(canvas.into_rgb8())
 }
@@ -187,26 +266,41 @@ impl Illustrator for TitleCardIllustrator {
     async fn illustrate(&self, req: &ImageRequest<'_>) -> YtResult<ImageAsset> {
         let phrase = req.segment.key_phrase.trim();
         if phrase.is_empty() {
-            return Err(YtError::new(ErrorCode::IMAGE_RENDER_FAILED, "the segment has no key phrase to put on its title card")
-                .detail("segment_index", req.segment.index));
+            return Err(YtError::new(
+                ErrorCode::IMAGE_RENDER_FAILED,
+                "the segment has no key phrase to put on its title card",
+            )
+            .detail("segment_index", req.segment.index));
         }
         let started = std::time::Instant::now();
         let card = self.render_card(req.segment.index, phrase, phrase).await?;
         let png = blocking("encode a title card", move || {
             let mut bytes = Vec::new();
-            card.write_to(&mut std::io::Cursor::new(&mut bytes), image::ImageFormat::Png).map_err(|e| {
-                YtError::new(ErrorCode::IMAGE_RENDER_FAILED, format!("cannot encode the title card as PNG: {e}"))
+            card.write_to(
+                &mut std::io::Cursor::new(&mut bytes),
+                image::ImageFormat::Png,
+            )
+            .map_err(|e| {
+                YtError::new(
+                    ErrorCode::IMAGE_RENDER_FAILED,
+                    format!("cannot encode the title card as PNG: {e}"),
+                )
             })?;
             Ok(bytes)
         })
         .await?;
-        let path = atomic::write_file(&req.out_dir.join(format!("{}.png", req.file_stem)), &png).await?;
+        let path =
+            atomic::write_file(&req.out_dir.join(format!("{}.png", req.file_stem)), &png).await?;
         tracing::info!(
             provider = "title-card",
             segment_index = req.segment.index,
             duration_ms = started.elapsed().as_millis() as u64,
             "title card drawn"
         );
-        Ok(ImageAsset { path, width: CARD_WIDTH, height: CARD_HEIGHT })
+        Ok(ImageAsset {
+            path,
+            width: CARD_WIDTH,
+            height: CARD_HEIGHT,
+        })
     }
 }

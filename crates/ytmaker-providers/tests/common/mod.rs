@@ -24,12 +24,25 @@ pub fn article(name: &str) -> String {
 }
 
 pub fn write_script(text: &str) -> Script {
-    write_script_with(text, &ScriptSettings::default(), &NarrationSettings::default())
+    write_script_with(
+        text,
+        &ScriptSettings::default(),
+        &NarrationSettings::default(),
+    )
 }
 
-pub fn write_script_with(text: &str, settings: &ScriptSettings, narration: &NarrationSettings) -> Script {
+pub fn write_script_with(
+    text: &str,
+    settings: &ScriptSettings,
+    narration: &NarrationSettings,
+) -> Script {
     RuleBasedScriptWriter::new()
-        .write(&ScriptRequest { text, settings, narration, name_hint: None })
+        .write(&ScriptRequest {
+            text,
+            settings,
+            narration,
+            name_hint: None,
+        })
         .unwrap_or_else(|e| panic!("script writer failed: {e} {:?}", e.details))
 }
 
