@@ -22,6 +22,7 @@ demo: build
 	@echo "Demo data directory: $(DEMO_DATA)  (YTMAKER_DATA_DIR=$(DEMO_DATA) $(BIN) projects list)"
 
 lint:
+	$(CARGO) fmt --all --check
 	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
 
 test-rust:
