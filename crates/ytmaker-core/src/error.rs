@@ -30,6 +30,8 @@ pub enum Category {
     Input,
     Config,
     State,
+    /// A request to the local API that cannot be served as sent.
+    Request,
     Internal,
 }
 
@@ -553,7 +555,54 @@ catalogue! {
         zh: "找不到專案", "沒有此 ID 的專案。",
             ["以 `ytmaker projects list` 列出專案"] },
 
+    // ---- API requests (the local server) ----
+    NOT_FOUND => { Request, 404, R::NEVER, None,
+        en: "Not found", "No route, template or file matches this request. The details name what was looked for.",
+            ["Check the URL and the id", "List the resources with the matching GET route"],
+        zh: "找不到資源", "沒有符合此請求的路由、範本或檔案，詳細資訊中指出所查找的項目。",
+            ["檢查網址與 ID", "以對應的 GET 路由列出資源"] },
+    METHOD_NOT_ALLOWED => { Request, 405, R::NEVER, None,
+        en: "Method not allowed", "The route exists but does not accept this HTTP method.",
+            ["See /api/v1/openapi.json for the methods of each route"],
+        zh: "不允許的 HTTP 方法", "此路由存在，但不接受這個 HTTP 方法。",
+            ["查看 /api/v1/openapi.json 中每個路由的方法"] },
+    REQUEST_MALFORMED => { Request, 400, R::NEVER, None,
+        en: "Malformed request", "The request body or query is not what the route expects (invalid JSON, wrong type, missing field, bad query value). The details give the parser's message.",
+            ["Send JSON matching the schema in /api/v1/openapi.json", "Set Content-Type: application/json"],
+        zh: "請求格式錯誤", "請求內容或查詢參數不符合路由的要求（JSON 無效、型別錯誤、缺少欄位、查詢值錯誤），詳細資訊中附有解析訊息。",
+            ["依 /api/v1/openapi.json 的結構傳送 JSON", "設定 Content-Type: application/json"] },
+    PAYLOAD_TOO_LARGE => { Request, 413, R::NEVER, None,
+        en: "Request too large", "The request body is larger than the server accepts. The details give the limit in bytes.",
+            ["Send a smaller body (articles are at most 10,000 characters)"],
+        zh: "請求內容過大", "請求內容超過伺服器接受的大小，詳細資訊中附有位元組上限。",
+            ["傳送較小的內容（文章最多 10,000 字）"] },
+    RANGE_NOT_SATISFIABLE => { Request, 416, R::NEVER, None,
+        en: "Range not satisfiable", "The requested byte range lies outside the file. The details give the file size.",
+            ["Request a range within the file size"],
+        zh: "無法滿足的範圍請求", "要求的位元組範圍超出檔案大小，詳細資訊中附有檔案大小。",
+            ["要求檔案大小以內的範圍"] },
+    ORIGIN_FORBIDDEN => { Request, 403, R::NEVER, None,
+        en: "Request from another site refused", "The request's Host or Origin header is not this server's own address, so it may come from another web site or a DNS-rebinding attack.",
+            ["Open the UI at the address the server printed (e.g. http://127.0.0.1:8000)", "Call the API without a foreign Origin header"],
+        zh: "拒絕來自其他網站的請求", "請求的 Host 或 Origin 標頭不是本伺服器的位址，可能來自其他網站或 DNS rebinding 攻擊。",
+            ["以伺服器顯示的位址開啟介面（例如 http://127.0.0.1:8000）", "呼叫 API 時不要帶其他網站的 Origin 標頭"] },
+    UNAUTHORIZED => { Request, 401, R::NEVER, None,
+        en: "Access token missing or wrong", "The server listens on a non-loopback address and requires its access token (Authorization: Bearer …) on every request.",
+            ["Send the token given with --token or YTMAKER_SERVER_TOKEN"],
+        zh: "缺少或錯誤的存取權杖", "伺服器綁定於非本機位址，每個請求都必須帶存取權杖（Authorization: Bearer …）。",
+            ["傳送以 --token 或 YTMAKER_SERVER_TOKEN 設定的權杖"] },
+    SERVER_BIND_FAILED => { Config, 500, R::NEVER, P0,
+        en: "The server cannot listen", "The address or port is in use or not allowed, or a non-loopback address was given without an access token.",
+            ["Choose another port with --port", "Stop the other process using the port", "Give --token when binding to a non-loopback address"],
+        zh: "伺服器無法監聽", "位址或連接埠已被占用或不允許，或綁定非本機位址時未提供存取權杖。",
+            ["以 --port 選擇其他連接埠", "停止占用該連接埠的程式", "綁定非本機位址時提供 --token"] },
+
     // ---- Internal ----
+    SERVER_PANICKED => { Internal, 500, R::NEVER, P0,
+        en: "The server hit a bug", "A request handler panicked. This is a bug in ytmaker; the panic message is in the details.",
+            ["Report it with the trace id", "Retry the request"],
+        zh: "伺服器發生錯誤", "請求處理程式發生 panic，這是 ytmaker 的錯誤，panic 訊息附於詳細資訊。",
+            ["附上追蹤 ID 回報", "重試請求"] },
     WORKER_PANICKED => { Internal, 500, R::NEVER, P0,
         en: "A worker crashed", "A task of the pipeline panicked. This is a bug in ytmaker; the panic message is in the details.",
             ["Report it with the trace id and the details", "Retry the project; completed assets are kept"],
@@ -762,7 +811,7 @@ mod tests {
                 spec.priority != Priority::None
                     || matches!(
                         spec.category,
-                        Category::Input | Category::Config | Category::State
+                        Category::Input | Category::Config | Category::State | Category::Request
                     ),
                 "{code}: only the user's own input may go without an alert priority"
             );

@@ -12,6 +12,7 @@ pub mod article;
 pub mod asset;
 pub mod config;
 pub mod error;
+pub mod prompt;
 pub mod script;
 pub mod status;
 pub mod trace;

@@ -6,11 +6,15 @@
 //! the state machine in `ytmaker_core::status` and write with a compare-and-set, so two writers can
 //! never both move a project.
 
+mod jobs;
 mod layout;
 mod records;
+mod templates;
 
+pub use jobs::{Job, JobQueue, JobState, Lease, QueueStats, StopRequest, now_ms};
 pub use layout::{DataDir, ProjectDir};
 pub use records::{Asset, Event, NewProject, Project, ProjectFilter, ProjectSummary};
+pub use templates::{ConfigTemplate, PromptTemplate};
 
 use serde_json::Value;
 use sqlx::any::{AnyPoolOptions, AnyRow};
@@ -42,7 +46,7 @@ pub(crate) fn db_err(operation: &str, err: sqlx::Error) -> YtError {
     .detail("driver_message", err.to_string())
 }
 
-fn json_err(what: &str, err: serde_json::Error) -> YtError {
+pub(crate) fn json_err(what: &str, err: serde_json::Error) -> YtError {
     YtError::new(
         ErrorCode::DATABASE_ERROR,
         format!("stored {what} is not valid JSON: {err}"),
@@ -101,7 +105,9 @@ impl Store {
             )
             .detail("operation", "migrate")
         })?;
-        Ok(Store { pool, backend })
+        let store = Store { pool, backend };
+        store.seed_default_prompt().await?;
+        Ok(store)
     }
 
     /// `sqlite://<path>?mode=rwc` for a file in the data directory.

@@ -2,12 +2,14 @@
 //! the PostgreSQL server of this machine (`YTMAKER_TEST_PG_URL`, default postgres://postgres@127.0.0.1:5432/postgres).
 
 use serde_json::json;
+use std::time::Duration;
 use uuid::Uuid;
 use ytmaker_core::asset::{AssetKey, AssetKind, AssetStatus};
 use ytmaker_core::config::ProjectConfig;
 use ytmaker_core::error::Lang;
 use ytmaker_core::{ErrorCode, ProjectStatus, Stage, TraceId, YtError};
-use ytmaker_store::{NewProject, ProjectFilter, Store};
+
+use ytmaker_store::{JobQueue, JobState, Lease, NewProject, ProjectFilter, StopRequest, Store};
 
 struct TestDb {
     store: Store,
@@ -197,6 +199,12 @@ both_backends! {
     failure_and_retry => failure_records_error_info_and_retry_clears_it;
     asset_attempts => assets_count_attempts_and_keep_their_state;
     event_replay => events_replay_from_a_sequence_number;
+    queue_one_live_job => a_project_has_at_most_one_live_job;
+    queue_lease_takeover => an_expired_lease_is_taken_over_and_the_old_owner_loses_it;
+    queue_racing_workers => racing_workers_never_claim_the_same_job;
+    queue_stop_requests => stop_requests_end_queued_jobs_and_flag_running_ones;
+    prompt_templates => prompt_templates_are_versioned_and_the_default_is_protected;
+    config_templates => configuration_templates_round_trip;
 }
 
 #[tokio::test]
@@ -207,4 +215,178 @@ async fn an_unreachable_database_is_a_database_error_without_the_password() {
     assert_eq!(err.code, ErrorCode::DATABASE_ERROR);
     let shown = format!("{} {:?}", err.message, err.details);
     assert!(!shown.contains("hunter2"), "{shown}");
+}
+
+const LEASE: Duration = Duration::from_secs(30);
+
+async fn a_project_has_at_most_one_live_job(store: Store) {
+    let trace = TraceId::generate();
+    let p = store.create_project(&new_project("q")).await.unwrap();
+    let job = store.enqueue(p.id, &trace).await.unwrap();
+    assert_eq!(job.state, JobState::Queued);
+    assert_eq!(job.trace_id, trace);
+    let err = store.enqueue(p.id, &trace).await.unwrap_err();
+    assert_eq!(err.code, ErrorCode::INVALID_STATE_TRANSITION);
+    let stats = store.stats().await.unwrap();
+    assert_eq!((stats.queued, stats.running), (1, 0));
+
+    let claimed = store.claim("w1", LEASE).await.unwrap().expect("a job");
+    assert_eq!(claimed.id, job.id);
+    assert_eq!(claimed.attempts, 1);
+    assert!(
+        store.claim("w2", LEASE).await.unwrap().is_none(),
+        "a held job is not claimable"
+    );
+    assert!(
+        store
+            .finish(job.id, "w1", JobState::Done, None)
+            .await
+            .unwrap()
+    );
+    assert!(store.live_job(p.id).await.unwrap().is_none());
+    // Once finished, the project can be queued again (resume, retry).
+    store.enqueue(p.id, &trace).await.unwrap();
+}
+
+async fn an_expired_lease_is_taken_over_and_the_old_owner_loses_it(store: Store) {
+    let p = store.create_project(&new_project("lease")).await.unwrap();
+    let job = store.enqueue(p.id, &TraceId::generate()).await.unwrap();
+    store
+        .claim("dead", Duration::from_millis(1))
+        .await
+        .unwrap()
+        .expect("claimed");
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    let taken = store
+        .claim("alive", LEASE)
+        .await
+        .unwrap()
+        .expect("taken over");
+    assert_eq!(taken.id, job.id);
+    assert_eq!(taken.attempts, 2);
+    assert_eq!(taken.lease_owner.as_deref(), Some("alive"));
+    assert_eq!(
+        store.heartbeat(job.id, "dead", LEASE).await.unwrap(),
+        Lease::Lost
+    );
+    assert!(
+        !store
+            .finish(job.id, "dead", JobState::Failed, Some("late"))
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        store.heartbeat(job.id, "alive", LEASE).await.unwrap(),
+        Lease::Held(None)
+    );
+}
+
+async fn racing_workers_never_claim_the_same_job(store: Store) {
+    let mut projects = Vec::new();
+    for i in 0..6 {
+        let p = store
+            .create_project(&new_project(&format!("r{i}")))
+            .await
+            .unwrap();
+        store.enqueue(p.id, &TraceId::generate()).await.unwrap();
+        projects.push(p.id);
+    }
+    let mut tasks = tokio::task::JoinSet::new();
+    for w in 0..4 {
+        let store = store.clone();
+        tasks.spawn(async move {
+            let mut got = Vec::new();
+            while let Some(job) = store.claim(&format!("w{w}"), LEASE).await.unwrap() {
+                got.push(job.project_id);
+            }
+            got
+        });
+    }
+    let mut claimed: Vec<Uuid> = tasks.join_all().await.into_iter().flatten().collect();
+    claimed.sort();
+    projects.sort();
+    assert_eq!(claimed, projects, "every job claimed exactly once");
+}
+
+async fn stop_requests_end_queued_jobs_and_flag_running_ones(store: Store) {
+    let queued = store.create_project(&new_project("queued")).await.unwrap();
+    let running = store.create_project(&new_project("running")).await.unwrap();
+    store
+        .enqueue(running.id, &TraceId::generate())
+        .await
+        .unwrap();
+    let job = store.claim("w", LEASE).await.unwrap().expect("claimed");
+    store
+        .enqueue(queued.id, &TraceId::generate())
+        .await
+        .unwrap();
+
+    let r = store
+        .request_stop(queued.id, StopRequest::Cancel)
+        .await
+        .unwrap();
+    assert_eq!(r, Some(JobState::Stopped));
+    assert!(store.live_job(queued.id).await.unwrap().is_none());
+    let r = store
+        .request_stop(running.id, StopRequest::Pause)
+        .await
+        .unwrap();
+    assert_eq!(r, Some(JobState::Running));
+    assert_eq!(
+        store.heartbeat(job.id, "w", LEASE).await.unwrap(),
+        Lease::Held(Some(StopRequest::Pause))
+    );
+    let nobody = store.create_project(&new_project("idle")).await.unwrap();
+    assert_eq!(
+        store
+            .request_stop(nobody.id, StopRequest::Pause)
+            .await
+            .unwrap(),
+        None
+    );
+}
+
+async fn prompt_templates_are_versioned_and_the_default_is_protected(store: Store) {
+    let default = store.default_prompt_template().await.unwrap();
+    assert!(default.is_default);
+    assert!(default.content.contains("5 to 20 seconds"));
+    let err = store.delete_prompt_template(default.id).await.unwrap_err();
+    assert_eq!(err.code, ErrorCode::VALIDATION_ERROR);
+    assert_eq!(store.list_prompt_templates().await.unwrap().len(), 1);
+
+    let mine = store
+        .create_prompt_template("mine", "Say {article}")
+        .await
+        .unwrap();
+    assert_eq!(mine.version, 1);
+    let edited = store
+        .update_prompt_template(mine.id, "mine 2", "Tell {article}")
+        .await
+        .unwrap();
+    assert_eq!((edited.version, edited.name.as_str()), (2, "mine 2"));
+    store.delete_prompt_template(mine.id).await.unwrap();
+    let gone = store.prompt_template(mine.id).await.unwrap_err();
+    assert_eq!(gone.code, ErrorCode::NOT_FOUND);
+}
+
+async fn configuration_templates_round_trip(store: Store) {
+    let mut config = ProjectConfig::default();
+    config.presenter.enabled = false;
+    let t = store
+        .create_config_template("no presenter", &config)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.config_template(t.id).await.unwrap().configuration,
+        config
+    );
+    let updated = store
+        .update_config_template(t.id, "renamed", &ProjectConfig::default())
+        .await
+        .unwrap();
+    assert!(updated.configuration.presenter.enabled);
+    assert_eq!(store.list_config_templates().await.unwrap().len(), 1);
+    store.delete_config_template(t.id).await.unwrap();
+    let err = store.delete_config_template(t.id).await.unwrap_err();
+    assert_eq!(err.code, ErrorCode::NOT_FOUND);
 }

@@ -1,0 +1,361 @@
+//! The durable job queue: one row per request to run a project, claimed by a worker under a lease.
+//!
+//! A job only says "this project needs a worker"; what has been done lives in `projects` and
+//! `assets`, and every pipeline step is idempotent, so a job that is run again (worker killed, lease
+//! expired, server restarted) redoes nothing that was completed. A worker renews its lease with
+//! [`JobQueue::heartbeat`]; a job whose lease has expired is claimable again by any worker, which is
+//! how work held by a dead process is taken over.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use async_trait::async_trait;
+use serde::Serialize;
+use sqlx::Row;
+use sqlx::any::AnyRow;
+use uuid::Uuid;
+use ytmaker_core::{ErrorCode, TraceId, YtError, YtResult};
+
+use crate::{Store, db_err};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum JobState {
+    Queued,
+    Running,
+    Done,
+    Failed,
+    Stopped,
+}
+
+impl JobState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobState::Queued => "queued",
+            JobState::Running => "running",
+            JobState::Done => "done",
+            JobState::Failed => "failed",
+            JobState::Stopped => "stopped",
+        }
+    }
+
+    fn parse(raw: &str) -> Option<JobState> {
+        [
+            JobState::Queued,
+            JobState::Running,
+            JobState::Done,
+            JobState::Failed,
+            JobState::Stopped,
+        ]
+        .into_iter()
+        .find(|s| s.as_str() == raw)
+    }
+}
+
+/// What a user asked a running job to do; the worker holding it acts on it at its next heartbeat.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StopRequest {
+    Pause,
+    Cancel,
+}
+
+impl StopRequest {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StopRequest::Pause => "pause",
+            StopRequest::Cancel => "cancel",
+        }
+    }
+
+    fn parse(raw: &str) -> Option<StopRequest> {
+        match raw {
+            "pause" => Some(StopRequest::Pause),
+            "cancel" => Some(StopRequest::Cancel),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Job {
+    pub id: Uuid,
+    pub project_id: Uuid,
+    pub state: JobState,
+    pub trace_id: TraceId,
+    /// How many times a worker has claimed it (1 on the first run; more after a takeover).
+    pub attempts: i64,
+    pub lease_owner: Option<String>,
+    pub stop_request: Option<StopRequest>,
+    pub enqueued_ms: i64,
+}
+
+/// The answer to a heartbeat.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lease {
+    /// Still ours; carries a stop the user asked for, if any.
+    Held(Option<StopRequest>),
+    /// Another worker took the job over (our lease had expired): stop without writing anything.
+    Lost,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Default, PartialEq, Eq)]
+pub struct QueueStats {
+    pub queued: i64,
+    pub running: i64,
+    /// Age of the oldest job waiting for a worker, in milliseconds (0 when none waits).
+    pub oldest_queued_ms: i64,
+}
+
+/// The queue as the worker pool and the API see it. Implemented on [`Store`] so jobs share the
+/// database (and its backend choice) with the state they refer to.
+#[async_trait]
+pub trait JobQueue: Send + Sync {
+    /// Queues a run of `project`. Refused with `INVALID_STATE_TRANSITION` if it already has a
+    /// queued or running job.
+    async fn enqueue(&self, project: Uuid, trace: &TraceId) -> YtResult<Job>;
+    /// Takes the oldest claimable job (queued, or running with an expired lease) for `worker`.
+    async fn claim(&self, worker: &str, lease: Duration) -> YtResult<Option<Job>>;
+    async fn heartbeat(&self, job: Uuid, worker: &str, lease: Duration) -> YtResult<Lease>;
+    /// Ends a job this worker holds. Returns false if the lease had been lost.
+    async fn finish(
+        &self,
+        job: Uuid,
+        worker: &str,
+        state: JobState,
+        error: Option<&str>,
+    ) -> YtResult<bool>;
+    /// The queued or running job of a project, if any.
+    async fn live_job(&self, project: Uuid) -> YtResult<Option<Job>>;
+    /// Asks the live job of `project` to stop. A job still waiting in the queue is ended at once
+    /// (returns `Some(JobState::Stopped)`); a running one is flagged for its worker
+    /// (`Some(JobState::Running)`); `None` when the project has no live job.
+    async fn request_stop(&self, project: Uuid, stop: StopRequest) -> YtResult<Option<JobState>>;
+    async fn stats(&self) -> YtResult<QueueStats>;
+}
+
+pub fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+fn lease_ms(lease: Duration) -> i64 {
+    i64::try_from(lease.as_millis()).unwrap_or(i64::MAX)
+}
+
+fn job_from_row(row: &AnyRow) -> YtResult<Job> {
+    let read = |c: &str, e: sqlx::Error| db_err(&format!("read jobs.{c}"), e);
+    let corrupt = |c: &str, v: &str| {
+        YtError::new(
+            ErrorCode::DATABASE_ERROR,
+            format!("stored jobs.{c} is not valid: {v:.80}"),
+        )
+        .detail("column", c)
+    };
+    let id: String = row.try_get("id").map_err(|e| read("id", e))?;
+    let project: String = row
+        .try_get("project_id")
+        .map_err(|e| read("project_id", e))?;
+    let state: String = row.try_get("state").map_err(|e| read("state", e))?;
+    let trace: String = row.try_get("trace_id").map_err(|e| read("trace_id", e))?;
+    let stop: Option<String> = row
+        .try_get("stop_request")
+        .map_err(|e| read("stop_request", e))?;
+    Ok(Job {
+        id: Uuid::parse_str(&id).map_err(|_| corrupt("id", &id))?,
+        project_id: Uuid::parse_str(&project).map_err(|_| corrupt("project_id", &project))?,
+        state: JobState::parse(&state).ok_or_else(|| corrupt("state", &state))?,
+        trace_id: TraceId::parse(&trace).ok_or_else(|| corrupt("trace_id", &trace))?,
+        attempts: row.try_get("attempts").map_err(|e| read("attempts", e))?,
+        lease_owner: row
+            .try_get("lease_owner")
+            .map_err(|e| read("lease_owner", e))?,
+        stop_request: match stop {
+            Some(s) => Some(StopRequest::parse(&s).ok_or_else(|| corrupt("stop_request", &s))?),
+            None => None,
+        },
+        enqueued_ms: row
+            .try_get("enqueued_ms")
+            .map_err(|e| read("enqueued_ms", e))?,
+    })
+}
+
+const JOB_COLUMNS: &str =
+    "id, project_id, state, trace_id, attempts, lease_owner, stop_request, enqueued_ms";
+
+fn already_live(project: Uuid) -> YtError {
+    YtError::new(
+        ErrorCode::INVALID_STATE_TRANSITION,
+        "the project is already queued or running",
+    )
+    .detail("project_id", project.to_string())
+    .detail("reason", "a live job exists")
+}
+
+#[async_trait]
+impl JobQueue for Store {
+    async fn enqueue(&self, project: Uuid, trace: &TraceId) -> YtResult<Job> {
+        if self.live_job(project).await?.is_some() {
+            return Err(already_live(project));
+        }
+        let now = now_ms();
+        let sql = format!(
+            "INSERT INTO jobs (id, project_id, state, trace_id, attempts, enqueued_ms, updated_ms) \
+             VALUES ($1, $2, 'queued', $3, 0, $4, $4) RETURNING {JOB_COLUMNS}"
+        );
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(Uuid::new_v4().to_string())
+            .bind(project.to_string())
+            .bind(trace.as_str())
+            .bind(now)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(|e| {
+                // Two requests racing past the check above meet the partial unique index.
+                if e.as_database_error()
+                    .is_some_and(|d| d.is_unique_violation())
+                {
+                    already_live(project)
+                } else {
+                    db_err("queue a job", e)
+                }
+            })?;
+        job_from_row(&row)
+    }
+
+    async fn claim(&self, worker: &str, lease: Duration) -> YtResult<Option<Job>> {
+        let now = now_ms();
+        // The candidate is picked by a sub-select and the UPDATE re-checks the same condition,
+        // so when two workers race for one row only one of them changes it.
+        let sql = format!(
+            "UPDATE jobs SET state = 'running', lease_owner = $1, lease_expires_ms = $2, \
+             attempts = attempts + 1, updated_ms = $3 \
+             WHERE id = (SELECT id FROM jobs WHERE state = 'queued' \
+                           OR (state = 'running' AND lease_expires_ms < $3) \
+                         ORDER BY enqueued_ms LIMIT 1) \
+               AND (state = 'queued' OR (state = 'running' AND lease_expires_ms < $3)) \
+             RETURNING {JOB_COLUMNS}"
+        );
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(worker)
+            .bind(now + lease_ms(lease))
+            .bind(now)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(|e| db_err("claim a job", e))?;
+        row.as_ref().map(job_from_row).transpose()
+    }
+
+    async fn heartbeat(&self, job: Uuid, worker: &str, lease: Duration) -> YtResult<Lease> {
+        let now = now_ms();
+        let row = sqlx::query(
+            "UPDATE jobs SET lease_expires_ms = $1, updated_ms = $2 \
+             WHERE id = $3 AND lease_owner = $4 AND state = 'running' RETURNING stop_request",
+        )
+        .bind(now + lease_ms(lease))
+        .bind(now)
+        .bind(job.to_string())
+        .bind(worker)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(|e| db_err("renew a job lease", e))?;
+        let Some(row) = row else {
+            return Ok(Lease::Lost);
+        };
+        let stop: Option<String> = row
+            .try_get("stop_request")
+            .map_err(|e| db_err("read jobs.stop_request", e))?;
+        Ok(Lease::Held(stop.as_deref().and_then(StopRequest::parse)))
+    }
+
+    async fn finish(
+        &self,
+        job: Uuid,
+        worker: &str,
+        state: JobState,
+        error: Option<&str>,
+    ) -> YtResult<bool> {
+        let changed = sqlx::query(
+            "UPDATE jobs SET state = $1, last_error = $2, lease_owner = NULL, lease_expires_ms = NULL, \
+             updated_ms = $3 WHERE id = $4 AND lease_owner = $5 AND state = 'running'",
+        )
+        .bind(state.as_str())
+        .bind(error)
+        .bind(now_ms())
+        .bind(job.to_string())
+        .bind(worker)
+        .execute(&self.pool)
+        .await
+        .map_err(|e| db_err("finish a job", e))?
+        .rows_affected();
+        Ok(changed == 1)
+    }
+
+    async fn live_job(&self, project: Uuid) -> YtResult<Option<Job>> {
+        let sql = format!(
+            "SELECT {JOB_COLUMNS} FROM jobs WHERE project_id = $1 AND state IN ('queued', 'running')"
+        );
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(project.to_string())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(|e| db_err("read a project's job", e))?;
+        row.as_ref().map(job_from_row).transpose()
+    }
+
+    async fn request_stop(&self, project: Uuid, stop: StopRequest) -> YtResult<Option<JobState>> {
+        let now = now_ms();
+        let dequeued = sqlx::query(
+            "UPDATE jobs SET state = 'stopped', stop_request = $1, updated_ms = $2 \
+             WHERE project_id = $3 AND state = 'queued'",
+        )
+        .bind(stop.as_str())
+        .bind(now)
+        .bind(project.to_string())
+        .execute(&self.pool)
+        .await
+        .map_err(|e| db_err("stop a queued job", e))?
+        .rows_affected();
+        if dequeued > 0 {
+            return Ok(Some(JobState::Stopped));
+        }
+        let flagged = sqlx::query(
+            "UPDATE jobs SET stop_request = $1, updated_ms = $2 WHERE project_id = $3 AND state = 'running'",
+        )
+        .bind(stop.as_str())
+        .bind(now)
+        .bind(project.to_string())
+        .execute(&self.pool)
+        .await
+        .map_err(|e| db_err("flag a running job", e))?
+        .rows_affected();
+        Ok((flagged > 0).then_some(JobState::Running))
+    }
+
+    async fn stats(&self) -> YtResult<QueueStats> {
+        let row = sqlx::query(
+            "SELECT \
+               COALESCE(SUM(CASE WHEN state = 'queued' THEN 1 ELSE 0 END), 0) AS queued, \
+               COALESCE(SUM(CASE WHEN state = 'running' THEN 1 ELSE 0 END), 0) AS running, \
+               COALESCE(MIN(CASE WHEN state = 'queued' THEN enqueued_ms END), 0) AS oldest \
+             FROM jobs WHERE state IN ('queued', 'running')",
+        )
+        .fetch_one(&self.pool)
+        .await
+        .map_err(|e| db_err("count jobs", e))?;
+        let get = |c: &str| -> YtResult<i64> {
+            row.try_get::<i64, _>(c)
+                .map_err(|e| db_err(&format!("read job count {c}"), e))
+        };
+        let oldest = get("oldest")?;
+        Ok(QueueStats {
+            queued: get("queued")?,
+            running: get("running")?,
+            oldest_queued_ms: if oldest > 0 {
+                (now_ms() - oldest).max(0)
+            } else {
+                0
+            },
+        })
+    }
+}
