@@ -10,14 +10,21 @@
 //!   unchanged: nothing is swallowed, replaced or skipped.
 
 mod checkpoint;
+pub mod control;
 mod disk;
 mod progress;
 mod providers;
+mod sink;
 mod stages;
+mod view;
+mod worker;
 
 pub use disk::{MIN_FREE_BYTES_ENV, check_free_space};
 pub use progress::{Progress, ProgressSink, stage_band};
 pub use providers::Providers;
+pub use sink::EventSink;
+pub use view::{ProjectView, SubProgress};
+pub use worker::{WorkerConfig, WorkerContext, WorkerPool};
 
 use std::sync::Arc;
 

@@ -84,6 +84,7 @@ pub(crate) async fn run(p: &Pipeline, id: Uuid, trace: &TraceId) -> YtResult<Run
         p.sink.emit(id, &Progress::StageStarted { stage });
         tracing::info!(stage = stage.as_str(), "stage started");
         let span = tracing::info_span!("stage", stage = stage.as_str());
+        let stage_started = std::time::Instant::now();
         let ctx = StageCtx {
             p,
             id,
@@ -102,6 +103,9 @@ pub(crate) async fn run(p: &Pipeline, id: Uuid, trace: &TraceId) -> YtResult<Run
         }
         .instrument(span)
         .await;
+        let outcome_label = if result.is_ok() { "completed" } else { "failed" };
+        metrics::histogram!("ytmaker_stage_duration_seconds", "stage" => stage.as_str(), "outcome" => outcome_label)
+            .record(stage_started.elapsed().as_secs_f64());
         if let Err(err) = result {
             return Err(record_failure(p, id, stage, err, trace).await);
         }

@@ -124,6 +124,9 @@ pub trait JobQueue: Send + Sync {
         state: JobState,
         error: Option<&str>,
     ) -> YtResult<bool>;
+    /// Hands a job this worker holds back to the queue (the server is stopping), so the next
+    /// worker claims it at once instead of waiting for the lease to expire.
+    async fn release(&self, job: Uuid, worker: &str) -> YtResult<()>;
     /// The queued or running job of a project, if any.
     async fn live_job(&self, project: Uuid) -> YtResult<Option<Job>>;
     /// Asks the live job of `project` to stop. A job still waiting in the queue is ended at once
@@ -289,6 +292,20 @@ impl JobQueue for Store {
         .map_err(|e| db_err("finish a job", e))?
         .rows_affected();
         Ok(changed == 1)
+    }
+
+    async fn release(&self, job: Uuid, worker: &str) -> YtResult<()> {
+        sqlx::query(
+            "UPDATE jobs SET state = 'queued', lease_owner = NULL, lease_expires_ms = NULL, \
+             updated_ms = $1 WHERE id = $2 AND lease_owner = $3 AND state = 'running'",
+        )
+        .bind(now_ms())
+        .bind(job.to_string())
+        .bind(worker)
+        .execute(&self.pool)
+        .await
+        .map_err(|e| db_err("hand a job back to the queue", e))?;
+        Ok(())
     }
 
     async fn live_job(&self, project: Uuid) -> YtResult<Option<Job>> {
