@@ -406,6 +406,7 @@ async fn projects(settings: &Settings, trace: &TraceId, action: ProjectsAction) 
                         status,
                         limit,
                         offset: 0,
+                        ..Default::default()
                     })
                     .await?;
                 println!(

@@ -16,6 +16,7 @@ pub mod prompt;
 pub mod script;
 pub mod status;
 pub mod trace;
+pub mod youtube;
 
 pub use error::{ErrorCode, ErrorInfo, Stage, YtError, YtResult};
 pub use status::ProjectStatus;

@@ -117,7 +117,9 @@ pub async fn apply(
             match store.request_stop(id, StopRequest::Cancel).await? {
                 Some(JobState::Running) => "requested",
                 _ => {
-                    store.set_status(id, ProjectStatus::Cancelled, trace).await?;
+                    store
+                        .set_status(id, ProjectStatus::Cancelled, trace)
+                        .await?;
                     "done"
                 }
             }

@@ -34,8 +34,7 @@ impl EventSink {
                         percent,
                     } => {
                         let finished = total > 0.0 && done >= total;
-                        if !finished
-                            && last_percent.is_some_and(|l| percent - l < MIN_PERCENT_STEP)
+                        if !finished && last_percent.is_some_and(|l| percent - l < MIN_PERCENT_STEP)
                         {
                             continue;
                         }

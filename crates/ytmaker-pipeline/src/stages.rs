@@ -103,7 +103,11 @@ pub(crate) async fn run(p: &Pipeline, id: Uuid, trace: &TraceId) -> YtResult<Run
         }
         .instrument(span)
         .await;
-        let outcome_label = if result.is_ok() { "completed" } else { "failed" };
+        let outcome_label = if result.is_ok() {
+            "completed"
+        } else {
+            "failed"
+        };
         metrics::histogram!("ytmaker_stage_duration_seconds", "stage" => stage.as_str(), "outcome" => outcome_label)
             .record(stage_started.elapsed().as_secs_f64());
         if let Err(err) = result {

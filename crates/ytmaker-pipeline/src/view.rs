@@ -103,9 +103,10 @@ impl ProjectView {
                 }
             }
             "stage" => {
-                let (Some(stage), Some(state)) =
-                    (p["stage"].as_str().and_then(stage_named), p["state"].as_str())
-                else {
+                let (Some(stage), Some(state)) = (
+                    p["stage"].as_str().and_then(stage_named),
+                    p["state"].as_str(),
+                ) else {
                     return;
                 };
                 self.stages.insert(stage.as_str().into(), state.into());

@@ -81,7 +81,10 @@ impl WorkerPool {
         }
         while let Some(joined) = self.tasks.join_next().await {
             if let Err(err) = joined {
-                tracing::error!(error_code = "WORKER_PANICKED", "a worker ended abnormally: {err}");
+                tracing::error!(
+                    error_code = "WORKER_PANICKED",
+                    "a worker ended abnormally: {err}"
+                );
             }
         }
     }
@@ -151,10 +154,16 @@ async fn run_job(
     if state == JobState::Running {
         return; // lease lost or handed back: someone else owns the row now
     }
-    match ctx.store.finish(job.id, worker, state, error.as_deref()).await {
+    match ctx
+        .store
+        .finish(job.id, worker, state, error.as_deref())
+        .await
+    {
         Ok(true) => tracing::info!(outcome = state.as_str(), "job finished"),
         Ok(false) => tracing::warn!("job was taken over before it could be closed"),
-        Err(err) => tracing::error!(error_code = %err.code, "cannot close the job: {}", err.message),
+        Err(err) => {
+            tracing::error!(error_code = %err.code, "cannot close the job: {}", err.message)
+        }
     }
 }
 
@@ -208,7 +217,9 @@ async fn run_with_lease(
             Ok((JobState::Stopped, Some("paused".into())))
         }
         Interruption::User(StopRequest::Cancel) => {
-            pipeline.mark_cancelled(job.project_id, &job.trace_id).await?;
+            pipeline
+                .mark_cancelled(job.project_id, &job.trace_id)
+                .await?;
             Ok((JobState::Stopped, Some("cancelled".into())))
         }
         Interruption::LeaseLost => {
@@ -225,7 +236,10 @@ async fn run_with_lease(
         }
         Interruption::QueueUnreachable(message) => {
             // Without a lease another worker may take the job; stop rather than work twice.
-            tracing::error!(error_code = "QUEUE_CONNECTION_FAILED", "cannot renew the job lease, stopping this run: {message}");
+            tracing::error!(
+                error_code = "QUEUE_CONNECTION_FAILED",
+                "cannot renew the job lease, stopping this run: {message}"
+            );
             Ok((JobState::Running, None))
         }
     }

@@ -13,7 +13,9 @@ mod templates;
 
 pub use jobs::{Job, JobQueue, JobState, Lease, QueueStats, StopRequest, now_ms};
 pub use layout::{DataDir, ProjectDir};
-pub use records::{Asset, Event, NewProject, Project, ProjectFilter, ProjectSummary};
+pub use records::{
+    Asset, Event, NewProject, Project, ProjectFilter, ProjectSettings, ProjectSort, ProjectSummary,
+};
 pub use templates::{ConfigTemplate, PromptTemplate};
 
 use serde_json::Value;
@@ -208,27 +210,121 @@ impl Store {
     }
 
     pub async fn list_projects(&self, filter: &ProjectFilter) -> YtResult<Vec<ProjectSummary>> {
-        let rows = match filter.status {
-            Some(status) => sqlx::query(
-                "SELECT id, name, status, error_info, created_at, updated_at FROM projects WHERE status = $1 \
-                 ORDER BY created_at DESC LIMIT $2 OFFSET $3",
-            )
-            .bind(status.as_str())
-            .bind(filter.limit as i64)
-            .bind(filter.offset as i64)
-            .fetch_all(&self.pool)
-            .await,
-            None => sqlx::query(
-                "SELECT id, name, status, error_info, created_at, updated_at FROM projects \
-                 ORDER BY created_at DESC LIMIT $1 OFFSET $2",
-            )
-            .bind(filter.limit as i64)
-            .bind(filter.offset as i64)
-            .fetch_all(&self.pool)
-            .await,
-        }
-        .map_err(|e| db_err("list projects", e))?;
+        let order = format!(
+            "ORDER BY {} {}, id",
+            filter.sort.column(),
+            if filter.descending { "DESC" } else { "ASC" }
+        );
+        let columns = "id, name, status, error_info, created_at, updated_at";
+        let rows =
+            match filter.status {
+                Some(status) => sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "SELECT {columns} FROM projects WHERE status = $1 {order} LIMIT $2 OFFSET $3"
+                )))
+                .bind(status.as_str())
+                .bind(filter.limit as i64)
+                .bind(filter.offset as i64)
+                .fetch_all(&self.pool)
+                .await,
+                None => {
+                    sqlx::query(sqlx::AssertSqlSafe(format!(
+                        "SELECT {columns} FROM projects {order} LIMIT $1 OFFSET $2"
+                    )))
+                    .bind(filter.limit as i64)
+                    .bind(filter.offset as i64)
+                    .fetch_all(&self.pool)
+                    .await
+                }
+            }
+            .map_err(|e| db_err("list projects", e))?;
         rows.iter().map(ProjectSummary::from_row).collect()
+    }
+
+    pub async fn count_projects(&self, status: Option<ProjectStatus>) -> YtResult<i64> {
+        let row = match status {
+            Some(s) => {
+                sqlx::query("SELECT COUNT(*) AS n FROM projects WHERE status = $1")
+                    .bind(s.as_str())
+                    .fetch_one(&self.pool)
+                    .await
+            }
+            None => {
+                sqlx::query("SELECT COUNT(*) AS n FROM projects")
+                    .fetch_one(&self.pool)
+                    .await
+            }
+        }
+        .map_err(|e| db_err("count projects", e))?;
+        row.try_get::<i64, _>("n")
+            .map_err(|e| db_err("count projects", e))
+    }
+
+    /// Number of projects per status.
+    pub async fn count_by_status(&self) -> YtResult<Vec<(ProjectStatus, i64)>> {
+        let rows = sqlx::query("SELECT status, COUNT(*) AS n FROM projects GROUP BY status")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(|e| db_err("count projects by status", e))?;
+        let mut out = Vec::new();
+        for row in rows {
+            let raw: String = row
+                .try_get("status")
+                .map_err(|e| db_err("count projects by status", e))?;
+            let n: i64 = row
+                .try_get("n")
+                .map_err(|e| db_err("count projects by status", e))?;
+            if let Some(status) = ProjectStatus::parse(&raw) {
+                out.push((status, n));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Changes the per-project settings. Only allowed while no run can be reading them (the
+    /// caller checks the status and the queue).
+    pub async fn update_project_settings(
+        &self,
+        id: Uuid,
+        settings: &ProjectSettings,
+    ) -> YtResult<Project> {
+        let mut project = self.get_project(id).await?;
+        let config = match &settings.configuration {
+            Some(c) => c.clone(),
+            None => project.configuration.clone(),
+        };
+        let config = serde_json::to_string(&config).map_err(|e| json_err("configuration", e))?;
+        let youtube = match &settings.youtube_settings {
+            Some(v) => Some(v.to_string()),
+            None => project.youtube_settings.as_ref().map(|v| v.to_string()),
+        };
+        if let Some(name) = &settings.name {
+            project.name = name.trim().to_owned();
+        }
+        let pick = |new: &Option<Uuid>, old: Option<Uuid>| new.or(old).map(|u| u.to_string());
+        sqlx::query(
+            "UPDATE projects SET name = $1, configuration = $2, config_template_id = $3, \
+             prompt_template_id = $4, prompt_content = $5, llm_model = $6, youtube_settings = $7, \
+             updated_at = $8 WHERE id = $9",
+        )
+        .bind(project.name)
+        .bind(config)
+        .bind(pick(
+            &settings.config_template_id,
+            project.config_template_id,
+        ))
+        .bind(pick(
+            &settings.prompt_template_id,
+            project.prompt_template_id,
+        ))
+        .bind(settings.prompt_content.clone().or(project.prompt_content))
+        .bind(settings.llm_model.clone().or(project.llm_model))
+        .bind(youtube)
+        .bind(now_rfc3339())
+        .bind(id.to_string())
+        .execute(&self.pool)
+        .await
+        .map_err(|e| db_err("update a project's settings", e))?;
+        self.get_project(id).await
     }
 
     /// Moves a project to `to` if the state machine allows it from the status it has now, and

@@ -60,8 +60,22 @@ pub struct Project {
     /// Trace id of the latest run.
     pub trace_id: Option<TraceId>,
     pub youtube_video_id: Option<String>,
+    pub config_template_id: Option<Uuid>,
+    pub prompt_template_id: Option<Uuid>,
+    /// The prompt text used for this project's script (a copy, so editing a template later does
+    /// not change a project that was made with it).
+    pub prompt_content: Option<String>,
+    pub llm_model: Option<String>,
+    /// Title, description, tags, privacy, `publish_at` for the upload (validated by the API).
+    pub youtube_settings: Option<Value>,
     pub created_at: String,
     pub updated_at: String,
+}
+
+fn optional_uuid(row: &AnyRow, column: &str) -> YtResult<Option<Uuid>> {
+    let raw: Option<String> = get(row, column)?;
+    raw.map(|r| Uuid::parse_str(&r).map_err(|_| corrupt(column, &r)))
+        .transpose()
 }
 
 impl Project {
@@ -78,6 +92,11 @@ impl Project {
             error_info: json_column(row, "error_info")?,
             trace_id: get::<Option<String>>(row, "trace_id")?.and_then(|t| TraceId::parse(&t)),
             youtube_video_id: get(row, "youtube_video_id")?,
+            config_template_id: optional_uuid(row, "config_template_id")?,
+            prompt_template_id: optional_uuid(row, "prompt_template_id")?,
+            prompt_content: get(row, "prompt_content")?,
+            llm_model: get(row, "llm_model")?,
+            youtube_settings: json_column(row, "youtube_settings")?,
             created_at: get(row, "created_at")?,
             updated_at: get(row, "updated_at")?,
         })
@@ -113,6 +132,8 @@ pub struct ProjectFilter {
     pub status: Option<ProjectStatus>,
     pub limit: u32,
     pub offset: u32,
+    pub sort: ProjectSort,
+    pub descending: bool,
 }
 
 impl Default for ProjectFilter {
@@ -121,8 +142,43 @@ impl Default for ProjectFilter {
             status: None,
             limit: 50,
             offset: 0,
+            sort: ProjectSort::CreatedAt,
+            descending: true,
         }
     }
+}
+
+/// Columns a project list may be sorted by (a closed set, so no caller text reaches the SQL).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProjectSort {
+    CreatedAt,
+    UpdatedAt,
+    Name,
+    Status,
+}
+
+impl ProjectSort {
+    pub(crate) fn column(self) -> &'static str {
+        match self {
+            ProjectSort::CreatedAt => "created_at",
+            ProjectSort::UpdatedAt => "updated_at",
+            ProjectSort::Name => "name",
+            ProjectSort::Status => "status",
+        }
+    }
+}
+
+/// Per-project choices besides the visual configuration; `None` leaves a field unchanged.
+#[derive(Debug, Clone, Default)]
+pub struct ProjectSettings {
+    pub name: Option<String>,
+    pub configuration: Option<ProjectConfig>,
+    pub config_template_id: Option<Uuid>,
+    pub prompt_template_id: Option<Uuid>,
+    pub prompt_content: Option<String>,
+    pub llm_model: Option<String>,
+    pub youtube_settings: Option<Value>,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -185,6 +185,7 @@ impl TestEnv {
             status: None,
             limit: 1000,
             offset: 0,
+            ..Default::default()
         }))
         .expect("list projects");
         rows.iter()

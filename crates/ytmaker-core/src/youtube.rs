@@ -1,0 +1,145 @@
+//! A project's YouTube settings and their rules, which are YouTube's own: title ≤ 100 characters
+//! (no `<` or `>`), description ≤ 5,000 bytes, tags together ≤ 500 characters, a scheduled
+//! `publish_at` must be in the future and requires `private` until then. AI disclosure
+//! (`containsSyntheticMedia`) is always on for ytmaker videos and is not a setting.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use crate::{ErrorCode, YtError, YtResult};
+
+pub const MAX_TITLE_CHARS: usize = 100;
+pub const MAX_DESCRIPTION_BYTES: usize = 5_000;
+pub const MAX_TAGS: usize = 30;
+pub const MAX_TAGS_TOTAL_CHARS: usize = 500;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Privacy {
+    #[default]
+    Private,
+    Unlisted,
+    Public,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+pub struct YoutubeSettings {
+    /// Empty: the script's title is used.
+    pub title: String,
+    pub description: String,
+    pub tags: Vec<String>,
+    pub privacy: Privacy,
+    /// RFC 3339; absent means publish when the upload finishes.
+    pub publish_at: Option<String>,
+}
+
+impl YoutubeSettings {
+    /// Every violation at once, as `VALIDATION_ERROR` with `details.violations[{field, rule, value}]`.
+    pub fn validate(&self, now: DateTime<Utc>) -> YtResult<()> {
+        let mut violations = Vec::new();
+        let mut bad = |field: &str, rule: &str, value: Value| {
+            violations.push(json!({ "field": field, "rule": rule, "value": value }));
+        };
+        let title_chars = self.title.chars().count();
+        if title_chars > MAX_TITLE_CHARS {
+            bad(
+                "youtube.title",
+                "at most 100 characters",
+                json!(title_chars),
+            );
+        }
+        if self.title.contains(['<', '>']) {
+            bad("youtube.title", "no < or > characters", json!(self.title));
+        }
+        if self.description.len() > MAX_DESCRIPTION_BYTES {
+            bad(
+                "youtube.description",
+                "at most 5000 bytes",
+                json!(self.description.len()),
+            );
+        }
+        if self.tags.len() > MAX_TAGS {
+            bad("youtube.tags", "at most 30 tags", json!(self.tags.len()));
+        }
+        let total: usize = self.tags.iter().map(|t| t.chars().count()).sum();
+        if total > MAX_TAGS_TOTAL_CHARS {
+            bad(
+                "youtube.tags",
+                "at most 500 characters in all",
+                json!(total),
+            );
+        }
+        if let Some(raw) = &self.publish_at {
+            match DateTime::parse_from_rfc3339(raw) {
+                Err(_) => bad("youtube.publish_at", "an RFC 3339 date-time", json!(raw)),
+                Ok(at) if at.with_timezone(&Utc) <= now => {
+                    bad("youtube.publish_at", "in the future", json!(raw))
+                }
+                Ok(_) if self.privacy != Privacy::Private => bad(
+                    "youtube.privacy",
+                    "private when publish_at is set (YouTube publishes it at that time)",
+                    json!(self.privacy),
+                ),
+                Ok(_) => {}
+            }
+        }
+        if violations.is_empty() {
+            return Ok(());
+        }
+        let first = violations[0].clone();
+        Err(YtError::new(
+            ErrorCode::VALIDATION_ERROR,
+            format!(
+                "{}: {}",
+                first["field"].as_str().unwrap_or_default(),
+                first["rule"].as_str().unwrap_or_default()
+            ),
+        )
+        .detail("field", first["field"].clone())
+        .detail("rule", first["rule"].clone())
+        .detail("violations", Value::Array(violations)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn youtube_rules_report_every_violation() {
+        let now = Utc::now();
+        let ok = YoutubeSettings {
+            title: "茶".into(),
+            publish_at: Some((now + chrono::Duration::hours(2)).to_rfc3339()),
+            ..Default::default()
+        };
+        ok.validate(now).expect("valid");
+        let bad = YoutubeSettings {
+            title: "x".repeat(101),
+            tags: (0..31).map(|i| format!("t{i}")).collect(),
+            privacy: Privacy::Public,
+            publish_at: Some((now - chrono::Duration::hours(1)).to_rfc3339()),
+            ..Default::default()
+        };
+        let err = bad.validate(now).expect_err("invalid");
+        let fields: Vec<_> = err.details["violations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v["field"].as_str().unwrap().to_owned())
+            .collect();
+        assert_eq!(
+            fields,
+            ["youtube.title", "youtube.tags", "youtube.publish_at"]
+        );
+        let scheduled_public = YoutubeSettings {
+            privacy: Privacy::Public,
+            publish_at: Some((now + chrono::Duration::hours(2)).to_rfc3339()),
+            ..Default::default()
+        };
+        let err = scheduled_public.validate(now).expect_err("must be private");
+        assert_eq!(err.details["field"], "youtube.privacy");
+    }
+}

@@ -1,0 +1,221 @@
+//! The two layers every request passes: [`observe`] (trace id, request log line, metrics, and
+//! rendering of every error body) and [`guard`] (Host/Origin check and access token, SPEC §8).
+
+use std::time::Instant;
+
+use axum::Json;
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use tracing::Instrument;
+use ytmaker_core::error::Lang;
+use ytmaker_core::{ErrorCode, TraceId, YtError};
+
+use crate::AppState;
+use crate::error::{ApiError, PendingError, error_body, error_for_bare_status};
+
+pub const TRACE_HEADER: &str = "x-trace-id";
+
+/// The trace id of the request being served; handlers take it as an extension.
+#[derive(Clone, Debug)]
+pub struct RequestTrace(pub TraceId);
+
+/// The caller's language for solutions and messages (from `Accept-Language`).
+#[derive(Clone, Copy, Debug)]
+pub struct RequestLang(pub Lang);
+
+/// `X-Trace-Id` if it is a well-formed id, else the trace-id field of a W3C `traceparent`
+/// (`00-<32 hex>-<16 hex>-<2 hex>`), else a new one.
+pub fn trace_from_headers(headers: &HeaderMap) -> TraceId {
+    let header_str = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    if let Some(id) = header_str(TRACE_HEADER).and_then(TraceId::parse) {
+        return id;
+    }
+    if let Some(tp) = header_str("traceparent") {
+        let parts: Vec<&str> = tp.trim().split('-').collect();
+        if parts.len() == 4
+            && parts[1].len() == 32
+            && parts[1].chars().all(|c| c.is_ascii_hexdigit())
+            && parts[1] != "00000000000000000000000000000000"
+            && let Some(id) = TraceId::parse(&parts[1].to_ascii_lowercase())
+        {
+            return id;
+        }
+    }
+    TraceId::generate()
+}
+
+fn lang_from_headers(headers: &HeaderMap, default: Lang) -> Lang {
+    let Some(raw) = headers
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return default;
+    };
+    let first = raw.split(',').next().unwrap_or_default().trim().to_ascii_lowercase();
+    if first.starts_with("zh") {
+        Lang::ZhTw
+    } else if first.starts_with("en") {
+        Lang::En
+    } else {
+        default
+    }
+}
+
+pub async fn observe(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let trace = trace_from_headers(req.headers());
+    let lang = lang_from_headers(req.headers(), state.lang);
+    let method = req.method().clone();
+    let path = req.uri().path().to_owned();
+    req.extensions_mut().insert(RequestTrace(trace.clone()));
+    req.extensions_mut().insert(RequestLang(lang));
+    let span = tracing::info_span!("http", trace_id = %trace, method = %method, path = %path);
+    let mut response = next.run(req).instrument(span.clone()).await;
+
+    let route = response
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|m| m.as_str().to_owned());
+    let status = response.status();
+    let pending = response.extensions_mut().remove::<PendingError>();
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    let error = match pending {
+        Some(PendingError(err)) => Some(err),
+        None if (status.is_client_error() || status.is_server_error()) && !is_json => {
+            Some(error_for_bare_status(status, &path))
+        }
+        None => None,
+    };
+    let error_code = error.as_ref().map(|e| e.code);
+    if let Some(err) = error {
+        let body = error_body(&err, &trace, lang);
+        let keep = response.headers().clone();
+        response = (status, Json(body)).into_response();
+        for name in [header::ALLOW, header::CONTENT_RANGE, header::WWW_AUTHENTICATE] {
+            if let Some(v) = keep.get(&name) {
+                response.headers_mut().insert(name, v.clone());
+            }
+        }
+    }
+    if let Ok(v) = HeaderValue::from_str(trace.as_str()) {
+        response.headers_mut().insert(TRACE_HEADER, v);
+    }
+
+    let elapsed = started.elapsed();
+    // Unmatched paths are one label, so a scan of random URLs cannot blow up the metric.
+    let route_label = route.unwrap_or_else(|| "unmatched".into());
+    metrics::counter!("ytmaker_http_requests_total", "method" => method.to_string(), "route" => route_label.clone(), "status" => status.as_u16().to_string()).increment(1);
+    metrics::histogram!("ytmaker_http_request_duration_seconds", "method" => method.to_string(), "route" => route_label).record(elapsed.as_secs_f64());
+    let _enter = span.enter();
+    let duration_ms = elapsed.as_millis() as u64;
+    match error_code {
+        Some(code) if status.is_server_error() => {
+            tracing::error!(status = status.as_u16(), duration_ms, error_code = %code, "request failed")
+        }
+        Some(code) => {
+            tracing::warn!(status = status.as_u16(), duration_ms, error_code = %code, "request refused")
+        }
+        None => tracing::info!(status = status.as_u16(), duration_ms, "request served"),
+    }
+    response
+}
+
+/// Runs after routing: hands the matched route template to [`observe`] for metric labels.
+pub async fn matched_route(req: Request, next: Next) -> Response {
+    let matched = req.extensions().get::<MatchedPath>().cloned();
+    let mut response = next.run(req).await;
+    if let Some(m) = matched {
+        response.extensions_mut().insert(m);
+    }
+    response
+}
+
+/// Refuses requests whose Host or Origin is not this server (DNS rebinding, cross-site requests)
+/// and, when the server has an access token, requests without it.
+pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    if let Err(err) = check(&state, &req) {
+        return ApiError(err).into_response();
+    }
+    next.run(req).await
+}
+
+fn check(state: &AppState, req: &Request) -> Result<(), YtError> {
+    let headers = req.headers();
+    let host = headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    if !state.security.allowed_hosts.iter().any(|h| *h == host) {
+        return Err(YtError::new(
+            ErrorCode::ORIGIN_FORBIDDEN,
+            format!("requests for host {host:?} are not served here"),
+        )
+        .detail("header", "Host")
+        .detail("value", host));
+    }
+    if let Some(origin) = headers.get(header::ORIGIN) {
+        let origin = origin.to_str().unwrap_or_default().to_ascii_lowercase();
+        let allowed = origin
+            .strip_prefix("http://")
+            .is_some_and(|o| state.security.allowed_hosts.iter().any(|h| h == o));
+        if !allowed {
+            return Err(YtError::new(
+                ErrorCode::ORIGIN_FORBIDDEN,
+                format!("requests from origin {origin:?} are refused"),
+            )
+            .detail("header", "Origin")
+            .detail("value", origin));
+        }
+    }
+    if let Some(expected) = &state.security.token {
+        let bearer = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::to_owned);
+        // Browsers cannot set headers on a WebSocket, so the token may also come as a query value.
+        let query = req.uri().query().and_then(|q| {
+            q.split('&')
+                .find_map(|kv| kv.strip_prefix("access_token="))
+                .map(str::to_owned)
+        });
+        let given = bearer.or(query).unwrap_or_default();
+        if !constant_time_eq(given.as_bytes(), expected.as_bytes()) {
+            return Err(YtError::new(
+                ErrorCode::UNAUTHORIZED,
+                "this server requires its access token",
+            )
+            .detail("header", "Authorization"));
+        }
+    }
+    Ok(())
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// Handler-side panics become `SERVER_PANICKED` errors with the panic message.
+pub fn panic_response(panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    let message = panic
+        .downcast_ref::<String>()
+        .cloned()
+        .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+        .unwrap_or_else(|| "panic without a message".into());
+    let mut response = ApiError(
+        YtError::new(ErrorCode::SERVER_PANICKED, "a request handler panicked")
+            .detail("panic", message),
+    )
+    .into_response();
+    *response.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
+    response
+}
