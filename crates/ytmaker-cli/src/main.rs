@@ -59,6 +59,28 @@ enum Command {
         #[command(subcommand)]
         action: ProjectsAction,
     },
+    /// Run the local service: REST API, WebSocket progress, web UI and workers.
+    Serve {
+        /// Address to listen on; anything but loopback requires --token.
+        #[arg(long, default_value = "127.0.0.1")]
+        bind: std::net::IpAddr,
+        #[arg(long, default_value_t = ytmaker_server::DEFAULT_PORT)]
+        port: u16,
+        /// Access token every request must carry (Authorization: Bearer …).
+        #[arg(long, env = "YTMAKER_SERVER_TOKEN", hide_env_values = true)]
+        token: Option<String>,
+        /// Projects run at once by this process (0: API only).
+        #[arg(long, default_value_t = 2)]
+        workers: usize,
+        /// A built web UI to serve at / (default: $YTMAKER_UI_DIR).
+        #[arg(long, env = "YTMAKER_UI_DIR")]
+        ui_dir: Option<PathBuf>,
+    },
+    /// Run workers only (they take queued projects from the shared database).
+    Worker {
+        #[arg(long, default_value_t = 2)]
+        workers: usize,
+    },
     /// Check FFmpeg, fonts, espeak-ng, disk space and the database.
     Doctor,
     /// Print the error-code catalogue.
@@ -155,6 +177,14 @@ async fn dispatch(cli: Cli) -> ExitCode {
                 config,
             } => generate(&settings, &trace, &file, offline, name, config.as_deref()).await,
             Command::Projects { action } => projects(&settings, &trace, action).await,
+            Command::Serve {
+                bind,
+                port,
+                token,
+                workers,
+                ui_dir,
+            } => serve(&settings, &trace, bind, port, token, workers, ui_dir).await,
+            Command::Worker { workers } => worker(&settings, &trace, workers).await,
             Command::Doctor => doctor::run(&settings).await,
             Command::Logs {
                 trace: t,
@@ -177,6 +207,126 @@ fn settings_lang() -> Lang {
 
 fn log_filter() -> String {
     std::env::var("YTMAKER_LOG").unwrap_or_else(|_| "info".into())
+}
+
+/// Lease and poll interval of the workers; the environment overrides exist so that tests can
+/// exercise a takeover without waiting 30 s.
+fn worker_config(workers: usize) -> YtResult<ytmaker_pipeline::WorkerConfig> {
+    let mut config = ytmaker_pipeline::WorkerConfig {
+        workers,
+        ..Default::default()
+    };
+    for (var, slot) in [
+        ("YTMAKER_JOB_LEASE_MS", &mut config.lease),
+        ("YTMAKER_JOB_POLL_MS", &mut config.poll),
+    ] {
+        if let Ok(raw) = std::env::var(var) {
+            let ms: u64 = raw.parse().map_err(|_| {
+                YtError::invalid_field(ErrorCode::CONFIG_INVALID, var, "milliseconds", raw.as_str())
+            })?;
+            *slot = std::time::Duration::from_millis(ms.max(10));
+        }
+    }
+    Ok(config)
+}
+
+async fn wait_for_stop_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    r = ctrl_c => if let Err(e) = r { tracing::error!("cannot listen for Ctrl-C: {e}") },
+                    _ = term.recv() => {}
+                }
+            }
+            Err(e) => {
+                tracing::error!("cannot listen for SIGTERM: {e}");
+                if let Err(e) = ctrl_c.await {
+                    tracing::error!("cannot listen for Ctrl-C: {e}");
+                }
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    if let Err(e) = ctrl_c.await {
+        tracing::error!("cannot listen for Ctrl-C: {e}");
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn serve(
+    settings: &Settings,
+    trace: &TraceId,
+    bind: std::net::IpAddr,
+    port: u16,
+    token: Option<String>,
+    workers: usize,
+    ui_dir: Option<PathBuf>,
+) -> ExitCode {
+    let started: YtResult<ytmaker_server::RunningServer> = async {
+        let store = open_store(settings).await?;
+        let tools = Toolchain::locate()?;
+        let default_config = load_project_config(settings, None)?;
+        let workers = if workers == 0 {
+            None
+        } else {
+            Some(worker_config(workers)?)
+        };
+        ytmaker_server::start(ytmaker_server::ServerConfig {
+            bind,
+            port,
+            token,
+            store,
+            data: settings.data.clone(),
+            tools,
+            lang: settings.lang,
+            default_config,
+            workers,
+            ui_dir,
+        })
+        .await
+    }
+    .await;
+    let server = match started {
+        Ok(s) => s,
+        Err(err) => return report::fail(&err, trace, None, settings.lang, exit_code_for(err.code)),
+    };
+    // The address line is the contract with scripts and tests that start the server.
+    println!("listening on http://{}", server.addr);
+    wait_for_stop_signal().await;
+    tracing::info!("stopping the server");
+    match server.stop().await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => report::fail(&err, trace, None, settings.lang, exit_code_for(err.code)),
+    }
+}
+
+async fn worker(settings: &Settings, trace: &TraceId, workers: usize) -> ExitCode {
+    let started: YtResult<ytmaker_pipeline::WorkerPool> = async {
+        let store = open_store(settings).await?;
+        let tools = Toolchain::locate()?;
+        Ok(ytmaker_pipeline::WorkerPool::start(
+            ytmaker_pipeline::WorkerContext {
+                store,
+                data: settings.data.clone(),
+                tools,
+                lang: settings.lang,
+                wakeup: ytmaker_pipeline::control::Wakeup::default(),
+            },
+            worker_config(workers.max(1))?,
+        ))
+    }
+    .await;
+    let pool = match started {
+        Ok(p) => p,
+        Err(err) => return report::fail(&err, trace, None, settings.lang, exit_code_for(err.code)),
+    };
+    println!("worker running ({} at once)", workers.max(1));
+    wait_for_stop_signal().await;
+    pool.shutdown().await;
+    ExitCode::SUCCESS
 }
 
 async fn open_store(settings: &Settings) -> YtResult<Store> {

@@ -19,7 +19,7 @@ mod stages;
 mod view;
 mod worker;
 
-pub use disk::{MIN_FREE_BYTES_ENV, check_free_space};
+pub use disk::{MIN_FREE_BYTES_ENV, check_free_space, free_bytes};
 pub use progress::{Progress, ProgressSink, stage_band};
 pub use providers::Providers;
 pub use sink::EventSink;

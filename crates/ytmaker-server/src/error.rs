@@ -132,8 +132,11 @@ where
 
 fn json_rejection(rejection: JsonRejection) -> YtError {
     if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-        return YtError::new(ErrorCode::PAYLOAD_TOO_LARGE, "the request body is too large")
-            .detail("limit_bytes", crate::MAX_BODY_BYTES);
+        return YtError::new(
+            ErrorCode::PAYLOAD_TOO_LARGE,
+            "the request body is too large",
+        )
+        .detail("limit_bytes", crate::MAX_BODY_BYTES);
     }
     match rejection {
         JsonRejection::MissingJsonContentType(_) => malformed(

@@ -1,1 +1,277 @@
-pub fn x() {}
+//! The local service (SPEC §5, §7, §8): REST under `/api/v1`, WebSocket progress with replay,
+//! health, Prometheus `/metrics`, the OpenAPI document, the web UI folder, and — unless started
+//! API-only — the worker pool that runs queued projects.
+//!
+//! Layers, outermost first: [`middleware::observe`] (trace id, one log line and metrics per
+//! request, the JSON shape of every error), panic catching, [`middleware::guard`] (Host/Origin,
+//! access token), the body limit, then the routes. Handlers never write project status: actions
+//! go through `ytmaker_pipeline::control`.
+
+mod error;
+mod metrics_endpoint;
+mod middleware;
+mod projects;
+mod system;
+mod templates;
+mod ws;
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::get;
+use tokio::sync::oneshot;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use ytmaker_core::config::ProjectConfig;
+use ytmaker_core::error::Lang;
+use ytmaker_core::{ErrorCode, YtError, YtResult};
+use ytmaker_pipeline::control::Wakeup;
+use ytmaker_pipeline::{WorkerConfig, WorkerContext, WorkerPool};
+use ytmaker_render::Toolchain;
+use ytmaker_store::{DataDir, Store};
+
+pub use error::{ErrorBody, ErrorObject};
+pub use middleware::{TRACE_HEADER, trace_from_headers};
+
+/// Largest request body accepted (an article is at most 10,000 characters, ≤ 40 KB in UTF-8;
+/// the rest is room for configuration and settings).
+pub const MAX_BODY_BYTES: usize = 256 * 1024;
+
+pub const DEFAULT_PORT: u16 = 8000;
+
+pub struct ServerConfig {
+    pub bind: IpAddr,
+    pub port: u16,
+    /// Required when `bind` is not a loopback address; then every request must carry it.
+    pub token: Option<String>,
+    pub store: Store,
+    pub data: DataDir,
+    pub tools: Toolchain,
+    pub lang: Lang,
+    /// Configuration a new project starts from (the user's config file over the defaults).
+    pub default_config: ProjectConfig,
+    /// `None` runs the API only (workers run elsewhere).
+    pub workers: Option<WorkerConfig>,
+    /// A built web UI to serve at `/`.
+    pub ui_dir: Option<PathBuf>,
+}
+
+#[derive(Clone)]
+pub(crate) struct Security {
+    /// `host:port` values this server answers to (lower case).
+    pub allowed_hosts: Vec<String>,
+    pub token: Option<String>,
+}
+
+#[derive(Clone)]
+pub(crate) struct AppState {
+    pub store: Store,
+    pub data: DataDir,
+    pub tools: Toolchain,
+    pub lang: Lang,
+    pub default_config: Arc<ProjectConfig>,
+    pub wakeup: Wakeup,
+    pub security: Arc<Security>,
+    pub started: Instant,
+    pub workers: usize,
+    pub openapi: Arc<serde_json::Value>,
+}
+
+/// A server that is listening. Dropping it does not stop it; call [`RunningServer::stop`].
+pub struct RunningServer {
+    pub addr: SocketAddr,
+    stop: oneshot::Sender<()>,
+    serving: tokio::task::JoinHandle<std::io::Result<()>>,
+    pool: Option<WorkerPool>,
+}
+
+impl RunningServer {
+    /// Stops accepting requests, hands running jobs back to the queue and waits for both.
+    pub async fn stop(self) -> YtResult<()> {
+        if self.stop.send(()).is_err() {
+            tracing::warn!("the server had already stopped");
+        }
+        if let Some(pool) = self.pool {
+            pool.shutdown().await;
+        }
+        match self.serving.await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => Err(YtError::new(
+                ErrorCode::SERVER_BIND_FAILED,
+                format!("server stopped with an error: {e}"),
+            )),
+            Err(e) => Err(YtError::new(
+                ErrorCode::SERVER_PANICKED,
+                format!("server task ended abnormally: {e}"),
+            )),
+        }
+    }
+
+    /// Waits until the server stops by itself (it does not, short of an I/O error).
+    pub async fn wait(self) -> YtResult<()> {
+        let RunningServer {
+            serving,
+            pool,
+            stop,
+            ..
+        } = self;
+        let result = serving.await;
+        drop(stop);
+        if let Some(pool) = pool {
+            pool.shutdown().await;
+        }
+        match result {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => Err(YtError::new(
+                ErrorCode::SERVER_BIND_FAILED,
+                format!("server stopped with an error: {e}"),
+            )),
+            Err(e) => Err(YtError::new(
+                ErrorCode::SERVER_PANICKED,
+                format!("server task ended abnormally: {e}"),
+            )),
+        }
+    }
+}
+
+fn bind_error(message: String, addr: SocketAddr) -> YtError {
+    YtError::new(ErrorCode::SERVER_BIND_FAILED, message).detail("address", addr.to_string())
+}
+
+/// Binds, starts the workers (if any) and serves until stopped.
+pub async fn start(config: ServerConfig) -> YtResult<RunningServer> {
+    let requested = SocketAddr::new(config.bind, config.port);
+    if !config.bind.is_loopback() && config.token.as_deref().is_none_or(str::is_empty) {
+        return Err(bind_error(
+            format!(
+                "binding to {} (not a loopback address) requires an access token (--token or YTMAKER_SERVER_TOKEN)",
+                config.bind
+            ),
+            requested,
+        ));
+    }
+    let listener = tokio::net::TcpListener::bind(requested)
+        .await
+        .map_err(|e| bind_error(format!("cannot listen on {requested}: {e}"), requested))?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| bind_error(format!("cannot read the bound address: {e}"), requested))?;
+    let port = addr.port();
+    let mut allowed_hosts = vec![
+        format!("127.0.0.1:{port}"),
+        format!("localhost:{port}"),
+        format!("[::1]:{port}"),
+    ];
+    if !config.bind.is_loopback() && !config.bind.is_unspecified() {
+        allowed_hosts.push(match config.bind {
+            IpAddr::V4(v4) => format!("{v4}:{port}"),
+            IpAddr::V6(v6) => format!("[{v6}]:{port}"),
+        });
+    }
+    if config.bind.is_unspecified() {
+        // Listening on every interface: the token protects it, and any host name may be used.
+        allowed_hosts.push("*".into());
+    }
+    let wakeup = Wakeup::default();
+    let workers = config.workers.as_ref().map_or(0, |w| w.workers.max(1));
+    let pool = config.workers.clone().map(|w| {
+        WorkerPool::start(
+            WorkerContext {
+                store: config.store.clone(),
+                data: config.data.clone(),
+                tools: config.tools.clone(),
+                lang: config.lang,
+                wakeup: wakeup.clone(),
+            },
+            w,
+        )
+    });
+    metrics_endpoint::install()?;
+    let (router, api) = api_router().split_for_parts();
+    let openapi = serde_json::to_value(&api)
+        .map_err(|e| YtError::new(ErrorCode::SERVER_PANICKED, format!("OpenAPI document: {e}")))?;
+    let state = AppState {
+        store: config.store,
+        data: config.data,
+        tools: config.tools,
+        lang: config.lang,
+        default_config: Arc::new(config.default_config),
+        wakeup,
+        security: Arc::new(Security {
+            allowed_hosts,
+            token: config.token.filter(|t| !t.is_empty()),
+        }),
+        started: Instant::now(),
+        workers,
+        openapi: Arc::new(openapi),
+    };
+    let app = app(router, state, config.ui_dir);
+    let (stop, stopped) = oneshot::channel::<()>();
+    let serving = tokio::spawn(async move {
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async {
+                // A stop request and a dropped handle both mean "stop".
+                if stopped.await.is_err() {
+                    tracing::info!("server handle dropped; stopping");
+                }
+            })
+            .await
+    });
+    tracing::info!(address = %addr, workers, "server listening");
+    Ok(RunningServer {
+        addr,
+        stop,
+        serving,
+        pool,
+    })
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "ytmaker API",
+        description = "Local API of ytmaker: projects, templates, progress and system status. Every error has the shape {\"error\": {code, message, is_retryable, details, solutions, trace_id, timestamp}}; the codes are listed by GET /api/v1/system/errors.",
+    ),
+    components(schemas(ErrorBody, ErrorObject))
+)]
+struct ApiDoc;
+
+fn api_router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(projects::router())
+        .merge(templates::router())
+        .merge(system::router())
+}
+
+fn app(api: Router<AppState>, state: AppState, ui_dir: Option<PathBuf>) -> Router {
+    let mut router = api
+        .route("/api/v1/projects/{id}/progress", get(ws::progress))
+        .route("/api/v1/openapi.json", get(system::openapi))
+        .route("/metrics", get(metrics_endpoint::render))
+        .route_layer(axum::middleware::from_fn(middleware::matched_route));
+    router = match ui_dir {
+        Some(dir) => router.fallback_service(
+            tower_http::services::ServeDir::new(&dir)
+                .fallback(tower_http::services::ServeFile::new(dir.join("index.html"))),
+        ),
+        None => router.fallback(system::no_route),
+    };
+    router
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            middleware::guard,
+        ))
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(
+            middleware::panic_response,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            middleware::observe,
+        ))
+        .with_state(state)
+}

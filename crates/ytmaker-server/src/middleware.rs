@@ -53,7 +53,12 @@ fn lang_from_headers(headers: &HeaderMap, default: Lang) -> Lang {
     else {
         return default;
     };
-    let first = raw.split(',').next().unwrap_or_default().trim().to_ascii_lowercase();
+    let first = raw
+        .split(',')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
     if first.starts_with("zh") {
         Lang::ZhTw
     } else if first.starts_with("en") {
@@ -96,7 +101,11 @@ pub async fn observe(State(state): State<AppState>, mut req: Request, next: Next
         let body = error_body(&err, &trace, lang);
         let keep = response.headers().clone();
         response = (status, Json(body)).into_response();
-        for name in [header::ALLOW, header::CONTENT_RANGE, header::WWW_AUTHENTICATE] {
+        for name in [
+            header::ALLOW,
+            header::CONTENT_RANGE,
+            header::WWW_AUTHENTICATE,
+        ] {
             if let Some(v) = keep.get(&name) {
                 response.headers_mut().insert(name, v.clone());
             }
@@ -151,7 +160,12 @@ fn check(state: &AppState, req: &Request) -> Result<(), YtError> {
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default()
         .to_ascii_lowercase();
-    if !state.security.allowed_hosts.iter().any(|h| *h == host) {
+    if !state
+        .security
+        .allowed_hosts
+        .iter()
+        .any(|h| *h == host || h == "*")
+    {
         return Err(YtError::new(
             ErrorCode::ORIGIN_FORBIDDEN,
             format!("requests for host {host:?} are not served here"),
@@ -161,9 +175,13 @@ fn check(state: &AppState, req: &Request) -> Result<(), YtError> {
     }
     if let Some(origin) = headers.get(header::ORIGIN) {
         let origin = origin.to_str().unwrap_or_default().to_ascii_lowercase();
-        let allowed = origin
-            .strip_prefix("http://")
-            .is_some_and(|o| state.security.allowed_hosts.iter().any(|h| h == o));
+        let allowed = origin.strip_prefix("http://").is_some_and(|o| {
+            state
+                .security
+                .allowed_hosts
+                .iter()
+                .any(|h| h == o || h == "*")
+        });
         if !allowed {
             return Err(YtError::new(
                 ErrorCode::ORIGIN_FORBIDDEN,

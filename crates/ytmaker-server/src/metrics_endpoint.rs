@@ -1,0 +1,59 @@
+//! Prometheus text at `/metrics`. The recorder is process-wide (the `metrics` facade has one
+//! global recorder), installed on first use; gauges that describe the world rather than events
+//! (queue depth, disk free) are refreshed at each scrape.
+
+use std::sync::OnceLock;
+
+use axum::extract::State;
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+use ytmaker_core::{ErrorCode, YtError};
+use ytmaker_store::JobQueue;
+
+use crate::AppState;
+use crate::error::{ApiError, ApiResult};
+
+static HANDLE: OnceLock<Result<PrometheusHandle, String>> = OnceLock::new();
+
+const SECONDS_BUCKETS: &[f64] = &[
+    0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 600.0,
+];
+
+/// Installs the recorder once per process. Called when a server starts, so metrics recorded by
+/// the workers before the first scrape are not lost.
+pub(crate) fn install() -> Result<&'static PrometheusHandle, YtError> {
+    HANDLE
+        .get_or_init(|| {
+            PrometheusBuilder::new()
+                .set_buckets_for_metric(Matcher::Suffix("_seconds".into()), SECONDS_BUCKETS)
+                .map_err(|e| e.to_string())?
+                .install_recorder()
+                .map_err(|e| e.to_string())
+        })
+        .as_ref()
+        .map_err(|e| {
+            YtError::new(
+                ErrorCode::SERVER_PANICKED,
+                format!("the metrics recorder could not be installed: {e}"),
+            )
+        })
+}
+
+pub(crate) async fn render(State(state): State<AppState>) -> ApiResult<Response> {
+    let handle = install().map_err(ApiError)?;
+    let queue = state.store.stats().await?;
+    metrics::gauge!("ytmaker_queue_jobs", "state" => "queued").set(queue.queued as f64);
+    metrics::gauge!("ytmaker_queue_jobs", "state" => "running").set(queue.running as f64);
+    metrics::gauge!("ytmaker_queue_oldest_job_age_seconds")
+        .set(queue.oldest_queued_ms as f64 / 1000.0);
+    if let Ok(free) = crate::system::free_bytes(state.data.root()) {
+        metrics::gauge!("ytmaker_disk_free_bytes").set(free as f64);
+    }
+    let mut response = handle.render().into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+    );
+    Ok(response)
+}

@@ -1,0 +1,839 @@
+//! `/api/v1/projects`: create, list, read, settings, actions, results, files and events.
+
+use axum::Extension;
+use axum::Json;
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use tokio::io::{AsyncReadExt, AsyncSeekExt};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use uuid::Uuid;
+use ytmaker_core::asset::AssetStatus;
+use ytmaker_core::config::ProjectConfig;
+use ytmaker_core::youtube::YoutubeSettings;
+use ytmaker_core::{ErrorCode, ProjectStatus, YtError};
+use ytmaker_pipeline::ProjectView;
+use ytmaker_pipeline::control::{self, Action, ActionOutcome};
+use ytmaker_store::{
+    Asset, Event, JobQueue, NewProject, Project, ProjectFilter, ProjectSettings, ProjectSort,
+    ProjectSummary,
+};
+
+use crate::AppState;
+use crate::error::{ApiError, ApiJson, ApiPath, ApiQuery, ApiResult, ErrorBody};
+use crate::middleware::RequestTrace;
+
+pub(crate) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_projects, create_project))
+        .routes(routes!(get_project, delete_project))
+        .routes(routes!(update_configuration))
+        .routes(routes!(update_prompt))
+        .routes(routes!(update_youtube))
+        .routes(routes!(start_project))
+        .routes(routes!(pause_project))
+        .routes(routes!(resume_project))
+        .routes(routes!(cancel_project))
+        .routes(routes!(retry_project))
+        .routes(routes!(project_result))
+        .routes(routes!(project_file))
+        .routes(routes!(project_events))
+        .routes(routes!(project_assets))
+}
+
+/// A project as the API returns it.
+#[derive(Serialize, ToSchema)]
+pub struct ProjectResponse {
+    pub id: Uuid,
+    pub name: String,
+    /// One of the SPEC §2 statuses, e.g. `INITIALIZED`, `RENDERING`, `FAILED`.
+    pub status: String,
+    pub content: String,
+    #[schema(value_type = Object)]
+    pub configuration: Value,
+    #[schema(value_type = Object)]
+    pub script: Option<Value>,
+    /// SPEC §4 `error_info`, present when FAILED.
+    #[schema(value_type = Object)]
+    pub error_info: Option<Value>,
+    pub trace_id: Option<String>,
+    pub config_template_id: Option<Uuid>,
+    pub prompt_template_id: Option<Uuid>,
+    pub prompt_content: Option<String>,
+    pub llm_model: Option<String>,
+    #[schema(value_type = Object)]
+    pub youtube_settings: Option<Value>,
+    pub youtube_video_id: Option<String>,
+    /// `queued` or `running` while a worker has (or will take) the project.
+    pub job: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+fn to_value<T: Serialize>(v: &T) -> Value {
+    serde_json::to_value(v).unwrap_or(Value::Null)
+}
+
+async fn respond(state: &AppState, p: Project) -> ApiResult<Json<ProjectResponse>> {
+    let job = state.store.live_job(p.id).await?;
+    Ok(Json(ProjectResponse {
+        id: p.id,
+        name: p.name,
+        status: p.status.as_str().into(),
+        content: p.content,
+        configuration: to_value(&p.configuration),
+        script: p.script.as_ref().map(to_value),
+        error_info: p.error_info.as_ref().map(to_value),
+        trace_id: p.trace_id.map(|t| t.to_string()),
+        config_template_id: p.config_template_id,
+        prompt_template_id: p.prompt_template_id,
+        prompt_content: p.prompt_content,
+        llm_model: p.llm_model,
+        youtube_settings: p.youtube_settings,
+        youtube_video_id: p.youtube_video_id,
+        job: job.map(|j| j.state.as_str().to_owned()),
+        created_at: p.created_at,
+        updated_at: p.updated_at,
+    }))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ListQuery {
+    /// Only projects in this status.
+    status: Option<String>,
+    /// 1–200, default 50.
+    limit: Option<u32>,
+    offset: Option<u32>,
+    /// `created_at` (default), `updated_at`, `name` or `status`.
+    sort: Option<String>,
+    /// `desc` (default) or `asc`.
+    order: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ProjectPage {
+    #[schema(value_type = Vec<Object>)]
+    pub items: Vec<ProjectSummary>,
+    pub total: i64,
+    pub limit: u32,
+    pub offset: u32,
+}
+
+fn invalid(field: &str, rule: &str, value: impl Into<Value>) -> ApiError {
+    ApiError(YtError::invalid_field(
+        ErrorCode::VALIDATION_ERROR,
+        field,
+        rule,
+        value,
+    ))
+}
+
+#[utoipa::path(get, path = "/api/v1/projects", tag = "projects", params(ListQuery),
+    responses((status = 200, body = ProjectPage), (status = 422, body = ErrorBody)))]
+async fn list_projects(
+    State(state): State<AppState>,
+    ApiQuery(q): ApiQuery<ListQuery>,
+) -> ApiResult<Json<ProjectPage>> {
+    let status = match q.status.as_deref() {
+        Some(raw) => Some(
+            ProjectStatus::parse(&raw.to_ascii_uppercase())
+                .ok_or_else(|| invalid("status", "a project status such as FAILED", raw))?,
+        ),
+        None => None,
+    };
+    let limit = q.limit.unwrap_or(50);
+    if !(1..=200).contains(&limit) {
+        return Err(invalid("limit", "1 to 200", limit));
+    }
+    let sort = match q.sort.as_deref().unwrap_or("created_at") {
+        "created_at" => ProjectSort::CreatedAt,
+        "updated_at" => ProjectSort::UpdatedAt,
+        "name" => ProjectSort::Name,
+        "status" => ProjectSort::Status,
+        other => {
+            return Err(invalid(
+                "sort",
+                "created_at, updated_at, name or status",
+                other,
+            ));
+        }
+    };
+    let descending = match q.order.as_deref().unwrap_or("desc") {
+        "desc" => true,
+        "asc" => false,
+        other => return Err(invalid("order", "asc or desc", other)),
+    };
+    let offset = q.offset.unwrap_or(0);
+    let filter = ProjectFilter {
+        status,
+        limit,
+        offset,
+        sort,
+        descending,
+    };
+    let items = state.store.list_projects(&filter).await?;
+    let total = state.store.count_projects(status).await?;
+    Ok(Json(ProjectPage {
+        items,
+        total,
+        limit,
+        offset,
+    }))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateProject {
+    /// 1–100 characters; default: the script's title once it exists.
+    name: Option<String>,
+    /// The article: 500–10,000 characters of text.
+    content: String,
+    /// Overrides of the default configuration (any subset of its sections and fields).
+    #[schema(value_type = Object)]
+    configuration: Option<Value>,
+    config_template_id: Option<Uuid>,
+    prompt_template_id: Option<Uuid>,
+    llm_model: Option<String>,
+    #[schema(value_type = Object)]
+    youtube: Option<Value>,
+    /// Queue it at once (default false).
+    #[serde(default)]
+    start: bool,
+}
+
+/// Merges `overrides` into `base` section by section and validates the result.
+fn merged_config(
+    base: &ProjectConfig,
+    overrides: Option<&Value>,
+) -> Result<ProjectConfig, ApiError> {
+    let mut merged = to_value(base);
+    if let Some(o) = overrides {
+        if !o.is_object() {
+            return Err(invalid("configuration", "a JSON object", o.clone()));
+        }
+        merge(&mut merged, o);
+    }
+    let config: ProjectConfig = serde_json::from_value(merged).map_err(|e| {
+        ApiError(
+            YtError::new(ErrorCode::CONFIG_INVALID, format!("configuration: {e}"))
+                .detail("field", "configuration")
+                .detail(
+                    "rule",
+                    "known sections and fields with values of the right type",
+                )
+                .detail("parser_message", e.to_string()),
+        )
+    })?;
+    config.validate()?;
+    Ok(config)
+}
+
+fn merge(base: &mut Value, over: &Value) {
+    match (base, over) {
+        (Value::Object(b), Value::Object(o)) => {
+            for (k, v) in o {
+                merge(b.entry(k.clone()).or_insert(Value::Null), v);
+            }
+        }
+        (b, o) => *b = o.clone(),
+    }
+}
+
+fn youtube_settings(raw: &Value) -> Result<Value, ApiError> {
+    let settings: YoutubeSettings = serde_json::from_value(raw.clone()).map_err(|e| {
+        ApiError(
+            YtError::new(ErrorCode::VALIDATION_ERROR, format!("youtube: {e}"))
+                .detail("field", "youtube")
+                .detail("rule", "title, description, tags, privacy, publish_at")
+                .detail("parser_message", e.to_string()),
+        )
+    })?;
+    settings.validate(chrono::Utc::now())?;
+    Ok(to_value(&settings))
+}
+
+#[utoipa::path(post, path = "/api/v1/projects", tag = "projects", request_body = CreateProject,
+    responses((status = 201, body = ProjectResponse), (status = 422, body = ErrorBody), (status = 400, body = ErrorBody)))]
+async fn create_project(
+    State(state): State<AppState>,
+    Extension(RequestTrace(trace)): Extension<RequestTrace>,
+    ApiJson(body): ApiJson<CreateProject>,
+) -> ApiResult<(StatusCode, Json<ProjectResponse>)> {
+    ytmaker_core::article::validate_article_text(&body.content)?;
+    if let Some(name) = &body.name {
+        ytmaker_core::prompt::validate_name("name", name)?;
+    }
+    let base = match body.config_template_id {
+        Some(id) => state.store.config_template(id).await?.configuration,
+        None => (*state.default_config).clone(),
+    };
+    let configuration = merged_config(&base, body.configuration.as_ref())?;
+    let youtube = body.youtube.as_ref().map(youtube_settings).transpose()?;
+    let prompt = match body.prompt_template_id {
+        Some(id) => state.store.prompt_template(id).await?,
+        None => state.store.default_prompt_template().await?,
+    };
+    let project = state
+        .store
+        .create_project(&NewProject {
+            name: body.name.clone().unwrap_or_default(),
+            content: body.content,
+            configuration,
+        })
+        .await?;
+    let project = state
+        .store
+        .update_project_settings(
+            project.id,
+            &ProjectSettings {
+                config_template_id: body.config_template_id,
+                prompt_template_id: Some(prompt.id),
+                prompt_content: Some(prompt.content),
+                llm_model: body.llm_model,
+                youtube_settings: youtube,
+                ..Default::default()
+            },
+        )
+        .await?;
+    tracing::info!(project_id = %project.id, "project created");
+    let project = if body.start {
+        control::apply(
+            &state.store,
+            &state.wakeup,
+            project.id,
+            Action::Start,
+            &trace,
+        )
+        .await?
+        .project
+    } else {
+        project
+    };
+    Ok((StatusCode::CREATED, respond(&state, project).await?))
+}
+
+#[utoipa::path(get, path = "/api/v1/projects/{id}", tag = "projects",
+    params(("id" = Uuid, Path, description = "project id")),
+    responses((status = 200, body = ProjectResponse), (status = 404, body = ErrorBody)))]
+async fn get_project(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<Uuid>,
+) -> ApiResult<Json<ProjectResponse>> {
+    let p = state.store.get_project(id).await?;
+    respond(&state, p).await
+}
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct DeleteQuery {
+    /// Also delete the project's folder (inputs, assets, outputs). Default false.
+    delete_files: Option<bool>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Deleted {
+    pub id: Uuid,
+    pub files_deleted: bool,
+}
+
+#[utoipa::path(delete, path = "/api/v1/projects/{id}", tag = "projects",
+    params(("id" = Uuid, Path, description = "project id"), DeleteQuery),
+    responses((status = 200, body = Deleted), (status = 409, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn delete_project(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiQuery(q): ApiQuery<DeleteQuery>,
+) -> ApiResult<Json<Deleted>> {
+    let project = state.store.get_project(id).await?;
+    if state.store.live_job(id).await?.is_some() {
+        return Err(ApiError(
+            YtError::new(
+                ErrorCode::INVALID_STATE_TRANSITION,
+                "a queued or running project cannot be deleted; pause or cancel it first",
+            )
+            .detail("status", project.status.as_str())
+            .detail("action", "delete"),
+        ));
+    }
+    state.store.delete_project(id).await?;
+    let delete_files = q.delete_files.unwrap_or(false);
+    if delete_files {
+        let dir = state.data.project(id);
+        match tokio::fs::remove_dir_all(dir.root()).await {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(ApiError(YtError::io("delete", dir.root(), &e))),
+        }
+    }
+    tracing::info!(project_id = %id, delete_files, "project deleted");
+    Ok(Json(Deleted {
+        id,
+        files_deleted: delete_files,
+    }))
+}
+
+/// Settings may change only while nothing runs the project.
+async fn editable(state: &AppState, id: Uuid, what: &str) -> ApiResult<Project> {
+    let p = state.store.get_project(id).await?;
+    let live = state.store.live_job(id).await?;
+    let idle = matches!(
+        p.status,
+        ProjectStatus::Initialized | ProjectStatus::Paused | ProjectStatus::Failed
+    );
+    if !idle || live.is_some() {
+        return Err(ApiError(
+            YtError::new(
+                ErrorCode::INVALID_STATE_TRANSITION,
+                format!("the {what} of a project that is {} cannot change", p.status),
+            )
+            .detail("status", p.status.as_str())
+            .detail("action", format!("update {what}")),
+        ));
+    }
+    Ok(p)
+}
+
+#[utoipa::path(put, path = "/api/v1/projects/{id}/configuration", tag = "projects",
+    params(("id" = Uuid, Path, description = "project id")),
+    request_body(content = Object, description = "Overrides merged into the project's configuration"),
+    responses((status = 200, body = ProjectResponse), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn update_configuration(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(body): ApiJson<Value>,
+) -> ApiResult<Json<ProjectResponse>> {
+    let p = editable(&state, id, "configuration").await?;
+    let configuration = merged_config(&p.configuration, Some(&body))?;
+    let p = state
+        .store
+        .update_project_settings(
+            id,
+            &ProjectSettings {
+                configuration: Some(configuration),
+                ..Default::default()
+            },
+        )
+        .await?;
+    respond(&state, p).await
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PromptUpdate {
+    prompt_template_id: Option<Uuid>,
+    /// Edited prompt text for this project only (must contain `{article}`).
+    prompt_content: Option<String>,
+    llm_model: Option<String>,
+}
+
+#[utoipa::path(put, path = "/api/v1/projects/{id}/prompt", tag = "projects",
+    params(("id" = Uuid, Path, description = "project id")), request_body = PromptUpdate,
+    responses((status = 200, body = ProjectResponse), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn update_prompt(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(body): ApiJson<PromptUpdate>,
+) -> ApiResult<Json<ProjectResponse>> {
+    editable(&state, id, "prompt").await?;
+    let mut content = body.prompt_content;
+    if let Some(t) = body.prompt_template_id
+        && content.is_none()
+    {
+        content = Some(state.store.prompt_template(t).await?.content);
+    }
+    if let Some(c) = &content {
+        ytmaker_core::prompt::validate_template_content(c)?;
+    }
+    if let Some(m) = &body.llm_model
+        && (m.trim().is_empty() || m.len() > 100)
+    {
+        return Err(invalid("llm_model", "1 to 100 characters", m.len()));
+    }
+    let p = state
+        .store
+        .update_project_settings(
+            id,
+            &ProjectSettings {
+                prompt_template_id: body.prompt_template_id,
+                prompt_content: content,
+                llm_model: body.llm_model,
+                ..Default::default()
+            },
+        )
+        .await?;
+    respond(&state, p).await
+}
+
+#[utoipa::path(put, path = "/api/v1/projects/{id}/youtube", tag = "projects",
+    params(("id" = Uuid, Path, description = "project id")),
+    request_body(content = Object, description = "title, description, tags, privacy, publish_at"),
+    responses((status = 200, body = ProjectResponse), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn update_youtube(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(body): ApiJson<Value>,
+) -> ApiResult<Json<ProjectResponse>> {
+    editable(&state, id, "YouTube settings").await?;
+    let settings = youtube_settings(&body)?;
+    let p = state
+        .store
+        .update_project_settings(
+            id,
+            &ProjectSettings {
+                youtube_settings: Some(settings),
+                ..Default::default()
+            },
+        )
+        .await?;
+    respond(&state, p).await
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ActionResponse {
+    /// start, pause, resume, cancel or retry.
+    pub action: String,
+    /// `queued`, `requested` (the running worker stops after its current step) or `done`.
+    pub result: String,
+    pub project: ProjectResponse,
+}
+
+async fn act(
+    state: &AppState,
+    id: Uuid,
+    action: Action,
+    trace: &ytmaker_core::TraceId,
+) -> ApiResult<(StatusCode, Json<ActionResponse>)> {
+    let ActionOutcome {
+        action,
+        result,
+        project,
+    } = control::apply(&state.store, &state.wakeup, id, action, trace).await?;
+    let Json(project) = respond(state, project).await?;
+    let status = if result == "done" {
+        StatusCode::OK
+    } else {
+        StatusCode::ACCEPTED
+    };
+    Ok((
+        status,
+        Json(ActionResponse {
+            action: action.as_str().into(),
+            result: result.into(),
+            project,
+        }),
+    ))
+}
+
+macro_rules! action_route {
+    ($fn_name:ident, $action:expr, $path:literal, $doc:literal) => {
+        #[doc = $doc]
+        #[utoipa::path(post, path = $path, tag = "projects",
+            params(("id" = Uuid, Path, description = "project id")),
+            responses((status = 202, body = ActionResponse), (status = 200, body = ActionResponse),
+                      (status = 409, body = ErrorBody), (status = 404, body = ErrorBody)))]
+        async fn $fn_name(
+            State(state): State<AppState>,
+            Extension(RequestTrace(trace)): Extension<RequestTrace>,
+            ApiPath(id): ApiPath<Uuid>,
+        ) -> ApiResult<(StatusCode, Json<ActionResponse>)> {
+            act(&state, id, $action, &trace).await
+        }
+    };
+}
+
+action_route!(
+    start_project,
+    Action::Start,
+    "/api/v1/projects/{id}/start",
+    "Queue a new project."
+);
+action_route!(
+    pause_project,
+    Action::Pause,
+    "/api/v1/projects/{id}/pause",
+    "Pause after the current step; completed assets are kept."
+);
+action_route!(
+    resume_project,
+    Action::Resume,
+    "/api/v1/projects/{id}/resume",
+    "Continue a paused or interrupted project."
+);
+action_route!(
+    cancel_project,
+    Action::Cancel,
+    "/api/v1/projects/{id}/cancel",
+    "Stop for good; what was made is kept."
+);
+action_route!(
+    retry_project,
+    Action::Retry,
+    "/api/v1/projects/{id}/retry",
+    "Continue a failed project from its failed step."
+);
+
+#[derive(Serialize, ToSchema)]
+pub struct ProjectResult {
+    pub video_url: String,
+    pub thumbnail_url: String,
+    pub subtitles_url: String,
+    /// Where the video was published (a folder for the local publisher, a YouTube URL later).
+    pub location: Option<String>,
+    pub video_bytes: u64,
+    pub youtube_video_id: Option<String>,
+}
+
+#[utoipa::path(get, path = "/api/v1/projects/{id}/result", tag = "projects",
+    params(("id" = Uuid, Path, description = "project id")),
+    responses((status = 200, body = ProjectResult), (status = 409, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn project_result(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<Uuid>,
+) -> ApiResult<Json<ProjectResult>> {
+    let p = state.store.get_project(id).await?;
+    if p.status != ProjectStatus::Completed {
+        return Err(ApiError(
+            YtError::new(
+                ErrorCode::INVALID_STATE_TRANSITION,
+                format!(
+                    "the project is {}; its result exists once it is COMPLETED",
+                    p.status
+                ),
+            )
+            .detail("status", p.status.as_str())
+            .detail("action", "result"),
+        ));
+    }
+    let video = state.data.project(id).final_video();
+    let meta = tokio::fs::metadata(&video)
+        .await
+        .map_err(|e| YtError::io("read", &video, &e))?;
+    let events = state.store.events_since(id, 0).await?;
+    let location = events
+        .iter()
+        .rev()
+        .find(|e| e.kind == "complete")
+        .and_then(|e| e.payload["location"].as_str().map(str::to_owned));
+    let base = format!("/api/v1/projects/{id}/files");
+    Ok(Json(ProjectResult {
+        video_url: format!("{base}/video"),
+        thumbnail_url: format!("{base}/thumbnail"),
+        subtitles_url: format!("{base}/subtitles"),
+        location,
+        video_bytes: meta.len(),
+        youtube_video_id: p.youtube_video_id,
+    }))
+}
+
+/// Files a client may download; the path comes from this table, never from the request.
+fn file_for(
+    state: &AppState,
+    id: Uuid,
+    name: &str,
+) -> Option<(std::path::PathBuf, &'static str, &'static str)> {
+    let dir = state.data.project(id);
+    Some(match name {
+        "video" => (dir.final_video(), "video/mp4", "final_video.mp4"),
+        "thumbnail" => (dir.thumbnail(), "image/jpeg", "thumbnail.jpg"),
+        "subtitles" => (
+            dir.subtitles(),
+            "application/x-subrip; charset=utf-8",
+            "subtitles.srt",
+        ),
+        "script" => (dir.script(), "application/json", "script.json"),
+        _ => return None,
+    })
+}
+
+/// Parses a single `bytes=a-b`, `bytes=a-` or `bytes=-n` range against `size`.
+fn parse_range(raw: &str, size: u64) -> Option<(u64, u64)> {
+    let spec = raw.trim().strip_prefix("bytes=")?;
+    if spec.contains(',') {
+        return None;
+    }
+    let (a, b) = spec.split_once('-')?;
+    let (start, end) = match (a.trim(), b.trim()) {
+        ("", n) => {
+            let n: u64 = n.parse().ok()?;
+            if n == 0 {
+                return None;
+            }
+            (size.saturating_sub(n), size.checked_sub(1)?)
+        }
+        (s, "") => (s.parse().ok()?, size.checked_sub(1)?),
+        (s, e) => (
+            s.parse().ok()?,
+            e.parse::<u64>().ok()?.min(size.checked_sub(1)?),
+        ),
+    };
+    (start <= end && end < size).then_some((start, end))
+}
+
+#[utoipa::path(get, path = "/api/v1/projects/{id}/files/{name}", tag = "projects",
+    params(("id" = Uuid, Path, description = "project id"),
+           ("name" = String, Path, description = "video, thumbnail, subtitles or script")),
+    responses((status = 200, description = "the file"), (status = 206, description = "a byte range of the file (video seeking)"),
+              (status = 404, body = ErrorBody), (status = 416, body = ErrorBody)))]
+async fn project_file(
+    State(state): State<AppState>,
+    ApiPath((id, name)): ApiPath<(Uuid, String)>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    state.store.get_project(id).await?;
+    let (path, content_type, file_name) = file_for(&state, id, &name).ok_or_else(|| {
+        ApiError(
+            YtError::new(ErrorCode::NOT_FOUND, format!("no file named {name:?}"))
+                .detail("resource", "file")
+                .detail("name", name.clone())
+                .detail("known", "video, thumbnail, subtitles, script"),
+        )
+    })?;
+    let mut file = match tokio::fs::File::open(&path).await {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(ApiError(
+                YtError::new(
+                    ErrorCode::NOT_FOUND,
+                    format!("the project has no {name} yet"),
+                )
+                .detail("resource", "file")
+                .detail("name", name),
+            ));
+        }
+        Err(e) => return Err(ApiError(YtError::io("open", &path, &e))),
+    };
+    let size = file
+        .metadata()
+        .await
+        .map_err(|e| YtError::io("read", &path, &e))?
+        .len();
+    let mut response_headers = HeaderMap::new();
+    response_headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    response_headers.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
+    if let Ok(v) = HeaderValue::from_str(&format!("inline; filename=\"{file_name}\"")) {
+        response_headers.insert(header::CONTENT_DISPOSITION, v);
+    }
+    let range = headers
+        .get(header::RANGE)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let (status, start, len) = match range {
+        None => (StatusCode::OK, 0, size),
+        Some(raw) => match parse_range(&raw, size) {
+            Some((start, end)) => {
+                if let Ok(v) = HeaderValue::from_str(&format!("bytes {start}-{end}/{size}")) {
+                    response_headers.insert(header::CONTENT_RANGE, v);
+                }
+                (StatusCode::PARTIAL_CONTENT, start, end - start + 1)
+            }
+            None => {
+                let mut r = ApiError(
+                    YtError::new(
+                        ErrorCode::RANGE_NOT_SATISFIABLE,
+                        format!("range {raw:?} is outside the file"),
+                    )
+                    .detail("range", raw)
+                    .detail("size", size),
+                )
+                .into_response();
+                if let Ok(v) = HeaderValue::from_str(&format!("bytes */{size}")) {
+                    r.headers_mut().insert(header::CONTENT_RANGE, v);
+                }
+                return Ok(r);
+            }
+        },
+    };
+    file.seek(std::io::SeekFrom::Start(start))
+        .await
+        .map_err(|e| YtError::io("seek", &path, &e))?;
+    response_headers.insert(header::CONTENT_LENGTH, HeaderValue::from(len));
+    let stream = tokio_util::io::ReaderStream::new(file.take(len));
+    Ok((status, response_headers, Body::from_stream(stream)).into_response())
+}
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct EventsQuery {
+    /// Only events with a larger sequence number.
+    after_seq: Option<i64>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct EventsResponse {
+    #[schema(value_type = Vec<Object>)]
+    pub events: Vec<Event>,
+    /// The project state folded from all its events.
+    #[schema(value_type = Object)]
+    pub view: ProjectView,
+}
+
+#[utoipa::path(get, path = "/api/v1/projects/{id}/events", tag = "projects",
+    params(("id" = Uuid, Path, description = "project id"), EventsQuery),
+    responses((status = 200, body = EventsResponse), (status = 404, body = ErrorBody)))]
+async fn project_events(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiQuery(q): ApiQuery<EventsQuery>,
+) -> ApiResult<Json<EventsResponse>> {
+    state.store.get_project(id).await?;
+    let all = state.store.events_since(id, 0).await?;
+    let view = ProjectView::fold(&all);
+    let after = q.after_seq.unwrap_or(0);
+    let events = all.into_iter().filter(|e| e.seq > after).collect();
+    Ok(Json(EventsResponse { events, view }))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct AssetsResponse {
+    #[schema(value_type = Vec<Object>)]
+    pub assets: Vec<Asset>,
+    pub completed: usize,
+    pub failed: usize,
+}
+
+#[utoipa::path(get, path = "/api/v1/projects/{id}/assets", tag = "projects",
+    params(("id" = Uuid, Path, description = "project id")),
+    responses((status = 200, body = AssetsResponse), (status = 404, body = ErrorBody)))]
+async fn project_assets(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<Uuid>,
+) -> ApiResult<Json<AssetsResponse>> {
+    state.store.get_project(id).await?;
+    let assets = state.store.assets(id).await?;
+    let completed = assets
+        .iter()
+        .filter(|a| a.status == AssetStatus::Completed)
+        .count();
+    let failed = assets
+        .iter()
+        .filter(|a| a.status == AssetStatus::Failed)
+        .count();
+    Ok(Json(AssetsResponse {
+        assets,
+        completed,
+        failed,
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_range;
+
+    #[test]
+    fn ranges_follow_rfc_9110() {
+        assert_eq!(parse_range("bytes=0-99", 1000), Some((0, 99)));
+        assert_eq!(parse_range("bytes=900-", 1000), Some((900, 999)));
+        assert_eq!(parse_range("bytes=-100", 1000), Some((900, 999)));
+        assert_eq!(parse_range("bytes=500-5000", 1000), Some((500, 999)));
+        assert_eq!(parse_range("bytes=1000-", 1000), None);
+        assert_eq!(parse_range("bytes=5-1", 1000), None);
+        assert_eq!(parse_range("bytes=0-1,5-6", 1000), None);
+        assert_eq!(parse_range("items=0-1", 1000), None);
+    }
+}

@@ -1,0 +1,374 @@
+//! `/api/v1/system/*`: init status, stats, the error catalogue, health, client-log intake; the
+//! OpenAPI document; the JSON 404 for unknown routes.
+
+use std::path::Path;
+
+use axum::extract::State;
+use axum::http::{StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::{Extension, Json};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use ytmaker_core::error::Lang;
+use ytmaker_core::{ErrorCode, TraceId, YtError, YtResult};
+use ytmaker_store::JobQueue;
+
+use crate::AppState;
+use crate::error::{ApiError, ApiJson, ApiPath, ApiResult, ErrorBody};
+use crate::middleware::{RequestLang, RequestTrace};
+
+pub(crate) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(init_status))
+        .routes(routes!(stats))
+        .routes(routes!(error_catalogue))
+        .routes(routes!(error_code))
+        .routes(routes!(health))
+        .routes(routes!(client_log))
+}
+
+pub(crate) fn free_bytes(dir: &Path) -> YtResult<u64> {
+    ytmaker_pipeline::free_bytes(dir)
+}
+
+pub(crate) async fn openapi(State(s): State<AppState>) -> Json<Value> {
+    Json((*s.openapi).clone())
+}
+
+pub(crate) async fn no_route(uri: Uri) -> ApiError {
+    ApiError(
+        YtError::new(ErrorCode::NOT_FOUND, format!("no route for {}", uri.path()))
+            .detail("path", uri.path())
+            .detail("resource", "route"),
+    )
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct InitStatus {
+    /// True once at least one project exists (the UI shows its setup wizard before that).
+    pub has_projects: bool,
+    /// Providers a new project gets when it names none (recorded on the project).
+    #[schema(value_type = Object)]
+    pub default_providers: Value,
+    pub language: String,
+    pub version: String,
+}
+
+#[utoipa::path(get, path = "/api/v1/system/init", tag = "system",
+    responses((status = 200, body = InitStatus)))]
+async fn init_status(State(s): State<AppState>) -> ApiResult<Json<InitStatus>> {
+    Ok(Json(InitStatus {
+        has_projects: s.store.count_projects(None).await? > 0,
+        default_providers: serde_json::to_value(&s.default_config.providers).unwrap_or(Value::Null),
+        language: match s.lang {
+            Lang::ZhTw => "zh-TW".into(),
+            Lang::En => "en".into(),
+        },
+        version: env!("CARGO_PKG_VERSION").into(),
+    }))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Stats {
+    pub total_projects: i64,
+    /// Count per status name.
+    #[schema(value_type = Object)]
+    pub by_status: serde_json::Map<String, Value>,
+    pub queued_jobs: i64,
+    pub running_jobs: i64,
+}
+
+#[utoipa::path(get, path = "/api/v1/system/stats", tag = "system",
+    responses((status = 200, body = Stats)))]
+async fn stats(State(s): State<AppState>) -> ApiResult<Json<Stats>> {
+    let counts = s.store.count_by_status().await?;
+    let queue = s.store.stats().await?;
+    Ok(Json(Stats {
+        total_projects: counts.iter().map(|(_, n)| n).sum(),
+        by_status: counts
+            .into_iter()
+            .map(|(st, n)| (st.as_str().to_owned(), Value::from(n)))
+            .collect(),
+        queued_jobs: queue.queued,
+        running_jobs: queue.running,
+    }))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct CatalogueEntry {
+    pub code: String,
+    pub category: String,
+    pub http_status: u16,
+    pub is_retryable: bool,
+    pub max_retries: u32,
+    pub priority: String,
+    pub title: String,
+    pub explanation: String,
+    pub solutions: Vec<String>,
+}
+
+fn entry(code: ErrorCode, lang: Lang) -> CatalogueEntry {
+    let spec = code.spec();
+    let guide = spec.guide(lang);
+    CatalogueEntry {
+        code: code.to_string(),
+        category: format!("{:?}", spec.category),
+        http_status: spec.http_status,
+        is_retryable: spec.retry.is_retryable(),
+        max_retries: spec.retry.max_retries,
+        priority: format!("{:?}", spec.priority),
+        title: guide.title.into(),
+        explanation: guide.explanation.into(),
+        solutions: guide.solutions.iter().map(|s| s.to_string()).collect(),
+    }
+}
+
+#[utoipa::path(get, path = "/api/v1/system/errors", tag = "system",
+    responses((status = 200, body = Vec<CatalogueEntry>)))]
+async fn error_catalogue(
+    Extension(RequestLang(lang)): Extension<RequestLang>,
+) -> Json<Vec<CatalogueEntry>> {
+    Json(ErrorCode::ALL.iter().map(|c| entry(*c, lang)).collect())
+}
+
+#[utoipa::path(get, path = "/api/v1/system/errors/{code}", tag = "system",
+    params(("code" = String, Path, description = "an error code, e.g. DID_QUOTA_EXCEEDED")),
+    responses((status = 200, body = CatalogueEntry), (status = 404, body = ErrorBody)))]
+async fn error_code(
+    Extension(RequestLang(lang)): Extension<RequestLang>,
+    ApiPath(code): ApiPath<String>,
+) -> ApiResult<Json<CatalogueEntry>> {
+    let parsed = ErrorCode::parse(&code).ok_or_else(|| {
+        ApiError(
+            YtError::new(
+                ErrorCode::NOT_FOUND,
+                format!("{code:?} is not a catalogued error code"),
+            )
+            .detail("resource", "error code")
+            .detail("code", code.clone()),
+        )
+    })?;
+    Ok(Json(entry(parsed, lang)))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Health {
+    /// `healthy`, `degraded` or `unhealthy`.
+    pub status: String,
+    #[schema(value_type = Object)]
+    pub checks: serde_json::Map<String, Value>,
+    pub uptime_seconds: u64,
+}
+
+fn check(status: &str, details: Value) -> Value {
+    serde_json::json!({ "status": status, "details": details })
+}
+
+fn failed(err: &YtError) -> Value {
+    check(
+        "failed",
+        serde_json::json!({ "error_code": err.code, "message": err.message }),
+    )
+}
+
+#[utoipa::path(get, path = "/api/v1/system/health", tag = "system",
+    responses((status = 200, body = Health), (status = 503, body = Health)))]
+async fn health(State(s): State<AppState>) -> Response {
+    let mut checks = serde_json::Map::new();
+    checks.insert(
+        "database".into(),
+        match s.store.ping().await {
+            Ok(()) => check(
+                "ok",
+                serde_json::json!({ "backend": format!("{:?}", s.store.backend()) }),
+            ),
+            Err(e) => failed(&e),
+        },
+    );
+    checks.insert(
+        "queue".into(),
+        match s.store.stats().await {
+            Ok(q) => check("ok", serde_json::to_value(q).unwrap_or(Value::Null)),
+            Err(e) => failed(&e),
+        },
+    );
+    checks.insert(
+        "workers".into(),
+        if s.workers > 0 {
+            check("ok", serde_json::json!({ "in_process": s.workers }))
+        } else {
+            // API-only: workers run in other processes; that is a valid set-up, but this
+            // process cannot see them.
+            check(
+                "degraded",
+                serde_json::json!({ "in_process": 0, "note": "API only; workers run elsewhere" }),
+            )
+        },
+    );
+    checks.insert(
+        "disk".into(),
+        match ytmaker_pipeline::check_free_space(s.data.root()) {
+            Ok(free) => check("ok", serde_json::json!({ "free_bytes": free })),
+            Err(e) if e.code == ErrorCode::DISK_SPACE_INSUFFICIENT => check(
+                "failed",
+                serde_json::json!({ "error_code": e.code, "message": e.message, "free_bytes": e.details.get("free_bytes") }),
+            ),
+            Err(e) => failed(&e),
+        },
+    );
+    checks.insert(
+        "ffmpeg".into(),
+        match s.tools.versions().await {
+            Ok((ffmpeg, ffprobe)) => check(
+                "ok",
+                serde_json::json!({ "ffmpeg": ffmpeg, "ffprobe": ffprobe }),
+            ),
+            Err(e) => failed(&e),
+        },
+    );
+    checks.insert(
+        "fonts".into(),
+        match ytmaker_render::resolve_font(&s.default_config.subtitles.font_family, false) {
+            Ok(face) => check("ok", serde_json::json!({ "family": s.default_config.subtitles.font_family, "file": face.path })),
+            Err(e) => failed(&e),
+        },
+    );
+    checks.insert(
+        "providers".into(),
+        check(
+            "ok",
+            serde_json::to_value(&s.default_config.providers).unwrap_or(Value::Null),
+        ),
+    );
+    let any_failed = checks.values().any(|c| c["status"] == "failed");
+    let any_degraded = checks.values().any(|c| c["status"] == "degraded");
+    let status = if any_failed {
+        "unhealthy"
+    } else if any_degraded {
+        "degraded"
+    } else {
+        "healthy"
+    };
+    let code = if any_failed {
+        StatusCode::SERVICE_UNAVAILABLE
+    } else {
+        StatusCode::OK
+    };
+    metrics::gauge!("ytmaker_health_unhealthy").set(if any_failed { 1.0 } else { 0.0 });
+    (
+        code,
+        Json(Health {
+            status: status.into(),
+            checks,
+            uptime_seconds: s.started.elapsed().as_secs(),
+        }),
+    )
+        .into_response()
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ClientLog {
+    /// `error`, `warn` or `info`.
+    level: String,
+    /// At most 2,000 characters.
+    message: String,
+    /// The trace id of the failed request, if the UI has one.
+    trace_id: Option<String>,
+    /// The error code the UI showed, if any.
+    error_code: Option<String>,
+    project_id: Option<uuid::Uuid>,
+    /// Where in the UI (page, component).
+    context: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Logged {
+    pub trace_id: String,
+}
+
+#[utoipa::path(post, path = "/api/v1/system/client-logs", tag = "system", request_body = ClientLog,
+    responses((status = 202, body = Logged), (status = 422, body = ErrorBody)))]
+async fn client_log(
+    Extension(RequestTrace(request_trace)): Extension<RequestTrace>,
+    ApiJson(b): ApiJson<ClientLog>,
+) -> ApiResult<(StatusCode, Json<Logged>)> {
+    if b.message.chars().count() > 2000 || b.message.is_empty() {
+        return Err(ApiError(YtError::invalid_field(
+            ErrorCode::VALIDATION_ERROR,
+            "message",
+            "1 to 2000 characters",
+            b.message.chars().count(),
+        )));
+    }
+    let trace = match b.trace_id.as_deref() {
+        Some(raw) => TraceId::parse(raw).ok_or_else(|| {
+            ApiError(YtError::invalid_field(
+                ErrorCode::VALIDATION_ERROR,
+                "trace_id",
+                "8–64 characters of [0-9A-Za-z_-]",
+                raw,
+            ))
+        })?,
+        None => request_trace,
+    };
+    let code = match b.error_code.as_deref() {
+        Some(raw) => Some(ErrorCode::parse(raw).ok_or_else(|| {
+            ApiError(YtError::invalid_field(
+                ErrorCode::VALIDATION_ERROR,
+                "error_code",
+                "a catalogued code",
+                raw,
+            ))
+        })?),
+        None => None,
+    };
+    let code_str = code.map(|c| c.to_string()).unwrap_or_default();
+    let project = b.project_id.map(|p| p.to_string()).unwrap_or_default();
+    let context = b.context.unwrap_or_default();
+    let span = tracing::info_span!("client", trace_id = %trace);
+    let _enter = span.enter();
+    match b.level.as_str() {
+        "error" => tracing::error!(
+            source = "ui",
+            error_code = code_str.as_str(),
+            project_id = project.as_str(),
+            context = context.as_str(),
+            "{}",
+            b.message
+        ),
+        "warn" => tracing::warn!(
+            source = "ui",
+            error_code = code_str.as_str(),
+            project_id = project.as_str(),
+            context = context.as_str(),
+            "{}",
+            b.message
+        ),
+        "info" => tracing::info!(
+            source = "ui",
+            error_code = code_str.as_str(),
+            project_id = project.as_str(),
+            context = context.as_str(),
+            "{}",
+            b.message
+        ),
+        other => {
+            return Err(ApiError(YtError::invalid_field(
+                ErrorCode::VALIDATION_ERROR,
+                "level",
+                "error, warn or info",
+                other,
+            )));
+        }
+    }
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(Logged {
+            trace_id: trace.to_string(),
+        }),
+    ))
+}

@@ -1,0 +1,186 @@
+//! WebSocket `/api/v1/projects/{id}/progress` (SPEC §5).
+//!
+//! On connect the client gets a `snapshot` — the project state folded from its whole event log up
+//! to sequence number S — then, if it says which events it has seen (`?after_seq=N`), the
+//! messages for events N+1..S again (marked `replay`), then every new event as it is stored.
+//! Events are read from the database, not from memory, so workers in other processes are seen
+//! too and a reconnecting client misses nothing.
+
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::extract::ws::{Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
+use axum::response::Response;
+use futures_util::{SinkExt, StreamExt};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use uuid::Uuid;
+use ytmaker_core::ErrorInfo;
+use ytmaker_pipeline::ProjectView;
+use ytmaker_store::Event;
+
+use crate::AppState;
+use crate::error::{ApiPath, ApiQuery, ApiResult};
+
+/// How often new events are looked for (SPEC §10: progress reaches the browser within 250 ms).
+const POLL: Duration = Duration::from_millis(100);
+/// SPEC §5: heartbeat every 30 s.
+const HEARTBEAT: Duration = Duration::from_secs(30);
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ProgressQuery {
+    after_seq: Option<i64>,
+    /// The access token, for browsers (they cannot set headers on a WebSocket); checked by the
+    /// guard layer.
+    #[serde(rename = "access_token")]
+    _access_token: Option<String>,
+}
+
+pub(crate) async fn progress(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiQuery(q): ApiQuery<ProgressQuery>,
+    upgrade: WebSocketUpgrade,
+) -> ApiResult<Response> {
+    // Refuse an unknown project before upgrading, so the client gets the JSON error.
+    state.store.get_project(id).await?;
+    Ok(upgrade.on_upgrade(move |socket| async move {
+        if let Err(reason) = stream(state, id, q.after_seq, socket).await {
+            tracing::info!(project_id = %id, "progress socket closed: {reason}");
+        }
+    }))
+}
+
+async fn stream(
+    state: AppState,
+    id: Uuid,
+    after_seq: Option<i64>,
+    socket: WebSocket,
+) -> Result<(), String> {
+    let (mut tx, mut rx) = socket.split();
+    let events = state
+        .store
+        .events_since(id, 0)
+        .await
+        .map_err(|e| e.message)?;
+    let mut view = ProjectView::fold(&events);
+    let project = state.store.get_project(id).await.map_err(|e| e.message)?;
+    let snapshot = json!({
+        "type": "snapshot",
+        "seq": view.seq,
+        "project": { "id": id, "name": project.name, "trace_id": project.trace_id },
+        "state": view,
+    });
+    send(&mut tx, &snapshot).await?;
+    if let Some(after) = after_seq {
+        let mut replay_view = ProjectView::fold(events.iter().filter(|e| e.seq <= after));
+        for e in events.iter().filter(|e| e.seq > after) {
+            replay_view.apply(e);
+            let mut msg = message(e, &replay_view);
+            msg["replay"] = Value::Bool(true);
+            send(&mut tx, &msg).await?;
+        }
+    }
+    let mut last = view.seq;
+    let mut poll = tokio::time::interval(POLL);
+    let mut heartbeat = tokio::time::interval(HEARTBEAT);
+    heartbeat.tick().await;
+    loop {
+        tokio::select! {
+            _ = poll.tick() => {
+                let new = state.store.events_since(id, last).await.map_err(|e| e.message)?;
+                for e in &new {
+                    view.apply(e);
+                    last = e.seq;
+                    send(&mut tx, &message(e, &view)).await?;
+                }
+            }
+            _ = heartbeat.tick() => {
+                tx.send(Message::Ping(Default::default())).await.map_err(|e| e.to_string())?;
+            }
+            incoming = rx.next() => match incoming {
+                None | Some(Ok(Message::Close(_))) => return Ok(()),
+                Some(Err(e)) => return Err(e.to_string()),
+                Some(Ok(_)) => {}
+            }
+        }
+    }
+}
+
+async fn send(
+    tx: &mut futures_util::stream::SplitSink<WebSocket, Message>,
+    msg: &Value,
+) -> Result<(), String> {
+    tx.send(Message::Text(Utf8Bytes::from(msg.to_string())))
+        .await
+        .map_err(|e| e.to_string())
+}
+
+/// The message for one stored event, given the view with that event applied.
+pub(crate) fn message(e: &Event, view: &ProjectView) -> Value {
+    let p = &e.payload;
+    let mut msg = match e.kind.as_str() {
+        "status" | "progress" => json!({
+            "type": "progress",
+            "status": view.status,
+            "stage": view.stage,
+            "percent": view.percent,
+            "sub_progress": view.sub_progress,
+            "eta_seconds": view.eta_seconds,
+        }),
+        "stage" => json!({ "type": "stage", "stage": p["stage"], "state": p["state"] }),
+        "log" => json!({ "type": "log", "level": p["level"], "message": p["message"] }),
+        "asset" => json!({
+            "type": "log",
+            "level": "info",
+            "message": format!("{} {} {}", p["kind"].as_str().unwrap_or("asset"), p["index"], p["status"].as_str().unwrap_or_default().to_lowercase()),
+            "asset": p,
+        }),
+        "retry" => {
+            let mut m = p.clone();
+            m["type"] = json!("retry");
+            m
+        }
+        "error" => match serde_json::from_value::<ErrorInfo>(p.clone()) {
+            Ok(info) => json!({
+                "type": "error",
+                "code": info.error_code,
+                "message": info.error_message,
+                "stage": info.stage,
+                "is_retryable": info.is_retryable,
+                "details": info.details,
+                "solutions": info.solutions,
+                "trace_id": info.trace_id,
+                "timestamp": info.timestamp,
+                "attempts": info.attempts,
+            }),
+            Err(_) => json!({ "type": "log", "level": "error", "message": p.to_string() }),
+        },
+        "complete" => {
+            let base = format!("/api/v1/projects/{}/files", e.project_id);
+            json!({
+                "type": "complete",
+                "result": {
+                    "video_url": format!("{base}/video"),
+                    "thumbnail_url": format!("{base}/thumbnail"),
+                    "subtitles_url": format!("{base}/subtitles"),
+                    "location": p["location"],
+                },
+            })
+        }
+        other => {
+            json!({ "type": "log", "level": "info", "message": format!("{other} event"), "payload": p })
+        }
+    };
+    msg["seq"] = json!(e.seq);
+    msg["timestamp"] = msg
+        .get("timestamp")
+        .cloned()
+        .unwrap_or_else(|| json!(e.created_at));
+    msg["trace_id"] = msg
+        .get("trace_id")
+        .cloned()
+        .unwrap_or_else(|| json!(e.trace_id));
+    msg
+}
