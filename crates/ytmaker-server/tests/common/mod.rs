@@ -1,0 +1,155 @@
+//! `spawn_app()`: a real server on a random port over a fresh data directory (SQLite by default,
+//! a fresh PostgreSQL database with `YTMAKER_TEST_BACKEND=postgres`), with real FFmpeg and the
+//! offline providers.
+#![allow(dead_code)]
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde_json::Value;
+use ytmaker_core::config::ProjectConfig;
+use ytmaker_core::error::Lang;
+use ytmaker_pipeline::WorkerConfig;
+use ytmaker_render::Toolchain;
+use ytmaker_server::{RunningServer, ServerConfig};
+use ytmaker_store::{DataDir, Store};
+
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub base: String,
+    pub client: reqwest::Client,
+    pub store: Store,
+    pub data: DataDir,
+    pub tools: Toolchain,
+    pub server: Option<RunningServer>,
+    _dir: tempfile::TempDir,
+}
+
+pub struct Options {
+    pub workers: Option<WorkerConfig>,
+    pub token: Option<String>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            workers: None,
+            token: None,
+        }
+    }
+}
+
+pub fn fast_config() -> ProjectConfig {
+    let mut c = ProjectConfig::default();
+    c.render.x264_preset = "ultrafast".into();
+    c
+}
+
+async fn open_store(dir: &std::path::Path) -> Store {
+    if std::env::var("YTMAKER_TEST_BACKEND").as_deref() == Ok("postgres") {
+        let admin_url = std::env::var("YTMAKER_TEST_PG_URL")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+        let name = format!("ytmaker_test_{}", uuid::Uuid::new_v4().simple());
+        sqlx_create_db(&admin_url, &name).await;
+        let base = admin_url.rsplit_once('/').unwrap().0;
+        return Store::open(&format!("{base}/{name}")).await.unwrap();
+    }
+    Store::open(&Store::sqlite_url(&dir.join("ytmaker.db")))
+        .await
+        .unwrap()
+}
+
+async fn sqlx_create_db(admin_url: &str, name: &str) {
+    sqlx::any::install_default_drivers();
+    let mut admin = <sqlx::AnyConnection as sqlx::Connection>::connect(admin_url)
+        .await
+        .expect("PostgreSQL must be running (scripts/ensure-services.sh)");
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(&mut admin)
+        .await
+        .unwrap();
+}
+
+pub async fn spawn_app(options: Options) -> TestApp {
+    let dir = tempfile::tempdir().unwrap();
+    let data = DataDir::new(dir.path().join("data"));
+    std::fs::create_dir_all(data.root()).unwrap();
+    let store = open_store(dir.path()).await;
+    let tools = Toolchain::locate().expect("FFmpeg (run scripts/install-system-deps.sh)");
+    let server = ytmaker_server::start(ServerConfig {
+        bind: "127.0.0.1".parse().unwrap(),
+        port: 0,
+        token: options.token,
+        store: store.clone(),
+        data: data.clone(),
+        tools: tools.clone(),
+        lang: Lang::En,
+        default_config: fast_config(),
+        workers: options.workers,
+        ui_dir: None,
+    })
+    .await
+    .expect("server starts");
+    let addr = server.addr;
+    TestApp {
+        addr,
+        base: format!("http://{addr}"),
+        client: reqwest::Client::builder()
+            .timeout(Duration::from_secs(60))
+            .build()
+            .unwrap(),
+        store,
+        data,
+        tools,
+        server: Some(server),
+        _dir: dir,
+    }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client.get(self.url(path)).send().await.unwrap()
+    }
+
+    pub async fn post(&self, path: &str, body: &Value) -> reqwest::Response {
+        self.client.post(self.url(path)).json(body).send().await.unwrap()
+    }
+
+    pub async fn json(&self, path: &str) -> Value {
+        let r = self.get(path).await;
+        assert!(r.status().is_success(), "GET {path}: {}", r.status());
+        r.json().await.unwrap()
+    }
+
+    pub fn ws_url(&self, path: &str) -> String {
+        format!("ws://{}{}", self.addr, path)
+    }
+
+    /// Polls the project until `done` says so (or panics after `limit`).
+    pub async fn wait_for(&self, id: &str, limit: Duration, done: impl Fn(&Value) -> bool) -> Value {
+        let started = std::time::Instant::now();
+        loop {
+            let p = self.json(&format!("/api/v1/projects/{id}")).await;
+            if done(&p) {
+                return p;
+            }
+            assert!(started.elapsed() < limit, "timed out; last state: {p}");
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+}
+
+pub fn article() -> String {
+    std::fs::read_to_string(fixture("short-en.txt")).unwrap()
+}
+
+pub fn fixture(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+}
