@@ -81,7 +81,11 @@ async fn check(app: &TestApp, c: &Case) {
     let e = &body["error"];
     assert_eq!(e["code"], c.code.as_str(), "{}: {body}", c.name);
     assert_eq!(e["is_retryable"], spec.retry.is_retryable(), "{}", c.name);
-    assert!(e["message"].as_str().is_some_and(|m| !m.is_empty()), "{}", c.name);
+    assert!(
+        e["message"].as_str().is_some_and(|m| !m.is_empty()),
+        "{}",
+        c.name
+    );
     assert!(e["details"].is_object(), "{}", c.name);
     assert!(
         e["solutions"].as_array().is_some_and(|s| !s.is_empty()),
@@ -94,7 +98,12 @@ async fn check(app: &TestApp, c: &Case) {
         "{}: timestamp",
         c.name
     );
-    assert_eq!(body.as_object().unwrap().len(), 1, "{}: only `error`", c.name);
+    assert_eq!(
+        body.as_object().unwrap().len(),
+        1,
+        "{}: only `error`",
+        c.name
+    );
     if let Some((key, value)) = &c.detail {
         let got = &e["details"][key];
         assert!(!got.is_null(), "{}: details.{key} missing: {body}", c.name);
@@ -229,11 +238,17 @@ async fn incoming_trace_ids_are_honoured() {
     let r = app
         .client
         .get(app.url("/api/v1/system/stats"))
-        .header("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
+        .header(
+            "traceparent",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+        )
         .send()
         .await
         .unwrap();
-    assert_eq!(r.headers()["x-trace-id"], "4bf92f3577b34da6a3ce929d0e0e4736");
+    assert_eq!(
+        r.headers()["x-trace-id"],
+        "4bf92f3577b34da6a3ce929d0e0e4736"
+    );
 
     // A header that could inject text into logs is replaced, not echoed.
     let r = app
@@ -260,10 +275,13 @@ async fn incoming_trace_ids_are_honoured() {
         .await
         .unwrap();
     assert_eq!(created["job"], "queued");
-    let job = ytmaker_store::JobQueue::live_job(&app.store, created["id"].as_str().unwrap().parse().unwrap())
-        .await
-        .unwrap()
-        .unwrap();
+    let job = ytmaker_store::JobQueue::live_job(
+        &app.store,
+        created["id"].as_str().unwrap().parse().unwrap(),
+    )
+    .await
+    .unwrap()
+    .unwrap();
     assert_eq!(job.trace_id.as_str(), "starttrace0123456");
 }
 
@@ -274,10 +292,20 @@ async fn a_token_server_refuses_requests_without_it() {
         ..Default::default()
     })
     .await;
-    let c = case("no token", Method::GET, "/api/v1/system/stats", ErrorCode::UNAUTHORIZED);
+    let c = case(
+        "no token",
+        Method::GET,
+        "/api/v1/system/stats",
+        ErrorCode::UNAUTHORIZED,
+    );
     check(&app, &c).await;
-    let wrong = case("wrong token", Method::GET, "/api/v1/system/stats", ErrorCode::UNAUTHORIZED)
-        .header("authorization", "Bearer nope");
+    let wrong = case(
+        "wrong token",
+        Method::GET,
+        "/api/v1/system/stats",
+        ErrorCode::UNAUTHORIZED,
+    )
+    .header("authorization", "Bearer nope");
     check(&app, &wrong).await;
     let ok = app
         .client
@@ -294,9 +322,10 @@ async fn a_token_server_refuses_requests_without_it() {
 #[tokio::test]
 async fn binding_beyond_loopback_without_a_token_is_refused() {
     let dir = tempfile::tempdir().unwrap();
-    let store = ytmaker_store::Store::open(&ytmaker_store::Store::sqlite_url(&dir.path().join("db")))
-        .await
-        .unwrap();
+    let store =
+        ytmaker_store::Store::open(&ytmaker_store::Store::sqlite_url(&dir.path().join("db")))
+            .await
+            .unwrap();
     let err = ytmaker_server::start(ytmaker_server::ServerConfig {
         bind: "0.0.0.0".parse().unwrap(),
         port: 0,
@@ -320,13 +349,21 @@ async fn templates_openapi_health_and_metrics() {
     let app = spawn_app(Options::default()).await;
     // Prompt templates: create, duplicate, update (version grows), delete.
     let t: Value = app
-        .post("/api/v1/prompt-templates", &json!({ "name": "short", "content": "Summarise {article}" }))
+        .post(
+            "/api/v1/prompt-templates",
+            &json!({ "name": "short", "content": "Summarise {article}" }),
+        )
         .await
         .json()
         .await
         .unwrap();
     let id = t["id"].as_str().unwrap();
-    let dup = app.post(&format!("/api/v1/prompt-templates/{id}/duplicate"), &json!({})).await;
+    let dup = app
+        .post(
+            &format!("/api/v1/prompt-templates/{id}/duplicate"),
+            &json!({}),
+        )
+        .await;
     assert_eq!(dup.status(), StatusCode::CREATED);
     assert_eq!(dup.json::<Value>().await.unwrap()["name"], "short (copy)");
     let updated: Value = app
@@ -340,7 +377,14 @@ async fn templates_openapi_health_and_metrics() {
         .await
         .unwrap();
     assert_eq!(updated["version"], 2);
-    assert_eq!(app.json("/api/v1/prompt-templates").await.as_array().unwrap().len(), 3);
+    assert_eq!(
+        app.json("/api/v1/prompt-templates")
+            .await
+            .as_array()
+            .unwrap()
+            .len(),
+        3
+    );
     // Configuration templates feed new projects.
     let c: Value = app
         .post("/api/v1/configurations", &json!({ "name": "no presenter", "configuration": { "presenter": { "enabled": false } } }))
@@ -349,7 +393,10 @@ async fn templates_openapi_health_and_metrics() {
         .await
         .unwrap();
     let p: Value = app
-        .post("/api/v1/projects", &json!({ "content": article(), "config_template_id": c["id"] }))
+        .post(
+            "/api/v1/projects",
+            &json!({ "content": article(), "config_template_id": c["id"] }),
+        )
         .await
         .json()
         .await
@@ -360,29 +407,57 @@ async fn templates_openapi_health_and_metrics() {
 
     // Listing sorts and paginates.
     for n in ["b", "a", "c"] {
-        app.post("/api/v1/projects", &json!({ "content": article(), "name": n })).await;
+        app.post(
+            "/api/v1/projects",
+            &json!({ "content": article(), "name": n }),
+        )
+        .await;
     }
-    let page = app.json("/api/v1/projects?sort=name&order=asc&limit=2&offset=0").await;
+    let page = app
+        .json("/api/v1/projects?sort=name&order=asc&limit=2&offset=0")
+        .await;
     assert_eq!(page["total"], 4);
-    let names: Vec<&str> = page["items"].as_array().unwrap().iter().map(|i| i["name"].as_str().unwrap()).collect();
+    let names: Vec<&str> = page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["name"].as_str().unwrap())
+        .collect();
     assert_eq!(names, ["", "a"]);
 
     let api = app.json("/api/v1/openapi.json").await;
-    for path in ["/api/v1/projects", "/api/v1/projects/{id}/start", "/api/v1/system/health", "/api/v1/prompt-templates/{id}/duplicate"] {
+    for path in [
+        "/api/v1/projects",
+        "/api/v1/projects/{id}/start",
+        "/api/v1/system/health",
+        "/api/v1/prompt-templates/{id}/duplicate",
+    ] {
         assert!(api["paths"][path].is_object(), "OpenAPI lacks {path}");
     }
     let health = app.get("/api/v1/system/health").await;
     let health: Value = health.json().await.unwrap();
     for check in ["database", "queue", "workers", "disk", "ffmpeg", "fonts"] {
-        assert!(health["checks"][check]["status"].is_string(), "{check}: {health}");
+        assert!(
+            health["checks"][check]["status"].is_string(),
+            "{check}: {health}"
+        );
     }
     assert_eq!(health["checks"]["database"]["status"], "ok");
     // API only (no workers in this process): degraded, not healthy.
     assert_eq!(health["status"], "degraded");
 
     let metrics = app.get("/metrics").await.text().await.unwrap();
-    assert!(metrics.contains("ytmaker_http_requests_total{"), "{metrics}");
+    assert!(
+        metrics.contains("ytmaker_http_requests_total{"),
+        "{metrics}"
+    );
     assert!(metrics.contains("route=\"/api/v1/projects\""), "{metrics}");
-    assert!(metrics.contains("ytmaker_queue_jobs{state=\"queued\"}"), "{metrics}");
-    assert!(metrics.contains("ytmaker_http_request_duration_seconds_bucket"), "{metrics}");
+    assert!(
+        metrics.contains("ytmaker_queue_jobs{state=\"queued\"}"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("ytmaker_http_request_duration_seconds_bucket"),
+        "{metrics}"
+    );
 }

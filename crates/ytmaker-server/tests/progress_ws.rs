@@ -14,10 +14,13 @@ use tokio_tungstenite::tungstenite::Message;
 use common::{Options, article, spawn_app};
 use ytmaker_pipeline::WorkerConfig;
 
-type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+type Socket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 async fn connect(url: &str) -> Socket {
-    let (socket, _) = tokio_tungstenite::connect_async(url).await.expect("websocket");
+    let (socket, _) = tokio_tungstenite::connect_async(url)
+        .await
+        .expect("websocket");
     socket
 }
 
@@ -64,7 +67,8 @@ impl ClientState {
                 self.percent = m["percent"].as_f64().unwrap();
             }
             "stage" => {
-                self.stages.insert(m["stage"].as_str().unwrap().into(), m["state"].clone());
+                self.stages
+                    .insert(m["stage"].as_str().unwrap().into(), m["state"].clone());
             }
             "complete" => self.result = json!({ "location": m["result"]["location"] }),
             _ => {}
@@ -87,7 +91,10 @@ async fn follow_to_complete(mut socket: Socket, state: &mut ClientState, seen: &
 #[tokio::test]
 async fn a_project_made_over_http_is_followed_to_complete_and_downloaded() {
     let app = spawn_app(Options {
-        workers: Some(WorkerConfig { workers: 1, ..Default::default() }),
+        workers: Some(WorkerConfig {
+            workers: 1,
+            ..Default::default()
+        }),
         ..Default::default()
     })
     .await;
@@ -129,7 +136,10 @@ async fn a_project_made_over_http_is_followed_to_complete_and_downloaded() {
         follow_to_complete(second, &mut b, &mut b_seen),
     );
     assert_eq!(b_seen[0]["type"], "snapshot");
-    assert!(b_seen[0]["seq"].as_i64().unwrap() >= mid_seq, "second socket joined mid-run");
+    assert!(
+        b_seen[0]["seq"].as_i64().unwrap() >= mid_seq,
+        "second socket joined mid-run"
+    );
     assert!(b_seen[0]["state"]["percent"].as_f64().unwrap() >= 50.0);
     assert_eq!(a, b, "both sockets end in the same state");
     assert_eq!(a.status, "COMPLETED");
@@ -138,14 +148,30 @@ async fn a_project_made_over_http_is_followed_to_complete_and_downloaded() {
     assert!(a.stages.values().all(|s| s == "finished"));
     // Every kind of message the run produces was seen, each with the run's trace id.
     for kind in ["snapshot", "progress", "stage", "log", "complete"] {
-        assert!(a_seen.iter().any(|m| m["type"] == kind), "no {kind} message");
+        assert!(
+            a_seen.iter().any(|m| m["type"] == kind),
+            "no {kind} message"
+        );
     }
-    assert!(a_seen.iter().skip(1).all(|m| m["trace_id"] == "wstrace000000000000000001"));
+    assert!(
+        a_seen
+            .iter()
+            .skip(1)
+            .all(|m| m["trace_id"] == "wstrace000000000000000001")
+    );
     // Progress never goes backwards for a watcher.
-    let percents: Vec<f64> = a_seen.iter().filter(|m| m["type"] == "progress").map(|m| m["percent"].as_f64().unwrap()).collect();
+    let percents: Vec<f64> = a_seen
+        .iter()
+        .filter(|m| m["type"] == "progress")
+        .map(|m| m["percent"].as_f64().unwrap())
+        .collect();
     assert!(percents.windows(2).all(|w| w[0] <= w[1]), "{percents:?}");
     // Sub-progress is real: the render stage reports seconds rendered of the total.
-    assert!(a_seen.iter().any(|m| m["type"] == "progress" && m["sub_progress"]["unit"] == "s"));
+    assert!(
+        a_seen
+            .iter()
+            .any(|m| m["type"] == "progress" && m["sub_progress"]["unit"] == "s")
+    );
 
     // A client that reconnects saying what it saw gets the snapshot and the missed events.
     let mut third = connect(&format!("{ws}?after_seq={mid_seq}")).await;
@@ -185,11 +211,16 @@ async fn a_project_made_over_http_is_followed_to_complete_and_downloaded() {
         .await
         .unwrap();
     assert_eq!(part.status(), 206);
-    assert_eq!(part.headers()["content-range"], format!("bytes 100-1099/{}", bytes.len()));
+    assert_eq!(
+        part.headers()["content-range"],
+        format!("bytes 100-1099/{}", bytes.len())
+    );
     assert_eq!(part.bytes().await.unwrap(), bytes.slice(100..1100));
     let downloaded = app.data.root().join("downloaded.mp4");
     std::fs::write(&downloaded, &bytes).unwrap();
-    let info = ytmaker_render::probe(&app.tools, &downloaded).await.expect("valid media");
+    let info = ytmaker_render::probe(&app.tools, &downloaded)
+        .await
+        .expect("valid media");
     let v = info.video.expect("video stream");
     assert_eq!((v.codec.as_str(), v.width, v.height), ("h264", 1920, 1080));
     assert!((v.fps - 30.0).abs() < 0.01);
@@ -197,7 +228,12 @@ async fn a_project_made_over_http_is_followed_to_complete_and_downloaded() {
     assert!(info.duration_s > 20.0, "{}", info.duration_s);
     let thumb = app.get(result["thumbnail_url"].as_str().unwrap()).await;
     assert_eq!(thumb.headers()["content-type"], "image/jpeg");
-    let srt = app.get(result["subtitles_url"].as_str().unwrap()).await.text().await.unwrap();
+    let srt = app
+        .get(result["subtitles_url"].as_str().unwrap())
+        .await
+        .text()
+        .await
+        .unwrap();
     assert!(srt.contains("-->"));
 
     // The events endpoint folds to the same state; the job is closed.
@@ -207,8 +243,14 @@ async fn a_project_made_over_http_is_followed_to_complete_and_downloaded() {
     assert!(project["job"].is_null());
     assert_eq!(project["trace_id"], "wstrace000000000000000001");
     let metrics = app.get("/metrics").await.text().await.unwrap();
-    assert!(metrics.contains("ytmaker_jobs_total{outcome=\"done\"}"), "{metrics}");
-    assert!(metrics.contains("ytmaker_stage_duration_seconds_bucket{stage=\"render\""), "{metrics}");
+    assert!(
+        metrics.contains("ytmaker_jobs_total{outcome=\"done\"}"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("ytmaker_stage_duration_seconds_bucket{stage=\"render\""),
+        "{metrics}"
+    );
     app.server.unwrap().stop().await.unwrap();
 }
 
@@ -224,25 +266,45 @@ async fn pause_stops_a_running_project_and_resume_finishes_it() {
     })
     .await;
     let created: Value = app
-        .post("/api/v1/projects", &json!({ "content": article(), "start": true }))
+        .post(
+            "/api/v1/projects",
+            &json!({ "content": article(), "start": true }),
+        )
         .await
         .json()
         .await
         .unwrap();
     let id = created["id"].as_str().unwrap().to_owned();
-    app.wait_for(&id, Duration::from_secs(120), |p| p["status"] == "ASSETS_GENERATING").await;
-    let paused = app.post(&format!("/api/v1/projects/{id}/pause"), &json!({})).await;
+    app.wait_for(&id, Duration::from_secs(120), |p| {
+        p["status"] == "ASSETS_GENERATING"
+    })
+    .await;
+    let paused = app
+        .post(&format!("/api/v1/projects/{id}/pause"), &json!({}))
+        .await;
     assert_eq!(paused.status(), 202);
-    let p = app.wait_for(&id, Duration::from_secs(30), |p| p["status"] == "PAUSED").await;
+    let p = app
+        .wait_for(&id, Duration::from_secs(30), |p| p["status"] == "PAUSED")
+        .await;
     assert!(p["job"].is_null(), "the job is closed once paused: {p}");
     let assets_at_pause = app.json(&format!("/api/v1/projects/{id}/assets")).await;
 
-    let resumed = app.post(&format!("/api/v1/projects/{id}/resume"), &json!({})).await;
+    let resumed = app
+        .post(&format!("/api/v1/projects/{id}/resume"), &json!({}))
+        .await;
     assert_eq!(resumed.status(), 202);
-    app.wait_for(&id, Duration::from_secs(300), |p| p["status"] == "COMPLETED" || p["status"] == "FAILED").await;
+    app.wait_for(&id, Duration::from_secs(300), |p| {
+        p["status"] == "COMPLETED" || p["status"] == "FAILED"
+    })
+    .await;
     let after = app.json(&format!("/api/v1/projects/{id}/assets")).await;
     let attempts = |v: &Value, key: &Value| {
-        v["assets"].as_array().unwrap().iter().find(|a| &a["key"] == key).map(|a| a["attempts"].clone())
+        v["assets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| &a["key"] == key)
+            .map(|a| a["attempts"].clone())
     };
     for a in assets_at_pause["assets"].as_array().unwrap() {
         if a["status"] == "COMPLETED" {
@@ -256,6 +318,8 @@ async fn pause_stops_a_running_project_and_resume_finishes_it() {
     let project = app.json(&format!("/api/v1/projects/{id}")).await;
     assert_eq!(project["status"], "COMPLETED", "{project}");
     // Cancel of a finished project is refused.
-    let r = app.post(&format!("/api/v1/projects/{id}/cancel"), &json!({})).await;
+    let r = app
+        .post(&format!("/api/v1/projects/{id}/cancel"), &json!({}))
+        .await;
     assert_eq!(r.status(), 409);
 }

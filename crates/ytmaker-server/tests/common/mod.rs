@@ -117,7 +117,12 @@ impl TestApp {
     }
 
     pub async fn post(&self, path: &str, body: &Value) -> reqwest::Response {
-        self.client.post(self.url(path)).json(body).send().await.unwrap()
+        self.client
+            .post(self.url(path))
+            .json(body)
+            .send()
+            .await
+            .unwrap()
     }
 
     pub async fn json(&self, path: &str) -> Value {
@@ -131,7 +136,12 @@ impl TestApp {
     }
 
     /// Polls the project until `done` says so (or panics after `limit`).
-    pub async fn wait_for(&self, id: &str, limit: Duration, done: impl Fn(&Value) -> bool) -> Value {
+    pub async fn wait_for(
+        &self,
+        id: &str,
+        limit: Duration,
+        done: impl Fn(&Value) -> bool,
+    ) -> Value {
         let started = std::time::Instant::now();
         loop {
             let p = self.json(&format!("/api/v1/projects/{id}")).await;
