@@ -15,7 +15,7 @@ use ytmaker_core::{ErrorCode, ProjectStatus, Stage};
 fn documented_exit(code: ErrorCode) -> i32 {
     use Category::*;
     match code.spec().category {
-        Input | Config | State => 3,
+        Input | Config | State | Request => 3,
         Gemini | Stability | Did | Tts | Youtube => 4,
         Media | Image | Script => 5,
         Storage | Queue | FileSystem => 6,

@@ -26,19 +26,12 @@ pub struct TestApp {
     _dir: tempfile::TempDir,
 }
 
+#[derive(Default)]
 pub struct Options {
     pub workers: Option<WorkerConfig>,
     pub token: Option<String>,
 }
 
-impl Default for Options {
-    fn default() -> Self {
-        Options {
-            workers: None,
-            token: None,
-        }
-    }
-}
 
 pub fn fast_config() -> ProjectConfig {
     let mut c = ProjectConfig::default();
