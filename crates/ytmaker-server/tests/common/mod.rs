@@ -32,7 +32,6 @@ pub struct Options {
     pub token: Option<String>,
 }
 
-
 pub fn fast_config() -> ProjectConfig {
     let mut c = ProjectConfig::default();
     c.render.x264_preset = "ultrafast".into();
