@@ -101,6 +101,21 @@ pub async fn apply(
             if live.is_some() {
                 return Err(refused(&project, action, "it is already queued"));
             }
+            // The article is fixed when a project is created, so running it again would fail the
+            // same way; say so instead of queueing a run that cannot succeed.
+            if action == Action::Retry
+                && project
+                    .error_info
+                    .as_ref()
+                    .is_some_and(|e| e.stage == ytmaker_core::Stage::Input)
+            {
+                return Err(refused(
+                    &project,
+                    action,
+                    "its article was refused; create a new project with a corrected article",
+                )
+                .detail("failed_stage", "input"));
+            }
             store.enqueue(id, trace).await?;
             wakeup.notify();
             "queued"

@@ -114,8 +114,23 @@ async fn check(app: &TestApp, c: &Case) {
 }
 
 #[tokio::test]
-async fn every_error_path_returns_the_documented_shape() {
-    let app = spawn_app(Options::default()).await;
+async fn every_error_path_returns_the_documented_shape_on_sqlite() {
+    error_table(spawn_app(Options::default()).await).await;
+}
+
+#[tokio::test]
+async fn every_error_path_returns_the_documented_shape_on_postgres() {
+    error_table(
+        spawn_app(Options {
+            postgres: true,
+            ..Default::default()
+        })
+        .await,
+    )
+    .await;
+}
+
+async fn error_table(app: TestApp) {
     let missing = uuid::Uuid::new_v4();
     let created: Value = app
         .post("/api/v1/projects", &json!({ "content": article() }))

@@ -30,6 +30,8 @@ pub struct TestApp {
 pub struct Options {
     pub workers: Option<WorkerConfig>,
     pub token: Option<String>,
+    /// Run on a fresh PostgreSQL database instead of SQLite.
+    pub postgres: bool,
 }
 
 pub fn fast_config() -> ProjectConfig {
@@ -38,8 +40,8 @@ pub fn fast_config() -> ProjectConfig {
     c
 }
 
-async fn open_store(dir: &std::path::Path) -> Store {
-    if std::env::var("YTMAKER_TEST_BACKEND").as_deref() == Ok("postgres") {
+async fn open_store(dir: &std::path::Path, postgres: bool) -> Store {
+    if postgres || std::env::var("YTMAKER_TEST_BACKEND").as_deref() == Ok("postgres") {
         let admin_url = std::env::var("YTMAKER_TEST_PG_URL")
             .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
         let name = format!("ytmaker_test_{}", uuid::Uuid::new_v4().simple());
@@ -67,7 +69,7 @@ pub async fn spawn_app(options: Options) -> TestApp {
     let dir = tempfile::tempdir().unwrap();
     let data = DataDir::new(dir.path().join("data"));
     std::fs::create_dir_all(data.root()).unwrap();
-    let store = open_store(dir.path()).await;
+    let store = open_store(dir.path(), options.postgres).await;
     let tools = Toolchain::locate().expect("FFmpeg (run scripts/install-system-deps.sh)");
     let server = ytmaker_server::start(ServerConfig {
         bind: "127.0.0.1".parse().unwrap(),
