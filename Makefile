@@ -35,6 +35,8 @@ bench: deps
 	$(CARGO) build --release --locked -p ytmaker-render --example bench_render
 	target/release/examples/bench_render 60
 	target/release/examples/bench_render 300
+	$(CARGO) build --release --locked -p ytmaker-server --example bench_api
+	target/release/examples/bench_api 10000
 
 clean:
 	$(CARGO) clean
