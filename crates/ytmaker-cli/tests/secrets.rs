@@ -197,3 +197,81 @@ fn a_database_password_is_redacted_in_errors() {
     let leaks = files_leaking(&env.data, &[password]);
     assert!(leaks.is_empty(), "{leaks:#?}");
 }
+
+/// The server's access token, sent right and wrong in headers and query strings, never reaches
+/// the logs, the responses or the data directory; a client log posted by the UI does reach the
+/// log with its trace id.
+#[tokio::test]
+async fn the_server_token_never_leaks() {
+    use std::io::{BufRead, BufReader};
+    const TOKEN: &str = "srv-SECRET-token-7f3a9c";
+    const WRONG: &str = "srv-SECRET-wrong-11aa22";
+    let env = TestEnv::new();
+    let mut cmd = env.command(&["serve", "--port", "0", "--workers", "0", "--log-json"]);
+    cmd.env("YTMAKER_SERVER_TOKEN", TOKEN)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let mut child = cmd.spawn().expect("spawn serve");
+    let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
+    let mut line = String::new();
+    loop {
+        line.clear();
+        stdout.read_line(&mut line).expect("read");
+        assert!(!line.is_empty(), "server exited before listening");
+        if let Some(addr) = line.trim().strip_prefix("listening on ") {
+            line = addr.to_owned();
+            break;
+        }
+    }
+    let base = line;
+    let client = reqwest::Client::new();
+    let mut bodies = String::new();
+    for (auth, query) in [
+        (Some(TOKEN), ""),
+        (Some(WRONG), ""),
+        (None, "?access_token=srv-SECRET-wrong-11aa22"),
+        (None, "?access_token=srv-SECRET-token-7f3a9c"),
+    ] {
+        let mut req = client.get(format!("{base}/api/v1/system/stats{query}"));
+        if let Some(t) = auth {
+            req = req.bearer_auth(t);
+        }
+        let r = req.send().await.expect("request");
+        bodies.push_str(&format!("{:?}", r.headers()));
+        bodies.push_str(&r.text().await.expect("body"));
+    }
+    let logged = client
+        .post(format!("{base}/api/v1/system/client-logs"))
+        .bearer_auth(TOKEN)
+        .json(&serde_json::json!({
+            "level": "error", "message": "the upload dialog failed", "trace_id": "uitrace0000000000000000000000042",
+            "error_code": "YOUTUBE_UPLOAD_FAILED", "context": "result page"
+        }))
+        .send()
+        .await
+        .expect("client log");
+    assert_eq!(logged.status(), 202);
+    child.kill().expect("stop server");
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut stdout, &mut rest).expect("stdout");
+    let secrets = [TOKEN, WRONG];
+    assert!(
+        leaks_in(&bodies, &secrets).is_empty(),
+        "responses leak: {bodies}"
+    );
+    assert!(leaks_in(&rest, &secrets).is_empty(), "stdout leaks");
+    let leaks = files_leaking(&env.data, &secrets);
+    assert!(leaks.is_empty(), "{leaks:?}");
+    let lines = env.log_lines();
+    let ui = lines
+        .iter()
+        .find(|l| l["trace_id"] == "uitrace0000000000000000000000042")
+        .expect("the client log reached the server log");
+    assert_eq!(ui["level"], "error");
+    assert_eq!(ui["error_code"], "YOUTUBE_UPLOAD_FAILED");
+    assert_eq!(ui["source"], "ui");
+    assert!(
+        lines.iter().any(|l| l["error_code"] == "UNAUTHORIZED"),
+        "refused requests are logged with their code"
+    );
+}

@@ -323,3 +323,60 @@ async fn pause_stops_a_running_project_and_resume_finishes_it() {
         .await;
     assert_eq!(r.status(), 409);
 }
+
+#[tokio::test]
+async fn cancel_stops_a_running_project_and_keeps_what_was_made() {
+    let app = spawn_app(Options {
+        workers: Some(WorkerConfig {
+            workers: 1,
+            ..Default::default()
+        }),
+        ..Default::default()
+    })
+    .await;
+    let created: Value = app
+        .post(
+            "/api/v1/projects",
+            &json!({ "content": article(), "start": true }),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let id = created["id"].as_str().unwrap().to_owned();
+    app.wait_for(&id, Duration::from_secs(120), |p| {
+        p["status"] == "ASSETS_GENERATING"
+    })
+    .await;
+    let r = app
+        .post(&format!("/api/v1/projects/{id}/cancel"), &json!({}))
+        .await;
+    assert_eq!(r.status(), 202);
+    let p = app
+        .wait_for(&id, Duration::from_secs(30), |p| p["status"] == "CANCELLED")
+        .await;
+    assert!(p["job"].is_null());
+    // The script that was made is still there and downloadable.
+    let script = app
+        .get(&format!("/api/v1/projects/{id}/files/script"))
+        .await;
+    assert_eq!(script.status(), 200);
+    // A cancelled project cannot be resumed or cancelled again.
+    for action in ["resume", "cancel", "start"] {
+        let r = app
+            .post(&format!("/api/v1/projects/{id}/{action}"), &json!({}))
+            .await;
+        assert_eq!(r.status(), 409, "{action}");
+    }
+    // Deleting it with its files removes the folder.
+    let r = app
+        .client
+        .delete(app.url(&format!("/api/v1/projects/{id}?delete_files=true")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(!app.data.project(id.parse().unwrap()).root().exists());
+    let r = app.get(&format!("/api/v1/projects/{id}")).await;
+    assert_eq!(r.status(), 404);
+}
