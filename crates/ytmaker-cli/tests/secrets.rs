@@ -252,6 +252,7 @@ async fn the_server_token_never_leaks() {
         .expect("client log");
     assert_eq!(logged.status(), 202);
     child.kill().expect("stop server");
+    child.wait().expect("reaped");
     let mut rest = String::new();
     std::io::Read::read_to_string(&mut stdout, &mut rest).expect("stdout");
     let secrets = [TOKEN, WRONG];
