@@ -87,6 +87,14 @@ impl Checkpoint<'_> {
                 ),
             }
         }
+        if self.pipeline.stop_requested() {
+            return Err(YtError::new(
+                ytmaker_core::ErrorCode::RUN_STOPPED,
+                "stopped on request before this asset was started",
+            )
+            .detail("asset_kind", key.kind.as_str())
+            .detail("segment_index", key.index));
+        }
         let started = store.begin_asset(self.project, key, provider).await?;
         let made = match make().await {
             Ok(made) => made,

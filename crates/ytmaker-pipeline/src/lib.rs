@@ -27,6 +27,7 @@ pub use view::{ProjectView, SubProgress};
 pub use worker::{WorkerConfig, WorkerContext, WorkerPool};
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use tracing::Instrument;
 use uuid::Uuid;
@@ -46,6 +47,9 @@ pub struct Pipeline {
     pub(crate) providers: Providers,
     pub(crate) sink: Arc<dyn ProgressSink>,
     pub(crate) lang: Lang,
+    /// Set to stop after the current step: no new asset or stage starts, those in flight finish,
+    /// and the run returns `RUN_STOPPED`.
+    pub(crate) stop: Arc<AtomicBool>,
 }
 
 impl Pipeline {
@@ -64,11 +68,23 @@ impl Pipeline {
             providers,
             sink,
             lang,
+            stop: Arc::new(AtomicBool::new(false)),
         }
     }
 
+    /// Asks the run to stop after its current step (see [`Pipeline::run`]).
+    pub fn request_stop(&self) {
+        self.stop.store(true, Ordering::SeqCst);
+    }
+
+    pub(crate) fn stop_requested(&self) -> bool {
+        self.stop.load(Ordering::SeqCst)
+    }
+
     /// Runs the project from wherever its checkpoints say it is. On failure the project is FAILED
-    /// with `error_info` (already stored when this returns) and the error is returned.
+    /// with `error_info` (already stored when this returns) and the error is returned. After
+    /// [`Pipeline::request_stop`] it returns `RUN_STOPPED` with the project still in its running
+    /// status and every asset either completed or never started.
     pub async fn run(&self, project_id: Uuid, trace: &TraceId) -> YtResult<RunOutcome> {
         let span = tracing::info_span!("run", trace_id = %trace, project_id = %project_id);
         stages::run(self, project_id, trace).instrument(span).await

@@ -73,6 +73,11 @@ pub(crate) async fn run(p: &Pipeline, id: Uuid, trace: &TraceId) -> YtResult<Run
             YtError::new(ErrorCode::INVALID_STATE_TRANSITION, "no running status")
         })?;
         p.store.set_status(id, running, trace).await?;
+        if p.stop_requested() {
+            // Checked after entering the running status so that the project can go to PAUSED
+            // from here, and resume starts at this stage.
+            return Err(stopped(stage));
+        }
         p.store
             .append_event(
                 id,
@@ -111,6 +116,13 @@ pub(crate) async fn run(p: &Pipeline, id: Uuid, trace: &TraceId) -> YtResult<Run
         metrics::histogram!("ytmaker_stage_duration_seconds", "stage" => stage.as_str(), "outcome" => outcome_label)
             .record(stage_started.elapsed().as_secs_f64());
         if let Err(err) = result {
+            if err.code == ErrorCode::RUN_STOPPED {
+                tracing::info!(
+                    stage = stage.as_str(),
+                    "run stopped on request; in-flight assets finished"
+                );
+                return Err(err.at_stage(stage));
+            }
             return Err(record_failure(p, id, stage, err, trace).await);
         }
         let finished = ProjectStatus::finished(stage).ok_or_else(|| {
@@ -634,10 +646,26 @@ async fn assets_stage(ctx: &StageCtx<'_>) -> YtResult<()> {
     fail_with_all(failures)
 }
 
-/// Every failed asset is listed with its own code; the first one's code is the project's.
+fn stopped(stage: Stage) -> YtError {
+    YtError::new(
+        ErrorCode::RUN_STOPPED,
+        "stopped on request before this stage started",
+    )
+    .at_stage(stage)
+}
+
+/// Every failed asset is listed with its own code; the first one's code is the project's. Assets
+/// that were not started because a stop was requested are not failures: if they are all there is,
+/// the stage reports `RUN_STOPPED`.
 fn fail_with_all(failures: Vec<(AssetKey, YtError)>) -> YtResult<()> {
+    let (stopped, failures): (Vec<_>, Vec<_>) = failures
+        .into_iter()
+        .partition(|(_, e)| e.code == ErrorCode::RUN_STOPPED);
     let Some((_, first)) = failures.first() else {
-        return Ok(());
+        return match stopped.into_iter().next() {
+            Some((_, err)) => Err(err),
+            None => Ok(()),
+        };
     };
     let listed: Vec<Value> = failures
         .iter()

@@ -11,7 +11,7 @@ use tokio::task::JoinSet;
 use tracing::Instrument;
 use uuid::Uuid;
 use ytmaker_core::error::Lang;
-use ytmaker_core::{ProjectStatus, YtResult};
+use ytmaker_core::{ErrorCode, ProjectStatus, YtResult};
 use ytmaker_render::Toolchain;
 use ytmaker_store::{DataDir, Job, JobQueue, JobState, Lease, StopRequest, Store};
 
@@ -126,7 +126,7 @@ async fn worker_loop(
 
 /// Why a run was stopped before it ended by itself.
 enum Interruption {
-    User(StopRequest),
+    Cancel,
     LeaseLost,
     Shutdown,
     QueueUnreachable(String),
@@ -185,38 +185,46 @@ async fn run_with_lease(
         ctx.lang,
     );
     let beat = (config.lease / 3).max(Duration::from_millis(50));
-    let interruption = async {
-        loop {
-            tokio::select! {
-                _ = tokio::time::sleep(beat) => {}
-                _ = stopped.changed() => return Interruption::Shutdown,
+    let run = pipeline.run(job.project_id, &job.trace_id);
+    tokio::pin!(run);
+    let mut pausing = false;
+    // Dropping the run future stops it at once: spawned asset tasks are aborted, FFmpeg and
+    // espeak-ng are killed, and every file is written under a temporary name first, so no
+    // half-made asset is ever recorded as completed. A pause instead lets the run finish the
+    // steps in flight (nothing paid for is thrown away) and stop before the next one.
+    let interrupted = loop {
+        tokio::select! {
+            result = &mut run => {
+                return match result {
+                    Ok(_) => Ok((JobState::Done, None)),
+                    Err(err) if err.code == ErrorCode::RUN_STOPPED => {
+                        pipeline.mark_paused(job.project_id, &job.trace_id).await?;
+                        Ok((JobState::Stopped, Some("paused".into())))
+                    }
+                    Err(err) => Ok((JobState::Failed, Some(err.code.to_string()))),
+                };
             }
-            match ctx.store.heartbeat(job.id, worker, config.lease).await {
-                Ok(Lease::Held(None)) => {}
-                Ok(Lease::Held(Some(stop))) => return Interruption::User(stop),
-                Ok(Lease::Lost) => return Interruption::LeaseLost,
-                Err(err) => return Interruption::QueueUnreachable(err.message),
+            _ = tokio::time::sleep(beat) => {}
+            _ = stopped.changed() => break Interruption::Shutdown,
+        }
+        match ctx.store.heartbeat(job.id, worker, config.lease).await {
+            Ok(Lease::Held(None)) => {}
+            Ok(Lease::Held(Some(StopRequest::Pause))) => {
+                if !pausing {
+                    pausing = true;
+                    tracing::info!("pause requested: finishing the steps in flight");
+                    pipeline.request_stop();
+                }
             }
+            Ok(Lease::Held(Some(StopRequest::Cancel))) => {
+                break Interruption::Cancel;
+            }
+            Ok(Lease::Lost) => break Interruption::LeaseLost,
+            Err(err) => break Interruption::QueueUnreachable(err.message),
         }
-    };
-    // Dropping the run future stops it: spawned asset tasks are aborted, FFmpeg and espeak-ng are
-    // killed, and every file is written under a temporary name first, so no half-made asset is
-    // ever recorded as completed.
-    let interrupted = tokio::select! {
-        result = pipeline.run(job.project_id, &job.trace_id) => {
-            return Ok(match result {
-                Ok(_) => (JobState::Done, None),
-                Err(err) => (JobState::Failed, Some(err.code.to_string())),
-            });
-        }
-        why = interruption => why,
     };
     match interrupted {
-        Interruption::User(StopRequest::Pause) => {
-            pipeline.mark_paused(job.project_id, &job.trace_id).await?;
-            Ok((JobState::Stopped, Some("paused".into())))
-        }
-        Interruption::User(StopRequest::Cancel) => {
+        Interruption::Cancel => {
             pipeline
                 .mark_cancelled(job.project_id, &job.trace_id)
                 .await?;

@@ -284,10 +284,20 @@ async fn pause_stops_a_running_project_and_resume_finishes_it() {
         .await;
     assert_eq!(paused.status(), 202);
     let p = app
-        .wait_for(&id, Duration::from_secs(30), |p| p["status"] == "PAUSED")
+        .wait_for(&id, Duration::from_secs(60), |p| p["status"] == "PAUSED")
         .await;
     assert!(p["job"].is_null(), "the job is closed once paused: {p}");
     let assets_at_pause = app.json(&format!("/api/v1/projects/{id}/assets")).await;
+    // Pause lets the steps in flight finish: nothing is left half-made.
+    assert!(
+        assets_at_pause["assets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|a| a["status"] == "COMPLETED"),
+        "{assets_at_pause}"
+    );
+    assert!(assets_at_pause["completed"].as_u64().unwrap() > 0);
 
     let resumed = app
         .post(&format!("/api/v1/projects/{id}/resume"), &json!({}))
@@ -317,6 +327,10 @@ async fn pause_stops_a_running_project_and_resume_finishes_it() {
     }
     let project = app.json(&format!("/api/v1/projects/{id}")).await;
     assert_eq!(project["status"], "COMPLETED", "{project}");
+    // Nothing was made twice: in-flight assets finished before the pause, the rest after.
+    for a in after["assets"].as_array().unwrap() {
+        assert_eq!(a["attempts"], 1, "{a}");
+    }
     // Cancel of a finished project is refused.
     let r = app
         .post(&format!("/api/v1/projects/{id}/cancel"), &json!({}))
