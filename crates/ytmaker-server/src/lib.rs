@@ -110,32 +110,6 @@ impl RunningServer {
             )),
         }
     }
-
-    /// Waits until the server stops by itself (it does not, short of an I/O error).
-    pub async fn wait(self) -> YtResult<()> {
-        let RunningServer {
-            serving,
-            pool,
-            stop,
-            ..
-        } = self;
-        let result = serving.await;
-        drop(stop);
-        if let Some(pool) = pool {
-            pool.shutdown().await;
-        }
-        match result {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(e)) => Err(YtError::new(
-                ErrorCode::SERVER_BIND_FAILED,
-                format!("server stopped with an error: {e}"),
-            )),
-            Err(e) => Err(YtError::new(
-                ErrorCode::SERVER_PANICKED,
-                format!("server task ended abnormally: {e}"),
-            )),
-        }
-    }
 }
 
 fn bind_error(message: String, addr: SocketAddr) -> YtError {

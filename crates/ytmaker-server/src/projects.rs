@@ -219,7 +219,13 @@ fn merged_config(
         }
         merge(&mut merged, o);
     }
-    let config: ProjectConfig = serde_json::from_value(merged).map_err(|e| {
+    parse_config(merged)
+}
+
+/// A configuration from JSON: unknown sections or fields and wrong types are `CONFIG_INVALID`
+/// naming the parser's complaint; out-of-range values are `CONFIG_INVALID` listing every one.
+pub(crate) fn parse_config(raw: Value) -> Result<ProjectConfig, ApiError> {
+    let config: ProjectConfig = serde_json::from_value(raw).map_err(|e| {
         ApiError(
             YtError::new(ErrorCode::CONFIG_INVALID, format!("configuration: {e}"))
                 .detail("field", "configuration")

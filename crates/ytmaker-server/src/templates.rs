@@ -10,13 +10,12 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
-use ytmaker_core::config::ProjectConfig;
 use ytmaker_core::prompt::{validate_name, validate_template_content};
-use ytmaker_core::{ErrorCode, YtError};
 use ytmaker_store::{ConfigTemplate, PromptTemplate};
 
 use crate::AppState;
-use crate::error::{ApiError, ApiJson, ApiPath, ApiResult, ErrorBody};
+use crate::error::{ApiJson, ApiPath, ApiResult, ErrorBody};
+use crate::projects::parse_config;
 
 pub(crate) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -118,22 +117,6 @@ pub struct ConfigBody {
     /// A complete or partial project configuration; missing fields take their defaults.
     #[schema(value_type = Object)]
     configuration: Value,
-}
-
-fn parse_config(raw: Value) -> Result<ProjectConfig, ApiError> {
-    let config: ProjectConfig = serde_json::from_value(raw).map_err(|e| {
-        ApiError(
-            YtError::new(ErrorCode::CONFIG_INVALID, format!("configuration: {e}"))
-                .detail("field", "configuration")
-                .detail(
-                    "rule",
-                    "known sections and fields with values of the right type",
-                )
-                .detail("parser_message", e.to_string()),
-        )
-    })?;
-    config.validate()?;
-    Ok(config)
 }
 
 #[utoipa::path(get, path = "/api/v1/configurations", tag = "templates",

@@ -265,20 +265,7 @@ async fn pause_stops_a_running_project_and_resume_finishes_it() {
         ..Default::default()
     })
     .await;
-    let created: Value = app
-        .post(
-            "/api/v1/projects",
-            &json!({ "content": article(), "start": true }),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
-    let id = created["id"].as_str().unwrap().to_owned();
-    app.wait_for(&id, Duration::from_secs(120), |p| {
-        p["status"] == "ASSETS_GENERATING"
-    })
-    .await;
+    let id = app.start_and_wait_for("ASSETS_GENERATING").await;
     let paused = app
         .post(&format!("/api/v1/projects/{id}/pause"), &json!({}))
         .await;
@@ -348,20 +335,7 @@ async fn cancel_stops_a_running_project_and_keeps_what_was_made() {
         ..Default::default()
     })
     .await;
-    let created: Value = app
-        .post(
-            "/api/v1/projects",
-            &json!({ "content": article(), "start": true }),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
-    let id = created["id"].as_str().unwrap().to_owned();
-    app.wait_for(&id, Duration::from_secs(120), |p| {
-        p["status"] == "ASSETS_GENERATING"
-    })
-    .await;
+    let id = app.start_and_wait_for("ASSETS_GENERATING").await;
     let r = app
         .post(&format!("/api/v1/projects/{id}/cancel"), &json!({}))
         .await;

@@ -129,6 +129,23 @@ impl TestApp {
         format!("ws://{}{}", self.addr, path)
     }
 
+    /// Creates and starts a project with the test article; returns its id once it reaches `status`.
+    pub async fn start_and_wait_for(&self, status: &str) -> String {
+        let created: Value = self
+            .post(
+                "/api/v1/projects",
+                &serde_json::json!({ "content": article(), "start": true }),
+            )
+            .await
+            .json()
+            .await
+            .unwrap();
+        let id = created["id"].as_str().unwrap().to_owned();
+        self.wait_for(&id, Duration::from_secs(120), |p| p["status"] == status)
+            .await;
+        id
+    }
+
     /// Polls the project until `done` says so (or panics after `limit`).
     pub async fn wait_for(
         &self,
