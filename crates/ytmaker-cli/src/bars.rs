@@ -73,6 +73,20 @@ impl ProgressSink for StageBars {
                     eprintln!("[{level}] {message} ({e})");
                 }
             }
+            Progress::Retry {
+                code,
+                attempt,
+                max_attempts,
+                delay_ms,
+            } => {
+                let line = format!(
+                    "[retry] {code}: attempt {attempt} of {max_attempts} failed; trying again in {:.1} s",
+                    *delay_ms as f64 / 1000.0
+                );
+                if let Err(e) = self.multi.println(&line) {
+                    eprintln!("{line} ({e})");
+                }
+            }
             Progress::Failed { info } => self.with_bar(info.stage, |b| {
                 b.abandon_with_message(format!("FAILED {}", info.error_code))
             }),

@@ -67,10 +67,10 @@ impl Checkpoint<'_> {
         key: AssetKey,
         provider: &str,
         inputs: &str,
-        make: F,
+        mut make: F,
     ) -> YtResult<Asset>
     where
-        F: FnOnce() -> Fut,
+        F: FnMut() -> Fut,
         Fut: Future<Output = YtResult<Made>>,
     {
         let store = &self.pipeline.store;
@@ -87,27 +87,36 @@ impl Checkpoint<'_> {
                 ),
             }
         }
-        if self.pipeline.stop_requested() {
-            return Err(YtError::new(
-                ytmaker_core::ErrorCode::RUN_STOPPED,
-                "stopped on request before this asset was started",
-            )
-            .detail("asset_kind", key.kind.as_str())
-            .detail("segment_index", key.index));
-        }
-        let started = store.begin_asset(self.project, key, provider).await?;
-        let made = match make().await {
-            Ok(made) => made,
-            Err(err) => {
-                let info = err.to_info(self.trace, started.attempts, self.pipeline.lang);
-                if let Err(record_err) = store.fail_asset(self.project, key, &info).await {
-                    tracing::error!(error_code = %record_err.code, "could not record the asset failure: {}", record_err.message);
-                }
-                return Err(err
-                    .detail("asset_kind", key.kind.as_str())
-                    .detail("segment_index", key.index)
-                    .detail("attempts", started.attempts));
+        let mut retries = 0u32;
+        let made = loop {
+            if self.pipeline.stop_requested() {
+                return Err(YtError::new(
+                    ytmaker_core::ErrorCode::RUN_STOPPED,
+                    "stopped on request before this asset was started",
+                )
+                .detail("asset_kind", key.kind.as_str())
+                .detail("segment_index", key.index));
             }
+            let started = store.begin_asset(self.project, key, provider).await?;
+            let err = match make().await {
+                Ok(made) => break made,
+                Err(err) => err,
+            };
+            let policy = err.code.spec().retry;
+            if policy.is_retryable() && retries < policy.max_retries {
+                retries += 1;
+                self.announce_retry(key, &err, retries, policy.max_retries + 1, &policy)
+                    .await?;
+                continue;
+            }
+            let info = err.to_info(self.trace, started.attempts, self.pipeline.lang);
+            if let Err(record_err) = store.fail_asset(self.project, key, &info).await {
+                tracing::error!(error_code = %record_err.code, "could not record the asset failure: {}", record_err.message);
+            }
+            return Err(err
+                .detail("asset_kind", key.kind.as_str())
+                .detail("segment_index", key.index)
+                .detail("attempts", started.attempts));
         };
         let hash = hash_file(&made.path).await?;
         let relative = made
@@ -123,14 +132,18 @@ impl Checkpoint<'_> {
         store
             .complete_asset(self.project, key, &relative, &hash, &metadata)
             .await?;
+        let attempts = store
+            .asset(self.project, key)
+            .await?
+            .map_or(0, |a| a.attempts);
         tracing::info!(
             asset_kind = key.kind.as_str(),
             segment_index = key.index,
-            attempts = started.attempts,
+            attempts,
             provider,
             "asset completed"
         );
-        let event = json!({ "kind": key.kind.as_str(), "index": key.index, "status": "COMPLETED", "attempts": started.attempts });
+        let event = json!({ "kind": key.kind.as_str(), "index": key.index, "status": "COMPLETED", "attempts": attempts });
         store
             .append_event(self.project, "asset", &event, self.trace)
             .await?;
@@ -141,6 +154,62 @@ impl Checkpoint<'_> {
             )
             .detail("asset_kind", key.kind.as_str())
         })
+    }
+}
+
+impl Checkpoint<'_> {
+    /// Waits out the catalogue's delay for this retry (or the provider's `Retry-After`, given as
+    /// `details.retry_after_ms`, when it asks for longer), after logging it and storing a `retry`
+    /// event that the WebSocket forwards.
+    async fn announce_retry(
+        &self,
+        key: AssetKey,
+        err: &YtError,
+        retry: u32,
+        max_attempts: u32,
+        policy: &ytmaker_core::error::RetryPolicy,
+    ) -> YtResult<()> {
+        let hint = err
+            .details
+            .get("retry_after_ms")
+            .and_then(Value::as_u64)
+            .map(std::time::Duration::from_millis);
+        let delay = policy.delay_before(retry, hint);
+        let delay_ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX);
+        tracing::warn!(
+            asset_kind = key.kind.as_str(),
+            segment_index = key.index,
+            error_code = %err.code,
+            attempt = retry,
+            max_attempts,
+            next_delay_ms = delay_ms,
+            "retrying after a retryable failure: {}",
+            err.message
+        );
+        let event = json!({
+            "error_code": err.code,
+            "message": err.message,
+            "attempt": retry,
+            "max_attempts": max_attempts,
+            "next_delay_ms": delay_ms,
+            "asset_kind": key.kind.as_str(),
+            "segment_index": key.index,
+        });
+        self.pipeline
+            .store
+            .append_event(self.project, "retry", &event, self.trace)
+            .await?;
+        self.pipeline.sink.emit(
+            self.project,
+            &crate::Progress::Retry {
+                code: err.code,
+                attempt: retry,
+                max_attempts,
+                delay_ms,
+            },
+        );
+        tokio::time::sleep(delay).await;
+        Ok(())
     }
 }
 

@@ -23,6 +23,14 @@ pub enum Progress {
         level: &'static str,
         message: String,
     },
+    /// A provider call failed with a retryable code and is tried again after `delay_ms`
+    /// (attempt `attempt` of `max_attempts` has failed).
+    Retry {
+        code: ytmaker_core::ErrorCode,
+        attempt: u32,
+        max_attempts: u32,
+        delay_ms: u64,
+    },
     Failed {
         info: ErrorInfo,
     },

@@ -170,6 +170,11 @@ async fn a_failed_image_fails_the_project_and_resume_redoes_only_that_image() {
     );
     assert!(recorder.0.lock().unwrap().iter().any(|p| matches!(p, Progress::Failed { info } if info.error_code == ErrorCode::STABILITY_CONTENT_POLICY)));
 
+    // A non-retryable code is never retried: one call per broken image.
+    let calls = illustrator.calls.lock().unwrap().clone();
+    assert_eq!(calls.iter().filter(|i| **i == 1).count(), 1);
+    assert_eq!(calls.iter().filter(|i| **i == 2).count(), 1);
+
     let narrations_before = narrator.calls.load(Ordering::SeqCst);
     let segments = store
         .get_project(project.id)
@@ -237,4 +242,163 @@ async fn a_failed_image_fails_the_project_and_resume_redoes_only_that_image() {
         .await
         .unwrap_err();
     assert_eq!(again.code, ErrorCode::INVALID_STATE_TRANSITION);
+}
+
+/// Fails segment images by a script: `fail_times[i] = (code, times, retry_after_ms)`.
+struct ScriptedIllustrator {
+    inner: Arc<dyn Illustrator>,
+    script: Mutex<std::collections::HashMap<u32, (ErrorCode, u32, Option<u64>)>>,
+    calls: Mutex<Vec<u32>>,
+}
+
+#[async_trait]
+impl Illustrator for ScriptedIllustrator {
+    fn id(&self) -> &'static str {
+        self.inner.id()
+    }
+    async fn illustrate(&self, req: &ImageRequest<'_>) -> YtResult<ImageAsset> {
+        self.calls.lock().unwrap().push(req.segment.index);
+        let failure = {
+            let mut script = self.script.lock().unwrap();
+            match script.get_mut(&req.segment.index) {
+                Some((code, times, hint)) if *times > 0 => {
+                    *times -= 1;
+                    Some((*code, *hint))
+                }
+                _ => None,
+            }
+        };
+        if let Some((code, hint)) = failure {
+            let mut err = YtError::new(code, "scripted failure");
+            if let Some(ms) = hint {
+                err = err.detail("retry_after_ms", ms);
+            }
+            return Err(err);
+        }
+        self.inner.illustrate(req).await
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn retryable_failures_are_retried_by_the_catalogue_and_reported() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = DataDir::new(tmp.path());
+    let store = Store::open(&Store::sqlite_url(&data.database()))
+        .await
+        .unwrap();
+    let tools = Toolchain::locate().unwrap();
+    let mut config = ProjectConfig::default();
+    config.script.target_min_seconds = 30.0;
+    config.script.target_max_seconds = 60.0;
+    config.presenter.enabled = false;
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../samples/article-zh-TW.txt"
+    ))
+    .unwrap();
+    let project = store
+        .create_project(&NewProject {
+            name: "retries".into(),
+            content: text,
+            configuration: config.clone(),
+        })
+        .await
+        .unwrap();
+    let local = Providers::for_choice(&config.providers, &tools).unwrap();
+    // Image 0: one 429 asking for 2.5 s (longer than the catalogue's 2 s), then success.
+    // Image 1: a malformed response every time (1 retry allowed, then the project fails).
+    let illustrator = Arc::new(ScriptedIllustrator {
+        inner: local.illustrator.clone(),
+        script: Mutex::new(
+            [
+                (0, (ErrorCode::STABILITY_RATE_LIMIT, 1, Some(2_500))),
+                (1, (ErrorCode::STABILITY_INVALID_RESPONSE, u32::MAX, None)),
+            ]
+            .into_iter()
+            .collect(),
+        ),
+        calls: Mutex::new(Vec::new()),
+    });
+    let recorder = Arc::new(Recorder::default());
+    let pipeline = Pipeline::new(
+        store.clone(),
+        data.clone(),
+        tools,
+        Providers {
+            illustrator: illustrator.clone(),
+            ..local
+        },
+        recorder.clone(),
+        Lang::En,
+    );
+    let trace = TraceId::generate();
+    let err = pipeline.run(project.id, &trace).await.unwrap_err();
+    assert_eq!(err.code, ErrorCode::STABILITY_INVALID_RESPONSE);
+
+    let calls = illustrator.calls.lock().unwrap().clone();
+    assert_eq!(calls.iter().filter(|i| **i == 0).count(), 2, "{calls:?}");
+    assert_eq!(
+        calls.iter().filter(|i| **i == 1).count(),
+        2,
+        "one retry, as the catalogue says"
+    );
+    let assets = store.assets(project.id).await.unwrap();
+    let image = |i: u32| {
+        assets
+            .iter()
+            .find(|a| a.key.kind == AssetKind::Image && a.key.index == Some(i))
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(
+        (image(0).status, image(0).attempts),
+        (AssetStatus::Completed, 2)
+    );
+    assert_eq!(
+        (image(1).status, image(1).attempts),
+        (AssetStatus::Failed, 2)
+    );
+    let info = store
+        .get_project(project.id)
+        .await
+        .unwrap()
+        .error_info
+        .unwrap();
+    assert_eq!(info.attempts, 2);
+    assert!(info.is_retryable);
+    let listed = info.details["failed_assets"].as_array().unwrap();
+    assert_eq!(
+        listed.len(),
+        1,
+        "the recovered image is not listed: {listed:?}"
+    );
+
+    let retries: Vec<_> = store
+        .events_since(project.id, 0)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.kind == "retry")
+        .map(|e| e.payload)
+        .collect();
+    assert_eq!(retries.len(), 2, "{retries:?}");
+    let for_image = |i: u64| retries.iter().find(|r| r["segment_index"] == i).unwrap();
+    assert_eq!(for_image(0)["error_code"], "STABILITY_RATE_LIMIT");
+    assert_eq!(
+        for_image(0)["next_delay_ms"],
+        2_500,
+        "Retry-After wins when longer"
+    );
+    assert_eq!(for_image(0)["max_attempts"], 5);
+    assert_eq!(for_image(1)["error_code"], "STABILITY_INVALID_RESPONSE");
+    assert_eq!(for_image(1)["next_delay_ms"], 1_000);
+    assert_eq!(for_image(1)["attempt"], 1);
+    let reported = recorder
+        .0
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|p| matches!(p, Progress::Retry { .. }))
+        .count();
+    assert_eq!(reported, 2);
 }
