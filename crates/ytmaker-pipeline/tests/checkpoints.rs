@@ -244,10 +244,13 @@ async fn a_failed_image_fails_the_project_and_resume_redoes_only_that_image() {
     assert_eq!(again.code, ErrorCode::INVALID_STATE_TRANSITION);
 }
 
-/// Fails segment images by a script: `fail_times[i] = (code, times, retry_after_ms)`.
+/// How segment `i`'s image fails: with `code`, `times` times, asking for `retry_after_ms`.
+type FailureScript = std::collections::HashMap<u32, (ErrorCode, u32, Option<u64>)>;
+
+/// Fails segment images as its script says, then makes them with the real illustrator.
 struct ScriptedIllustrator {
     inner: Arc<dyn Illustrator>,
-    script: Mutex<std::collections::HashMap<u32, (ErrorCode, u32, Option<u64>)>>,
+    script: Mutex<FailureScript>,
     calls: Mutex<Vec<u32>>,
 }
 
