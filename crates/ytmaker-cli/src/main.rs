@@ -113,6 +113,15 @@ enum ProjectsAction {
     Resume {
         id: String,
     },
+    /// Continue a FAILED project from its failed step (after fixing the cause).
+    Retry {
+        id: String,
+    },
+    /// Stop a project for good; what was made is kept. A project a server is running is asked to
+    /// stop through the queue.
+    Cancel {
+        id: String,
+    },
 }
 
 /// Exit codes: 0 success; 2 usage (clap); 3 the user's input, configuration or project state;
@@ -579,20 +588,29 @@ async fn projects(settings: &Settings, trace: &TraceId, action: ProjectsAction) 
                 Ok(ExitCode::SUCCESS)
             }
             ProjectsAction::Resume { id } => {
+                continue_project(settings, &store, trace, &id, false).await
+            }
+            ProjectsAction::Retry { id } => {
+                continue_project(settings, &store, trace, &id, true).await
+            }
+            ProjectsAction::Cancel { id } => {
                 let project = store.find_project(&id).await?;
-                if project.status.is_terminal() {
-                    return Err(YtError::new(
-                        ErrorCode::INVALID_STATE_TRANSITION,
-                        format!("a {} project cannot be resumed", project.status),
-                    )
-                    .detail("from", project.status.as_str()));
+                let outcome = ytmaker_pipeline::control::apply(
+                    &store,
+                    &ytmaker_pipeline::control::Wakeup::default(),
+                    project.id,
+                    ytmaker_pipeline::control::Action::Cancel,
+                    trace,
+                )
+                .await?;
+                match outcome.result {
+                    "requested" => println!(
+                        "project {}: cancel requested; the worker running it stops now",
+                        project.id
+                    ),
+                    _ => println!("project {} is CANCELLED", project.id),
                 }
-                let tools = Toolchain::locate()?;
-                eprintln!(
-                    "resuming project {} from {} (trace id {trace})",
-                    project.id, project.status
-                );
-                Ok(run_project(settings, &store, tools, &project, trace).await)
+                Ok(ExitCode::SUCCESS)
             }
         }
     }
@@ -600,6 +618,43 @@ async fn projects(settings: &Settings, trace: &TraceId, action: ProjectsAction) 
     result.unwrap_or_else(|err| {
         report::fail(&err, trace, None, settings.lang, exit_code_for(err.code))
     })
+}
+
+/// `projects resume` / `projects retry`: runs the project here, from its checkpoints.
+async fn continue_project(
+    settings: &Settings,
+    store: &Store,
+    trace: &TraceId,
+    id: &str,
+    retry: bool,
+) -> YtResult<ExitCode> {
+    let project = store.find_project(id).await?;
+    let verb = if retry { "retried" } else { "resumed" };
+    if project.status.is_terminal() || (retry && project.status != ProjectStatus::Failed) {
+        return Err(YtError::new(
+            ErrorCode::INVALID_STATE_TRANSITION,
+            format!("a {} project cannot be {verb}", project.status),
+        )
+        .detail("from", project.status.as_str()));
+    }
+    // A server's worker may hold it; running it here too would do the work twice.
+    if ytmaker_store::JobQueue::live_job(store, project.id)
+        .await?
+        .is_some()
+    {
+        return Err(YtError::new(
+            ErrorCode::INVALID_STATE_TRANSITION,
+            "a worker of `ytmaker serve` is running or about to run this project",
+        )
+        .detail("from", project.status.as_str())
+        .detail("reason", "a live job exists"));
+    }
+    let tools = Toolchain::locate()?;
+    eprintln!(
+        "resuming project {} from {} (trace id {trace})",
+        project.id, project.status
+    );
+    Ok(run_project(settings, store, tools, &project, trace).await)
 }
 
 fn logs(

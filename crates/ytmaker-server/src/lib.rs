@@ -22,7 +22,7 @@ use std::time::Instant;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::routing::get;
+use axum::routing::{any, get};
 use tokio::sync::oneshot;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
@@ -226,6 +226,8 @@ fn app(api: Router<AppState>, state: AppState, ui_dir: Option<PathBuf>) -> Route
         .route("/api/v1/projects/{id}/progress", get(ws::progress))
         .route("/api/v1/openapi.json", get(system::openapi))
         .route("/metrics", get(metrics_endpoint::render))
+        // Unknown API paths stay JSON errors even when the UI's fallback serves everything else.
+        .route("/api/{*rest}", any(system::no_route))
         .route_layer(axum::middleware::from_fn(middleware::matched_route));
     router = match ui_dir {
         Some(dir) => router.fallback_service(

@@ -476,3 +476,54 @@ async fn templates_openapi_health_and_metrics() {
         "{metrics}"
     );
 }
+
+#[tokio::test]
+async fn the_ui_folder_is_served_beside_the_api() {
+    let ui = tempfile::tempdir().unwrap();
+    std::fs::write(
+        ui.path().join("index.html"),
+        "<!doctype html><title>ytmaker</title>",
+    )
+    .unwrap();
+    std::fs::create_dir(ui.path().join("assets")).unwrap();
+    std::fs::write(ui.path().join("assets/app.js"), "console.log(1)").unwrap();
+    let app = spawn_app(Options {
+        ui_dir: Some(ui.path().to_owned()),
+        ..Default::default()
+    })
+    .await;
+    let index = app.get("/").await;
+    assert_eq!(index.status(), StatusCode::OK);
+    assert!(
+        index
+            .text()
+            .await
+            .unwrap()
+            .contains("<title>ytmaker</title>")
+    );
+    let js = app.get("/assets/app.js").await;
+    assert_eq!(js.status(), StatusCode::OK);
+    assert!(
+        js.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .contains("javascript")
+    );
+    // A client-side route gets the app, so a reload of /projects/… works.
+    let deep = app.get("/projects/123/progress").await;
+    assert_eq!(deep.status(), StatusCode::OK);
+    assert!(deep.text().await.unwrap().contains("ytmaker"));
+    // Unknown API routes are still JSON errors, and traversal out of the folder finds nothing.
+    check(
+        &app,
+        &case(
+            "unknown API route beside the UI",
+            Method::GET,
+            "/api/v1/nothing",
+            ErrorCode::NOT_FOUND,
+        ),
+    )
+    .await;
+    let escape = app.get("/../../etc/passwd").await;
+    assert!(!escape.text().await.unwrap().contains("root:"));
+}

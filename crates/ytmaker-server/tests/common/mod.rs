@@ -32,6 +32,7 @@ pub struct Options {
     pub token: Option<String>,
     /// Run on a fresh PostgreSQL database instead of SQLite.
     pub postgres: bool,
+    pub ui_dir: Option<PathBuf>,
 }
 
 pub fn fast_config() -> ProjectConfig {
@@ -81,7 +82,7 @@ pub async fn spawn_app(options: Options) -> TestApp {
         lang: Lang::En,
         default_config: fast_config(),
         workers: options.workers,
-        ui_dir: None,
+        ui_dir: options.ui_dir,
     })
     .await
     .expect("server starts");
