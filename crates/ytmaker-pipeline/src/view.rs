@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 use serde_json::Value;
-use ytmaker_core::{ErrorInfo, ProjectStatus, Stage};
+use ytmaker_core::{ProjectStatus, Stage};
 use ytmaker_store::Event;
 
 use crate::progress::stage_band;
@@ -29,7 +29,8 @@ pub struct ProjectView {
     pub eta_seconds: Option<f64>,
     /// `started` / `finished` per stage name.
     pub stages: BTreeMap<String, String>,
-    pub error: Option<ErrorInfo>,
+    /// The latest `error_info` as stored (kept as stored so nothing in it can be lost in the fold).
+    pub error: Option<Value>,
     /// The `complete` event's result links once the project is done.
     pub result: Option<Value>,
     /// Sequence number of the last event folded in.
@@ -135,7 +136,7 @@ impl ProjectView {
                 }
             }
             "error" => {
-                self.error = serde_json::from_value(p.clone()).ok();
+                self.error = Some(p.clone());
             }
             "complete" => {
                 self.result = Some(p.clone());

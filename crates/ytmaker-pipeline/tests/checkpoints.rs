@@ -70,19 +70,29 @@ impl ProgressSink for Recorder {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_failed_image_fails_the_project_and_resume_redoes_only_that_image() {
+/// A SQLite store in a temp dir, real FFmpeg, and one project made from the sample article with a
+/// short target length.
+struct Fixture {
+    _tmp: tempfile::TempDir,
+    data: DataDir,
+    store: Store,
+    tools: Toolchain,
+    project: ytmaker_store::Project,
+    local: Providers,
+}
+
+async fn fixture(name: &str, adjust: impl FnOnce(&mut ProjectConfig)) -> Fixture {
     let tmp = tempfile::tempdir().unwrap();
     let data = DataDir::new(tmp.path());
     let store = Store::open(&Store::sqlite_url(&data.database()))
         .await
         .unwrap();
     let tools = Toolchain::locate().unwrap();
-
     let mut config = ProjectConfig::default();
     config.script.target_min_seconds = 30.0;
     config.script.target_max_seconds = 60.0;
     config.render.x264_preset = "ultrafast".into();
+    adjust(&mut config);
     let text = std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/../../samples/article-zh-TW.txt"
@@ -90,14 +100,33 @@ async fn a_failed_image_fails_the_project_and_resume_redoes_only_that_image() {
     .unwrap();
     let project = store
         .create_project(&NewProject {
-            name: "checkpoints".into(),
+            name: name.into(),
             content: text,
             configuration: config.clone(),
         })
         .await
         .unwrap();
-
     let local = Providers::for_choice(&config.providers, &tools).unwrap();
+    Fixture {
+        _tmp: tmp,
+        data,
+        store,
+        tools,
+        project,
+        local,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_image_fails_the_project_and_resume_redoes_only_that_image() {
+    let Fixture {
+        _tmp,
+        data,
+        store,
+        tools,
+        project,
+        local,
+    } = fixture("checkpoints", |_| {}).await;
     let narrator = Arc::new(CountingNarrator {
         inner: local.narrator.clone(),
         calls: AtomicUsize::new(0),
@@ -284,30 +313,14 @@ impl Illustrator for ScriptedIllustrator {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn retryable_failures_are_retried_by_the_catalogue_and_reported() {
-    let tmp = tempfile::tempdir().unwrap();
-    let data = DataDir::new(tmp.path());
-    let store = Store::open(&Store::sqlite_url(&data.database()))
-        .await
-        .unwrap();
-    let tools = Toolchain::locate().unwrap();
-    let mut config = ProjectConfig::default();
-    config.script.target_min_seconds = 30.0;
-    config.script.target_max_seconds = 60.0;
-    config.presenter.enabled = false;
-    let text = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../samples/article-zh-TW.txt"
-    ))
-    .unwrap();
-    let project = store
-        .create_project(&NewProject {
-            name: "retries".into(),
-            content: text,
-            configuration: config.clone(),
-        })
-        .await
-        .unwrap();
-    let local = Providers::for_choice(&config.providers, &tools).unwrap();
+    let Fixture {
+        _tmp,
+        data,
+        store,
+        tools,
+        project,
+        local,
+    } = fixture("retries", |c| c.presenter.enabled = false).await;
     // Image 0: one 429 asking for 2.5 s (longer than the catalogue's 2 s), then success.
     // Image 1: a malformed response every time (1 retry allowed, then the project fails).
     let illustrator = Arc::new(ScriptedIllustrator {
