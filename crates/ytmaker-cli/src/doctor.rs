@@ -76,30 +76,23 @@ pub async fn run(settings: &Settings) -> ExitCode {
 }
 
 async fn check_espeak() -> bool {
-    let program = std::env::var_os("YTMAKER_ESPEAK").unwrap_or_else(|| "espeak-ng".into());
-    let out = tokio::process::Command::new(&program)
-        .arg("--voices=cmn")
-        .output()
-        .await;
-    match out {
-        Ok(out) if out.status.success() => {
-            let voices = String::from_utf8_lossy(&out.stdout);
-            let has = voices.contains("cmn-latn-pinyin");
-            line(
-                has,
+    // The narrator's own check: the same rule the health endpoint applies.
+    let narrator = match Toolchain::locate() {
+        Ok(tools) => ytmaker_providers::local::EspeakNarrator::new(tools),
+        Err(err) => {
+            return line(
+                false,
                 "espeak-ng",
-                if has {
-                    "voice cmn-latn-pinyin present"
-                } else {
-                    "voice cmn-latn-pinyin missing (TTS_ENGINE_NOT_FOUND)"
-                },
-            )
+                &format!("{}: {}", err.code, err.message),
+            );
         }
-        Ok(out) => line(
+    };
+    match ytmaker_providers::Narrator::check(&narrator).await {
+        Ok(what) => line(true, "espeak-ng", &what),
+        Err(err) => line(
             false,
             "espeak-ng",
-            &format!("TTS_ENGINE_FAILED: exit {}", out.status),
+            &format!("{}: {}", err.code, err.message),
         ),
-        Err(e) => line(false, "espeak-ng", &format!("TTS_ENGINE_NOT_FOUND: {e}")),
     }
 }

@@ -34,6 +34,9 @@ impl Narrator for CountingNarrator {
         self.calls.fetch_add(1, Ordering::SeqCst);
         self.inner.narrate(req).await
     }
+    async fn check(&self) -> YtResult<String> {
+        self.inner.check().await
+    }
 }
 
 /// Fails the images whose segment index is in `broken` with a provider code, like a cloud

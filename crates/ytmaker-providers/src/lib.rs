@@ -69,6 +69,9 @@ pub struct NarrationAudio {
 pub trait Narrator: Send + Sync {
     fn id(&self) -> &'static str;
     async fn narrate(&self, req: &NarrationRequest<'_>) -> YtResult<NarrationAudio>;
+    /// Checks that the narrator can work (engine and voices present, key valid) without making
+    /// a narration; returns what was checked. Used by `doctor` and the health endpoint.
+    async fn check(&self) -> YtResult<String>;
 }
 
 /// One segment to illustrate.

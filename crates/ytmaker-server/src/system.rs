@@ -236,12 +236,19 @@ async fn health(State(s): State<AppState>) -> Response {
             Err(e) => failed(&e),
         },
     );
+    // The default providers must be able to work: each runs its own check.
     checks.insert(
         "providers".into(),
-        check(
-            "ok",
-            serde_json::to_value(&s.default_config.providers).unwrap_or(Value::Null),
-        ),
+        match ytmaker_pipeline::Providers::for_choice(&s.default_config.providers, &s.tools) {
+            Ok(providers) => match providers.narrator.check().await {
+                Ok(narration) => check(
+                    "ok",
+                    serde_json::json!({ "defaults": s.default_config.providers, "narration": narration }),
+                ),
+                Err(e) => failed(&e),
+            },
+            Err(e) => failed(&e),
+        },
     );
     let any_failed = checks.values().any(|c| c["status"] == "failed");
     let any_degraded = checks.values().any(|c| c["status"] == "degraded");

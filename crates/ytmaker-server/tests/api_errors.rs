@@ -451,13 +451,28 @@ async fn templates_openapi_health_and_metrics() {
     }
     let health = app.get("/api/v1/system/health").await;
     let health: Value = health.json().await.unwrap();
-    for check in ["database", "queue", "workers", "disk", "ffmpeg", "fonts"] {
+    for check in [
+        "database",
+        "queue",
+        "workers",
+        "disk",
+        "ffmpeg",
+        "fonts",
+        "providers",
+    ] {
         assert!(
             health["checks"][check]["status"].is_string(),
             "{check}: {health}"
         );
     }
     assert_eq!(health["checks"]["database"]["status"], "ok");
+    assert_eq!(health["checks"]["providers"]["status"], "ok", "{health}");
+    assert!(
+        health["checks"]["providers"]["details"]["narration"]
+            .as_str()
+            .unwrap()
+            .contains("cmn-latn-pinyin")
+    );
     // API only (no workers in this process): degraded, not healthy.
     assert_eq!(health["status"], "degraded");
 

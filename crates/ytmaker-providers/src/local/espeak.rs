@@ -77,6 +77,51 @@ impl Narrator for EspeakNarrator {
         "espeak-ng"
     }
 
+    async fn check(&self) -> YtResult<String> {
+        let program = self.program.display().to_string();
+        let listed = tokio::time::timeout(
+            ESPEAK_TIMEOUT,
+            tokio::process::Command::new(&self.program)
+                .arg("--voices=cmn")
+                .kill_on_drop(true)
+                .output(),
+        )
+        .await
+        .map_err(|_| {
+            YtError::new(ErrorCode::TTS_ENGINE_FAILED, "espeak-ng did not answer")
+                .detail("program", program.clone())
+        })?
+        .map_err(|e| {
+            let code = if e.kind() == std::io::ErrorKind::NotFound {
+                ErrorCode::TTS_ENGINE_NOT_FOUND
+            } else {
+                ErrorCode::TTS_ENGINE_FAILED
+            };
+            YtError::new(code, format!("cannot start espeak-ng: {e}"))
+                .detail("program", program.clone())
+                .detail("os_error", e.to_string())
+        })?;
+        if !listed.status.success() {
+            return Err(YtError::new(
+                ErrorCode::TTS_ENGINE_FAILED,
+                format!("espeak-ng --voices failed: {}", listed.status),
+            )
+            .detail("program", program));
+        }
+        let voices = String::from_utf8_lossy(&listed.stdout);
+        let voice = Self::voice(Language::ZhTw, VoiceGender::Female);
+        let base = voice.split('+').next().unwrap_or(&voice);
+        if !voices.contains(base) {
+            return Err(YtError::new(
+                ErrorCode::TTS_ENGINE_NOT_FOUND,
+                format!("espeak-ng has no {base} voice"),
+            )
+            .detail("program", program)
+            .detail("voice", base));
+        }
+        Ok(format!("espeak-ng with voice {base}"))
+    }
+
     async fn narrate(&self, req: &NarrationRequest<'_>) -> YtResult<NarrationAudio> {
         let spoken = spoken_form(req.text.trim(), req.language);
         if !spoken.chars().any(char::is_alphanumeric) {
