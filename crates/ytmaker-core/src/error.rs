@@ -604,9 +604,9 @@ catalogue! {
 
     // ---- Internal ----
     SERVER_PANICKED => { Internal, 500, R::NEVER, P0,
-        en: "The server hit a bug", "A request handler panicked. This is a bug in ytmaker; the panic message is in the details.",
+        en: "The server hit a bug", "A request handler panicked or could not encode its own data. This is a bug in ytmaker; the details say what failed.",
             ["Report it with the trace id", "Retry the request"],
-        zh: "伺服器發生錯誤", "請求處理程式發生 panic，這是 ytmaker 的錯誤，panic 訊息附於詳細資訊。",
+        zh: "伺服器發生錯誤", "請求處理程式發生 panic 或無法編碼自身資料，這是 ytmaker 的錯誤，詳細資訊中說明失敗之處。",
             ["附上追蹤 ID 回報", "重試請求"] },
     WORKER_PANICKED => { Internal, 500, R::NEVER, P0,
         en: "A worker crashed", "A task of the pipeline panicked. This is a bug in ytmaker; the panic message is in the details.",

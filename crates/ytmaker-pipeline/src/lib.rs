@@ -109,6 +109,18 @@ impl Pipeline {
         Ok(())
     }
 
+    /// Marks a project CANCELLED after its run was stopped on the user's request; what was made
+    /// is kept on disk.
+    pub async fn mark_cancelled(&self, project_id: Uuid, trace: &TraceId) -> YtResult<()> {
+        let project = self.store.get_project(project_id).await?;
+        if !project.status.is_terminal() {
+            self.store
+                .set_status(project_id, ProjectStatus::Cancelled, trace)
+                .await?;
+        }
+        Ok(())
+    }
+
     pub fn store(&self) -> &Store {
         &self.store
     }

@@ -11,7 +11,7 @@ use tokio::task::JoinSet;
 use tracing::Instrument;
 use uuid::Uuid;
 use ytmaker_core::error::Lang;
-use ytmaker_core::{ErrorCode, ProjectStatus, YtResult};
+use ytmaker_core::{ErrorCode, YtResult};
 use ytmaker_render::Toolchain;
 use ytmaker_store::{DataDir, Job, JobQueue, JobState, Lease, StopRequest, Store};
 
@@ -250,23 +250,5 @@ async fn run_with_lease(
             );
             Ok((JobState::Running, None))
         }
-    }
-}
-
-impl Pipeline {
-    /// Marks a project CANCELLED after its run was stopped on the user's request; what was made
-    /// is kept on disk.
-    pub async fn mark_cancelled(
-        &self,
-        project_id: Uuid,
-        trace: &ytmaker_core::TraceId,
-    ) -> YtResult<()> {
-        let project = self.store.get_project(project_id).await?;
-        if !project.status.is_terminal() {
-            self.store
-                .set_status(project_id, ProjectStatus::Cancelled, trace)
-                .await?;
-        }
-        Ok(())
     }
 }

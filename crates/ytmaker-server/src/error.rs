@@ -106,6 +106,29 @@ pub(crate) fn error_for_bare_status(status: StatusCode, path: &str) -> YtError {
         .detail("http_status", status.as_u16())
 }
 
+/// `VALIDATION_ERROR` naming the field and the rule it breaks.
+pub(crate) fn invalid(field: &str, rule: &str, value: impl Into<Value>) -> ApiError {
+    ApiError(YtError::invalid_field(
+        ErrorCode::VALIDATION_ERROR,
+        field,
+        rule,
+        value,
+    ))
+}
+
+/// One of our own values as JSON; failing to encode it is a bug, reported, never a `null`.
+pub(crate) fn json_value<T: Serialize>(what: &str, v: &T) -> Result<Value, ApiError> {
+    serde_json::to_value(v).map_err(|e| {
+        ApiError(
+            YtError::new(
+                ErrorCode::SERVER_PANICKED,
+                format!("cannot encode {what}: {e}"),
+            )
+            .detail("value", what),
+        )
+    })
+}
+
 pub(crate) fn malformed(what: &str, message: String) -> YtError {
     YtError::new(ErrorCode::REQUEST_MALFORMED, format!("{what}: {message}"))
         .detail("part", what)

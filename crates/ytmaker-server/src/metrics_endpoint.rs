@@ -47,8 +47,12 @@ pub(crate) async fn render(State(state): State<AppState>) -> ApiResult<Response>
     metrics::gauge!("ytmaker_queue_jobs", "state" => "running").set(queue.running as f64);
     metrics::gauge!("ytmaker_queue_oldest_job_age_seconds")
         .set(queue.oldest_queued_ms as f64 / 1000.0);
-    if let Ok(free) = crate::system::free_bytes(state.data.root()) {
-        metrics::gauge!("ytmaker_disk_free_bytes").set(free as f64);
+    match crate::system::free_bytes(state.data.root()) {
+        Ok(free) => metrics::gauge!("ytmaker_disk_free_bytes").set(free as f64),
+        // The scrape still serves every other metric; the gap is logged with its code.
+        Err(err) => {
+            tracing::error!(error_code = %err.code, "cannot measure free disk space: {}", err.message)
+        }
     }
     let mut response = handle.render().into_response();
     response.headers_mut().insert(

@@ -15,8 +15,9 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 use ytmaker_core::asset::AssetStatus;
 use ytmaker_core::config::ProjectConfig;
+use ytmaker_core::script::Script;
 use ytmaker_core::youtube::YoutubeSettings;
-use ytmaker_core::{ErrorCode, ProjectStatus, YtError};
+use ytmaker_core::{ErrorCode, ErrorInfo, ProjectStatus, YtError};
 use ytmaker_pipeline::ProjectView;
 use ytmaker_pipeline::control::{self, Action, ActionOutcome};
 use ytmaker_store::{
@@ -25,7 +26,9 @@ use ytmaker_store::{
 };
 
 use crate::AppState;
-use crate::error::{ApiError, ApiJson, ApiPath, ApiQuery, ApiResult, ErrorBody};
+use crate::error::{
+    ApiError, ApiJson, ApiPath, ApiQuery, ApiResult, ErrorBody, invalid, json_value,
+};
 use crate::middleware::RequestTrace;
 
 pub(crate) fn router() -> OpenApiRouter<AppState> {
@@ -55,12 +58,12 @@ pub struct ProjectResponse {
     pub status: String,
     pub content: String,
     #[schema(value_type = Object)]
-    pub configuration: Value,
+    pub configuration: ProjectConfig,
     #[schema(value_type = Object)]
-    pub script: Option<Value>,
+    pub script: Option<Script>,
     /// SPEC §4 `error_info`, present when FAILED.
     #[schema(value_type = Object)]
-    pub error_info: Option<Value>,
+    pub error_info: Option<ErrorInfo>,
     pub trace_id: Option<String>,
     pub config_template_id: Option<Uuid>,
     pub prompt_template_id: Option<Uuid>,
@@ -75,10 +78,6 @@ pub struct ProjectResponse {
     pub updated_at: String,
 }
 
-fn to_value<T: Serialize>(v: &T) -> Value {
-    serde_json::to_value(v).unwrap_or(Value::Null)
-}
-
 async fn respond(state: &AppState, p: Project) -> ApiResult<Json<ProjectResponse>> {
     let job = state.store.live_job(p.id).await?;
     Ok(Json(ProjectResponse {
@@ -86,9 +85,9 @@ async fn respond(state: &AppState, p: Project) -> ApiResult<Json<ProjectResponse
         name: p.name,
         status: p.status.as_str().into(),
         content: p.content,
-        configuration: to_value(&p.configuration),
-        script: p.script.as_ref().map(to_value),
-        error_info: p.error_info.as_ref().map(to_value),
+        configuration: p.configuration,
+        script: p.script,
+        error_info: p.error_info,
         trace_id: p.trace_id.map(|t| t.to_string()),
         config_template_id: p.config_template_id,
         prompt_template_id: p.prompt_template_id,
@@ -123,15 +122,6 @@ pub struct ProjectPage {
     pub total: i64,
     pub limit: u32,
     pub offset: u32,
-}
-
-fn invalid(field: &str, rule: &str, value: impl Into<Value>) -> ApiError {
-    ApiError(YtError::invalid_field(
-        ErrorCode::VALIDATION_ERROR,
-        field,
-        rule,
-        value,
-    ))
 }
 
 #[utoipa::path(get, path = "/api/v1/projects", tag = "projects", params(ListQuery),
@@ -212,7 +202,7 @@ fn merged_config(
     base: &ProjectConfig,
     overrides: Option<&Value>,
 ) -> Result<ProjectConfig, ApiError> {
-    let mut merged = to_value(base);
+    let mut merged = json_value("the base configuration", base)?;
     if let Some(o) = overrides {
         if !o.is_object() {
             return Err(invalid("configuration", "a JSON object", o.clone()));
@@ -261,7 +251,7 @@ fn youtube_settings(raw: &Value) -> Result<Value, ApiError> {
         )
     })?;
     settings.validate(chrono::Utc::now())?;
-    Ok(to_value(&settings))
+    json_value("the YouTube settings", &settings)
 }
 
 #[utoipa::path(post, path = "/api/v1/projects", tag = "projects", request_body = CreateProject,
@@ -626,15 +616,20 @@ async fn project_result(
         .rev()
         .find(|e| e.kind == "complete")
         .and_then(|e| e.payload["location"].as_str().map(str::to_owned));
-    let base = format!("/api/v1/projects/{id}/files");
+    let [video_url, thumbnail_url, subtitles_url] = file_urls(id);
     Ok(Json(ProjectResult {
-        video_url: format!("{base}/video"),
-        thumbnail_url: format!("{base}/thumbnail"),
-        subtitles_url: format!("{base}/subtitles"),
+        video_url,
+        thumbnail_url,
+        subtitles_url,
         location,
         video_bytes: meta.len(),
         youtube_video_id: p.youtube_video_id,
     }))
+}
+
+/// Download URLs of a finished project's video, thumbnail and subtitles.
+pub(crate) fn file_urls(id: Uuid) -> [String; 3] {
+    ["video", "thumbnail", "subtitles"].map(|f| format!("/api/v1/projects/{id}/files/{f}"))
 }
 
 /// Files a client may download; the path comes from this table, never from the request.

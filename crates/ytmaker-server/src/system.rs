@@ -17,7 +17,7 @@ use ytmaker_core::{ErrorCode, TraceId, YtError, YtResult};
 use ytmaker_store::JobQueue;
 
 use crate::AppState;
-use crate::error::{ApiError, ApiJson, ApiPath, ApiResult, ErrorBody};
+use crate::error::{ApiError, ApiJson, ApiPath, ApiResult, ErrorBody, invalid, json_value};
 use crate::middleware::{RequestLang, RequestTrace};
 
 pub(crate) fn router() -> OpenApiRouter<AppState> {
@@ -62,7 +62,7 @@ pub struct InitStatus {
 async fn init_status(State(s): State<AppState>) -> ApiResult<Json<InitStatus>> {
     Ok(Json(InitStatus {
         has_projects: s.store.count_projects(None).await? > 0,
-        default_providers: serde_json::to_value(&s.default_config.providers).unwrap_or(Value::Null),
+        default_providers: json_value("the default providers", &s.default_config.providers)?,
         language: match s.lang {
             Lang::ZhTw => "zh-TW".into(),
             Lang::En => "en".into(),
@@ -191,7 +191,10 @@ async fn health(State(s): State<AppState>) -> Response {
     checks.insert(
         "queue".into(),
         match s.store.stats().await {
-            Ok(q) => check("ok", serde_json::to_value(q).unwrap_or(Value::Null)),
+            Ok(q) => check(
+                "ok",
+                serde_json::json!({ "queued": q.queued, "running": q.running, "oldest_queued_ms": q.oldest_queued_ms }),
+            ),
             Err(e) => failed(&e),
         },
     );
@@ -303,34 +306,25 @@ async fn client_log(
     Extension(RequestTrace(request_trace)): Extension<RequestTrace>,
     ApiJson(b): ApiJson<ClientLog>,
 ) -> ApiResult<(StatusCode, Json<Logged>)> {
-    if b.message.chars().count() > 2000 || b.message.is_empty() {
-        return Err(ApiError(YtError::invalid_field(
-            ErrorCode::VALIDATION_ERROR,
-            "message",
-            "1 to 2000 characters",
-            b.message.chars().count(),
-        )));
+    let chars = b.message.chars().count();
+    if chars == 0 || chars > 2000 {
+        return Err(invalid("message", "1 to 2000 characters", chars));
     }
+    let level = match b.level.as_str() {
+        "error" => tracing::Level::ERROR,
+        "warn" => tracing::Level::WARN,
+        "info" => tracing::Level::INFO,
+        other => return Err(invalid("level", "error, warn or info", other)),
+    };
     let trace = match b.trace_id.as_deref() {
-        Some(raw) => TraceId::parse(raw).ok_or_else(|| {
-            ApiError(YtError::invalid_field(
-                ErrorCode::VALIDATION_ERROR,
-                "trace_id",
-                "8–64 characters of [0-9A-Za-z_-]",
-                raw,
-            ))
-        })?,
+        Some(raw) => TraceId::parse(raw)
+            .ok_or_else(|| invalid("trace_id", "8–64 characters of [0-9A-Za-z_-]", raw))?,
         None => request_trace,
     };
     let code = match b.error_code.as_deref() {
-        Some(raw) => Some(ErrorCode::parse(raw).ok_or_else(|| {
-            ApiError(YtError::invalid_field(
-                ErrorCode::VALIDATION_ERROR,
-                "error_code",
-                "a catalogued code",
-                raw,
-            ))
-        })?),
+        Some(raw) => Some(
+            ErrorCode::parse(raw).ok_or_else(|| invalid("error_code", "a catalogued code", raw))?,
+        ),
         None => None,
     };
     let code_str = code.map(|c| c.to_string()).unwrap_or_default();
@@ -338,39 +332,24 @@ async fn client_log(
     let context = b.context.unwrap_or_default();
     let span = tracing::info_span!("client", trace_id = %trace);
     let _enter = span.enter();
-    match b.level.as_str() {
-        "error" => tracing::error!(
-            source = "ui",
-            error_code = code_str.as_str(),
-            project_id = project.as_str(),
-            context = context.as_str(),
-            "{}",
-            b.message
-        ),
-        "warn" => tracing::warn!(
-            source = "ui",
-            error_code = code_str.as_str(),
-            project_id = project.as_str(),
-            context = context.as_str(),
-            "{}",
-            b.message
-        ),
-        "info" => tracing::info!(
-            source = "ui",
-            error_code = code_str.as_str(),
-            project_id = project.as_str(),
-            context = context.as_str(),
-            "{}",
-            b.message
-        ),
-        other => {
-            return Err(ApiError(YtError::invalid_field(
-                ErrorCode::VALIDATION_ERROR,
-                "level",
-                "error, warn or info",
-                other,
-            )));
-        }
+    // `tracing` needs the level at compile time, hence one arm per level.
+    macro_rules! ui_line {
+        ($lvl:expr) => {
+            tracing::event!(
+                $lvl,
+                source = "ui",
+                error_code = code_str.as_str(),
+                project_id = project.as_str(),
+                context = context.as_str(),
+                "{}",
+                b.message
+            )
+        };
+    }
+    match level {
+        tracing::Level::ERROR => ui_line!(tracing::Level::ERROR),
+        tracing::Level::WARN => ui_line!(tracing::Level::WARN),
+        _ => ui_line!(tracing::Level::INFO),
     }
     Ok((
         StatusCode::ACCEPTED,

@@ -158,13 +158,14 @@ pub(crate) fn message(e: &Event, view: &ProjectView) -> Value {
             Err(_) => json!({ "type": "log", "level": "error", "message": p.to_string() }),
         },
         "complete" => {
-            let base = format!("/api/v1/projects/{}/files", e.project_id);
+            let [video_url, thumbnail_url, subtitles_url] =
+                crate::projects::file_urls(e.project_id);
             json!({
                 "type": "complete",
                 "result": {
-                    "video_url": format!("{base}/video"),
-                    "thumbnail_url": format!("{base}/thumbnail"),
-                    "subtitles_url": format!("{base}/subtitles"),
+                    "video_url": video_url,
+                    "thumbnail_url": thumbnail_url,
+                    "subtitles_url": subtitles_url,
                     "location": p["location"],
                 },
             })

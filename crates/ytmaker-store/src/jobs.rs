@@ -268,7 +268,18 @@ impl JobQueue for Store {
         let stop: Option<String> = row
             .try_get("stop_request")
             .map_err(|e| db_err("read jobs.stop_request", e))?;
-        Ok(Lease::Held(stop.as_deref().and_then(StopRequest::parse)))
+        match stop {
+            None => Ok(Lease::Held(None)),
+            Some(raw) => StopRequest::parse(&raw)
+                .map(|s| Lease::Held(Some(s)))
+                .ok_or_else(|| {
+                    YtError::new(
+                        ErrorCode::DATABASE_ERROR,
+                        format!("stored jobs.stop_request is not valid: {raw:.80}"),
+                    )
+                    .detail("column", "stop_request")
+                }),
+        }
     }
 
     async fn finish(

@@ -273,9 +273,14 @@ impl Store {
             let n: i64 = row
                 .try_get("n")
                 .map_err(|e| db_err("count projects by status", e))?;
-            if let Some(status) = ProjectStatus::parse(&raw) {
-                out.push((status, n));
-            }
+            let status = ProjectStatus::parse(&raw).ok_or_else(|| {
+                YtError::new(
+                    ErrorCode::DATABASE_ERROR,
+                    format!("stored status is not valid: {raw:.80}"),
+                )
+                .detail("column", "status")
+            })?;
+            out.push((status, n));
         }
         Ok(out)
     }
