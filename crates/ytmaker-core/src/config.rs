@@ -21,8 +21,60 @@ pub struct ProjectConfig {
     pub presenter: PresenterSettings,
     pub thumbnail: ThumbnailSettings,
     pub render: RenderSettings,
+    pub images: ImageSettings,
     pub providers: ProviderChoice,
 }
+
+/// What the cloud illustrator (Stability AI) is asked for, besides each segment's description.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ImageSettings {
+    /// A Stability `style_preset` (`photographic`, `anime`, …); none when unset.
+    pub style_preset: Option<String>,
+    /// Appended to every segment's image description (a "global style").
+    pub style_modifiers: String,
+    pub negative_prompt: String,
+    /// 0 lets the provider pick a random seed for each image.
+    pub seed: u32,
+    /// Images requested at once (SPEC §2: default 4).
+    pub concurrency: u32,
+    /// Client-side cap on requests per minute (Stability allows 150).
+    pub requests_per_minute: u32,
+}
+
+impl Default for ImageSettings {
+    fn default() -> Self {
+        ImageSettings {
+            style_preset: None,
+            style_modifiers: String::new(),
+            negative_prompt: String::new(),
+            seed: 0,
+            concurrency: 4,
+            requests_per_minute: 150,
+        }
+    }
+}
+
+/// Stability's documented style presets.
+pub const STABILITY_STYLE_PRESETS: [&str; 17] = [
+    "3d-model",
+    "analog-film",
+    "anime",
+    "cinematic",
+    "comic-book",
+    "digital-art",
+    "enhance",
+    "fantasy-art",
+    "isometric",
+    "line-art",
+    "low-poly",
+    "modeling-compound",
+    "neon-punk",
+    "origami",
+    "photographic",
+    "pixel-art",
+    "tile-texture",
+];
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -206,6 +258,54 @@ pub enum ProviderKind {
     /// Offline provider shipped with ytmaker (SPEC §3 "local" column).
     #[default]
     Local,
+    /// Google Gemini `generateContent` (script).
+    Gemini,
+    /// Google Cloud Text-to-Speech (narration).
+    GoogleTts,
+    /// Stability AI (images).
+    Stability,
+    /// D-ID talks (presenter).
+    Did,
+    /// YouTube Data API v3 (publish).
+    Youtube,
+}
+
+impl ProviderKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProviderKind::Local => "local",
+            ProviderKind::Gemini => "gemini",
+            ProviderKind::GoogleTts => "google_tts",
+            ProviderKind::Stability => "stability",
+            ProviderKind::Did => "did",
+            ProviderKind::Youtube => "youtube",
+        }
+    }
+}
+
+impl ProviderChoice {
+    /// Every capability set to its cloud provider.
+    pub fn cloud() -> Self {
+        ProviderChoice {
+            script: ProviderKind::Gemini,
+            narration: ProviderKind::GoogleTts,
+            images: ProviderKind::Stability,
+            avatar: ProviderKind::Did,
+            publish: ProviderKind::Youtube,
+        }
+    }
+
+    /// `(field, chosen, the kinds that can do it)` for each capability.
+    fn slots(&self) -> [(&'static str, ProviderKind, [ProviderKind; 2]); 5] {
+        use ProviderKind::*;
+        [
+            ("providers.script", self.script, [Local, Gemini]),
+            ("providers.narration", self.narration, [Local, GoogleTts]),
+            ("providers.images", self.images, [Local, Stability]),
+            ("providers.avatar", self.avatar, [Local, Did]),
+            ("providers.publish", self.publish, [Local, Youtube]),
+        ]
+    }
 }
 
 /// The provider per capability, chosen explicitly; never switched because another failed.
@@ -288,6 +388,47 @@ impl ProjectConfig {
             "script.segment_max_seconds",
             "greater than segment_min_seconds",
             s.segment_max_seconds,
+        );
+        for (field, chosen, allowed) in self.providers.slots() {
+            v.check(
+                allowed.contains(&chosen),
+                field,
+                &format!("one of {}, {}", allowed[0].as_str(), allowed[1].as_str()),
+                chosen.as_str(),
+            );
+        }
+        let img = &self.images;
+        if let Some(preset) = &img.style_preset {
+            v.check(
+                STABILITY_STYLE_PRESETS.contains(&preset.as_str()),
+                "images.style_preset",
+                "a Stability style preset",
+                preset.as_str(),
+            );
+        }
+        v.check(
+            img.style_modifiers.chars().count() <= 500,
+            "images.style_modifiers",
+            "at most 500 characters",
+            img.style_modifiers.chars().count(),
+        );
+        v.check(
+            img.negative_prompt.chars().count() <= 1000,
+            "images.negative_prompt",
+            "at most 1000 characters",
+            img.negative_prompt.chars().count(),
+        );
+        v.check(
+            (1..=16).contains(&img.concurrency),
+            "images.concurrency",
+            "1–16",
+            img.concurrency,
+        );
+        v.check(
+            (1..=1000).contains(&img.requests_per_minute),
+            "images.requests_per_minute",
+            "1–1000",
+            img.requests_per_minute,
         );
         v.range(
             "script.target_min_seconds",

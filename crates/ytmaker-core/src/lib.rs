@@ -14,10 +14,12 @@ pub mod config;
 pub mod error;
 pub mod prompt;
 pub mod script;
+pub mod secret;
 pub mod status;
 pub mod trace;
 pub mod youtube;
 
 pub use error::{ErrorCode, ErrorInfo, Stage, YtError, YtResult};
 pub use status::ProjectStatus;
+pub use secret::Secret;
 pub use trace::TraceId;

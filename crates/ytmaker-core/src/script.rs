@@ -41,6 +41,10 @@ pub struct Segment {
     pub narration: String,
     /// What the image should show (a prompt for an image model, or the title card's subject).
     pub image_description: String,
+    /// The image description as an English prompt for an image model, when the script writer
+    /// made one (Gemini does; the local writer does not, and the title card needs none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image_prompt: Option<String>,
     /// A short phrase summing up the segment, drawn on the local title card.
     pub key_phrase: String,
     pub estimated_seconds: f64,

@@ -31,19 +31,31 @@ impl Providers {
         Ok(Providers {
             script: match script {
                 ProviderKind::Local => Arc::new(RuleBasedScriptWriter::new()),
+                other => return Err(unwired(*other)),
             },
             narrator: match narration {
                 ProviderKind::Local => Arc::new(EspeakNarrator::new(tools.clone())),
+                other => return Err(unwired(*other)),
             },
             illustrator: match images {
                 ProviderKind::Local => Arc::new(TitleCardIllustrator::new()),
+                other => return Err(unwired(*other)),
             },
             presenter: match avatar {
                 ProviderKind::Local => Arc::new(LocalPresenter::new(tools.clone())),
+                other => return Err(unwired(*other)),
             },
             publisher: match publish {
                 ProviderKind::Local => Arc::new(LocalPublisher::new()),
+                other => return Err(unwired(*other)),
             },
         })
     }
+}
+
+fn unwired(kind: ProviderKind) -> ytmaker_core::YtError {
+    ytmaker_core::YtError::new(
+        ytmaker_core::ErrorCode::CONFIG_INVALID,
+        format!("provider {} is not wired into the pipeline yet", kind.as_str()),
+    )
 }

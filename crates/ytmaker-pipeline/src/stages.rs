@@ -330,6 +330,7 @@ async fn script_stage(ctx: &StageCtx<'_>) -> YtResult<()> {
                     settings: &cfg.script,
                     narration: &cfg.narration,
                     name_hint: Some(name.as_str()).filter(|n| !n.trim().is_empty()),
+                    prompt: project.prompt_content.as_deref(),
                 };
                 let script = writer.write_script(&req).await?;
                 script.validate()?;
@@ -1032,12 +1033,15 @@ async fn publish_stage(ctx: &StageCtx<'_>) -> YtResult<RunOutcome> {
         .await?;
     let publisher = ctx.p.providers.publisher.clone();
     let output_dir = ctx.dir.output();
+    let state_dir = ctx.dir.work();
     let req = PublishRequest {
         video: &video,
         thumbnail: &thumbnail,
         subtitles: &subtitles,
         script: &script,
         output_dir: &output_dir,
+        youtube: None,
+        state_dir: &state_dir,
     };
     let result = publisher.publish(&req).await?;
     tracing::info!(publisher = publisher.id(), location = %result.location, "published");

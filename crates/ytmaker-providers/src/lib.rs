@@ -8,8 +8,8 @@
 //!
 //! What lives here: the traits and their request/result types, and [`local`] (rule-based script
 //! writer, espeak-ng narrator, title-card illustrator, FFmpeg presenter, output-folder publisher).
-//! What does not: the database, retries (the pipeline applies each code's retry policy) and the
-//! cloud clients.
+//! Also here: [`cloud`], the clients of the real services, and [`retry`], the one retry loop.
+//! What does not: the database.
 
 use async_trait::async_trait;
 use std::path::{Path, PathBuf};
@@ -19,8 +19,10 @@ use ytmaker_core::config::{NarrationSettings, PresenterSettings, ScriptSettings}
 use ytmaker_core::script::{Language, Script, Segment};
 
 pub mod atomic;
+pub mod cloud;
 pub mod local;
 mod process;
+pub mod retry;
 pub mod speech;
 pub mod text;
 
@@ -36,6 +38,8 @@ pub struct ScriptRequest<'a> {
     pub narration: &'a NarrationSettings,
     /// The project's name, a candidate for the video title.
     pub name_hint: Option<&'a str>,
+    /// The project's prompt template (with `{article}`); LLM writers use it, the local one does not.
+    pub prompt: Option<&'a str>,
 }
 
 /// Turns an article into a [`Script`] (SPEC §2 stage 1).
@@ -126,6 +130,12 @@ pub struct PublishRequest<'a> {
     pub subtitles: &'a Path,
     pub script: &'a Script,
     pub output_dir: &'a Path,
+    /// Title, description, tags, privacy and schedule as the user set them; the script's
+    /// title, description and tags fill what is left empty.
+    pub youtube: Option<&'a ytmaker_core::youtube::YoutubeSettings>,
+    /// A folder the publisher may keep state in across attempts and restarts (the resumable
+    /// upload session), so a retry continues instead of starting over.
+    pub state_dir: &'a Path,
 }
 
 #[derive(Clone, Debug, PartialEq)]

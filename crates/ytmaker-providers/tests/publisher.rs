@@ -28,6 +28,8 @@ async fn publish_json_describes_the_exported_files() {
             subtitles: &subtitles,
             script: &script,
             output_dir: &output,
+            youtube: None,
+            state_dir: &output,
         })
         .await
         .unwrap();
@@ -86,6 +88,8 @@ async fn a_missing_video_is_file_not_found() {
             subtitles: &missing,
             script: &script,
             output_dir: work.path(),
+            youtube: None,
+            state_dir: work.path(),
         })
         .await
         .unwrap_err();

@@ -288,6 +288,7 @@ fn empty_text_has_no_content() {
                 settings: &settings,
                 narration: &narration,
                 name_hint: None,
+                prompt: None,
             })
             .unwrap_err();
         assert_eq!(err.code, ErrorCode::SCRIPT_NO_CONTENT, "{text:?}");
@@ -305,6 +306,7 @@ fn a_title_like_project_name_is_used_when_the_article_has_no_heading() {
             settings: &settings,
             narration: &narration,
             name_hint: Some("認識颱風"),
+            prompt: None,
         })
         .unwrap();
     assert_eq!(script.title, "認識颱風");
@@ -314,6 +316,7 @@ fn a_title_like_project_name_is_used_when_the_article_has_no_heading() {
             settings: &settings,
             narration: &narration,
             name_hint: Some("zh-TW-unseen.txt"),
+            prompt: None,
         })
         .unwrap();
     assert_ne!(script.title, "zh-TW-unseen.txt");

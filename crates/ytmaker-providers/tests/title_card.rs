@@ -11,6 +11,7 @@ fn segment(index: u32, key_phrase: &str) -> Segment {
         index,
         narration: "颱風的誕生需要幾個關鍵條件。".into(),
         image_description: "颱風的誕生需要幾個關鍵條件。".into(),
+        image_prompt: None,
         key_phrase: key_phrase.into(),
         estimated_seconds: 4.0,
     }

@@ -538,6 +538,7 @@ impl Planner<'_> {
             index,
             narration,
             image_description,
+            image_prompt: None,
             key_phrase,
             estimated_seconds,
         }
@@ -1153,6 +1154,7 @@ mod tests {
                 settings: &settings,
                 narration: &narration,
                 name_hint: None,
+                prompt: None,
             })
             .unwrap()
     }

@@ -42,6 +42,7 @@ pub fn write_script_with(
             settings,
             narration,
             name_hint: None,
+            prompt: None,
         })
         .unwrap_or_else(|e| panic!("script writer failed: {e} {:?}", e.details))
 }

@@ -1,0 +1,207 @@
+//! The one way a cloud client talks HTTP: timeouts, one log line and metrics per call, and the
+//! mapping of transport failures and unreadable bodies to the API's own codes.
+
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use reqwest::header::HeaderMap;
+use serde::de::DeserializeOwned;
+use ytmaker_core::{ErrorCode, YtError, YtResult};
+
+use super::Timeouts;
+
+/// How many bytes of an unexpected body are kept in an error's details.
+const BODY_HEAD_BYTES: usize = 300;
+
+/// The codes of one API for failures that look the same on every API.
+#[derive(Debug)]
+pub struct ApiCodes {
+    /// Name in logs and metrics (`gemini`, `google_tts`, `stability`, `did`, `youtube`).
+    pub api: &'static str,
+    pub timeout: ErrorCode,
+    pub network: ErrorCode,
+    pub invalid_response: ErrorCode,
+}
+
+/// One answer, read whole.
+#[derive(Debug)]
+pub struct Reply {
+    pub endpoint: &'static str,
+    pub status: u16,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+}
+
+impl Reply {
+    pub fn is_success(&self) -> bool {
+        (200..300).contains(&self.status)
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// `Retry-After` in milliseconds (delta-seconds form; an HTTP date is ignored as unusable
+    /// without a trusted clock, and the catalogue's delay applies).
+    pub fn retry_after_ms(&self) -> Option<u64> {
+        self.header("retry-after")
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .map(|s| s.saturating_mul(1000))
+    }
+
+    /// The first bytes of the body, for an error's details.
+    pub fn body_head(&self) -> String {
+        let end = self.body.len().min(BODY_HEAD_BYTES);
+        String::from_utf8_lossy(&self.body[..end]).into_owned()
+    }
+}
+
+/// An HTTP client bound to one API's codes.
+#[derive(Clone, Debug)]
+pub struct ApiClient {
+    http: reqwest::Client,
+    pub codes: &'static ApiCodes,
+}
+
+/// Builds the process's HTTP client (rustls, connect timeout, no redirects followed silently).
+pub fn build_http(timeouts: &Timeouts) -> YtResult<reqwest::Client> {
+    reqwest::Client::builder()
+        .connect_timeout(timeouts.connect)
+        .redirect(reqwest::redirect::Policy::none())
+        .user_agent(concat!("ytmaker/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .map_err(|e| {
+            YtError::new(
+                ErrorCode::CONFIG_INVALID,
+                format!("cannot build the HTTP client: {e}"),
+            )
+        })
+}
+
+impl ApiClient {
+    pub fn new(http: reqwest::Client, codes: &'static ApiCodes) -> Self {
+        ApiClient { http, codes }
+    }
+
+    pub fn http(&self) -> &reqwest::Client {
+        &self.http
+    }
+
+    /// Sends one request and reads the whole answer. Any HTTP status is returned as a [`Reply`]
+    /// for the client to map; only transport failures are errors here.
+    pub async fn send(
+        &self,
+        endpoint: &'static str,
+        request: reqwest::RequestBuilder,
+        timeout: Duration,
+    ) -> YtResult<Reply> {
+        let api = self.codes.api;
+        let started = Instant::now();
+        let result = async {
+            let response = request.timeout(timeout).send().await?;
+            let status = response.status().as_u16();
+            let headers = response.headers().clone();
+            let body = response.bytes().await?;
+            Ok::<_, reqwest::Error>((status, headers, body))
+        }
+        .await;
+        let duration_ms = started.elapsed().as_millis() as u64;
+        metrics::histogram!("ytmaker_provider_call_duration_seconds", "api" => api, "endpoint" => endpoint)
+            .record(started.elapsed().as_secs_f64());
+        match result {
+            Ok((status, headers, body)) => {
+                tracing::info!(api, endpoint, status, duration_ms, "provider call");
+                metrics::counter!("ytmaker_provider_calls_total", "api" => api, "endpoint" => endpoint, "status" => status.to_string())
+                    .increment(1);
+                Ok(Reply {
+                    endpoint,
+                    status,
+                    headers,
+                    body,
+                })
+            }
+            Err(err) => {
+                let err = self.transport_error(endpoint, err, timeout);
+                tracing::warn!(api, endpoint, duration_ms, error_code = %err.code, "provider call failed: {}", err.message);
+                metrics::counter!("ytmaker_provider_calls_total", "api" => api, "endpoint" => endpoint, "status" => "none")
+                    .increment(1);
+                self.count(&err);
+                Err(err)
+            }
+        }
+    }
+
+    fn transport_error(
+        &self,
+        endpoint: &'static str,
+        err: reqwest::Error,
+        timeout: Duration,
+    ) -> YtError {
+        // The URL is left out: it is ours and tells nothing, and some APIs put keys in queries.
+        let err = err.without_url();
+        let (code, what) = if err.is_timeout() {
+            (
+                self.codes.timeout,
+                format!("no answer within {} s", timeout.as_secs_f64()),
+            )
+        } else {
+            (self.codes.network, format!("connection failed: {}", chain(&err)))
+        };
+        YtError::new(code, format!("{} {endpoint}: {what}", self.codes.api))
+            .detail("api", self.codes.api)
+            .detail("endpoint", endpoint)
+            .detail("cause", chain(&err))
+    }
+
+    /// `*_INVALID_RESPONSE` with the status, content type and first bytes of the body.
+    pub fn invalid(&self, reply: &Reply, why: impl Into<String>) -> YtError {
+        let why = why.into();
+        self.error(
+            self.codes.invalid_response,
+            reply,
+            format!(
+                "{} {} answered something unexpected: {why}",
+                self.codes.api, reply.endpoint
+            ),
+        )
+        .detail("reason", why)
+        .detail("content_type", reply.header("content-type").unwrap_or(""))
+        .detail("body_head", reply.body_head())
+    }
+
+    /// An error of `code` about `reply`, with the API, endpoint, status and any `Retry-After`.
+    pub fn error(&self, code: ErrorCode, reply: &Reply, message: impl Into<String>) -> YtError {
+        let mut err = YtError::new(code, message)
+            .detail("api", self.codes.api)
+            .detail("endpoint", reply.endpoint)
+            .detail("http_status", reply.status);
+        if let Some(ms) = reply.retry_after_ms() {
+            err = err.detail("retry_after_ms", ms);
+        }
+        self.count(&err);
+        err
+    }
+
+    /// Parses a JSON body, or fails with `*_INVALID_RESPONSE`.
+    pub fn json<T: DeserializeOwned>(&self, reply: &Reply) -> YtResult<T> {
+        serde_json::from_slice(&reply.body)
+            .map_err(|e| self.invalid(reply, format!("not the expected JSON: {e}")))
+    }
+
+    fn count(&self, err: &YtError) {
+        metrics::counter!("ytmaker_provider_errors_total", "api" => self.codes.api, "code" => err.code.as_str())
+            .increment(1);
+    }
+}
+
+/// An error and its sources on one line.
+fn chain(err: &dyn std::error::Error) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
+}
