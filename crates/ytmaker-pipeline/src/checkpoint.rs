@@ -4,6 +4,8 @@ use std::future::Future;
 use std::path::{Path, PathBuf};
 
 use serde_json::{Value, json};
+use tracing::Instrument;
+use ytmaker_providers::retry::Retry;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 use ytmaker_core::asset::AssetKey;
@@ -87,36 +89,46 @@ impl Checkpoint<'_> {
                 ),
             }
         }
-        let mut retries = 0u32;
-        let made = loop {
-            if self.pipeline.stop_requested() {
-                return Err(YtError::new(
-                    ytmaker_core::ErrorCode::RUN_STOPPED,
-                    "stopped on request before this asset was started",
-                )
-                .detail("asset_kind", key.kind.as_str())
-                .detail("segment_index", key.index));
+        let outcome = ytmaker_providers::retry::run(
+            self.pipeline.retry_delay_scale,
+            |attempt_no| {
+                let made = make();
+                async move {
+                    if self.pipeline.stop_requested() {
+                        return Err(YtError::new(
+                            ytmaker_core::ErrorCode::RUN_STOPPED,
+                            "stopped on request before this asset was started",
+                        ));
+                    }
+                    store.begin_asset(self.project, key, provider).await?;
+                    let span = tracing::info_span!("attempt", attempt = attempt_no);
+                    made.instrument(span).await
+                }
+            },
+            |err, retry| self.announce_retry(key, err, retry),
+        )
+        .await;
+        let made = match outcome {
+            Ok(made) => made,
+            Err((err, _)) if err.code == ytmaker_core::ErrorCode::RUN_STOPPED => {
+                return Err(err
+                    .detail("asset_kind", key.kind.as_str())
+                    .detail("segment_index", key.index));
             }
-            let started = store.begin_asset(self.project, key, provider).await?;
-            let err = match make().await {
-                Ok(made) => break made,
-                Err(err) => err,
-            };
-            let policy = err.code.spec().retry;
-            if policy.is_retryable() && retries < policy.max_retries {
-                retries += 1;
-                self.announce_retry(key, &err, retries, policy.max_retries + 1, &policy)
-                    .await?;
-                continue;
+            Err((err, _)) => {
+                let attempts = store
+                    .asset(self.project, key)
+                    .await?
+                    .map_or(0, |a| a.attempts);
+                let info = err.to_info(self.trace, attempts, self.pipeline.lang);
+                if let Err(record_err) = store.fail_asset(self.project, key, &info).await {
+                    tracing::error!(error_code = %record_err.code, "could not record the asset failure: {}", record_err.message);
+                }
+                return Err(err
+                    .detail("asset_kind", key.kind.as_str())
+                    .detail("segment_index", key.index)
+                    .detail("attempts", attempts));
             }
-            let info = err.to_info(self.trace, started.attempts, self.pipeline.lang);
-            if let Err(record_err) = store.fail_asset(self.project, key, &info).await {
-                tracing::error!(error_code = %record_err.code, "could not record the asset failure: {}", record_err.message);
-            }
-            return Err(err
-                .detail("asset_kind", key.kind.as_str())
-                .detail("segment_index", key.index)
-                .detail("attempts", started.attempts));
         };
         let hash = hash_file(&made.path).await?;
         let relative = made
@@ -158,30 +170,16 @@ impl Checkpoint<'_> {
 }
 
 impl Checkpoint<'_> {
-    /// Waits out the catalogue's delay for this retry (or the provider's `Retry-After`, given as
-    /// `details.retry_after_ms`, when it asks for longer), after logging it and storing a `retry`
-    /// event that the WebSocket forwards.
-    async fn announce_retry(
-        &self,
-        key: AssetKey,
-        err: &YtError,
-        retry: u32,
-        max_attempts: u32,
-        policy: &ytmaker_core::error::RetryPolicy,
-    ) -> YtResult<()> {
-        let hint = err
-            .details
-            .get("retry_after_ms")
-            .and_then(Value::as_u64)
-            .map(std::time::Duration::from_millis);
-        let delay = policy.delay_before(retry, hint);
-        let delay_ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX);
+    /// Logs a retry and stores a `retry` event that the WebSocket forwards; the retry loop then
+    /// waits out the delay.
+    async fn announce_retry(&self, key: AssetKey, err: YtError, retry: Retry) -> YtResult<()> {
+        let delay_ms = u64::try_from(retry.delay.as_millis()).unwrap_or(u64::MAX);
         tracing::warn!(
             asset_kind = key.kind.as_str(),
             segment_index = key.index,
             error_code = %err.code,
-            attempt = retry,
-            max_attempts,
+            attempt = retry.retry,
+            max_attempts = retry.max_attempts,
             next_delay_ms = delay_ms,
             "retrying after a retryable failure: {}",
             err.message
@@ -189,8 +187,8 @@ impl Checkpoint<'_> {
         let event = json!({
             "error_code": err.code,
             "message": err.message,
-            "attempt": retry,
-            "max_attempts": max_attempts,
+            "attempt": retry.retry,
+            "max_attempts": retry.max_attempts,
             "next_delay_ms": delay_ms,
             "asset_kind": key.kind.as_str(),
             "segment_index": key.index,
@@ -203,12 +201,11 @@ impl Checkpoint<'_> {
             self.project,
             &crate::Progress::Retry {
                 code: err.code,
-                attempt: retry,
-                max_attempts,
+                attempt: retry.retry,
+                max_attempts: retry.max_attempts,
                 delay_ms,
             },
         );
-        tokio::time::sleep(delay).await;
         Ok(())
     }
 }

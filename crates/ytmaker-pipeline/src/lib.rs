@@ -33,6 +33,7 @@ use tracing::Instrument;
 use uuid::Uuid;
 use ytmaker_core::error::Lang;
 use ytmaker_core::{ProjectStatus, Stage, TraceId, YtResult};
+use ytmaker_providers::retry::DelayScale;
 use ytmaker_render::Toolchain;
 use ytmaker_store::{DataDir, Store};
 
@@ -50,6 +51,8 @@ pub struct Pipeline {
     /// Set to stop after the current step: no new asset or stage starts, those in flight finish,
     /// and the run returns `RUN_STOPPED`.
     pub(crate) stop: Arc<AtomicBool>,
+    /// Shortens retry waits in tests and demos; 1.0 otherwise (see `retry::DelayScale`).
+    pub(crate) retry_delay_scale: DelayScale,
 }
 
 impl Pipeline {
@@ -69,7 +72,13 @@ impl Pipeline {
             sink,
             lang,
             stop: Arc::new(AtomicBool::new(false)),
+            retry_delay_scale: DelayScale::default(),
         }
+    }
+
+    pub fn with_retry_delay_scale(mut self, scale: DelayScale) -> Self {
+        self.retry_delay_scale = scale;
+        self
     }
 
     /// Asks the run to stop after its current step (see [`Pipeline::run`]).

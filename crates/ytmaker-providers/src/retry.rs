@@ -54,7 +54,7 @@ impl DelayScale {
 }
 
 /// Calls `attempt(n)` (n from 1) until it succeeds, fails with a code that is not retryable, or
-/// the code's retries are used up. Before each retry `before_retry` is told (it logs and reports
+/// the code's retries are used up. Before each retry `before_retry` is told (given the error) (it logs and reports
 /// it; an error from it ends the loop), then the delay is waited. Returns the last error with the
 /// number of attempts made.
 pub async fn run<T, A, AFut, B, BFut>(
@@ -65,7 +65,7 @@ pub async fn run<T, A, AFut, B, BFut>(
 where
     A: FnMut(u32) -> AFut,
     AFut: Future<Output = YtResult<T>>,
-    B: FnMut(&YtError, Retry) -> BFut,
+    B: FnMut(YtError, Retry) -> BFut,
     BFut: Future<Output = YtResult<()>>,
 {
     let mut made = 0u32;
@@ -90,7 +90,7 @@ where
             max_attempts: policy.max_retries + 1,
             delay: scale.apply(policy.delay_before(made, hint)),
         };
-        if let Err(report_err) = before_retry(&err, retry).await {
+        if let Err(report_err) = before_retry(err.clone(), retry).await {
             return Err((report_err, made));
         }
         tokio::time::sleep(retry.delay).await;

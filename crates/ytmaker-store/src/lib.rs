@@ -9,6 +9,7 @@
 mod jobs;
 mod layout;
 mod records;
+mod secrets;
 mod templates;
 
 pub use jobs::{Job, JobQueue, JobState, Lease, QueueStats, StopRequest, now_ms};
@@ -16,6 +17,7 @@ pub use layout::{DataDir, ProjectDir};
 pub use records::{
     Asset, Event, NewProject, Project, ProjectFilter, ProjectSettings, ProjectSort, ProjectSummary,
 };
+pub use secrets::{IDENTITY_ENV, SECRET_NAMES, SecretHint, SecretStore};
 pub use templates::{ConfigTemplate, PromptTemplate};
 
 use serde_json::Value;
