@@ -4,6 +4,7 @@
 
 mod bars;
 mod doctor;
+mod keys;
 mod report;
 mod settings;
 
@@ -17,6 +18,7 @@ use uuid::Uuid;
 use ytmaker_core::error::Lang;
 use ytmaker_core::{ErrorCode, ProjectStatus, Stage, TraceId, YtError, YtResult};
 use ytmaker_pipeline::{Pipeline, Providers, RunOutcome};
+use ytmaker_providers::retry::DelayScale;
 use ytmaker_render::Toolchain;
 use ytmaker_store::{NewProject, Project, ProjectFilter, Store};
 
@@ -45,8 +47,12 @@ enum Command {
     Generate {
         file: PathBuf,
         /// Use the offline providers (no API key needed).
-        #[arg(long)]
+        #[arg(long, conflicts_with = "cloud")]
         offline: bool,
+        /// Use the cloud providers for every capability (Gemini, Google TTS, Stability AI, D-ID,
+        /// YouTube); their keys must be stored (`ytmaker keys`).
+        #[arg(long)]
+        cloud: bool,
         /// Project name (default: the file name).
         #[arg(long)]
         name: Option<String>,
@@ -80,6 +86,16 @@ enum Command {
     Worker {
         #[arg(long, default_value_t = 2)]
         workers: usize,
+    },
+    /// Store, test, list and delete the cloud providers' API keys (encrypted at rest).
+    Keys {
+        #[command(subcommand)]
+        action: keys::KeysAction,
+    },
+    /// Link a YouTube account for publishing.
+    Youtube {
+        #[command(subcommand)]
+        action: keys::YoutubeAction,
     },
     /// Check FFmpeg, fonts, espeak-ng, disk space and the database.
     Doctor,
@@ -182,9 +198,17 @@ async fn dispatch(cli: Cli) -> ExitCode {
             Command::Generate {
                 file,
                 offline,
+                cloud,
                 name,
                 config,
-            } => generate(&settings, &trace, &file, offline, name, config.as_deref()).await,
+            } => {
+                let providers = match (offline, cloud) {
+                    (true, _) => Some(ytmaker_core::config::ProviderChoice::default()),
+                    (_, true) => Some(ytmaker_core::config::ProviderChoice::cloud()),
+                    _ => None,
+                };
+                generate(&settings, &trace, &file, providers, name, config.as_deref()).await
+            }
             Command::Projects { action } => projects(&settings, &trace, action).await,
             Command::Serve {
                 bind,
@@ -195,6 +219,8 @@ async fn dispatch(cli: Cli) -> ExitCode {
             } => serve(&settings, &trace, bind, port, token, workers, ui_dir).await,
             Command::Worker { workers } => worker(&settings, &trace, workers).await,
             Command::Doctor => doctor::run(&settings).await,
+            Command::Keys { action } => keys::keys(&settings, &trace, action).await,
+            Command::Youtube { action } => keys::youtube(&settings, &trace, action).await,
             Command::Logs {
                 trace: t,
                 project,
@@ -294,6 +320,8 @@ async fn serve(
             default_config,
             workers,
             ui_dir,
+            cloud: ytmaker_pipeline::CloudAccess::from_env(&settings.data)?,
+            retry_delay_scale: DelayScale::from_env()?,
         })
         .await
     }
@@ -323,6 +351,8 @@ async fn worker(settings: &Settings, trace: &TraceId, workers: usize) -> ExitCod
                 tools,
                 lang: settings.lang,
                 wakeup: ytmaker_pipeline::control::Wakeup::default(),
+                cloud: ytmaker_pipeline::CloudAccess::from_env(&settings.data)?,
+                retry_delay_scale: DelayScale::from_env()?,
             },
             worker_config(workers.max(1))?,
         ))
@@ -346,7 +376,7 @@ async fn generate(
     settings: &Settings,
     trace: &TraceId,
     file: &Path,
-    offline: bool,
+    providers: Option<ytmaker_core::config::ProviderChoice>,
     name: Option<String>,
     config: Option<&Path>,
 ) -> ExitCode {
@@ -359,7 +389,7 @@ async fn generate(
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_default()
     });
-    tracing::info!(file = %file.display(), offline, "generate requested");
+    tracing::info!(file = %file.display(), providers = ?providers, "generate requested");
 
     // Input and set-up problems still leave a project row that says what happened.
     let prepared = async {
@@ -369,8 +399,8 @@ async fn generate(
             ytmaker_core::article::decode_article(&bytes).map_err(|e| e.at_stage(Stage::Input))?;
         let mut configuration =
             load_project_config(settings, config).map_err(|e| e.at_stage(Stage::Input))?;
-        if offline {
-            configuration.providers = Default::default();
+        if let Some(choice) = providers {
+            configuration.providers = choice;
         }
         let tools = Toolchain::locate().map_err(|e| e.at_stage(Stage::System))?;
         Ok::<_, YtError>((text, configuration, tools))
@@ -479,7 +509,14 @@ async fn run_project(
     project: &Project,
     trace: &TraceId,
 ) -> ExitCode {
-    let providers = match Providers::for_choice(&project.configuration.providers, &tools) {
+    let providers = match ytmaker_pipeline::CloudAccess::from_env(&settings.data).and_then(|cloud| {
+        Providers::for_project(
+            &project.configuration,
+            project.llm_model.as_deref(),
+            &tools,
+            &cloud,
+        )
+    }) {
         Ok(p) => p,
         Err(err) => {
             return report::fail(
@@ -491,6 +528,12 @@ async fn run_project(
             );
         }
     };
+    let retry_delay_scale = match DelayScale::from_env() {
+        Ok(scale) => scale,
+        Err(err) => {
+            return report::fail(&err, trace, Some(project.id), settings.lang, exit_code_for(err.code));
+        }
+    };
     let sink = Arc::new(bars::StageBars::new());
     let pipeline = Pipeline::new(
         store.clone(),
@@ -499,7 +542,8 @@ async fn run_project(
         providers,
         sink,
         settings.lang,
-    );
+    )
+    .with_retry_delay_scale(retry_delay_scale);
     let outcome = tokio::select! {
         result = pipeline.run(project.id, trace) => result,
         interrupted = tokio::signal::ctrl_c() => {

@@ -152,7 +152,11 @@ mod tests {
     #[test]
     fn after_and_times_select_the_calls() {
         let mut book = FaultBook::default();
-        book.add(Fault::error(Api::Did, Some("talks.create"), 402, None).after(2).times(1));
+        book.add(
+            Fault::error(Api::Did, Some("talks.create"), 402, None)
+                .after(2)
+                .times(1),
+        );
         let fired: Vec<bool> = (0..5)
             .map(|_| book.fire(Api::Did, "talks.create").is_some())
             .collect();

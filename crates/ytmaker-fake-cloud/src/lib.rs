@@ -11,8 +11,8 @@
 //! It accepts any non-empty key, except that a key starting with `invalid` is refused the way the
 //! provider refuses a wrong key, so an invalid-key test needs no fault.
 
-mod faults;
 pub mod did;
+mod faults;
 pub mod gemini;
 pub mod google_tts;
 pub mod stability;
@@ -213,7 +213,10 @@ fn router(state: Arc<State>) -> Router {
         .merge(youtube::routes())
         .route("/_fake/faults", post(add_fault).delete(clear_faults))
         .route("/_fake/calls", get(list_calls))
-        .layer(axum::middleware::from_fn_with_state(state.clone(), intercept))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            intercept,
+        ))
         .with_state(state)
 }
 

@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use clap::Parser;
-use ytmaker_fake_cloud::{Fault, FakeCloud};
+use ytmaker_fake_cloud::{FakeCloud, Fault};
 
 #[derive(Parser)]
 #[command(about = "Local stand-in for Gemini, Google TTS, Stability AI, D-ID and YouTube")]

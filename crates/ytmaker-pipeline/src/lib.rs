@@ -21,7 +21,7 @@ mod worker;
 
 pub use disk::{MIN_FREE_BYTES_ENV, check_free_space, free_bytes};
 pub use progress::{Progress, ProgressSink, stage_band};
-pub use providers::Providers;
+pub use providers::{CLOUD_BASE_URL_ENV, CloudAccess, KEYED_PROVIDERS, Providers, test_key};
 pub use sink::EventSink;
 pub use view::{ProjectView, SubProgress};
 pub use worker::{WorkerConfig, WorkerContext, WorkerPool};

@@ -1,12 +1,20 @@
 use std::sync::Arc;
 
-use ytmaker_core::YtResult;
-use ytmaker_core::config::{ProviderChoice, ProviderKind};
+use async_trait::async_trait;
+use ytmaker_core::config::{ProjectConfig, ProviderKind};
+use ytmaker_core::{ErrorCode, Secret, YtError, YtResult};
+use ytmaker_providers::cloud::did::DidPresenter;
+use ytmaker_providers::cloud::gemini::{self, GeminiScriptWriter};
+use ytmaker_providers::cloud::google_tts::GoogleTtsNarrator;
+use ytmaker_providers::cloud::stability::StabilityIllustrator;
+use ytmaker_providers::cloud::youtube::{TokenStore, YoutubePublisher, YoutubeTokens};
+use ytmaker_providers::cloud::{CloudContext, Endpoints, Timeouts};
 use ytmaker_providers::local::{
     EspeakNarrator, LocalPresenter, LocalPublisher, RuleBasedScriptWriter, TitleCardIllustrator,
 };
 use ytmaker_providers::{Illustrator, Narrator, Presenter, Publisher, ScriptWriter};
 use ytmaker_render::Toolchain;
+use ytmaker_store::{DataDir, SecretStore};
 
 /// The provider chosen for each capability of one project. Built from the project's
 /// configuration; a provider is never swapped for another during a run.
@@ -19,43 +27,173 @@ pub struct Providers {
     pub publisher: Arc<dyn Publisher>,
 }
 
+/// What the cloud providers need from the process: where the APIs are, the HTTP client, and the
+/// encrypted key store.
+#[derive(Clone, Debug)]
+pub struct CloudAccess {
+    pub ctx: CloudContext,
+    pub secrets: SecretStore,
+}
+
+/// Points every cloud client at one base URL (the fake cloud) instead of the real services.
+pub const CLOUD_BASE_URL_ENV: &str = "YTMAKER_CLOUD_BASE_URL";
+
+impl CloudAccess {
+    /// The real services, or all of them at `$YTMAKER_CLOUD_BASE_URL` when it is set.
+    pub fn from_env(data: &DataDir) -> YtResult<Self> {
+        let endpoints = match std::env::var(CLOUD_BASE_URL_ENV) {
+            Ok(base) if !base.trim().is_empty() => Endpoints::all_at(base.trim()),
+            _ => Endpoints::default(),
+        };
+        CloudAccess::new(data, endpoints, Timeouts::default())
+    }
+
+    pub fn new(data: &DataDir, endpoints: Endpoints, timeouts: Timeouts) -> YtResult<Self> {
+        Ok(CloudAccess {
+            ctx: CloudContext::new(endpoints, timeouts)?,
+            secrets: SecretStore::open(data),
+        })
+    }
+
+    /// The stored key of `provider`, or `PROVIDER_KEY_MISSING` (nothing is called without one).
+    pub fn key(&self, provider: ProviderKind) -> YtResult<Secret> {
+        self.secrets.get(provider.as_str())?.ok_or_else(|| {
+            YtError::new(
+                ErrorCode::PROVIDER_KEY_MISSING,
+                format!("no API key is stored for {}", provider.as_str()),
+            )
+            .detail("provider", provider.as_str())
+        })
+    }
+
+    pub fn youtube_tokens(&self) -> Arc<dyn TokenStore> {
+        Arc::new(StoredYoutubeTokens(self.secrets.clone()))
+    }
+}
+
+/// The linked YouTube account, kept in the encrypted key store under `youtube`.
+struct StoredYoutubeTokens(SecretStore);
+
+#[async_trait]
+impl TokenStore for StoredYoutubeTokens {
+    async fn load(&self) -> YtResult<YoutubeTokens> {
+        match self.0.get(ProviderKind::Youtube.as_str())? {
+            Some(json) => YoutubeTokens::from_store_json(json.expose()),
+            None => Err(YtError::new(
+                ErrorCode::YOUTUBE_NOT_LINKED,
+                "no YouTube account is linked",
+            )),
+        }
+    }
+
+    async fn save(&self, tokens: &YoutubeTokens) -> YtResult<()> {
+        self.0.set(
+            ProviderKind::Youtube.as_str(),
+            &Secret::new(tokens.to_store_json()),
+        )
+    }
+}
+
 impl Providers {
-    pub fn for_choice(choice: &ProviderChoice, tools: &Toolchain) -> YtResult<Providers> {
-        let ProviderChoice {
-            script,
-            narration,
-            images,
-            avatar,
-            publish,
-        } = choice;
+    /// The providers `config` names. A cloud provider without a stored key is an error here,
+    /// before anything runs; nothing falls back to a local provider.
+    pub fn for_project(
+        config: &ProjectConfig,
+        llm_model: Option<&str>,
+        tools: &Toolchain,
+        cloud: &CloudAccess,
+    ) -> YtResult<Providers> {
+        let choice = &config.providers;
+        let ctx = &cloud.ctx;
         Ok(Providers {
-            script: match script {
+            script: match choice.script {
                 ProviderKind::Local => Arc::new(RuleBasedScriptWriter::new()),
-                other => return Err(unwired(*other)),
+                ProviderKind::Gemini => Arc::new(GeminiScriptWriter::new(
+                    ctx,
+                    cloud.key(ProviderKind::Gemini)?,
+                    llm_model.unwrap_or(gemini::DEFAULT_MODEL).to_owned(),
+                )),
+                other => return Err(misplaced("providers.script", other)),
             },
-            narrator: match narration {
+            narrator: match choice.narration {
                 ProviderKind::Local => Arc::new(EspeakNarrator::new(tools.clone())),
-                other => return Err(unwired(*other)),
+                ProviderKind::GoogleTts => Arc::new(GoogleTtsNarrator::new(
+                    ctx,
+                    cloud.key(ProviderKind::GoogleTts)?,
+                    tools.clone(),
+                )),
+                other => return Err(misplaced("providers.narration", other)),
             },
-            illustrator: match images {
+            illustrator: match choice.images {
                 ProviderKind::Local => Arc::new(TitleCardIllustrator::new()),
-                other => return Err(unwired(*other)),
+                ProviderKind::Stability => Arc::new(StabilityIllustrator::new(
+                    ctx,
+                    cloud.key(ProviderKind::Stability)?,
+                    config.images.clone(),
+                )),
+                other => return Err(misplaced("providers.images", other)),
             },
-            presenter: match avatar {
+            presenter: match choice.avatar {
                 ProviderKind::Local => Arc::new(LocalPresenter::new(tools.clone())),
-                other => return Err(unwired(*other)),
+                ProviderKind::Did => Arc::new(DidPresenter::new(
+                    ctx,
+                    cloud.key(ProviderKind::Did)?,
+                    tools.clone(),
+                )),
+                other => return Err(misplaced("providers.avatar", other)),
             },
-            publisher: match publish {
+            publisher: match choice.publish {
                 ProviderKind::Local => Arc::new(LocalPublisher::new()),
-                other => return Err(unwired(*other)),
+                ProviderKind::Youtube => {
+                    Arc::new(YoutubePublisher::new(ctx, cloud.youtube_tokens()))
+                }
+                other => return Err(misplaced("providers.publish", other)),
             },
         })
     }
 }
 
-fn unwired(kind: ProviderKind) -> ytmaker_core::YtError {
-    ytmaker_core::YtError::new(
-        ytmaker_core::ErrorCode::CONFIG_INVALID,
-        format!("provider {} is not wired into the pipeline yet", kind.as_str()),
+/// A provider named for a capability it does not have; `ProjectConfig::validate` refuses these
+/// first, so this is reached only with a configuration that skipped validation.
+fn misplaced(field: &str, kind: ProviderKind) -> YtError {
+    YtError::invalid_field(
+        ErrorCode::CONFIG_INVALID,
+        field,
+        "a provider of this capability",
+        kind.as_str(),
     )
+}
+
+/// The providers whose keys are stored in the key store (YouTube's account is linked by login).
+pub const KEYED_PROVIDERS: [ProviderKind; 4] = [
+    ProviderKind::Gemini,
+    ProviderKind::GoogleTts,
+    ProviderKind::Stability,
+    ProviderKind::Did,
+];
+
+/// Proves a stored key (or the linked YouTube account) works with the provider's cheapest real
+/// call; returns what the provider said, in a sentence.
+pub async fn test_key(cloud: &CloudAccess, provider: ProviderKind) -> YtResult<String> {
+    use ytmaker_providers::cloud::{did, google_tts, stability, youtube};
+    let ctx = &cloud.ctx;
+    match provider {
+        ProviderKind::Gemini => gemini::test_key(ctx, &cloud.key(provider)?).await,
+        ProviderKind::GoogleTts => google_tts::test_key(ctx, &cloud.key(provider)?).await,
+        ProviderKind::Stability => stability::test_key(ctx, &cloud.key(provider)?).await,
+        ProviderKind::Did => did::test_key(ctx, &cloud.key(provider)?).await,
+        ProviderKind::Youtube => {
+            let channel = youtube::channel(ctx, cloud.youtube_tokens().as_ref()).await?;
+            Ok(format!(
+                "linked to the channel \"{}\" ({})",
+                channel.title, channel.id
+            ))
+        }
+        ProviderKind::Local => Err(YtError::invalid_field(
+            ErrorCode::VALIDATION_ERROR,
+            "provider",
+            "a cloud provider",
+            provider.as_str(),
+        )),
+    }
 }

@@ -45,6 +45,8 @@ pub struct WorkerContext {
     pub tools: Toolchain,
     pub lang: Lang,
     pub wakeup: Wakeup,
+    pub cloud: crate::CloudAccess,
+    pub retry_delay_scale: ytmaker_providers::retry::DelayScale,
 }
 
 /// Running workers; dropping it does not stop them, [`WorkerPool::shutdown`] does.
@@ -175,7 +177,12 @@ async fn run_with_lease(
     stopped: &mut watch::Receiver<bool>,
 ) -> YtResult<(JobState, Option<String>)> {
     let project = ctx.store.get_project(job.project_id).await?;
-    let providers = Providers::for_choice(&project.configuration.providers, &ctx.tools)?;
+    let providers = Providers::for_project(
+        &project.configuration,
+        project.llm_model.as_deref(),
+        &ctx.tools,
+        &ctx.cloud,
+    )?;
     let pipeline = Pipeline::new(
         ctx.store.clone(),
         ctx.data.clone(),
@@ -183,7 +190,8 @@ async fn run_with_lease(
         providers,
         Arc::new(EventSink::start(ctx.store.clone(), job.trace_id.clone())),
         ctx.lang,
-    );
+    )
+    .with_retry_delay_scale(ctx.retry_delay_scale);
     let beat = (config.lease / 3).max(Duration::from_millis(50));
     let run = pipeline.run(job.project_id, &job.trace_id);
     tokio::pin!(run);

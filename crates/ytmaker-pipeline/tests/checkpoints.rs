@@ -109,7 +109,8 @@ async fn fixture(name: &str, adjust: impl FnOnce(&mut ProjectConfig)) -> Fixture
         })
         .await
         .unwrap();
-    let local = Providers::for_choice(&config.providers, &tools).unwrap();
+    let cloud = ytmaker_pipeline::CloudAccess::from_env(&data).unwrap();
+    let local = Providers::for_project(&config, None, &tools, &cloud).unwrap();
     Fixture {
         _tmp: tmp,
         data,

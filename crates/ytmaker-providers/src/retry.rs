@@ -125,18 +125,36 @@ mod tests {
         )
         .await
         .map_err(|(_, attempts)| attempts);
-        assert_eq!(retries.load(Ordering::SeqCst) + 1, calls.load(Ordering::SeqCst));
+        assert_eq!(
+            retries.load(Ordering::SeqCst) + 1,
+            calls.load(Ordering::SeqCst)
+        );
         (out, calls.load(Ordering::SeqCst))
     }
 
     #[tokio::test]
     async fn attempts_follow_the_catalogue() {
         // GEMINI_SERVER_ERROR: 3 retries; DID_SERVER_ERROR: 2; GEMINI_TIMEOUT: 1; quota: none.
-        assert_eq!(failing_with(ErrorCode::GEMINI_SERVER_ERROR, None).await, (Err(4), 4));
-        assert_eq!(failing_with(ErrorCode::DID_SERVER_ERROR, None).await, (Err(3), 3));
-        assert_eq!(failing_with(ErrorCode::GEMINI_TIMEOUT, None).await, (Err(2), 2));
-        assert_eq!(failing_with(ErrorCode::DID_QUOTA_EXCEEDED, None).await, (Err(1), 1));
-        assert_eq!(failing_with(ErrorCode::STABILITY_RATE_LIMIT, Some(3)).await, (Ok(3), 3));
+        assert_eq!(
+            failing_with(ErrorCode::GEMINI_SERVER_ERROR, None).await,
+            (Err(4), 4)
+        );
+        assert_eq!(
+            failing_with(ErrorCode::DID_SERVER_ERROR, None).await,
+            (Err(3), 3)
+        );
+        assert_eq!(
+            failing_with(ErrorCode::GEMINI_TIMEOUT, None).await,
+            (Err(2), 2)
+        );
+        assert_eq!(
+            failing_with(ErrorCode::DID_QUOTA_EXCEEDED, None).await,
+            (Err(1), 1)
+        );
+        assert_eq!(
+            failing_with(ErrorCode::STABILITY_RATE_LIMIT, Some(3)).await,
+            (Ok(3), 3)
+        );
     }
 
     #[tokio::test]

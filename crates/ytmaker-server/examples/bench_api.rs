@@ -74,6 +74,8 @@ async fn main() {
         default_config: ProjectConfig::default(),
         workers: None,
         ui_dir: None,
+        cloud: ytmaker_pipeline::CloudAccess::from_env(&data)?,
+        retry_delay_scale: ytmaker_providers::retry::DelayScale::default(),
     })
     .await
     .expect("server");

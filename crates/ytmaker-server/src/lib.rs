@@ -30,7 +30,8 @@ use ytmaker_core::config::ProjectConfig;
 use ytmaker_core::error::Lang;
 use ytmaker_core::{ErrorCode, YtError, YtResult};
 use ytmaker_pipeline::control::Wakeup;
-use ytmaker_pipeline::{WorkerConfig, WorkerContext, WorkerPool};
+use ytmaker_pipeline::{CloudAccess, WorkerConfig, WorkerContext, WorkerPool};
+use ytmaker_providers::retry::DelayScale;
 use ytmaker_render::Toolchain;
 use ytmaker_store::{DataDir, Store};
 
@@ -58,6 +59,8 @@ pub struct ServerConfig {
     pub workers: Option<WorkerConfig>,
     /// A built web UI to serve at `/`.
     pub ui_dir: Option<PathBuf>,
+    pub cloud: CloudAccess,
+    pub retry_delay_scale: DelayScale,
 }
 
 #[derive(Clone)]
@@ -79,6 +82,7 @@ pub(crate) struct AppState {
     pub started: Instant,
     pub workers: usize,
     pub openapi: Arc<serde_json::Value>,
+    pub cloud: CloudAccess,
 }
 
 /// A server that is listening. Dropping it does not stop it; call [`RunningServer::stop`].
@@ -160,6 +164,8 @@ pub async fn start(config: ServerConfig) -> YtResult<RunningServer> {
                 tools: config.tools.clone(),
                 lang: config.lang,
                 wakeup: wakeup.clone(),
+                cloud: config.cloud.clone(),
+                retry_delay_scale: config.retry_delay_scale,
             },
             w,
         )
@@ -182,6 +188,7 @@ pub async fn start(config: ServerConfig) -> YtResult<RunningServer> {
         started: Instant::now(),
         workers,
         openapi: Arc::new(openapi),
+        cloud: config.cloud,
     };
     let app = app(router, state, config.ui_dir);
     let (stop, stopped) = oneshot::channel::<()>();

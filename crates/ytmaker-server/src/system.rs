@@ -242,7 +242,7 @@ async fn health(State(s): State<AppState>) -> Response {
     // The default providers must be able to work: each runs its own check.
     checks.insert(
         "providers".into(),
-        match ytmaker_pipeline::Providers::for_choice(&s.default_config.providers, &s.tools) {
+        match ytmaker_pipeline::Providers::for_project(&s.default_config, None, &s.tools, &s.cloud) {
             Ok(providers) => match providers.narrator.check().await {
                 Ok(narration) => check(
                     "ok",

@@ -145,7 +145,10 @@ impl ApiClient {
                 format!("no answer within {} s", timeout.as_secs_f64()),
             )
         } else {
-            (self.codes.network, format!("connection failed: {}", chain(&err)))
+            (
+                self.codes.network,
+                format!("connection failed: {}", chain(&err)),
+            )
         };
         YtError::new(code, format!("{} {endpoint}: {what}", self.codes.api))
             .detail("api", self.codes.api)
@@ -178,6 +181,14 @@ impl ApiClient {
         if let Some(ms) = reply.retry_after_ms() {
             err = err.detail("retry_after_ms", ms);
         }
+        tracing::warn!(
+            api = self.codes.api,
+            endpoint = reply.endpoint,
+            status = reply.status,
+            error_code = %err.code,
+            "provider answered with an error: {}",
+            err.message
+        );
         self.count(&err);
         err
     }

@@ -4,7 +4,7 @@
 mod espeak;
 mod keywords;
 mod paint;
-mod portrait;
+pub(crate) mod portrait;
 mod presenter;
 mod publisher;
 mod script_writer;
@@ -14,6 +14,10 @@ pub use espeak::{ESPEAK_ENV, EspeakNarrator};
 pub use presenter::{LocalPresenter, PRESENTER_FPS, PRESENTER_SIZE};
 pub use publisher::{LocalPublisher, PUBLISH_MANIFEST};
 pub use script_writer::{KEY_PHRASE_MAX_CJK, KEY_PHRASE_MAX_LATIN, RuleBasedScriptWriter};
+/// Shared with the cloud script writers, so every script is measured and warned about alike.
+pub(crate) use script_writer::{
+    article_language, check_settings, length_warnings, line_seconds, narration_line,
+};
 pub use title_card::{CARD_HEIGHT, CARD_WIDTH, DEFAULT_CARD_FONT, TitleCardIllustrator};
 
 /// FNV-1a, 64 bit: a stable hash (unlike std's, which is seeded per process) for colours and

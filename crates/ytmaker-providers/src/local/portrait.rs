@@ -50,20 +50,35 @@ pub(crate) fn frames_for_photo(photo: &image::DynamicImage) -> Frames {
 
 /// Frames of the built-in presenter: the same drawing with the mouth closed (a smile) and open.
 pub(crate) fn frames_builtin() -> Frames {
-    let diameter = (DISC_R * 2.0) as u32;
-    let draw = |open: bool| {
-        // Drawn at twice the size and scaled down: imageproc's shapes are not anti-aliased,
-        // the down-scaling smooths their edges.
-        let big = draw_presenter(diameter * 2, open);
-        // Through DynamicImage: its resize is compiled optimised inside the image crate.
-        image::DynamicImage::ImageRgba8(big)
-            .resize_exact(diameter, diameter, FilterType::Lanczos3)
-            .into_rgba8()
-    };
     Frames {
-        idle: compose(&draw(false), false),
-        talking: compose(&draw(true), true),
+        idle: compose(&builtin_portrait(false), false),
+        talking: compose(&builtin_portrait(true), true),
     }
+}
+
+/// The built-in presenter alone (mouth closed, no ring or waveform strip) as a PNG, for services
+/// that animate a portrait photo themselves (D-ID).
+pub(crate) fn builtin_portrait_png() -> Result<Vec<u8>, image::ImageError> {
+    let mut bytes = Vec::new();
+    image::DynamicImage::ImageRgba8(builtin_portrait(false))
+        .into_rgb8()
+        .write_to(
+            &mut std::io::Cursor::new(&mut bytes),
+            image::ImageFormat::Png,
+        )?;
+    Ok(bytes)
+}
+
+/// The built-in drawing, one disc across.
+fn builtin_portrait(mouth_open: bool) -> RgbaImage {
+    let diameter = (DISC_R * 2.0) as u32;
+    // Drawn at twice the size and scaled down: imageproc's shapes are not anti-aliased,
+    // the down-scaling smooths their edges.
+    let big = draw_presenter(diameter * 2, mouth_open);
+    // Through DynamicImage: its resize is compiled optimised inside the image crate.
+    image::DynamicImage::ImageRgba8(big)
+        .resize_exact(diameter, diameter, FilterType::Lanczos3)
+        .into_rgba8()
 }
 
 fn compose(portrait: &RgbaImage, talking: bool) -> RgbImage {

@@ -90,7 +90,8 @@ impl ScriptWriter for RuleBasedScriptWriter {
     }
 }
 
-fn check_settings(s: &ScriptSettings, n: &NarrationSettings) -> YtResult<()> {
+/// Refuses segment/target ranges and speaking rates no script can be planned with.
+pub(crate) fn check_settings(s: &ScriptSettings, n: &NarrationSettings) -> YtResult<()> {
     let ok = |v: f64| v.is_finite() && v > 0.0;
     if !(ok(s.segment_min_seconds)
         && ok(s.segment_max_seconds)
@@ -150,7 +151,7 @@ struct Article {
 
 impl Article {
     fn new(normalised: &NormalisedText, rate: f64) -> Article {
-        let language = text::detect_language(&normalised.joined());
+        let language = article_language(normalised);
         let mut sentences = Vec::new();
         let mut headings = Vec::new();
         let mut top_heading = None;
@@ -317,11 +318,7 @@ impl Planner<'_> {
     }
 
     fn line(&self, text: String) -> NarrationLine {
-        let estimated_seconds = round2(estimate_line_seconds(&text, self.language(), self.rate));
-        NarrationLine {
-            text,
-            estimated_seconds,
-        }
+        narration_line(text, self.language(), self.rate)
     }
 
     fn overhead(&self, text: &str) -> f64 {
@@ -497,7 +494,7 @@ impl Planner<'_> {
         let language = self.language();
         let parts: Vec<&str> = units.iter().map(|u| u.text.as_str()).collect();
         let narration = self.article.join(&parts);
-        let estimated_seconds = round2(estimate_line_seconds(&narration, language, self.rate));
+        let estimated_seconds = line_seconds(&narration, language, self.rate);
 
         // The image shows the segment's most informative sentence (or the piece of it in this
         // segment): the first unit of the best-scoring sentence, extended to its other pieces.
@@ -791,55 +788,61 @@ impl Planner<'_> {
     }
 
     fn warnings(&self, script: &Script) -> Vec<ScriptWarning> {
-        let s = self.settings;
-        let mut warnings = Vec::new();
-        for seg in &script.segments {
-            let secs = seg.estimated_seconds;
-            let kind = if secs < s.segment_min_seconds {
-                WarningKind::SegmentTooShort
-            } else if secs > s.segment_max_seconds {
-                WarningKind::SegmentTooLong
-            } else {
-                continue;
-            };
-            let rule = format!("{}–{} s", s.segment_min_seconds, s.segment_max_seconds);
-            warnings.push(ScriptWarning {
-                kind,
-                segment_index: Some(seg.index),
-                seconds: secs,
-                message: format!(
-                    "segment {} is estimated at {secs:.1} s, outside {rule}",
-                    seg.index + 1
-                ),
-                options: options(&["accept", "split_merge", "regenerate"]),
-            });
-        }
-        let total = round2(script.estimated_total_seconds());
-        if total < s.target_min_seconds {
-            warnings.push(ScriptWarning {
-                kind: WarningKind::TotalTooShort,
-                segment_index: None,
-                seconds: total,
-                message: format!(
-                    "the article gives about {total:.0} s of narration, less than the target minimum of {} s; it is not padded",
-                    s.target_min_seconds
-                ),
-                options: options(&["accept", "regenerate"]),
-            });
-        } else if total > s.target_max_seconds {
-            warnings.push(ScriptWarning {
-                kind: WarningKind::TotalTooLong,
-                segment_index: None,
-                seconds: total,
-                message: format!(
-                    "the script is estimated at {total:.0} s, more than the target maximum of {} s",
-                    s.target_max_seconds
-                ),
-                options: options(&["accept", "regenerate"]),
-            });
-        }
-        warnings
+        length_warnings(script, self.settings)
     }
+}
+
+/// The rules a script's estimated lengths break: each segment outside the segment range and a total
+/// outside the target range, with the user's options. Every script writer reports these the same
+/// way; none shortens or pads a segment to avoid one.
+pub(crate) fn length_warnings(script: &Script, s: &ScriptSettings) -> Vec<ScriptWarning> {
+    let mut warnings = Vec::new();
+    for seg in &script.segments {
+        let secs = seg.estimated_seconds;
+        let kind = if secs < s.segment_min_seconds {
+            WarningKind::SegmentTooShort
+        } else if secs > s.segment_max_seconds {
+            WarningKind::SegmentTooLong
+        } else {
+            continue;
+        };
+        let rule = format!("{}–{} s", s.segment_min_seconds, s.segment_max_seconds);
+        warnings.push(ScriptWarning {
+            kind,
+            segment_index: Some(seg.index),
+            seconds: secs,
+            message: format!(
+                "segment {} is estimated at {secs:.1} s, outside {rule}",
+                seg.index + 1
+            ),
+            options: options(&["accept", "split_merge", "regenerate"]),
+        });
+    }
+    let total = round2(script.estimated_total_seconds());
+    if total < s.target_min_seconds {
+        warnings.push(ScriptWarning {
+            kind: WarningKind::TotalTooShort,
+            segment_index: None,
+            seconds: total,
+            message: format!(
+                "the article gives about {total:.0} s of narration, less than the target minimum of {} s; it is not padded",
+                s.target_min_seconds
+            ),
+            options: options(&["accept", "regenerate"]),
+        });
+    } else if total > s.target_max_seconds {
+        warnings.push(ScriptWarning {
+            kind: WarningKind::TotalTooLong,
+            segment_index: None,
+            seconds: total,
+            message: format!(
+                "the script is estimated at {total:.0} s, more than the target maximum of {} s",
+                s.target_max_seconds
+            ),
+            options: options(&["accept", "regenerate"]),
+        });
+    }
+    warnings
 }
 
 fn options(list: &[&str]) -> Vec<String> {
@@ -848,6 +851,24 @@ fn options(list: &[&str]) -> Vec<String> {
 
 fn round2(v: f64) -> f64 {
     (v * 100.0).round() / 100.0
+}
+
+/// The article's language as this writer decides it: from the cleaned text, headings included.
+pub(crate) fn article_language(normalised: &NormalisedText) -> Language {
+    text::detect_language(&normalised.joined())
+}
+
+/// Estimated seconds of one narration line spoken on its own, as scripts record it.
+pub(crate) fn line_seconds(text: &str, language: Language, rate: f64) -> f64 {
+    round2(estimate_line_seconds(text, language, rate))
+}
+
+pub(crate) fn narration_line(text: String, language: Language, rate: f64) -> NarrationLine {
+    let estimated_seconds = line_seconds(&text, language, rate);
+    NarrationLine {
+        text,
+        estimated_seconds,
+    }
 }
 
 fn intro_text(title: &str, language: Language) -> String {

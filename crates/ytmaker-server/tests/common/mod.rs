@@ -83,6 +83,8 @@ pub async fn spawn_app(options: Options) -> TestApp {
         default_config: fast_config(),
         workers: options.workers,
         ui_dir: options.ui_dir,
+        cloud: ytmaker_pipeline::CloudAccess::from_env(&data).unwrap(),
+        retry_delay_scale: ytmaker_providers::retry::DelayScale(0.0),
     })
     .await
     .expect("server starts");

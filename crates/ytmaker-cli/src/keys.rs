@@ -1,0 +1,247 @@
+//! `ytmaker keys …` and `ytmaker youtube …`: the cloud providers' keys and the linked YouTube
+//! account, kept in the encrypted key store. A key is read from standard input, never from the
+//! command line (where other users of the machine could read it in the process list), and only
+//! its masked hint is ever printed.
+
+use std::io::{BufRead, IsTerminal};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use ytmaker_core::config::ProviderKind;
+use ytmaker_core::{ErrorCode, Secret, TraceId, YtError, YtResult};
+use ytmaker_pipeline::CloudAccess;
+use ytmaker_providers::cloud::youtube;
+
+use crate::settings::Settings;
+use crate::{exit_code_for, report};
+
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+pub enum KeyProvider {
+    Gemini,
+    GoogleTts,
+    Stability,
+    Did,
+}
+
+impl KeyProvider {
+    fn kind(self) -> ProviderKind {
+        match self {
+            KeyProvider::Gemini => ProviderKind::Gemini,
+            KeyProvider::GoogleTts => ProviderKind::GoogleTts,
+            KeyProvider::Stability => ProviderKind::Stability,
+            KeyProvider::Did => ProviderKind::Did,
+        }
+    }
+}
+
+#[derive(clap::Subcommand)]
+pub enum KeysAction {
+    /// Store a provider's key, read from standard input.
+    Set { provider: KeyProvider },
+    /// Check a stored key with the provider's cheapest real call.
+    Test { provider: KeyProvider },
+    /// Show which keys are stored (masked).
+    List,
+    Delete { provider: KeyProvider },
+}
+
+#[derive(clap::Subcommand)]
+pub enum YoutubeAction {
+    /// Link a YouTube account: prints a Google sign-in URL and waits for its answer on a loopback
+    /// port (OAuth installed-app flow with PKCE). The client secret, if the OAuth client has one,
+    /// is read from $YTMAKER_YOUTUBE_CLIENT_SECRET.
+    Login {
+        #[arg(long, env = "YTMAKER_YOUTUBE_CLIENT_ID")]
+        client_id: String,
+        /// Loopback port for Google's redirect (0: any free port).
+        #[arg(long, default_value_t = 0)]
+        port: u16,
+        /// How long to wait for the sign-in, in seconds.
+        #[arg(long, default_value_t = 300)]
+        timeout: u64,
+    },
+    /// Show the linked channel (a real call to YouTube).
+    Status,
+    /// Forget the linked account.
+    Logout,
+}
+
+fn finish(result: YtResult<()>, settings: &Settings, trace: &TraceId) -> ExitCode {
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => report::fail(&err, trace, None, settings.lang, exit_code_for(err.code)),
+    }
+}
+
+pub async fn keys(settings: &Settings, trace: &TraceId, action: KeysAction) -> ExitCode {
+    let result = async {
+        let cloud = CloudAccess::from_env(&settings.data)?;
+        match action {
+            KeysAction::Set { provider } => {
+                let key = read_secret_line()?;
+                cloud.secrets.set(provider.kind().as_str(), &key)?;
+                tracing::info!(provider = provider.kind().as_str(), "key stored");
+                println!("stored the {} key {}", provider.kind().as_str(), key.hint());
+            }
+            KeysAction::Test { provider } => {
+                let said = ytmaker_pipeline::test_key(&cloud, provider.kind()).await?;
+                println!("{}: {said}", provider.kind().as_str());
+            }
+            KeysAction::List => {
+                let stored = cloud.secrets.list()?;
+                for kind in ytmaker_pipeline::KEYED_PROVIDERS.iter().chain([&ProviderKind::Youtube]) {
+                    let hint = stored.iter().find(|h| h.name == kind.as_str());
+                    let shown = match (kind, hint) {
+                        (ProviderKind::Youtube, Some(_)) => "account linked".to_owned(),
+                        (_, Some(h)) => h.hint.clone(),
+                        (_, None) => "not set".to_owned(),
+                    };
+                    println!("{:<11} {shown}", kind.as_str());
+                }
+            }
+            KeysAction::Delete { provider } => {
+                let had = cloud.secrets.delete(provider.kind().as_str())?;
+                tracing::info!(provider = provider.kind().as_str(), had, "key deleted");
+                println!(
+                    "{}",
+                    if had { "deleted" } else { "there was no key to delete" }
+                );
+            }
+        }
+        Ok(())
+    }
+    .await;
+    finish(result, settings, trace)
+}
+
+/// One line from standard input; a terminal is told what to type.
+fn read_secret_line() -> YtResult<Secret> {
+    let stdin = std::io::stdin();
+    if stdin.is_terminal() {
+        eprintln!("paste the key and press Enter:");
+    }
+    let mut line = String::new();
+    stdin.lock().read_line(&mut line).map_err(|e| {
+        YtError::new(ErrorCode::VALIDATION_ERROR, format!("cannot read the key from standard input: {e}"))
+            .detail("field", "key")
+    })?;
+    let key = line.trim();
+    if key.is_empty() {
+        return Err(YtError::invalid_field(ErrorCode::VALIDATION_ERROR, "key", "not empty (give it on standard input)", ""));
+    }
+    Ok(Secret::new(key))
+}
+
+pub async fn youtube(settings: &Settings, trace: &TraceId, action: YoutubeAction) -> ExitCode {
+    let result = async {
+        let cloud = CloudAccess::from_env(&settings.data)?;
+        match action {
+            YoutubeAction::Login { client_id, port, timeout } => {
+                let secret = std::env::var("YTMAKER_YOUTUBE_CLIENT_SECRET")
+                    .ok()
+                    .filter(|s| !s.is_empty())
+                    .map(Secret::new);
+                login(&cloud, &client_id, secret.as_ref(), port, Duration::from_secs(timeout)).await
+            }
+            YoutubeAction::Status => {
+                let said = ytmaker_pipeline::test_key(&cloud, ProviderKind::Youtube).await?;
+                println!("youtube: {said}");
+                Ok(())
+            }
+            YoutubeAction::Logout => {
+                let had = cloud.secrets.delete(ProviderKind::Youtube.as_str())?;
+                println!("{}", if had { "unlinked" } else { "no account was linked" });
+                Ok(())
+            }
+        }
+    }
+    .await;
+    finish(result, settings, trace)
+}
+
+fn login_failed(message: impl Into<String>) -> YtError {
+    YtError::new(ErrorCode::YOUTUBE_LOGIN_FAILED, message)
+}
+
+async fn login(
+    cloud: &CloudAccess,
+    client_id: &str,
+    client_secret: Option<&Secret>,
+    port: u16,
+    timeout: Duration,
+) -> YtResult<()> {
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+        .await
+        .map_err(|e| login_failed(format!("cannot listen on 127.0.0.1:{port} for the sign-in answer: {e}")))?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| login_failed(format!("no local address: {e}")))?;
+    let redirect_uri = format!("http://{addr}/callback");
+    let request = youtube::begin_login(&cloud.ctx, client_id, &redirect_uri);
+    println!("Open this URL in a browser and allow access:\n\n  {}\n", request.authorize_url);
+    println!("waiting for the answer on {redirect_uri} …");
+    let target = tokio::time::timeout(timeout, wait_for_callback(&listener))
+        .await
+        .map_err(|_| login_failed(format!("no sign-in answer within {} s", timeout.as_secs())))??;
+    let answer = youtube::parse_redirect(&target)?;
+    let (state, code) = (&answer.state, &answer.code);
+    let tokens = youtube::finish_login(&cloud.ctx, &request, client_id, client_secret, state, code).await?;
+    cloud.youtube_tokens().save(&tokens).await?;
+    let channel = youtube::channel(&cloud.ctx, cloud.youtube_tokens().as_ref()).await?;
+    tracing::info!(channel_id = channel.id.as_str(), "youtube account linked");
+    println!("linked to the channel \"{}\" ({})", channel.title, channel.id);
+    Ok(())
+}
+
+/// Serves the loopback redirect: answers the first `GET /callback?…` and returns its target.
+async fn wait_for_callback(listener: &tokio::net::TcpListener) -> YtResult<String> {
+    loop {
+        let (mut socket, _) = listener
+            .accept()
+            .await
+            .map_err(|e| login_failed(format!("cannot accept the sign-in answer: {e}")))?;
+        let mut head = Vec::new();
+        let mut buf = [0u8; 1024];
+        while !head.windows(4).any(|w| w == b"\r\n\r\n") && head.len() < 16 * 1024 {
+            let n = socket
+                .read(&mut buf)
+                .await
+                .map_err(|e| login_failed(format!("cannot read the sign-in answer: {e}")))?;
+            if n == 0 {
+                break;
+            }
+            head.extend_from_slice(&buf[..n]);
+        }
+        let head = String::from_utf8_lossy(&head);
+        let target = head
+            .lines()
+            .next()
+            .and_then(|l| l.split_whitespace().nth(1))
+            .unwrap_or("")
+            .to_owned();
+        if !target.starts_with("/callback?") {
+            write_page(&mut socket, "404 Not Found", "Not the sign-in answer.").await;
+            continue;
+        }
+        let page = if target.contains("code=") {
+            "Signed in. You can close this tab and return to ytmaker."
+        } else {
+            "The sign-in did not complete. See ytmaker's output."
+        };
+        write_page(&mut socket, "200 OK", page).await;
+        return Ok(target);
+    }
+}
+
+async fn write_page(socket: &mut tokio::net::TcpStream, status: &str, text: &str) {
+    let body = format!("<!DOCTYPE html><meta charset=utf-8><title>ytmaker</title><p>{text}</p>");
+    let answer = format!(
+        "HTTP/1.1 {status}\r\ncontent-type: text/html; charset=utf-8\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    // The browser tab is a courtesy; the login goes on (or fails) on what was already read.
+    if let Err(e) = socket.write_all(answer.as_bytes()).await {
+        tracing::warn!("could not answer the browser after sign-in: {e}");
+    }
+}

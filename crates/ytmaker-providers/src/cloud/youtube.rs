@@ -1,1 +1,0 @@
-//! TODO(helper): the youtube client.
