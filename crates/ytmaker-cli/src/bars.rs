@@ -34,6 +34,16 @@ impl StageBars {
         }
     }
 
+    /// A line above the bars; bars are hidden when stderr is not a terminal (CI, a pipe), and
+    /// the line must still be seen.
+    fn println(&self, line: &str) {
+        if self.multi.is_hidden() {
+            eprintln!("{line}");
+        } else if let Err(e) = self.multi.println(line) {
+            eprintln!("{line} ({e})");
+        }
+    }
+
     fn with_bar(&self, stage: Stage, f: impl FnOnce(&ProgressBar)) {
         let bars = self.bars.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(bar) = bars.get(&stage) {
@@ -68,11 +78,7 @@ impl ProgressSink for StageBars {
                     b.set_message(format!("{done:.0}/{total:.0} {unit}"));
                 });
             }
-            Progress::Log { level, message } => {
-                if let Err(e) = self.multi.println(format!("[{level}] {message}")) {
-                    eprintln!("[{level}] {message} ({e})");
-                }
-            }
+            Progress::Log { level, message } => self.println(&format!("[{level}] {message}")),
             Progress::Retry {
                 code,
                 attempt,
@@ -83,9 +89,7 @@ impl ProgressSink for StageBars {
                     "[retry] {code}: attempt {attempt} of {max_attempts} failed; trying again in {:.1} s",
                     *delay_ms as f64 / 1000.0
                 );
-                if let Err(e) = self.multi.println(&line) {
-                    eprintln!("{line} ({e})");
-                }
+                self.println(&line);
             }
             Progress::Failed { info } => self.with_bar(info.stage, |b| {
                 b.abandon_with_message(format!("FAILED {}", info.error_code))

@@ -38,12 +38,18 @@ impl KeyProvider {
 #[derive(clap::Subcommand)]
 pub enum KeysAction {
     /// Store a provider's key, read from standard input.
-    Set { provider: KeyProvider },
+    Set {
+        provider: KeyProvider,
+    },
     /// Check a stored key with the provider's cheapest real call.
-    Test { provider: KeyProvider },
+    Test {
+        provider: KeyProvider,
+    },
     /// Show which keys are stored (masked).
     List,
-    Delete { provider: KeyProvider },
+    Delete {
+        provider: KeyProvider,
+    },
 }
 
 #[derive(clap::Subcommand)]
@@ -90,7 +96,10 @@ pub async fn keys(settings: &Settings, trace: &TraceId, action: KeysAction) -> E
             }
             KeysAction::List => {
                 let stored = cloud.secrets.list()?;
-                for kind in ytmaker_pipeline::KEYED_PROVIDERS.iter().chain([&ProviderKind::Youtube]) {
+                for kind in ytmaker_pipeline::KEYED_PROVIDERS
+                    .iter()
+                    .chain([&ProviderKind::Youtube])
+                {
                     let hint = stored.iter().find(|h| h.name == kind.as_str());
                     let shown = match (kind, hint) {
                         (ProviderKind::Youtube, Some(_)) => "account linked".to_owned(),
@@ -105,7 +114,11 @@ pub async fn keys(settings: &Settings, trace: &TraceId, action: KeysAction) -> E
                 tracing::info!(provider = provider.kind().as_str(), had, "key deleted");
                 println!(
                     "{}",
-                    if had { "deleted" } else { "there was no key to delete" }
+                    if had {
+                        "deleted"
+                    } else {
+                        "there was no key to delete"
+                    }
                 );
             }
         }
@@ -123,12 +136,20 @@ fn read_secret_line() -> YtResult<Secret> {
     }
     let mut line = String::new();
     stdin.lock().read_line(&mut line).map_err(|e| {
-        YtError::new(ErrorCode::VALIDATION_ERROR, format!("cannot read the key from standard input: {e}"))
-            .detail("field", "key")
+        YtError::new(
+            ErrorCode::VALIDATION_ERROR,
+            format!("cannot read the key from standard input: {e}"),
+        )
+        .detail("field", "key")
     })?;
     let key = line.trim();
     if key.is_empty() {
-        return Err(YtError::invalid_field(ErrorCode::VALIDATION_ERROR, "key", "not empty (give it on standard input)", ""));
+        return Err(YtError::invalid_field(
+            ErrorCode::VALIDATION_ERROR,
+            "key",
+            "not empty (give it on standard input)",
+            "",
+        ));
     }
     Ok(Secret::new(key))
 }
@@ -137,12 +158,23 @@ pub async fn youtube(settings: &Settings, trace: &TraceId, action: YoutubeAction
     let result = async {
         let cloud = CloudAccess::from_env(&settings.data)?;
         match action {
-            YoutubeAction::Login { client_id, port, timeout } => {
+            YoutubeAction::Login {
+                client_id,
+                port,
+                timeout,
+            } => {
                 let secret = std::env::var("YTMAKER_YOUTUBE_CLIENT_SECRET")
                     .ok()
                     .filter(|s| !s.is_empty())
                     .map(Secret::new);
-                login(&cloud, &client_id, secret.as_ref(), port, Duration::from_secs(timeout)).await
+                login(
+                    &cloud,
+                    &client_id,
+                    secret.as_ref(),
+                    port,
+                    Duration::from_secs(timeout),
+                )
+                .await
             }
             YoutubeAction::Status => {
                 let said = ytmaker_pipeline::test_key(&cloud, ProviderKind::Youtube).await?;
@@ -151,7 +183,14 @@ pub async fn youtube(settings: &Settings, trace: &TraceId, action: YoutubeAction
             }
             YoutubeAction::Logout => {
                 let had = cloud.secrets.delete(ProviderKind::Youtube.as_str())?;
-                println!("{}", if had { "unlinked" } else { "no account was linked" });
+                println!(
+                    "{}",
+                    if had {
+                        "unlinked"
+                    } else {
+                        "no account was linked"
+                    }
+                );
                 Ok(())
             }
         }
@@ -173,24 +212,35 @@ async fn login(
 ) -> YtResult<()> {
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
         .await
-        .map_err(|e| login_failed(format!("cannot listen on 127.0.0.1:{port} for the sign-in answer: {e}")))?;
+        .map_err(|e| {
+            login_failed(format!(
+                "cannot listen on 127.0.0.1:{port} for the sign-in answer: {e}"
+            ))
+        })?;
     let addr = listener
         .local_addr()
         .map_err(|e| login_failed(format!("no local address: {e}")))?;
     let redirect_uri = format!("http://{addr}/callback");
     let request = youtube::begin_login(&cloud.ctx, client_id, &redirect_uri);
-    println!("Open this URL in a browser and allow access:\n\n  {}\n", request.authorize_url);
+    println!(
+        "Open this URL in a browser and allow access:\n\n  {}\n",
+        request.authorize_url
+    );
     println!("waiting for the answer on {redirect_uri} …");
     let target = tokio::time::timeout(timeout, wait_for_callback(&listener))
         .await
         .map_err(|_| login_failed(format!("no sign-in answer within {} s", timeout.as_secs())))??;
     let answer = youtube::parse_redirect(&target)?;
     let (state, code) = (&answer.state, &answer.code);
-    let tokens = youtube::finish_login(&cloud.ctx, &request, client_id, client_secret, state, code).await?;
+    let tokens =
+        youtube::finish_login(&cloud.ctx, &request, client_id, client_secret, state, code).await?;
     cloud.youtube_tokens().save(&tokens).await?;
     let channel = youtube::channel(&cloud.ctx, cloud.youtube_tokens().as_ref()).await?;
     tracing::info!(channel_id = channel.id.as_str(), "youtube account linked");
-    println!("linked to the channel \"{}\" ({})", channel.title, channel.id);
+    println!(
+        "linked to the channel \"{}\" ({})",
+        channel.title, channel.id
+    );
     Ok(())
 }
 

@@ -509,15 +509,28 @@ async fn run_project(
     project: &Project,
     trace: &TraceId,
 ) -> ExitCode {
-    let providers = match ytmaker_pipeline::CloudAccess::from_env(&settings.data).and_then(|cloud| {
-        Providers::for_project(
-            &project.configuration,
-            project.llm_model.as_deref(),
-            &tools,
-            &cloud,
-        )
-    }) {
-        Ok(p) => p,
+    let providers =
+        match ytmaker_pipeline::CloudAccess::from_env(&settings.data).and_then(|cloud| {
+            Providers::for_project(
+                &project.configuration,
+                project.llm_model.as_deref(),
+                &tools,
+                &cloud,
+            )
+        }) {
+            Ok(p) => p,
+            Err(err) => {
+                return report::fail(
+                    &err,
+                    trace,
+                    Some(project.id),
+                    settings.lang,
+                    exit_code_for(err.code),
+                );
+            }
+        };
+    let retry_delay_scale = match DelayScale::from_env() {
+        Ok(scale) => scale,
         Err(err) => {
             return report::fail(
                 &err,
@@ -526,12 +539,6 @@ async fn run_project(
                 settings.lang,
                 exit_code_for(err.code),
             );
-        }
-    };
-    let retry_delay_scale = match DelayScale::from_env() {
-        Ok(scale) => scale,
-        Err(err) => {
-            return report::fail(&err, trace, Some(project.id), settings.lang, exit_code_for(err.code));
         }
     };
     let sink = Arc::new(bars::StageBars::new());

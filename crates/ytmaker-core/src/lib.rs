@@ -20,6 +20,6 @@ pub mod trace;
 pub mod youtube;
 
 pub use error::{ErrorCode, ErrorInfo, Stage, YtError, YtResult};
-pub use status::ProjectStatus;
 pub use secret::Secret;
+pub use status::ProjectStatus;
 pub use trace::TraceId;

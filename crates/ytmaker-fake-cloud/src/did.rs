@@ -160,18 +160,16 @@ fn validation(description: &str) -> Response {
     error(400, "ValidationError", description)
 }
 
-/// `Authorization: Basic <key>`; a missing key or one starting with `invalid` is refused.
-fn authorize(headers: &HeaderMap) -> Result<(), Response> {
+/// The 401 for a request without `Authorization: Basic <key>`, or with a key starting with
+/// `invalid`.
+fn refusal(headers: &HeaderMap) -> Option<Response> {
     let key = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Basic "))
         .map(str::trim)
         .unwrap_or("");
-    if key.is_empty() || key.starts_with("invalid") {
-        return Err(error_response(CREDITS, 401, None));
-    }
-    Ok(())
+    (key.is_empty() || key.starts_with("invalid")).then(|| error_response(CREDITS, 401, None))
 }
 
 pub(crate) fn routes() -> Router<Arc<State>> {
@@ -214,7 +212,7 @@ async fn upload(
     form: Result<Multipart, MultipartRejection>,
     media: Media,
 ) -> Response {
-    if let Err(refused) = authorize(headers) {
+    if let Some(refused) = refusal(headers) {
         return refused;
     }
     let field_name = match media {
@@ -288,7 +286,7 @@ async fn create_talk(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    if let Err(refused) = authorize(&headers) {
+    if let Some(refused) = refusal(&headers) {
         return refused;
     }
     let Ok(request) = serde_json::from_slice::<Value>(&body) else {
@@ -338,7 +336,7 @@ async fn get_talk(
     headers: HeaderMap,
     UrlPath(id): UrlPath<String>,
 ) -> Response {
-    if let Err(refused) = authorize(&headers) {
+    if let Some(refused) = refusal(&headers) {
         return refused;
     }
     let stalled = state.did.stall.load(Ordering::SeqCst);
@@ -510,7 +508,7 @@ async fn result(
 }
 
 async fn credits(AxumState(state): AxumState<Arc<State>>, headers: HeaderMap) -> Response {
-    if let Err(refused) = authorize(&headers) {
+    if let Some(refused) = refusal(&headers) {
         return refused;
     }
     let remaining = state.did.remaining_credits();

@@ -128,19 +128,19 @@ pub(crate) fn unregistered_caller() -> Response {
     )
 }
 
-/// Refuses a missing or `invalid…` key the way Google does.
-pub(crate) fn check_key(headers: &HeaderMap, service: &str) -> Result<(), Response> {
+/// Google's refusal of a missing or `invalid…` key, if the request carries one.
+pub(crate) fn key_refusal(headers: &HeaderMap, service: &str) -> Option<Response> {
     let key = headers
         .get(KEY_HEADER)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("")
         .trim();
     if key.is_empty() {
-        Err(unregistered_caller())
+        Some(unregistered_caller())
     } else if key.starts_with("invalid") {
-        Err(invalid_key(service))
+        Some(invalid_key(service))
     } else {
-        Ok(())
+        None
     }
 }
 
@@ -432,7 +432,7 @@ async fn list_models(
     headers: HeaderMap,
     Query(query): Query<ListQuery>,
 ) -> Response {
-    if let Err(refused) = check_key(&headers, SERVICE) {
+    if let Some(refused) = key_refusal(&headers, SERVICE) {
         return refused;
     }
     let start = match query.page_token.as_deref().filter(|t| !t.is_empty()) {
@@ -463,7 +463,7 @@ async fn list_models(
 }
 
 async fn get_model(headers: HeaderMap, Path(model_action): Path<String>) -> Response {
-    if let Err(refused) = check_key(&headers, SERVICE) {
+    if let Some(refused) = key_refusal(&headers, SERVICE) {
         return refused;
     }
     match find_model(&model_action) {
@@ -481,7 +481,7 @@ async fn generate_content(
     let Some((model_id, "generateContent")) = model_action.split_once(':') else {
         return google_error(404, "NOT_FOUND", "Method not found.", Vec::new());
     };
-    if let Err(refused) = check_key(&headers, SERVICE) {
+    if let Some(refused) = key_refusal(&headers, SERVICE) {
         return refused;
     }
     let Some(model) = find_model(model_id).filter(|m| m.methods.contains(&"generateContent"))

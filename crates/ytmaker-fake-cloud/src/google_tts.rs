@@ -28,7 +28,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::gemini::{
-    check_key, error_info, google_error, grpc_status, invalid_argument, invalid_key,
+    error_info, google_error, grpc_status, invalid_argument, invalid_key, key_refusal,
 };
 use crate::{State, lock};
 
@@ -239,7 +239,7 @@ fn speaks(voice: &FakeVoice, code: &str) -> bool {
 }
 
 async fn list_voices(headers: HeaderMap, Query(query): Query<VoicesQuery>) -> Response {
-    if let Err(refused) = check_key(&headers, SERVICE) {
+    if let Some(refused) = key_refusal(&headers, SERVICE) {
         return refused;
     }
     let code = query.language_code.unwrap_or_default();
@@ -260,7 +260,7 @@ async fn synthesize(
     if action != "text:synthesize" {
         return google_error(404, "NOT_FOUND", "Method not found.", Vec::new());
     }
-    if let Err(refused) = check_key(&headers, SERVICE) {
+    if let Some(refused) = key_refusal(&headers, SERVICE) {
         return refused;
     }
     let request: Value = match serde_json::from_slice(&body) {

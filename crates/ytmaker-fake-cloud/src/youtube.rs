@@ -647,36 +647,36 @@ enum Need {
     Read,
 }
 
-fn check_bearer(state: &State, headers: &HeaderMap, need: Need) -> Result<(), Response> {
+/// The answer refusing the request's bearer token, if it is refused.
+fn bearer_refusal(state: &State, headers: &HeaderMap, need: Need) -> Option<Response> {
     let Some(value) = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
     else {
-        return Err(unauthenticated(Credentials::Missing));
+        return Some(unauthenticated(Credentials::Missing));
     };
     let Some(token) = value.strip_prefix("Bearer ") else {
-        return Err(unauthenticated(Credentials::Invalid));
+        return Some(unauthenticated(Credentials::Invalid));
     };
     let books = lock(&state.youtube.books);
     let Some(grant) = books.access.get(token) else {
-        return Err(unauthenticated(Credentials::Invalid));
+        return Some(unauthenticated(Credentials::Invalid));
     };
     if grant.expires_at <= Instant::now() {
-        return Err(unauthenticated(Credentials::Expired));
+        return Some(unauthenticated(Credentials::Expired));
     }
     let has = |scope: &str| grant.scope.split(' ').any(|s| s == scope);
     let allowed = match need {
         Need::Upload => has(SCOPE_UPLOAD) || has(SCOPE_YOUTUBE),
         Need::Read => has(SCOPE_READONLY) || has(SCOPE_YOUTUBE),
     };
-    if !allowed {
-        return Err(google_error(
+    (!allowed).then(|| {
+        google_error(
             403,
             "insufficientPermissions",
             api_message("insufficientPermissions"),
-        ));
-    }
-    Ok(())
+        )
+    })
 }
 
 fn bad_request(reason: &str, message: &str) -> Response {
@@ -702,7 +702,7 @@ async fn list_channels(
     Query(q): Query<HashMap<String, String>>,
     headers: HeaderMap,
 ) -> Response {
-    if let Err(refused) = check_bearer(&state, &headers, Need::Read) {
+    if let Some(refused) = bearer_refusal(&state, &headers, Need::Read) {
         return refused;
     }
     if param(&q, "part").is_empty() {
@@ -818,7 +818,7 @@ async fn start_upload(
     request: Request,
 ) -> Response {
     let (parts, body) = request.into_parts();
-    if let Err(refused) = check_bearer(&state, &parts.headers, Need::Upload) {
+    if let Some(refused) = bearer_refusal(&state, &parts.headers, Need::Upload) {
         return refused;
     }
     if param(&q, "uploadType") != "resumable" {
@@ -922,10 +922,10 @@ fn session_answer(books: &mut Books, upload_id: &str) -> Response {
     let received = session.received.len() as u64;
     if received < session.total {
         let mut response = StatusCode::PERMANENT_REDIRECT.into_response();
-        if received > 0 {
-            if let Ok(range) = HeaderValue::from_str(&format!("bytes=0-{}", received - 1)) {
-                response.headers_mut().insert(header::RANGE, range);
-            }
+        if received > 0
+            && let Ok(range) = HeaderValue::from_str(&format!("bytes=0-{}", received - 1))
+        {
+            response.headers_mut().insert(header::RANGE, range);
         }
         return response;
     }
@@ -1010,10 +1010,10 @@ async fn receive_half(state: &State, upload_id: &str, first: u64, declared: usiz
         .fetch_add(kept.len() as u64, Ordering::SeqCst);
     {
         let mut books = lock(&state.youtube.books);
-        if let Some(session) = books.sessions.get_mut(upload_id) {
-            if session.received.len() as u64 == first {
-                session.received.extend_from_slice(&kept);
-            }
+        if let Some(session) = books.sessions.get_mut(upload_id)
+            && session.received.len() as u64 == first
+        {
+            session.received.extend_from_slice(&kept);
         }
     }
 }
@@ -1025,7 +1025,7 @@ async fn upload_chunk(
     request: Request,
 ) -> Response {
     let (parts, body) = request.into_parts();
-    if let Err(refused) = check_bearer(&state, &parts.headers, Need::Upload) {
+    if let Some(refused) = bearer_refusal(&state, &parts.headers, Need::Upload) {
         return refused;
     }
     let upload_id = param(&q, "upload_id").to_owned();
@@ -1068,14 +1068,14 @@ async fn upload_chunk(
         );
     }
     let mut books = lock(&state.youtube.books);
-    if let Some(first) = first {
-        if let Some(session) = books.sessions.get_mut(&upload_id) {
-            // Bytes that do not continue what arrived are not kept; the answer's Range tells
-            // the client where to continue, as Google's session does.
-            if session.received.len() as u64 == first && session.video.is_none() {
-                session.received.extend_from_slice(&bytes);
-            }
-        }
+    // Bytes that do not continue what arrived are not kept; the answer's Range tells the client
+    // where to continue, as Google's session does.
+    if let Some(first) = first
+        && let Some(session) = books.sessions.get_mut(&upload_id)
+        && session.received.len() as u64 == first
+        && session.video.is_none()
+    {
+        session.received.extend_from_slice(&bytes);
     }
     session_answer(&mut books, &upload_id)
 }
@@ -1087,7 +1087,7 @@ async fn set_thumbnail(
     request: Request,
 ) -> Response {
     let (parts, body) = request.into_parts();
-    if let Err(refused) = check_bearer(&state, &parts.headers, Need::Upload) {
+    if let Some(refused) = bearer_refusal(&state, &parts.headers, Need::Upload) {
         return refused;
     }
     let video_id = param(&q, "videoId").to_owned();

@@ -4,12 +4,12 @@ use std::future::Future;
 use std::path::{Path, PathBuf};
 
 use serde_json::{Value, json};
-use tracing::Instrument;
-use ytmaker_providers::retry::Retry;
 use sha2::{Digest, Sha256};
+use tracing::Instrument;
 use uuid::Uuid;
 use ytmaker_core::asset::AssetKey;
 use ytmaker_core::{TraceId, YtError, YtResult};
+use ytmaker_providers::retry::Retry;
 use ytmaker_store::{Asset, ProjectDir};
 
 use crate::Pipeline;
@@ -170,44 +170,64 @@ impl Checkpoint<'_> {
 }
 
 impl Checkpoint<'_> {
-    /// Logs a retry and stores a `retry` event that the WebSocket forwards; the retry loop then
-    /// waits out the delay.
     async fn announce_retry(&self, key: AssetKey, err: YtError, retry: Retry) -> YtResult<()> {
-        let delay_ms = u64::try_from(retry.delay.as_millis()).unwrap_or(u64::MAX);
-        tracing::warn!(
-            asset_kind = key.kind.as_str(),
-            segment_index = key.index,
-            error_code = %err.code,
-            attempt = retry.retry,
-            max_attempts = retry.max_attempts,
-            next_delay_ms = delay_ms,
-            "retrying after a retryable failure: {}",
-            err.message
-        );
-        let event = json!({
-            "error_code": err.code,
-            "message": err.message,
-            "attempt": retry.retry,
-            "max_attempts": retry.max_attempts,
-            "next_delay_ms": delay_ms,
-            "asset_kind": key.kind.as_str(),
-            "segment_index": key.index,
-        });
-        self.pipeline
-            .store
-            .append_event(self.project, "retry", &event, self.trace)
-            .await?;
-        self.pipeline.sink.emit(
+        report_retry(
+            self.pipeline,
             self.project,
-            &crate::Progress::Retry {
-                code: err.code,
-                attempt: retry.retry,
-                max_attempts: retry.max_attempts,
-                delay_ms,
-            },
-        );
-        Ok(())
+            self.trace,
+            Some(key),
+            &err,
+            retry,
+        )
+        .await
     }
+}
+
+/// Logs a retry and stores a `retry` event that the WebSocket forwards; the retry loop then
+/// waits out the delay.
+pub(crate) async fn report_retry(
+    pipeline: &Pipeline,
+    project: Uuid,
+    trace: &TraceId,
+    key: Option<AssetKey>,
+    err: &YtError,
+    retry: Retry,
+) -> YtResult<()> {
+    let delay_ms = u64::try_from(retry.delay.as_millis()).unwrap_or(u64::MAX);
+    let (asset_kind, segment_index) = (key.map(|k| k.kind.as_str()), key.and_then(|k| k.index));
+    tracing::warn!(
+        asset_kind,
+        segment_index,
+        error_code = %err.code,
+        attempt = retry.retry,
+        max_attempts = retry.max_attempts,
+        next_delay_ms = delay_ms,
+        "retrying after a retryable failure: {}",
+        err.message
+    );
+    let event = json!({
+        "error_code": err.code,
+        "message": err.message,
+        "attempt": retry.retry,
+        "max_attempts": retry.max_attempts,
+        "next_delay_ms": delay_ms,
+        "asset_kind": asset_kind,
+        "segment_index": segment_index,
+    });
+    pipeline
+        .store
+        .append_event(project, "retry", &event, trace)
+        .await?;
+    pipeline.sink.emit(
+        project,
+        &crate::Progress::Retry {
+            code: err.code,
+            attempt: retry.retry,
+            max_attempts: retry.max_attempts,
+            delay_ms,
+        },
+    );
+    Ok(())
 }
 
 #[cfg(test)]

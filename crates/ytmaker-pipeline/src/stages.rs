@@ -245,6 +245,14 @@ pub(crate) struct StageCtx<'a> {
 }
 
 impl StageCtx<'_> {
+    async fn announce_retry(
+        &self,
+        err: YtError,
+        retry: ytmaker_providers::retry::Retry,
+    ) -> YtResult<()> {
+        crate::checkpoint::report_retry(self.p, self.id, self.trace, None, &err, retry).await
+    }
+
     fn checkpoint(&self) -> Checkpoint<'_> {
         Checkpoint {
             pipeline: self.p,
@@ -1021,7 +1029,18 @@ async fn thumbnail_stage(ctx: &StageCtx<'_>) -> YtResult<()> {
 // ---- stage 5: publish ----
 
 async fn publish_stage(ctx: &StageCtx<'_>) -> YtResult<RunOutcome> {
-    let (_, script) = ctx.script().await?;
+    let (project, script) = ctx.script().await?;
+    let youtube = project
+        .youtube_settings
+        .clone()
+        .map(serde_json::from_value::<ytmaker_core::youtube::YoutubeSettings>)
+        .transpose()
+        .map_err(|e| {
+            YtError::new(
+                ErrorCode::DATABASE_ERROR,
+                format!("the stored YouTube settings do not parse: {e}"),
+            )
+        })?;
     let (_, video) = ctx
         .completed(AssetKey::single(AssetKind::FinalVideo))
         .await?;
@@ -1040,10 +1059,22 @@ async fn publish_stage(ctx: &StageCtx<'_>) -> YtResult<RunOutcome> {
         subtitles: &subtitles,
         script: &script,
         output_dir: &output_dir,
-        youtube: None,
+        youtube: youtube.as_ref(),
         state_dir: &state_dir,
     };
-    let result = publisher.publish(&req).await?;
+    let result = ytmaker_providers::retry::run(
+        ctx.p.retry_delay_scale,
+        |attempt| {
+            let span = tracing::info_span!("attempt", attempt);
+            publisher.publish(&req).instrument(span)
+        },
+        |err, retry| ctx.announce_retry(err, retry),
+    )
+    .await
+    .map_err(|(err, attempts)| err.detail("attempts", attempts))?;
+    if let Some(video_id) = &result.video_id {
+        ctx.p.store.set_youtube_video_id(ctx.id, video_id).await?;
+    }
     tracing::info!(publisher = publisher.id(), location = %result.location, "published");
     ctx.p
         .sink

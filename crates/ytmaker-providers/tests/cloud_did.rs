@@ -539,4 +539,11 @@ async fn a_failed_talk_is_forgotten_and_a_wrong_key_fails_the_key_test() {
         .unwrap_err();
     assert_eq!(err.code, ErrorCode::DID_INVALID_API_KEY);
     assert_eq!(err.details["kind"], "AuthorizationError");
+
+    let calls = rig.cloud.calls().len();
+    let err = did::test_key(&ctx, &Secret::new("pasted-with-a-newline\n"))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code, ErrorCode::DID_INVALID_API_KEY);
+    assert_eq!(rig.cloud.calls().len(), calls, "refused before any call");
 }

@@ -117,7 +117,11 @@ fn assert_consistent(script: &Script, settings: &ScriptSettings) {
     }
     assert_eq!(
         script.intro.estimated_seconds,
-        round2(estimate_line_seconds(&script.intro.text, script.language, rate))
+        round2(estimate_line_seconds(
+            &script.intro.text,
+            script.language,
+            rate
+        ))
     );
     script.validate().expect("a valid script");
 }
@@ -132,7 +136,11 @@ async fn the_article_becomes_a_script_through_one_structured_call() {
         .expect("script");
 
     assert_eq!(script.language, Language::ZhTw);
-    assert!(script.segments.len() >= 3, "{} segments", script.segments.len());
+    assert!(
+        script.segments.len() >= 3,
+        "{} segments",
+        script.segments.len()
+    );
     assert!(!script.title.is_empty() && script.title.chars().count() <= 100);
     assert!(script.condensation.is_none());
     assert_consistent(&script, &settings);
@@ -140,14 +148,25 @@ async fn the_article_becomes_a_script_through_one_structured_call() {
     let flat: String = article.split_whitespace().collect();
     for s in &script.segments {
         let first = s.narration.split('。').next().unwrap_or_default();
-        assert!(flat.contains(first), "segment {} is not article text", s.index);
+        assert!(
+            flat.contains(first),
+            "segment {} is not article text",
+            s.index
+        );
     }
 
-    assert_eq!(env.cloud.count(Api::Gemini, GET), 1, "the model is checked first");
+    assert_eq!(
+        env.cloud.count(Api::Gemini, GET),
+        1,
+        "the model is checked first"
+    );
     assert_eq!(env.cloud.count(Api::Gemini, GENERATE), 1);
     let calls = env.cloud.calls();
     assert_eq!(calls[0].path, "/v1beta/models/gemini-2.5-flash");
-    assert_eq!(calls[1].path, "/v1beta/models/gemini-2.5-flash:generateContent");
+    assert_eq!(
+        calls[1].path,
+        "/v1beta/models/gemini-2.5-flash:generateContent"
+    );
 
     let sent = env
         .cloud
@@ -161,10 +180,20 @@ async fn the_article_becomes_a_script_through_one_structured_call() {
     assert_eq!(schema["type"], "OBJECT");
     assert_eq!(
         schema["properties"]["segments"]["items"]["required"],
-        serde_json::json!(["narration", "image_description", "image_prompt_en", "key_phrase"])
+        serde_json::json!([
+            "narration",
+            "image_description",
+            "image_prompt_en",
+            "key_phrase"
+        ])
     );
-    let prompt = sent["contents"][0]["parts"][0]["text"].as_str().unwrap_or("");
-    assert!(prompt.starts_with("You turn the article below"), "the default template");
+    let prompt = sent["contents"][0]["parts"][0]["text"]
+        .as_str()
+        .unwrap_or("");
+    assert!(
+        prompt.starts_with("You turn the article below"),
+        "the default template"
+    );
     assert!(!prompt.contains("{article}"));
     let opening = flat.split('。').next().unwrap_or_default();
     assert!(prompt.contains(opening), "the article is in the prompt");
@@ -173,7 +202,10 @@ async fn the_article_becomes_a_script_through_one_structured_call() {
         .unwrap_or("");
     assert!(system.contains("5 to 20 seconds"), "{system}");
     assert!(system.contains("Traditional Chinese"), "{system}");
-    assert!(!sent.to_string().contains(KEY), "the key travels in the header only");
+    assert!(
+        !sent.to_string().contains(KEY),
+        "the key travels in the header only"
+    );
 }
 
 #[tokio::test]
@@ -200,11 +232,18 @@ async fn a_project_template_and_length_rules_are_sent_and_english_is_kept() {
     assert_consistent(&script, &settings);
 
     let sent = env.cloud.state().gemini.last_generate_request().unwrap();
-    let prompt = sent["contents"][0]["parts"][0]["text"].as_str().unwrap_or("");
+    let prompt = sent["contents"][0]["parts"][0]["text"]
+        .as_str()
+        .unwrap_or("");
     assert!(prompt.starts_with("Write for curious teenagers.\n\nArticle:\n"));
     assert!(prompt.ends_with("\n\nThank you."));
-    let system = sent["systemInstruction"]["parts"][0]["text"].as_str().unwrap_or("");
-    assert!(system.contains("6 to 15 seconds") && system.contains("English"), "{system}");
+    let system = sent["systemInstruction"]["parts"][0]["text"]
+        .as_str()
+        .unwrap_or("");
+    assert!(
+        system.contains("6 to 15 seconds") && system.contains("English"),
+        "{system}"
+    );
     assert_eq!(
         env.cloud.calls()[1].path,
         "/v1beta/models/gemini-2.5-pro:generateContent"
@@ -234,9 +273,14 @@ async fn a_segment_outside_the_range_is_reported_not_changed() {
         .find(|s| s.narration.contains(&long_sentence))
         .expect("the long sentence is narrated whole");
     assert!(long.estimated_seconds > 20.0);
-    assert!(script.warnings.iter().any(|w| w.kind == WarningKind::SegmentTooLong
-        && w.segment_index == Some(long.index)
-        && w.options.contains(&"split_merge".to_owned())));
+    assert!(
+        script
+            .warnings
+            .iter()
+            .any(|w| w.kind == WarningKind::SegmentTooLong
+                && w.segment_index == Some(long.index)
+                && w.options.contains(&"split_merge".to_owned()))
+    );
 }
 
 #[tokio::test]
@@ -249,19 +293,29 @@ async fn models_are_listed_across_pages_and_the_key_test_takes_one_call() {
     let names: Vec<&str> = models.iter().map(|m| m.name.as_str()).collect();
     assert!(names.contains(&"gemini-2.5-flash") && names.contains(&"gemini-2.0-flash"));
     assert!(
-        !names.iter().any(|n| n.contains("embedding") || n.starts_with("imagen") || *n == "aqa"),
+        !names
+            .iter()
+            .any(|n| n.contains("embedding") || n.starts_with("imagen") || *n == "aqa"),
         "only models that can generate content: {names:?}"
     );
     assert!(names.iter().all(|n| !n.starts_with("models/")));
-    let flash = models.iter().find(|m| m.name == "gemini-2.5-flash").unwrap();
+    let flash = models
+        .iter()
+        .find(|m| m.name == "gemini-2.5-flash")
+        .unwrap();
     assert_eq!(flash.display_name, "Gemini 2.5 Flash");
     assert!(flash.input_token_limit > 100_000 && flash.output_token_limit > 8_000);
-    assert!(env.cloud.count(Api::Gemini, LIST) > 1, "more than one page was read");
+    assert!(
+        env.cloud.count(Api::Gemini, LIST) > 1,
+        "more than one page was read"
+    );
     let json = serde_json::to_value(&models).unwrap();
     assert!(json[0]["input_token_limit"].is_u64());
 
     let before = env.cloud.count(Api::Gemini, LIST);
-    let said = gemini::test_key(&env.ctx, &Secret::new(KEY)).await.expect("key works");
+    let said = gemini::test_key(&env.ctx, &Secret::new(KEY))
+        .await
+        .expect("key works");
     assert!(said.starts_with("key works"), "{said}");
     assert_eq!(env.cloud.count(Api::Gemini, LIST), before + 1);
 
@@ -282,11 +336,26 @@ async fn models_that_cannot_write_the_script_are_refused_before_paying() {
         ("gemma-3-27b-it", 1),
     ] {
         let env = env().await;
-        let err = write(&env.ctx, KEY, model, &article, None, &ScriptSettings::default())
-            .await
-            .expect_err(model);
-        assert_eq!(err.code, ErrorCode::GEMINI_MODEL_NOT_FOUND, "{model}: {err}");
-        assert_eq!(env.cloud.count(Api::Gemini, GENERATE), generate_calls, "{model}");
+        let err = write(
+            &env.ctx,
+            KEY,
+            model,
+            &article,
+            None,
+            &ScriptSettings::default(),
+        )
+        .await
+        .expect_err(model);
+        assert_eq!(
+            err.code,
+            ErrorCode::GEMINI_MODEL_NOT_FOUND,
+            "{model}: {err}"
+        );
+        assert_eq!(
+            env.cloud.count(Api::Gemini, GENERATE),
+            generate_calls,
+            "{model}"
+        );
     }
 }
 
@@ -339,11 +408,21 @@ fn rows() -> Vec<Row> {
             endpoint: GET,
             ..row("missing key", None, C::GEMINI_INVALID_API_KEY, false)
         },
-        row("API not enabled (403)", error(403, None), C::GEMINI_INVALID_API_KEY, false),
+        row(
+            "API not enabled (403)",
+            error(403, None),
+            C::GEMINI_INVALID_API_KEY,
+            false,
+        ),
         row("401", error(401, None), C::GEMINI_INVALID_API_KEY, false),
         Row {
             detail: Some(("google_status", "RESOURCE_EXHAUSTED".into())),
-            ..row("daily quota (429)", error(429, Some("daily_quota")), C::GEMINI_QUOTA_EXCEEDED, false)
+            ..row(
+                "daily quota (429)",
+                error(429, Some("daily_quota")),
+                C::GEMINI_QUOTA_EXCEEDED,
+                false,
+            )
         },
         row(
             "region needs billing (400 FAILED_PRECONDITION)",
@@ -353,21 +432,43 @@ fn rows() -> Vec<Row> {
         ),
         Row {
             detail: Some(("retry_after_ms", 17_000.into())),
-            ..row("per-minute rate limit (429, RetryInfo)", error(429, Some("rate")), C::GEMINI_RATE_LIMIT, true)
+            ..row(
+                "per-minute rate limit (429, RetryInfo)",
+                error(429, Some("rate")),
+                C::GEMINI_RATE_LIMIT,
+                true,
+            )
         },
         Row {
-            faults: vec![Fault::error(Api::Gemini, Some(GENERATE), 429, Some("rate")).retry_after(7)],
+            faults: vec![
+                Fault::error(Api::Gemini, Some(GENERATE), 429, Some("rate")).retry_after(7),
+            ],
             detail: Some(("retry_after_ms", 7_000.into())),
             ..row("Retry-After header", None, C::GEMINI_RATE_LIMIT, true)
         },
         row("500", error(500, None), C::GEMINI_SERVER_ERROR, true),
-        row("503 overloaded", error(503, None), C::GEMINI_SERVER_ERROR, true),
+        row(
+            "503 overloaded",
+            error(503, None),
+            C::GEMINI_SERVER_ERROR,
+            true,
+        ),
         row("504", error(504, None), C::GEMINI_TIMEOUT, true),
         Row {
             timeouts: short_timeouts(),
-            ..row("hang past the timeout", action(FaultAction::Hang), C::GEMINI_TIMEOUT, true)
+            ..row(
+                "hang past the timeout",
+                action(FaultAction::Hang),
+                C::GEMINI_TIMEOUT,
+                true,
+            )
         },
-        row("dropped connection", action(FaultAction::Drop), C::GEMINI_NETWORK_ERROR, true),
+        row(
+            "dropped connection",
+            action(FaultAction::Drop),
+            C::GEMINI_NETWORK_ERROR,
+            true,
+        ),
         row(
             "malformed JSON",
             action(FaultAction::MalformedJson),
@@ -376,7 +477,12 @@ fn rows() -> Vec<Row> {
         ),
         Row {
             detail: Some(("content_type", "text/html; charset=UTF-8".into())),
-            ..row("HTML 502 page", action(FaultAction::Html { status: 502 }), C::GEMINI_SERVER_ERROR, true)
+            ..row(
+                "HTML 502 page",
+                action(FaultAction::Html { status: 502 }),
+                C::GEMINI_SERVER_ERROR,
+                true,
+            )
         },
         row(
             "HTML page with 200",
@@ -392,7 +498,12 @@ fn rows() -> Vec<Row> {
         ),
         Row {
             detail: Some(("block_reason", "SAFETY".into())),
-            ..row("blocked prompt", error(200, Some("blocked_prompt")), C::GEMINI_CONTENT_POLICY, false)
+            ..row(
+                "blocked prompt",
+                error(200, Some("blocked_prompt")),
+                C::GEMINI_CONTENT_POLICY,
+                false,
+            )
         },
         row(
             "prompt with prohibited content",
@@ -402,7 +513,12 @@ fn rows() -> Vec<Row> {
         ),
         Row {
             detail: Some(("finish_reason", "SAFETY".into())),
-            ..row("answer stopped for safety", error(200, Some("finish_safety")), C::GEMINI_CONTENT_POLICY, false)
+            ..row(
+                "answer stopped for safety",
+                error(200, Some("finish_safety")),
+                C::GEMINI_CONTENT_POLICY,
+                false,
+            )
         },
         row(
             "answer stopped for prohibited content",
@@ -430,7 +546,12 @@ fn rows() -> Vec<Row> {
         Row {
             faults: vec![Fault::error(Api::Gemini, Some(GET), 503, None)],
             endpoint: GET,
-            ..row("model lookup fails (503)", None, C::GEMINI_SERVER_ERROR, true)
+            ..row(
+                "model lookup fails (503)",
+                None,
+                C::GEMINI_SERVER_ERROR,
+                true,
+            )
         },
     ]
 }
@@ -452,7 +573,11 @@ async fn every_failure_ends_in_its_code_after_the_catalogued_attempts() {
         assert_eq!(err.code, row.code, "{name}: {err} {:?}", err.details);
         let policy = err.code.spec().retry;
         assert_eq!(policy.is_retryable(), row.retryable, "{name}");
-        let expected = if row.retryable { policy.max_retries + 1 } else { 1 };
+        let expected = if row.retryable {
+            policy.max_retries + 1
+        } else {
+            1
+        };
         assert_eq!(attempts, expected, "{name}: attempts");
         assert_eq!(
             env.cloud.count(Api::Gemini, row.endpoint) as u32,
@@ -461,9 +586,18 @@ async fn every_failure_ends_in_its_code_after_the_catalogued_attempts() {
             row.endpoint
         );
         if let Some((key, value)) = &row.detail {
-            assert_eq!(err.details.get(*key), Some(value), "{name}: {:?}", err.details);
+            assert_eq!(
+                err.details.get(*key),
+                Some(value),
+                "{name}: {:?}",
+                err.details
+            );
         }
-        assert_eq!(err.details.get("api"), Some(&Value::from("gemini")), "{name}");
+        assert_eq!(
+            err.details.get("api"),
+            Some(&Value::from("gemini")),
+            "{name}"
+        );
         let shown = format!("{err} {}", serde_json::to_string(&err.details).unwrap());
         assert!(
             !shown.contains("AIzaSyTEST-gemini-SECRET"),
@@ -506,6 +640,8 @@ async fn a_server_that_cannot_be_reached_is_a_network_error() {
     let url = format!("http://{}", listener.local_addr().unwrap());
     drop(listener);
     let ctx = CloudContext::new(Endpoints::all_at(&url), Timeouts::default()).unwrap();
-    let err = gemini::test_key(&ctx, &Secret::new(KEY)).await.expect_err("refused");
+    let err = gemini::test_key(&ctx, &Secret::new(KEY))
+        .await
+        .expect_err("refused");
     assert_eq!(err.code, ErrorCode::GEMINI_NETWORK_ERROR);
 }

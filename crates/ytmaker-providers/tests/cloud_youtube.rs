@@ -969,18 +969,18 @@ async fn every_youtube_failure_maps_to_its_code() {
                 problems.push(format!("{seen} calls to {endpoint}, expected {n}"));
             }
         }
-        if let Some(ms) = row.retry_after_ms {
-            if err.details.get("retry_after_ms") != Some(&json!(ms)) {
-                problems.push(format!(
-                    "retry_after_ms {:?}",
-                    err.details.get("retry_after_ms")
-                ));
-            }
+        if let Some(ms) = row.retry_after_ms
+            && err.details.get("retry_after_ms") != Some(&json!(ms))
+        {
+            problems.push(format!(
+                "retry_after_ms {:?}",
+                err.details.get("retry_after_ms")
+            ));
         }
-        if let Some(reason) = row.reason {
-            if err.details.get("reason") != Some(&json!(reason)) {
-                problems.push(format!("reason {:?}", err.details.get("reason")));
-            }
+        if let Some(reason) = row.reason
+            && err.details.get("reason") != Some(&json!(reason))
+        {
+            problems.push(format!("reason {:?}", err.details.get("reason")));
         }
         let shown = format!(
             "{} {}",

@@ -8,6 +8,7 @@
 //! go through `ytmaker_pipeline::control`.
 
 mod error;
+mod keys;
 mod metrics_endpoint;
 mod middleware;
 mod projects;
@@ -83,6 +84,9 @@ pub(crate) struct AppState {
     pub workers: usize,
     pub openapi: Arc<serde_json::Value>,
     pub cloud: CloudAccess,
+    pub logins: keys::PendingLogins,
+    /// The address this server listens on (for the OAuth redirect back to it).
+    pub addr: SocketAddr,
 }
 
 /// A server that is listening. Dropping it does not stop it; call [`RunningServer::stop`].
@@ -189,6 +193,8 @@ pub async fn start(config: ServerConfig) -> YtResult<RunningServer> {
         workers,
         openapi: Arc::new(openapi),
         cloud: config.cloud,
+        logins: keys::PendingLogins::default(),
+        addr,
     };
     let app = app(router, state, config.ui_dir);
     let (stop, stopped) = oneshot::channel::<()>();
@@ -226,6 +232,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .merge(projects::router())
         .merge(templates::router())
         .merge(system::router())
+        .merge(keys::router())
 }
 
 fn app(api: Router<AppState>, state: AppState, ui_dir: Option<PathBuf>) -> Router {

@@ -352,6 +352,9 @@ async fn binding_beyond_loopback_without_a_token_is_refused() {
         default_config: Default::default(),
         workers: None,
         ui_dir: None,
+        cloud: ytmaker_pipeline::CloudAccess::from_env(&ytmaker_store::DataDir::new(dir.path()))
+            .unwrap(),
+        retry_delay_scale: Default::default(),
     })
     .await
     .err()

@@ -287,6 +287,18 @@ impl Store {
         Ok(out)
     }
 
+    /// Records the id YouTube gave the published video.
+    pub async fn set_youtube_video_id(&self, id: Uuid, video_id: &str) -> YtResult<()> {
+        sqlx::query("UPDATE projects SET youtube_video_id = $1, updated_at = $2 WHERE id = $3")
+            .bind(video_id)
+            .bind(now_rfc3339())
+            .bind(id.to_string())
+            .execute(&self.pool)
+            .await
+            .map_err(|e| db_err("record the YouTube video id", e))?;
+        Ok(())
+    }
+
     /// Changes the per-project settings. Only allowed while no run can be reading them (the
     /// caller checks the status and the queue).
     pub async fn update_project_settings(

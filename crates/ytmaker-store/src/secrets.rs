@@ -211,7 +211,10 @@ mod tests {
         let raw = std::fs::read(tmp.path().join("secrets/keys.age")).unwrap();
         assert!(!String::from_utf8_lossy(&raw).contains("plain-text-key"));
         for f in ["secrets/keys.age", "secrets/identity.txt"] {
-            let mode = std::fs::metadata(tmp.path().join(f)).unwrap().permissions().mode();
+            let mode = std::fs::metadata(tmp.path().join(f))
+                .unwrap()
+                .permissions()
+                .mode();
             assert_eq!(mode & 0o777, 0o600, "{f}");
         }
         let listed = store.list().unwrap();

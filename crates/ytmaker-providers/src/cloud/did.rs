@@ -78,7 +78,7 @@ pub async fn credits(ctx: &CloudContext, key: &Secret) -> YtResult<DidCredits> {
     let reply = api
         .send(
             CREDITS,
-            api.http().get(url).headers(auth(key)),
+            api.http().get(url).headers(auth(key)?),
             ctx.timeouts.request,
         )
         .await?;
@@ -97,15 +97,16 @@ pub async fn test_key(ctx: &CloudContext, key: &Secret) -> YtResult<String> {
 }
 
 /// `Authorization: Basic <key>`: D-ID's keys are already the encoded `user:password` pair.
-fn auth(key: &Secret) -> HeaderMap {
-    let mut headers = HeaderMap::new();
-    if let Ok(mut value) = HeaderValue::from_str(&format!("Basic {}", key.expose())) {
-        value.set_sensitive(true);
-        headers.insert(AUTHORIZATION, value);
-    }
-    // A key that cannot be a header value is sent as no key, and D-ID refuses it as it refuses
-    // a wrong one (401), which is the error the user can act on.
-    headers
+fn auth(key: &Secret) -> YtResult<HeaderMap> {
+    let mut value = HeaderValue::from_str(&format!("Basic {}", key.expose())).map_err(|_| {
+        YtError::new(
+            ErrorCode::DID_INVALID_API_KEY,
+            "the D-ID key contains characters an HTTP header cannot carry (a line break or a non-ASCII character pasted with it?)",
+        )
+        .detail("api", CODES.api)
+    })?;
+    value.set_sensitive(true);
+    Ok(HeaderMap::from_iter([(AUTHORIZATION, value)]))
 }
 
 impl DidPresenter {
@@ -128,7 +129,7 @@ impl DidPresenter {
             .api
             .send(
                 endpoint,
-                request.headers(auth(&self.key)),
+                request.headers(auth(&self.key)?),
                 self.timeouts.request,
             )
             .await?;
@@ -180,7 +181,7 @@ impl DidPresenter {
         let url = format!("{}/talks/{talk_id}", self.base);
         let started = Instant::now();
         loop {
-            let request = self.api.http().get(&url).headers(auth(&self.key));
+            let request = self.api.http().get(&url).headers(auth(&self.key)?);
             let reply = self
                 .api
                 .send(TALKS_GET, request, self.timeouts.request)

@@ -220,8 +220,10 @@ pub async fn list_models(ctx: &CloudContext, key: &Secret) -> YtResult<Vec<Gemin
     let base = ctx.endpoints.gemini.trim_end_matches('/');
     let mut models = Vec::new();
     let mut token: Option<String> = None;
-    for _ in 0..MAX_PAGES {
+    let mut pages = 0;
+    loop {
         let (page, reply) = list_page(&api, base, &ctx.timeouts, key, token.as_deref()).await?;
+        pages += 1;
         models.extend(
             page.models
                 .iter()
@@ -233,15 +235,15 @@ pub async fn list_models(ctx: &CloudContext, key: &Secret) -> YtResult<Vec<Gemin
             Some(next) if token.as_deref() == Some(next.as_str()) => {
                 return Err(api.invalid(&reply, "models.list handed out the same page token twice"));
             }
+            Some(_) if pages == MAX_PAGES => {
+                return Err(api.invalid(
+                    &reply,
+                    format!("models.list did not end within {MAX_PAGES} pages"),
+                ));
+            }
             Some(next) => token = Some(next),
         }
     }
-    Err(YtError::new(
-        ErrorCode::GEMINI_INVALID_RESPONSE,
-        format!("gemini models.list did not end within {MAX_PAGES} pages"),
-    )
-    .detail("api", CODES.api)
-    .detail("endpoint", MODELS_LIST))
 }
 
 /// Lists one page of models: the cheapest call that proves the key works.
@@ -405,10 +407,8 @@ fn response_schema() -> Value {
 /// The model's text, or why there is none: a blocked prompt or a filtered answer is
 /// `GEMINI_CONTENT_POLICY`; anything else unusable is `GEMINI_INVALID_RESPONSE`.
 fn answer_text(api: &ApiClient, reply: &Reply, answer: &GenerateResponse) -> YtResult<String> {
-    if let Some(reason) = answer
-        .prompt_feedback
-        .as_ref()
-        .and_then(|f| f.block_reason.as_deref())
+    if let Some(feedback) = &answer.prompt_feedback
+        && let Some(reason) = feedback.block_reason.as_deref()
     {
         return Err(api
             .error(
@@ -417,15 +417,7 @@ fn answer_text(api: &ApiClient, reply: &Reply, answer: &GenerateResponse) -> YtR
                 format!("Gemini blocked the prompt ({reason})"),
             )
             .detail("block_reason", reason)
-            .detail(
-                "flagged",
-                flagged_categories(
-                    &answer
-                        .prompt_feedback
-                        .as_ref()
-                        .map_or(&[][..], |f| &f.safety_ratings[..]),
-                ),
-            ));
+            .detail("flagged", flagged_categories(&feedback.safety_ratings)));
     }
     let Some(candidate) = answer.candidates.first() else {
         return Err(api.invalid(reply, "no candidate in the answer"));

@@ -244,10 +244,10 @@ impl GoogleError {
         if !reason.is_empty() {
             err = err.detail("reason", reason);
         }
-        if let Some(domain) = self.errors.first().map(|e| e.domain.clone()) {
-            if !domain.is_empty() {
-                err = err.detail("domain", domain);
-            }
+        if let Some(item) = self.errors.first()
+            && !item.domain.is_empty()
+        {
+            err = err.detail("domain", item.domain.clone());
         }
         if !self.message.is_empty() {
             err = err.detail("provider_message", self.message);

@@ -29,6 +29,14 @@ pub struct LoginRequest {
     verifier: Secret,
 }
 
+impl LoginRequest {
+    /// The `state` Google sends back with the answer: what a server with several logins in
+    /// flight finds this one by.
+    pub fn state(&self) -> &str {
+        &self.state
+    }
+}
+
 /// What the browser brought back to the loopback redirect.
 #[derive(Clone, Debug, PartialEq)]
 pub struct LoginCallback {

@@ -390,12 +390,12 @@ async fn upload_video(
                     "sending a chunk"
                 );
                 let next = upload.send_chunk(&session, offset).await?;
-                if let Progress::Received(now) = next {
-                    if now <= offset {
-                        return Err(stalled(format!(
-                            "the session kept none of the chunk sent from byte {offset}"
-                        )));
-                    }
+                if let Progress::Received(now) = next
+                    && now <= offset
+                {
+                    return Err(stalled(format!(
+                        "the session kept none of the chunk sent from byte {offset}"
+                    )));
                 }
                 next
             }

@@ -1,0 +1,290 @@
+//! `/api/v1/keys` and `/api/v1/youtube`: the cloud providers' keys and the linked YouTube
+//! account. Keys go in and never come out: every answer carries only a masked hint.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use axum::Json;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::Html;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use ytmaker_core::config::ProviderKind;
+use ytmaker_core::{ErrorCode, Secret, YtError};
+use ytmaker_providers::cloud::youtube::{self, LoginRequest};
+
+use crate::AppState;
+use crate::error::{ApiJson, ApiPath, ApiResult, ErrorBody, invalid};
+
+pub(crate) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_keys))
+        .routes(routes!(set_key, delete_key))
+        .routes(routes!(test_key))
+        .routes(routes!(start_login))
+        .routes(routes!(login_callback))
+        .routes(routes!(channel, unlink))
+}
+
+/// Logins started through the API and not finished yet, by their `state`.
+#[derive(Clone, Default)]
+pub(crate) struct PendingLogins(Arc<Mutex<HashMap<String, PendingLogin>>>);
+
+struct PendingLogin {
+    request: LoginRequest,
+    client_id: String,
+    client_secret: Option<Secret>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct KeyStatus {
+    /// `gemini`, `google_tts`, `stability`, `did` or `youtube`.
+    provider: String,
+    stored: bool,
+    /// Length and last characters only; never the key.
+    hint: Option<String>,
+}
+
+fn keyed(provider: &str) -> Result<ProviderKind, crate::error::ApiError> {
+    ytmaker_pipeline::KEYED_PROVIDERS
+        .into_iter()
+        .find(|k| k.as_str() == provider)
+        .ok_or_else(|| {
+            invalid(
+                "provider",
+                "one of gemini, google_tts, stability, did",
+                provider,
+            )
+        })
+}
+
+#[utoipa::path(get, path = "/api/v1/keys", tag = "keys",
+    responses((status = 200, body = Vec<KeyStatus>)))]
+async fn list_keys(State(s): State<AppState>) -> ApiResult<Json<Vec<KeyStatus>>> {
+    let stored = s.cloud.secrets.list()?;
+    let all = ytmaker_pipeline::KEYED_PROVIDERS
+        .iter()
+        .chain([&ProviderKind::Youtube])
+        .map(|kind| {
+            let hint = stored.iter().find(|h| h.name == kind.as_str());
+            KeyStatus {
+                provider: kind.as_str().to_owned(),
+                stored: hint.is_some(),
+                // The linked account's tokens are not a key to hint at.
+                hint: hint
+                    .filter(|_| *kind != ProviderKind::Youtube)
+                    .map(|h| h.hint.clone()),
+            }
+        })
+        .collect();
+    Ok(Json(all))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct KeyBody {
+    /// The API key; stored encrypted, never returned.
+    value: String,
+}
+
+#[utoipa::path(put, path = "/api/v1/keys/{provider}", tag = "keys", request_body = KeyBody,
+    params(("provider" = String, Path, description = "gemini, google_tts, stability or did")),
+    responses((status = 200, body = KeyStatus), (status = 422, body = ErrorBody)))]
+async fn set_key(
+    State(s): State<AppState>,
+    ApiPath(provider): ApiPath<String>,
+    ApiJson(body): ApiJson<KeyBody>,
+) -> ApiResult<Json<KeyStatus>> {
+    let kind = keyed(&provider)?;
+    let key = Secret::new(body.value.trim());
+    if key.expose().is_empty() || key.expose().len() > 4096 {
+        return Err(invalid("value", "1–4096 characters", key.expose().len()));
+    }
+    s.cloud.secrets.set(kind.as_str(), &key)?;
+    tracing::info!(provider = kind.as_str(), "key stored");
+    Ok(Json(KeyStatus {
+        provider,
+        stored: true,
+        hint: Some(key.hint()),
+    }))
+}
+
+#[utoipa::path(delete, path = "/api/v1/keys/{provider}", tag = "keys",
+    params(("provider" = String, Path, description = "gemini, google_tts, stability or did")),
+    responses((status = 204), (status = 404, body = ErrorBody)))]
+async fn delete_key(
+    State(s): State<AppState>,
+    ApiPath(provider): ApiPath<String>,
+) -> ApiResult<StatusCode> {
+    let kind = keyed(&provider)?;
+    if s.cloud.secrets.delete(kind.as_str())? {
+        tracing::info!(provider = kind.as_str(), "key deleted");
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(YtError::new(
+            ErrorCode::NOT_FOUND,
+            format!("no key is stored for {provider}"),
+        )
+        .detail("provider", provider)
+        .into())
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct KeyTest {
+    provider: String,
+    /// What the provider answered to its cheapest real call.
+    message: String,
+}
+
+#[utoipa::path(post, path = "/api/v1/keys/{provider}/test", tag = "keys",
+    params(("provider" = String, Path, description = "gemini, google_tts, stability, did or youtube")),
+    responses((status = 200, body = KeyTest), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
+async fn test_key(
+    State(s): State<AppState>,
+    ApiPath(provider): ApiPath<String>,
+) -> ApiResult<Json<KeyTest>> {
+    let kind = if provider == ProviderKind::Youtube.as_str() {
+        ProviderKind::Youtube
+    } else {
+        keyed(&provider)?
+    };
+    let message = ytmaker_pipeline::test_key(&s.cloud, kind).await?;
+    Ok(Json(KeyTest { provider, message }))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoginBody {
+    /// The OAuth client id of a Google Cloud "Desktop app" client with the YouTube Data API.
+    client_id: String,
+    /// Its client secret, when the client has one; stored encrypted with the tokens.
+    client_secret: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct LoginStarted {
+    /// Open this in the browser; Google sends the answer back to this server.
+    authorize_url: String,
+}
+
+#[utoipa::path(post, path = "/api/v1/youtube/login", tag = "youtube", request_body = LoginBody,
+    responses((status = 200, body = LoginStarted), (status = 422, body = ErrorBody)))]
+async fn start_login(
+    State(s): State<AppState>,
+    ApiJson(body): ApiJson<LoginBody>,
+) -> ApiResult<Json<LoginStarted>> {
+    let client_id = body.client_id.trim().to_owned();
+    if client_id.is_empty() || client_id.len() > 512 {
+        return Err(invalid("client_id", "1–512 characters", client_id.len()));
+    }
+    let redirect_uri = format!("http://{}/api/v1/youtube/callback", s.addr);
+    let request = youtube::begin_login(&s.cloud.ctx, &client_id, &redirect_uri);
+    let authorize_url = request.authorize_url.clone();
+    let mut pending = s.logins.0.lock().unwrap_or_else(|e| e.into_inner());
+    pending.insert(
+        request.state().to_owned(),
+        PendingLogin {
+            request,
+            client_id,
+            client_secret: body
+                .client_secret
+                .filter(|c| !c.is_empty())
+                .map(Secret::new),
+        },
+    );
+    Ok(Json(LoginStarted { authorize_url }))
+}
+
+#[utoipa::path(get, path = "/api/v1/youtube/callback", tag = "youtube",
+    responses((status = 200, description = "an HTML page saying the account is linked"), (status = 400, body = ErrorBody)))]
+async fn login_callback(
+    State(s): State<AppState>,
+    Query(query): Query<HashMap<String, String>>,
+) -> ApiResult<Html<String>> {
+    let target = format!(
+        "/callback?{}",
+        query
+            .iter()
+            .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
+            .collect::<Vec<_>>()
+            .join("&")
+    );
+    let answer = youtube::parse_redirect(&target)?;
+    let pending = s
+        .logins
+        .0
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .remove(&answer.state)
+        .ok_or_else(|| {
+            YtError::new(
+                ErrorCode::YOUTUBE_LOGIN_FAILED,
+                "this sign-in answer belongs to no login started here; start the login again",
+            )
+        })?;
+    let tokens = youtube::finish_login(
+        &s.cloud.ctx,
+        &pending.request,
+        &pending.client_id,
+        pending.client_secret.as_ref(),
+        &answer.state,
+        &answer.code,
+    )
+    .await?;
+    let store = s.cloud.youtube_tokens();
+    store.save(&tokens).await?;
+    let channel = youtube::channel(&s.cloud.ctx, store.as_ref()).await?;
+    tracing::info!(channel_id = channel.id.as_str(), "youtube account linked");
+    Ok(Html(format!(
+        "<!DOCTYPE html><meta charset=utf-8><title>ytmaker</title><p>Linked to the YouTube channel {}. You can close this tab.</p>",
+        html_escape(&channel.title)
+    )))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Channel {
+    id: String,
+    title: String,
+}
+
+#[utoipa::path(get, path = "/api/v1/youtube/channel", tag = "youtube",
+    responses((status = 200, body = Channel), (status = 400, body = ErrorBody)))]
+async fn channel(State(s): State<AppState>) -> ApiResult<Json<Channel>> {
+    let c = youtube::channel(&s.cloud.ctx, s.cloud.youtube_tokens().as_ref()).await?;
+    Ok(Json(Channel {
+        id: c.id,
+        title: c.title,
+    }))
+}
+
+#[utoipa::path(delete, path = "/api/v1/youtube/channel", tag = "youtube",
+    responses((status = 204), (status = 404, body = ErrorBody)))]
+async fn unlink(State(s): State<AppState>) -> ApiResult<StatusCode> {
+    if s.cloud.secrets.delete(ProviderKind::Youtube.as_str())? {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(YtError::new(ErrorCode::NOT_FOUND, "no YouTube account is linked").into())
+    }
+}
+
+fn encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                char::from(b).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+fn html_escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
