@@ -74,7 +74,7 @@ async fn main() {
         default_config: ProjectConfig::default(),
         workers: None,
         ui_dir: None,
-        cloud: ytmaker_pipeline::CloudAccess::from_env(&data)?,
+        cloud: ytmaker_pipeline::CloudAccess::from_env(&DataDir::new(dir.path())).expect("cloud"),
         retry_delay_scale: ytmaker_providers::retry::DelayScale::default(),
     })
     .await
