@@ -1,12 +1,13 @@
 # ytmaker — the two commands that matter on a fresh machine:
 #   make demo   install what is missing, build, render the sample article offline, print the paths
 #   make test   everything CI runs
+#   make demo-cloud   the same with the five cloud clients, against the fake cloud (no key, no network)
 SHELL := /bin/bash
 CARGO ?= cargo
 DEMO_DATA ?= $(CURDIR)/.data/demo
 BIN := target/release/ytmaker
 
-.PHONY: deps build demo test test-rust lint bench clean
+.PHONY: deps build demo demo-cloud test test-rust lint bench clean
 
 deps:
 	@bash scripts/install-system-deps.sh
@@ -20,6 +21,10 @@ demo: build
 	YTMAKER_DATA_DIR=$(DEMO_DATA) $(BIN) generate samples/article-zh-TW.txt --offline --name "台灣茶文化"
 	@echo
 	@echo "Demo data directory: $(DEMO_DATA)  (YTMAKER_DATA_DIR=$(DEMO_DATA) $(BIN) projects list)"
+
+demo-cloud: deps
+	$(CARGO) build --release --locked -p ytmaker-cli -p ytmaker-fake-cloud
+	bash scripts/demo-cloud.sh
 
 lint:
 	$(CARGO) fmt --all --check

@@ -9,6 +9,8 @@ declare -A probe=(
   [espeak-ng]=/usr/bin/espeak-ng
   [fonts-noto-cjk]=/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc
   [fontconfig]=/usr/bin/fc-list
+  # make demo-cloud plays the browser of the YouTube sign-in with curl
+  [curl]=/usr/bin/curl
 )
 
 missing=()

@@ -12,6 +12,7 @@
 mod checkpoint;
 pub mod control;
 mod disk;
+pub mod edits;
 mod progress;
 mod providers;
 mod sink;

@@ -508,6 +508,9 @@ async fn assets_stage(ctx: &StageCtx<'_>) -> YtResult<()> {
     };
 
     let limit = Arc::new(Semaphore::new(concurrency(&cfg)));
+    // Images have their own bound (SPEC §2: default 4), set for the provider's limits rather
+    // than this machine's cores.
+    let image_limit = Arc::new(Semaphore::new(cfg.images.concurrency.max(1) as usize));
     let mut tasks = AssetTasks::new();
     let narration_settings = json_of(&cfg.narration)?;
     for (line, text) in lines.clone() {
@@ -551,7 +554,7 @@ async fn assets_stage(ctx: &StageCtx<'_>) -> YtResult<()> {
             ctx.dir.clone(),
             ctx.trace.clone(),
             script.clone(),
-            limit.clone(),
+            image_limit.clone(),
             bump.clone(),
         );
         let id = ctx.id;
@@ -561,6 +564,7 @@ async fn assets_stage(ctx: &StageCtx<'_>) -> YtResult<()> {
             let inputs = fingerprint(&[
                 illustrator.id(),
                 &segment.image_description,
+                segment.image_prompt.as_deref().unwrap_or(""),
                 &segment.key_phrase,
             ]);
             let cp = Checkpoint {
@@ -571,6 +575,14 @@ async fn assets_stage(ctx: &StageCtx<'_>) -> YtResult<()> {
             };
             let stem = format!("segment-{:03}", segment.index);
             let out_dir = dir.images();
+            match user_upload(&p, id, &dir, key).await {
+                Ok(true) => {
+                    bump();
+                    return (key, Ok(()));
+                }
+                Ok(false) => {}
+                Err(e) => return (key, Err(e)),
+            }
             let result = cp
                 .ensure(key, illustrator.id(), &inputs, || async {
                     let req = ImageRequest {
@@ -653,6 +665,17 @@ async fn assets_stage(ctx: &StageCtx<'_>) -> YtResult<()> {
         failures = tasks.collect().await;
     }
     fail_with_all(failures)
+}
+
+/// Whether the segment's image is one the user uploaded (kept as is, never regenerated).
+async fn user_upload(p: &Pipeline, id: Uuid, dir: &ProjectDir, key: AssetKey) -> YtResult<bool> {
+    let Some(asset) = p.store.asset(id, key).await? else {
+        return Ok(false);
+    };
+    let uploaded = asset.is_completed()
+        && asset.metadata["source"] == crate::edits::USER_UPLOAD
+        && asset_path(dir, &asset).is_some_and(|path| path.is_file());
+    Ok(uploaded)
 }
 
 fn stopped(stage: Stage) -> YtError {

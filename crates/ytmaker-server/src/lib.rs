@@ -7,6 +7,7 @@
 //! access token), the body limit, then the routes. Handlers never write project status: actions
 //! go through `ytmaker_pipeline::control`.
 
+mod edits;
 mod error;
 mod keys;
 mod metrics_endpoint;
@@ -233,6 +234,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .merge(templates::router())
         .merge(system::router())
         .merge(keys::router())
+        .merge(edits::router())
 }
 
 fn app(api: Router<AppState>, state: AppState, ui_dir: Option<PathBuf>) -> Router {

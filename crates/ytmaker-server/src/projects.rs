@@ -78,7 +78,7 @@ pub struct ProjectResponse {
     pub updated_at: String,
 }
 
-async fn respond(state: &AppState, p: Project) -> ApiResult<Json<ProjectResponse>> {
+pub(crate) async fn respond(state: &AppState, p: Project) -> ApiResult<Json<ProjectResponse>> {
     let job = state.store.live_job(p.id).await?;
     Ok(Json(ProjectResponse {
         id: p.id,

@@ -33,6 +33,8 @@ pub struct Options {
     /// Run on a fresh PostgreSQL database instead of SQLite.
     pub postgres: bool,
     pub ui_dir: Option<PathBuf>,
+    /// Point every cloud client at this base URL (a fake cloud).
+    pub cloud_url: Option<String>,
 }
 
 pub fn fast_config() -> ProjectConfig {
@@ -83,7 +85,15 @@ pub async fn spawn_app(options: Options) -> TestApp {
         default_config: fast_config(),
         workers: options.workers,
         ui_dir: options.ui_dir,
-        cloud: ytmaker_pipeline::CloudAccess::from_env(&data).unwrap(),
+        cloud: match &options.cloud_url {
+            Some(url) => ytmaker_pipeline::CloudAccess::new(
+                &data,
+                ytmaker_providers::cloud::Endpoints::all_at(url),
+                ytmaker_providers::cloud::Timeouts::default(),
+            )
+            .unwrap(),
+            None => ytmaker_pipeline::CloudAccess::from_env(&data).unwrap(),
+        },
         retry_delay_scale: ytmaker_providers::retry::DelayScale(0.0),
     })
     .await

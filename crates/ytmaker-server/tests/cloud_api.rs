@@ -1,0 +1,282 @@
+//! The cloud providers through the service: keys go in through the API and never come out; a
+//! project on Gemini, Google TTS, Stability AI and D-ID shows its retries on the WebSocket; a
+//! D-ID quota failure stops the project at once, and the user's explicit choices (their own
+//! image for a segment, continuing without the presenter) let a retry finish it without paying
+//! again for anything already made. Everything runs against the fake cloud.
+
+mod common;
+
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use serde_json::{Value, json};
+use tokio_tungstenite::tungstenite::Message;
+
+use common::{Options, TestApp, article, spawn_app};
+use ytmaker_fake_cloud::{Api, FakeCloud, Fault};
+use ytmaker_pipeline::WorkerConfig;
+
+const STABILITY_KEY: &str = "sk-api-test-stability-77aa";
+
+async fn cloud_app() -> (FakeCloud, TestApp) {
+    let cloud = FakeCloud::start_local().await.unwrap();
+    let app = spawn_app(Options {
+        workers: Some(WorkerConfig {
+            workers: 1,
+            ..Default::default()
+        }),
+        cloud_url: Some(cloud.url()),
+        ..Default::default()
+    })
+    .await;
+    (cloud, app)
+}
+
+async fn put_key(app: &TestApp, provider: &str, value: &str) -> reqwest::Response {
+    app.client
+        .put(app.url(&format!("/api/v1/keys/{provider}")))
+        .json(&json!({ "value": value }))
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn keys_go_in_and_never_come_out() {
+    let (_cloud, app) = cloud_app().await;
+    let wrong = "invalid-key-for-the-test-123456";
+    let stored = put_key(&app, "stability", wrong).await;
+    assert_eq!(stored.status(), 200);
+    let stored = stored.text().await.unwrap();
+    assert!(!stored.contains(wrong), "{stored}");
+
+    // The provider refuses it: the answer names the code, never the key.
+    let tested = app.post("/api/v1/keys/stability/test", &json!({})).await;
+    assert_eq!(tested.status(), 401);
+    let body = tested.text().await.unwrap();
+    assert!(body.contains("STABILITY_INVALID_API_KEY"), "{body}");
+    assert!(!body.contains(wrong), "{body}");
+
+    assert_eq!(
+        put_key(&app, "stability", STABILITY_KEY).await.status(),
+        200
+    );
+    let tested: Value = app
+        .post("/api/v1/keys/stability/test", &json!({}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        tested["message"].as_str().unwrap().contains("credits"),
+        "{tested}"
+    );
+
+    let listed = app.get("/api/v1/keys").await.text().await.unwrap();
+    assert!(
+        !listed.contains(STABILITY_KEY) && !listed.contains("77aa-"),
+        "{listed}"
+    );
+    let listed: Value = serde_json::from_str(&listed).unwrap();
+    let stability = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["provider"] == "stability")
+        .unwrap();
+    assert_eq!(stability["stored"], true);
+    assert_eq!(stability["hint"], "…77aa (26 characters)");
+
+    let unknown = put_key(&app, "openai", "x").await;
+    assert_eq!(unknown.status(), 422);
+    // A key for a provider with none stored: refused before any call.
+    let missing = app.post("/api/v1/keys/gemini/test", &json!({})).await;
+    assert_eq!(missing.status(), 400);
+    assert!(
+        missing
+            .text()
+            .await
+            .unwrap()
+            .contains("PROVIDER_KEY_MISSING")
+    );
+
+    // At rest: encrypted, in an owner-only file; not in the database.
+    let raw = std::fs::read(app.data.root().join("secrets/keys.age")).unwrap();
+    assert!(!String::from_utf8_lossy(&raw).contains(STABILITY_KEY));
+    let db =
+        std::fs::read(app.data.root().parent().unwrap().join("ytmaker.db")).unwrap_or_default();
+    assert!(!String::from_utf8_lossy(&db).contains(STABILITY_KEY));
+
+    let deleted = app
+        .client
+        .delete(app.url("/api/v1/keys/stability"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deleted.status(), 204);
+    let again = app
+        .client
+        .delete(app.url("/api/v1/keys/stability"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 404);
+}
+
+type Socket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// Reads messages until `complete` or `error`; returns all of them.
+async fn follow(socket: &mut Socket) -> Vec<Value> {
+    let mut seen = Vec::new();
+    loop {
+        let msg = tokio::time::timeout(Duration::from_secs(300), socket.next())
+            .await
+            .expect("a message within 300 s")
+            .expect("socket open")
+            .expect("valid frame");
+        if let Message::Text(t) = msg {
+            let m: Value = serde_json::from_str(&t).unwrap();
+            let end = m["type"] == "complete" || m["type"] == "error";
+            seen.push(m);
+            if end {
+                return seen;
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_cloud_project_shows_retries_fails_on_quota_and_finishes_by_the_users_choice() {
+    let (cloud, app) = cloud_app().await;
+    for (provider, key) in [
+        ("gemini", "AIza-api-test-gemini"),
+        ("google_tts", "AIza-api-test-tts"),
+        ("stability", STABILITY_KEY),
+        ("did", "api-test-did-key"),
+    ] {
+        assert_eq!(put_key(&app, provider, key).await.status(), 200);
+    }
+    cloud.add_fault(
+        Fault::error(Api::Stability, Some("generate"), 429, Some("rate"))
+            .retry_after(0)
+            .times(2),
+    );
+    cloud.add_fault(Fault::error(Api::Did, Some("talks.create"), 402, None));
+    let created: Value = app
+        .post(
+            "/api/v1/projects",
+            &json!({
+                "content": article(),
+                "configuration": { "providers": {
+                    "script": "gemini", "narration": "google_tts", "images": "stability",
+                    "avatar": "did", "publish": "local"
+                }},
+                "start": true
+            }),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let id = created["id"].as_str().unwrap().to_owned();
+    let mut socket = tokio_tungstenite::connect_async(
+        app.ws_url(&format!("/api/v1/projects/{id}/progress?after_seq=0")),
+    )
+    .await
+    .unwrap()
+    .0;
+    let seen = follow(&mut socket).await;
+    let retries: Vec<&Value> = seen.iter().filter(|m| m["type"] == "retry").collect();
+    assert_eq!(retries.len(), 2, "{retries:?}");
+    assert!(
+        retries
+            .iter()
+            .all(|r| r["error_code"] == "STABILITY_RATE_LIMIT")
+    );
+    assert_eq!(retries[0]["max_attempts"], 5);
+    let error = seen.last().unwrap();
+    assert_eq!(error["type"], "error", "{error}");
+    assert_eq!(error["code"], "DID_QUOTA_EXCEEDED");
+    assert_eq!(error["is_retryable"], false);
+    assert!(!error["solutions"].as_array().unwrap().is_empty());
+
+    let project = app.json(&format!("/api/v1/projects/{id}")).await;
+    assert_eq!(project["status"], "FAILED");
+    let info = &project["error_info"];
+    assert_eq!(info["error_code"], "DID_QUOTA_EXCEEDED");
+    assert!(!info["solutions"].as_array().unwrap().is_empty());
+    let assets: Value = app.json(&format!("/api/v1/projects/{id}/assets")).await;
+    let listed = assets["assets"].as_array().unwrap();
+    assert!(
+        listed
+            .iter()
+            .any(|a| a["key"]["kind"] == "avatar_intro" && a["status"] == "FAILED"),
+        "the presenter failure is on its asset: {assets}"
+    );
+    let segments = project["script"]["segments"].as_array().unwrap().len();
+    let paid_images = cloud
+        .calls()
+        .iter()
+        .filter(|c| c.endpoint == "generate" && c.status == 200)
+        .count();
+    assert_eq!(paid_images, segments);
+
+    // The user puts their own picture on segment 1 and edits segment 0's description, then
+    // chooses to go on without the presenter.
+    let mut png = Vec::new();
+    image::RgbImage::from_pixel(800, 450, image::Rgb([20, 120, 200]))
+        .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+        .unwrap();
+    let uploaded = app
+        .client
+        .put(app.url(&format!("/api/v1/projects/{id}/segments/1/image/file")))
+        .header("content-type", "image/png")
+        .body(png)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(uploaded.status(), 200, "{}", uploaded.text().await.unwrap());
+    let edited = app
+        .client
+        .put(app.url(&format!("/api/v1/projects/{id}/segments/0/image")))
+        .json(&json!({ "image_description": "a lighthouse at dawn, watercolor" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(edited.status(), 200);
+    let chose = app
+        .post(
+            &format!("/api/v1/projects/{id}/continue-without-presenter"),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(chose.status(), 200);
+    let chose: Value = chose.json().await.unwrap();
+    assert_eq!(chose["configuration"]["presenter"]["enabled"], false);
+
+    let before = cloud.calls();
+    let retried = app
+        .post(&format!("/api/v1/projects/{id}/retry"), &json!({}))
+        .await;
+    assert_eq!(retried.status(), 202, "{}", retried.text().await.unwrap());
+    let done = app
+        .wait_for(&id, Duration::from_secs(300), |p| {
+            // The retry queued a job; the run is over when no job is live any more.
+            p["job"].is_null() && (p["status"] == "COMPLETED" || p["status"] == "FAILED")
+        })
+        .await;
+    assert_eq!(done["status"], "COMPLETED", "{}", done["error_info"]);
+    let after = cloud.calls();
+    let new: Vec<_> = after[before.len()..].iter().collect();
+    let made: Vec<_> = new.iter().map(|c| c.endpoint).collect();
+    // Only the edited segment's image is made again; nothing else is paid for twice, and no
+    // talk is asked for now that the presenter is off.
+    assert_eq!(made, ["generate"], "calls after the retry: {made:?}");
+    let last = ytmaker_fake_cloud::stability::StabilityState::requests(&cloud.state().stability);
+    let prompt = last.last().unwrap().prompt.clone().unwrap_or_default();
+    assert!(prompt.starts_with("a lighthouse at dawn"), "{prompt}");
+    let events: Value = app.json(&format!("/api/v1/projects/{id}/events")).await;
+    let text = events.to_string();
+    assert!(text.contains("continue_without_presenter") && text.contains("image_upload"));
+}
