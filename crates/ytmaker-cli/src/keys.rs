@@ -50,6 +50,8 @@ pub enum KeysAction {
     Delete {
         provider: KeyProvider,
     },
+    /// List the Gemini models that can write scripts (a project's `llm_model`).
+    Models,
 }
 
 #[derive(clap::Subcommand)]
@@ -107,6 +109,18 @@ pub async fn keys(settings: &Settings, trace: &TraceId, action: KeysAction) -> E
                         (_, None) => "not set".to_owned(),
                     };
                     println!("{:<11} {shown}", kind.as_str());
+                }
+            }
+            KeysAction::Models => {
+                use ytmaker_providers::cloud::gemini;
+                let key = cloud.key(ProviderKind::Gemini)?;
+                for m in gemini::list_models(&cloud.ctx, &key).await? {
+                    let mark = if m.name == gemini::DEFAULT_MODEL {
+                        " (default)"
+                    } else {
+                        ""
+                    };
+                    println!("{:<32} {}{mark}", m.name, m.display_name);
                 }
             }
             KeysAction::Delete { provider } => {

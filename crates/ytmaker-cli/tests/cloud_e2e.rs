@@ -96,6 +96,9 @@ fn cloud_providers_make_the_video_retry_what_is_retryable_and_never_pay_twice() 
     );
     let tested = env.run(&["keys", "test", "stability"]);
     tested.assert_ok();
+    let models = env.run(&["keys", "models"]);
+    models.assert_ok();
+    assert!(models.stdout.contains("(default)"), "{}", models.stdout);
 
     let config = env.write_file("fast.toml", FAST_RENDER);
     let article = common::repo_root().join("crates/ytmaker-cli/tests/short-en.txt");

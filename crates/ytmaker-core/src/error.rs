@@ -458,6 +458,17 @@ catalogue! {
         zh: "YouTube 登入未完成", "OAuth 授權被拒、逾時，或回應與此次登入不符（state 或授權碼被拒）。",
             ["重新執行 `ytmaker youtube login` 並同意授權", "檢查 OAuth 用戶端 ID 與密鑰"] },
 
+    GEMINI_REQUEST_REJECTED => { Gemini, 400, R::NEVER, P1,
+        en: "Gemini refused the request", "The chosen model cannot do what the script needs (for example it has no JSON mode, or the article is over its input limit). The details carry Gemini's message.",
+            ["Choose another Gemini model for the project", "Shorten the article"],
+        zh: "Gemini 拒絕此請求", "所選模型無法完成腳本所需（例如不支援 JSON 模式，或文章超過輸入上限），詳細資訊中附有 Gemini 的訊息。",
+            ["為此專案改選其他 Gemini 模型", "縮短文章"] },
+    YOUTUBE_VIDEO_NOT_FOUND => { Youtube, 404, R::NEVER, P1,
+        en: "YouTube video not found", "The uploaded video is gone or belongs to another channel than the linked account (e.g. it was deleted before its thumbnail was set).",
+            ["Check the video in YouTube Studio", "Retry the project to upload it again after removing its upload record"],
+        zh: "找不到 YouTube 影片", "已上傳的影片不存在，或屬於其他頻道（例如在設定縮圖前被刪除）。",
+            ["在 YouTube 工作室確認影片", "移除上傳紀錄後重試專案以重新上傳"] },
+
     // ---- Keys ----
     PROVIDER_KEY_MISSING => { Config, 400, R::NEVER, P0,
         en: "API key missing", "The project uses a cloud provider whose API key is not stored. Nothing was called.",

@@ -346,11 +346,12 @@ async fn models_that_cannot_write_the_script_are_refused_before_paying() {
         )
         .await
         .expect_err(model);
-        assert_eq!(
-            err.code,
-            ErrorCode::GEMINI_MODEL_NOT_FOUND,
-            "{model}: {err}"
-        );
+        let expected = if generate_calls == 0 {
+            ErrorCode::GEMINI_MODEL_NOT_FOUND
+        } else {
+            ErrorCode::GEMINI_REQUEST_REJECTED
+        };
+        assert_eq!(err.code, expected, "{model}: {err}");
         assert_eq!(
             env.cloud.count(Api::Gemini, GENERATE),
             generate_calls,
@@ -535,7 +536,7 @@ fn rows() -> Vec<Row> {
         row(
             "request refused (400 INVALID_ARGUMENT)",
             error(400, None),
-            C::GEMINI_MODEL_NOT_FOUND,
+            C::GEMINI_REQUEST_REJECTED,
             false,
         ),
         Row {

@@ -776,6 +776,15 @@ fn rows() -> Vec<Row> {
         row("missing scope", Op::Channel, E::YOUTUBE_FORBIDDEN, 1)
             .fault(error("channels.list", 403, Some("insufficientPermissions")))
             .calls(CHANNELS.0, CHANNELS.1, 1),
+        row(
+            "video gone before its thumbnail (404 videoNotFound)",
+            Op::Publish,
+            E::YOUTUBE_VIDEO_NOT_FOUND,
+            1,
+        )
+        .fault(error("thumbnails.set", 404, None))
+        .calls(YT, "thumbnails.set", 1)
+        .calls(YT, "videos.insert", 1),
         row("invalid title", Op::Publish, E::YOUTUBE_INVALID_METADATA, 1)
             .fault(error("videos.insert", 400, Some("invalidTitle")))
             .calls(YT, "videos.insert", 1)

@@ -27,6 +27,26 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(start_login))
         .routes(routes!(login_callback))
         .routes(routes!(channel, unlink))
+        .routes(routes!(gemini_models))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Models {
+    /// What `llm_model` may name: the Gemini models that can write the script.
+    #[schema(value_type = Vec<Object>)]
+    models: Vec<ytmaker_providers::cloud::gemini::GeminiModel>,
+    default_model: &'static str,
+}
+
+#[utoipa::path(get, path = "/api/v1/providers/gemini/models", tag = "keys",
+    responses((status = 200, body = Models), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
+async fn gemini_models(State(s): State<AppState>) -> ApiResult<Json<Models>> {
+    let key = s.cloud.key(ProviderKind::Gemini)?;
+    let models = ytmaker_providers::cloud::gemini::list_models(&s.cloud.ctx, &key).await?;
+    Ok(Json(Models {
+        models,
+        default_model: ytmaker_providers::cloud::gemini::DEFAULT_MODEL,
+    }))
 }
 
 /// Logins started through the API and not finished yet, by their `state`.

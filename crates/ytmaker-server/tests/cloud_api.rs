@@ -157,6 +157,17 @@ async fn a_cloud_project_shows_retries_fails_on_quota_and_finishes_by_the_users_
     ] {
         assert_eq!(put_key(&app, provider, key).await.status(), 200);
     }
+    let models = app.json("/api/v1/providers/gemini/models").await;
+    let names: Vec<&str> = models["models"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["name"].as_str().unwrap())
+        .collect();
+    assert!(
+        names.contains(&models["default_model"].as_str().unwrap()),
+        "{models}"
+    );
     cloud.add_fault(
         Fault::error(Api::Stability, Some("generate"), 429, Some("rate"))
             .retry_after(0)

@@ -14,7 +14,7 @@
 //! - 400 with an API-key `ErrorInfo` reason, 401, 403 → `GEMINI_INVALID_API_KEY`;
 //! - 400 `FAILED_PRECONDITION` (free tier unavailable in the region, billing needed) →
 //!   `GEMINI_QUOTA_EXCEEDED`, whose guide is "upgrade the plan";
-//! - any other 400 `INVALID_ARGUMENT` → `GEMINI_MODEL_NOT_FOUND`: our request is fixed and tested,
+//! - any other 400 `INVALID_ARGUMENT` → `GEMINI_REQUEST_REJECTED`: our request is fixed and tested,
 //!   so what the API refuses is what the chosen model cannot do with it (a model without JSON mode,
 //!   an input over its token limit); the remedy is another model. Not retried.
 //! - 404 → `GEMINI_MODEL_NOT_FOUND`; 429 `RESOURCE_EXHAUSTED` → `GEMINI_QUOTA_EXCEEDED` when a
@@ -555,7 +555,7 @@ fn status_error(api: &ApiClient, reply: &Reply) -> YtError {
             format!("Gemini needs a paid plan for this project{said}"),
         ),
         400 => (
-            ErrorCode::GEMINI_MODEL_NOT_FOUND,
+            ErrorCode::GEMINI_REQUEST_REJECTED,
             format!("the Gemini model refused the request{said}"),
         ),
         401 | 403 => (

@@ -315,7 +315,7 @@ fn api_error(api: &ApiClient, reply: &Reply, call: Call) -> YtError {
         // thumbnails.set's videoNotFound: the video is gone or belongs to another channel than
         // the one linked now.
         (404, _) if call == Call::Thumbnail => (
-            ErrorCode::YOUTUBE_FORBIDDEN,
+            ErrorCode::YOUTUBE_VIDEO_NOT_FOUND,
             "cannot find the uploaded video for this account",
         ),
         (400, _) => (ErrorCode::YOUTUBE_INVALID_METADATA, "refused the request"),
