@@ -291,3 +291,64 @@ async fn a_cloud_project_shows_retries_fails_on_quota_and_finishes_by_the_users_
     let text = events.to_string();
     assert!(text.contains("continue_without_presenter") && text.contains("image_upload"));
 }
+
+#[tokio::test]
+async fn a_youtube_account_is_linked_through_the_servers_own_callback() {
+    let (_cloud, app) = cloud_app().await;
+    let not_linked = app.get("/api/v1/youtube/channel").await;
+    assert_eq!(not_linked.status(), 400);
+    assert!(
+        not_linked
+            .text()
+            .await
+            .unwrap()
+            .contains("YOUTUBE_NOT_LINKED")
+    );
+
+    let started: Value = app
+        .post(
+            "/api/v1/youtube/login",
+            &json!({ "client_id": "api-test.apps.googleusercontent.com" }),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let url = started["authorize_url"].as_str().unwrap();
+    assert!(url.contains("code_challenge_method=S256"), "{url}");
+    assert!(
+        url.contains(&format!(
+            "127.0.0.1%3A{}%2Fapi%2Fv1%2Fyoutube%2Fcallback",
+            app.addr.port()
+        )),
+        "{url}"
+    );
+    // The browser: the fake consent page redirects to this server's callback.
+    let page = reqwest::get(url).await.unwrap();
+    assert_eq!(page.status(), 200);
+    let page = page.text().await.unwrap();
+    assert!(page.contains("Linked to the YouTube channel"), "{page}");
+
+    let channel = app.json("/api/v1/youtube/channel").await;
+    assert_eq!(channel["title"], ytmaker_fake_cloud::youtube::CHANNEL_TITLE);
+    let keys = app.get("/api/v1/keys").await.text().await.unwrap();
+    assert!(
+        keys.contains("\"provider\":\"youtube\",\"stored\":true,\"hint\":null"),
+        "{keys}"
+    );
+
+    // An answer for a login this server never started is refused.
+    let stray = app
+        .get("/api/v1/youtube/callback?code=abc&state=not-ours")
+        .await;
+    assert_eq!(stray.status(), 400);
+    assert!(stray.text().await.unwrap().contains("YOUTUBE_LOGIN_FAILED"));
+
+    let unlinked = app
+        .client
+        .delete(app.url("/api/v1/youtube/channel"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unlinked.status(), 204);
+}

@@ -31,7 +31,7 @@ use super::CloudContext;
 use super::Timeouts;
 use super::http::{ApiClient, ApiCodes, Reply};
 use crate::atomic::{self, PendingFile};
-use crate::local::portrait;
+use crate::local::{portrait, portrait_invalid};
 use crate::{Presenter, PresenterClip, PresenterRequest};
 
 pub static CODES: ApiCodes = ApiCodes {
@@ -428,18 +428,6 @@ impl Presenter for DidPresenter {
         }
         Ok(clip)
     }
-}
-
-fn portrait_invalid(path: &Path, reason: &str) -> YtError {
-    YtError::new(
-        ErrorCode::PRESENTER_PORTRAIT_INVALID,
-        format!(
-            "the presenter portrait {} is not a usable PNG/JPEG image: {reason}",
-            path.display()
-        ),
-    )
-    .detail("path", path.display().to_string())
-    .detail("reason", reason)
 }
 
 /// The code for a D-ID error answer: by status, then by D-ID's error `kind` and `description`

@@ -11,6 +11,7 @@ mod script_writer;
 mod title_card;
 
 pub use espeak::{ESPEAK_ENV, EspeakNarrator};
+pub(crate) use presenter::portrait_invalid;
 pub use presenter::{LocalPresenter, PRESENTER_FPS, PRESENTER_SIZE};
 pub use publisher::{LocalPublisher, PUBLISH_MANIFEST};
 pub use script_writer::{KEY_PHRASE_MAX_CJK, KEY_PHRASE_MAX_LATIN, RuleBasedScriptWriter};

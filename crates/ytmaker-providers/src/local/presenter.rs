@@ -112,7 +112,7 @@ impl LocalPresenter {
     }
 }
 
-fn portrait_invalid(path: &Path, reason: &str) -> YtError {
+pub(crate) fn portrait_invalid(path: &Path, reason: &str) -> YtError {
     YtError::new(
         ErrorCode::PRESENTER_PORTRAIT_INVALID,
         format!(
