@@ -138,6 +138,31 @@ enum ProjectsAction {
     Cancel {
         id: String,
     },
+    /// Give one segment a new image description (FAILED or PAUSED project); its image is made
+    /// again by the next resume/retry.
+    EditImage {
+        id: String,
+        segment: u32,
+        description: String,
+        /// The English prompt for the image model (default: the description).
+        #[arg(long)]
+        prompt: Option<String>,
+    },
+    /// Use your own PNG/JPEG (at least 640×360) as one segment's image.
+    SetImage {
+        id: String,
+        segment: u32,
+        file: PathBuf,
+    },
+    /// Make one segment's image again on the next resume/retry.
+    RegenerateImage {
+        id: String,
+        segment: u32,
+    },
+    /// Finish the video without the presenter (an explicit, recorded choice).
+    NoPresenter {
+        id: String,
+    },
 }
 
 /// Exit codes: 0 success; 2 usage (clap); 3 the user's input, configuration or project state;
@@ -643,6 +668,55 @@ async fn projects(settings: &Settings, trace: &TraceId, action: ProjectsAction) 
             }
             ProjectsAction::Retry { id } => {
                 continue_project(settings, &store, trace, &id, true).await
+            }
+            ProjectsAction::EditImage {
+                id,
+                segment,
+                description,
+                prompt,
+            } => {
+                let project = store.find_project(&id).await?;
+                ytmaker_pipeline::edits::edit_segment_image(
+                    &store,
+                    &settings.data,
+                    project.id,
+                    segment,
+                    &description,
+                    prompt.as_deref(),
+                    trace,
+                )
+                .await?;
+                println!("project {}: segment {segment} has a new image description; `projects retry` makes its image", project.id);
+                Ok(ExitCode::SUCCESS)
+            }
+            ProjectsAction::SetImage { id, segment, file } => {
+                let project = store.find_project(&id).await?;
+                let bytes = std::fs::read(&file).map_err(|e| YtError::io("read", &file, &e))?;
+                let (w, h) = ytmaker_pipeline::edits::replace_segment_image(
+                    &store,
+                    &settings.data,
+                    project.id,
+                    segment,
+                    &bytes,
+                    trace,
+                )
+                .await?;
+                println!("project {}: segment {segment} uses your {w}×{h} image", project.id);
+                Ok(ExitCode::SUCCESS)
+            }
+            ProjectsAction::RegenerateImage { id, segment } => {
+                let project = store.find_project(&id).await?;
+                ytmaker_pipeline::edits::regenerate_segment_image(&store, project.id, segment, trace)
+                    .await?;
+                println!("project {}: segment {segment}'s image is made again by the next resume/retry", project.id);
+                Ok(ExitCode::SUCCESS)
+            }
+            ProjectsAction::NoPresenter { id } => {
+                let project = store.find_project(&id).await?;
+                ytmaker_pipeline::edits::continue_without_presenter(&store, project.id, trace)
+                    .await?;
+                println!("project {}: the video is finished without the presenter", project.id);
+                Ok(ExitCode::SUCCESS)
             }
             ProjectsAction::Cancel { id } => {
                 let project = store.find_project(&id).await?;

@@ -121,6 +121,21 @@ pub fn show_project(p: &Project, assets: &[Asset], data: &DataDir) {
     if let Some(t) = &p.trace_id {
         println!("last trace  {t}");
     }
+    let providers = &p.configuration.providers;
+    println!(
+        "providers   script {}, narration {}, images {}, avatar {}, publish {}",
+        providers.script.as_str(),
+        providers.narration.as_str(),
+        providers.images.as_str(),
+        providers.avatar.as_str(),
+        providers.publish.as_str()
+    );
+    if !p.configuration.presenter.enabled {
+        println!("presenter   off (chosen for this project)");
+    }
+    if let Some(video) = &p.youtube_video_id {
+        println!("youtube     https://youtu.be/{video}");
+    }
     if let Some(script) = &p.script {
         println!(
             "script      {} segments, ~{:.0} s estimated, title {:?}",

@@ -275,3 +275,86 @@ fn cloud_providers_make_the_video_retry_what_is_retryable_and_never_pay_twice() 
         }
     }
 }
+
+#[test]
+fn a_refused_image_fails_the_project_and_the_users_edit_finishes_it() {
+    let cloud = block_on(FakeCloud::start_local()).unwrap();
+    let mut env = TestEnv::new();
+    env.set_env("YTMAKER_CLOUD_BASE_URL", &cloud.url());
+    env.set_env("YTMAKER_RETRY_DELAY_SCALE", "0.01");
+    store_keys(&env);
+    let config = env.write_file(
+        "cloud-images.toml",
+        format!(
+            "{FAST_RENDER}[providers]\nscript = \"gemini\"\nnarration = \"google_tts\"\nimages = \"stability\"\n"
+        ),
+    );
+    // The second image asked for is refused by the content filter: not retryable.
+    cloud.add_fault(
+        Fault::error(
+            Api::Stability,
+            Some("generate"),
+            403,
+            Some("content_moderation"),
+        )
+        .after(1)
+        .times(1),
+    );
+    let article = common::repo_root().join("crates/ytmaker-cli/tests/short-en.txt");
+    let failed = env.run(&[
+        "generate",
+        article.to_str().unwrap(),
+        "--config",
+        config.to_str().unwrap(),
+    ]);
+    assert_eq!(failed.code(), Some(4), "{}", failed.describe());
+    let id = failed.project_id().unwrap().to_string();
+    let project = env.project(&id);
+    let info = project.error_info.as_ref().unwrap();
+    assert_eq!(info.error_code, ErrorCode::STABILITY_CONTENT_POLICY);
+    assert!(!info.is_retryable);
+    let listed = info.details["failed_assets"].as_array().unwrap();
+    assert_eq!(listed.len(), 1, "{listed:?}");
+    assert_eq!(listed[0]["error_code"], "STABILITY_CONTENT_POLICY");
+    let refused = listed[0]["segment_index"].as_u64().unwrap() as u32;
+    let segments = project.script.as_ref().unwrap().segments.len();
+    let images_done = env
+        .assets(project.id)
+        .iter()
+        .filter(|a| a.key.kind == AssetKind::Image && a.is_completed())
+        .count();
+    assert_eq!(images_done, segments - 1, "the other images are kept");
+    assert_eq!(
+        cloud.count(Api::Stability, "generate"),
+        segments,
+        "one call per image"
+    );
+
+    let edited = env.run(&[
+        "projects",
+        "edit-image",
+        &id,
+        &refused.to_string(),
+        "a calm harbour at dawn",
+    ]);
+    edited.assert_ok();
+    let retried = env.run(&["projects", "retry", &id]);
+    retried.assert_ok();
+    assert_eq!(env.project(&id).status, ProjectStatus::Completed);
+    assert_eq!(
+        cloud.count(Api::Stability, "generate"),
+        segments + 1,
+        "only the edited image is asked for again"
+    );
+    let requests =
+        ytmaker_fake_cloud::stability::StabilityState::requests(&cloud.state().stability);
+    let last = requests.last().unwrap().prompt.clone().unwrap_or_default();
+    assert!(last.starts_with("a calm harbour at dawn"), "{last}");
+    let shown = env.run(&["projects", "show", &id]);
+    shown.assert_ok();
+    assert!(
+        shown.stdout.contains("images stability"),
+        "{}",
+        shown.stdout
+    );
+}
