@@ -237,6 +237,21 @@ async fn a_retry_polls_the_talk_already_paid_for() {
 }
 
 #[tokio::test]
+async fn a_damaged_talk_record_stops_before_paying_for_another_talk() {
+    let rig = Rig::new().await;
+    let ctx = rig.ctx(timeouts());
+    std::fs::write(rig.state_file(), b"{\"talk_id\": \"tlk_").unwrap();
+    let (err, attempts) = rig.present_with_retries(&ctx, KEY).await.unwrap_err();
+    assert_eq!(err.code, ErrorCode::FILE_SYSTEM_ERROR);
+    assert_eq!(attempts, 1);
+    assert_eq!(rig.count("talks.create"), 0);
+    assert!(
+        rig.state_file().exists(),
+        "the record is left for the user to look at"
+    );
+}
+
+#[tokio::test]
 async fn changed_inputs_make_a_new_talk_instead_of_reusing_the_old_one() {
     let rig = Rig::new().await;
     let ctx = rig.ctx(timeouts());

@@ -667,12 +667,16 @@ impl StateFile {
                 Ok(saved)
             }
             Ok(_) => Ok(fresh),
-            // Only written whole by `save`, so an unreadable file is not ours to trust; starting
-            // over is the one way forward.
-            Err(e) => {
-                tracing::warn!(path = %self.path.display(), "ignoring an unreadable D-ID talk state: {e}");
-                Ok(fresh)
-            }
+            // `save` only ever writes it whole, so something else damaged it. Starting over would
+            // pay for a new talk without asking; the user decides by deleting the file.
+            Err(e) => Err(YtError::new(
+                ErrorCode::FILE_SYSTEM_ERROR,
+                format!(
+                    "the D-ID talk record {} is unreadable ({e}); delete it to create a new talk (charged again)",
+                    self.path.display()
+                ),
+            )
+            .detail("path", self.path.display().to_string())),
         }
     }
 
