@@ -11,6 +11,8 @@ declare -A probe=(
   [fontconfig]=/usr/bin/fc-list
   # make demo-cloud plays the browser of the YouTube sign-in with curl
   [curl]=/usr/bin/curl
+  # the web UI's browser tests drive Debian's Chromium through playwright-core (never a downloaded browser)
+  [chromium]=/usr/bin/chromium
 )
 
 missing=()
@@ -19,7 +21,7 @@ for pkg in "${!probe[@]}"; do
 done
 
 if [ ${#missing[@]} -eq 0 ]; then
-  echo "install-system-deps: all present (ffmpeg, espeak-ng, fonts-noto-cjk)"
+  echo "install-system-deps: all present (${!probe[*]})"
   exit 0
 fi
 
