@@ -7,7 +7,7 @@ CARGO ?= cargo
 DEMO_DATA ?= $(CURDIR)/.data/demo
 BIN := target/release/ytmaker
 
-.PHONY: deps build demo demo-cloud test test-rust lint bench clean
+.PHONY: deps build web demo demo-cloud test test-rust web-test lint bench clean
 
 deps:
 	@bash scripts/install-system-deps.sh
@@ -15,12 +15,17 @@ deps:
 build: deps
 	$(CARGO) build --release --locked -p ytmaker-cli
 
-demo: build
+# The web UI (web/dist), which `ytmaker serve` serves at / when started from the repository.
+web: deps
+	cd web && npm ci && npm run build
+
+demo: build web
 	@mkdir -p $(DEMO_DATA)
 	YTMAKER_DATA_DIR=$(DEMO_DATA) $(BIN) doctor
 	YTMAKER_DATA_DIR=$(DEMO_DATA) $(BIN) generate samples/article-zh-TW.txt --offline --name "台灣茶文化"
 	@echo
 	@echo "Demo data directory: $(DEMO_DATA)  (YTMAKER_DATA_DIR=$(DEMO_DATA) $(BIN) projects list)"
+	@echo "Web UI: YTMAKER_DATA_DIR=$(DEMO_DATA) $(BIN) serve, then open http://127.0.0.1:8000/"
 
 demo-cloud: deps
 	$(CARGO) build --release --locked -p ytmaker-cli -p ytmaker-fake-cloud
@@ -34,7 +39,13 @@ test-rust:
 	bash scripts/ensure-services.sh
 	$(CARGO) test --workspace --locked --no-fail-fast
 
-test: deps lint test-rust
+# Browser tests: Debian's Chromium (playwright-core) against the real server; screenshots in
+# target/ui-artifacts/.
+web-test: deps
+	$(CARGO) build --locked -p ytmaker-cli -p ytmaker-fake-cloud
+	cd web && npm ci && npm run build && npm run test:e2e
+
+test: deps lint test-rust web-test
 
 bench: deps
 	$(CARGO) build --release --locked -p ytmaker-render --example bench_render

@@ -13,6 +13,9 @@ declare -A probe=(
   [curl]=/usr/bin/curl
   # the web UI's browser tests drive Debian's Chromium through playwright-core (never a downloaded browser)
   [chromium]=/usr/bin/chromium
+  # the web UI is built with Node.js and npm (make web)
+  [nodejs]=/usr/bin/node
+  [npm]=/usr/bin/npm
 )
 
 missing=()

@@ -78,7 +78,8 @@ enum Command {
         /// Projects run at once by this process (0: API only).
         #[arg(long, default_value_t = 2)]
         workers: usize,
-        /// A built web UI to serve at / (default: $YTMAKER_UI_DIR).
+        /// A built web UI to serve at / (default: $YTMAKER_UI_DIR, else web/dist of the folder the
+        /// server is started from when it holds a built UI).
         #[arg(long, env = "YTMAKER_UI_DIR")]
         ui_dir: Option<PathBuf>,
     },
@@ -315,6 +316,26 @@ async fn wait_for_stop_signal() {
     }
 }
 
+/// The web UI to serve: the folder given, else `web/dist` of the repository the server is started
+/// in when the UI is built there. A folder given without `index.html` is refused rather than
+/// served as an empty site.
+fn resolve_ui_dir(given: Option<PathBuf>) -> YtResult<Option<PathBuf>> {
+    match given {
+        Some(dir) => {
+            let index = dir.join("index.html");
+            std::fs::metadata(&index).map_err(|e| {
+                YtError::io("read the web UI's", &index, &e)
+                    .detail("hint", "build the UI with `make web`")
+            })?;
+            Ok(Some(dir))
+        }
+        None => {
+            let built = PathBuf::from("web/dist");
+            Ok(built.join("index.html").is_file().then_some(built))
+        }
+    }
+}
+
 #[allow(clippy::too_many_arguments)]
 async fn serve(
     settings: &Settings,
@@ -344,7 +365,7 @@ async fn serve(
             lang: settings.lang,
             default_config,
             workers,
-            ui_dir,
+            ui_dir: resolve_ui_dir(ui_dir)?,
             cloud: ytmaker_pipeline::CloudAccess::from_env(&settings.data)?,
             retry_delay_scale: DelayScale::from_env()?,
         })

@@ -650,6 +650,18 @@ catalogue! {
             ["Choose another port with --port", "Stop the other process using the port", "Give --token when binding to a non-loopback address"],
         zh: "伺服器無法監聽", "位址或連接埠已被占用或不允許，或綁定非本機位址時未提供存取權杖。",
             ["以 --port 選擇其他連接埠", "停止占用該連接埠的程式", "綁定非本機位址時提供 --token"] },
+    WEB_UI_NOT_BUILT => { Config, 404, R::NEVER, None,
+        en: "The web UI is not being served", "This server was started without a built web UI: no --ui-dir (or YTMAKER_UI_DIR) was given and there is no web/dist/index.html in the folder it was started from. The API works; only the pages are missing.",
+            ["Build the UI with `make web` in the ytmaker repository", "Start `ytmaker serve` from the repository folder, or pass --ui-dir pointing at the built web/dist"],
+        zh: "未提供網頁介面", "伺服器啟動時沒有已建置的網頁介面：未指定 --ui-dir（或 YTMAKER_UI_DIR），啟動資料夾中也沒有 web/dist/index.html。API 仍可使用，只是沒有網頁。",
+            ["在 ytmaker 儲存庫中執行 `make web` 建置介面", "在儲存庫資料夾中啟動 `ytmaker serve`，或以 --ui-dir 指向建置好的 web/dist"] },
+
+    // ---- Alerts ----
+    ALERT_WEBHOOK_FAILED => { Config, 502, R::exponential(3, 1_000), P2,
+        en: "Alert webhook did not accept the notice", "Posting an alert or the daily summary to the configured webhook failed (no answer, or an answer other than 2xx). It was retried with growing delays and then given up; the alert itself is still listed in the UI, the CLI and the log.",
+            ["Check that [monitoring] webhook_url is right and its receiver (e.g. Slack) is reachable", "See the alert's delivery error with `ytmaker alerts --json`"],
+        zh: "告警 Webhook 未接受通知", "將告警或每日摘要送往設定的 Webhook 失敗（無回應，或回應不是 2xx）。系統已以遞增間隔重試後放棄；告警本身仍列在介面、CLI 與日誌中。",
+            ["確認 [monitoring] webhook_url 正確，且接收端（例如 Slack）可連線", "以 `ytmaker alerts --json` 查看該告警的傳送錯誤"] },
 
     // ---- Internal ----
     SERVER_PANICKED => { Internal, 500, R::NEVER, P0,

@@ -39,6 +39,26 @@ pub fn check_free_space(dir: &Path) -> YtResult<u64> {
 }
 
 pub fn free_bytes(dir: &Path) -> YtResult<u64> {
+    disk_space(dir).map(|d| d.free_bytes)
+}
+
+/// Space of the file system holding `dir`, as an unprivileged user sees it.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct DiskSpace {
+    pub free_bytes: u64,
+    pub total_bytes: u64,
+}
+
+impl DiskSpace {
+    pub fn free_percent(&self) -> f64 {
+        if self.total_bytes == 0 {
+            return 0.0;
+        }
+        self.free_bytes as f64 * 100.0 / self.total_bytes as f64
+    }
+}
+
+pub fn disk_space(dir: &Path) -> YtResult<DiskSpace> {
     use std::os::unix::ffi::OsStrExt;
     let c_path = std::ffi::CString::new(dir.as_os_str().as_bytes()).map_err(|_| {
         YtError::new(ErrorCode::FILE_SYSTEM_ERROR, "path contains a NUL byte")
@@ -54,7 +74,11 @@ pub fn free_bytes(dir: &Path) -> YtResult<u64> {
             &std::io::Error::last_os_error(),
         ));
     }
-    Ok(stat.f_bavail as u64 * stat.f_frsize as u64)
+    let block = stat.f_frsize as u64;
+    Ok(DiskSpace {
+        free_bytes: stat.f_bavail as u64 * block,
+        total_bytes: stat.f_blocks as u64 * block,
+    })
 }
 
 #[cfg(test)]
@@ -64,6 +88,9 @@ mod tests {
     #[test]
     fn reports_free_space_of_a_real_directory_and_fails_on_a_missing_one() {
         assert!(free_bytes(Path::new("/tmp")).unwrap() > 0);
+        let space = disk_space(Path::new("/tmp")).unwrap();
+        assert!(space.total_bytes >= space.free_bytes && space.total_bytes > 0);
+        assert!((0.0..=100.0).contains(&space.free_percent()));
         assert_eq!(
             free_bytes(Path::new("/no/such/dir")).unwrap_err().code,
             ErrorCode::FILE_NOT_FOUND

@@ -250,7 +250,8 @@ fn app(api: Router<AppState>, state: AppState, ui_dir: Option<PathBuf>) -> Route
             tower_http::services::ServeDir::new(&dir)
                 .fallback(tower_http::services::ServeFile::new(dir.join("index.html"))),
         ),
-        None => router.fallback(system::no_route),
+        // Pages asked of a server without a UI say why they are missing and how to get them.
+        None => router.fallback(system::no_ui),
     };
     router
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))

@@ -46,6 +46,19 @@ pub(crate) async fn no_route(uri: Uri) -> ApiError {
     )
 }
 
+pub(crate) async fn no_ui(uri: Uri) -> ApiError {
+    ApiError(
+        YtError::new(
+            ErrorCode::WEB_UI_NOT_BUILT,
+            format!(
+                "no web UI is served here, so {} has nothing to show: build it with `make web` and start `ytmaker serve` from the repository, or pass --ui-dir",
+                uri.path()
+            ),
+        )
+        .detail("path", uri.path()),
+    )
+}
+
 #[derive(Serialize, ToSchema)]
 pub struct InitStatus {
     /// True once at least one project exists (the UI shows its setup wizard before that).

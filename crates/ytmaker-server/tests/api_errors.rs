@@ -545,3 +545,39 @@ async fn the_ui_folder_is_served_beside_the_api() {
     let escape = app.get("/../../etc/passwd").await;
     assert!(!escape.text().await.unwrap().contains("root:"));
 }
+
+#[tokio::test]
+async fn without_a_ui_folder_pages_say_the_ui_is_not_built() {
+    let app = spawn_app(Options::default()).await;
+    for page in ["/", "/projects/new"] {
+        check(
+            &app,
+            &case(
+                "a page of a server without a UI",
+                Method::GET,
+                page,
+                ErrorCode::WEB_UI_NOT_BUILT,
+            ),
+        )
+        .await;
+    }
+    let body: Value = app.get("/").await.json().await.unwrap();
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("make web"),
+        "{body}"
+    );
+    // The API itself still answers, and its unknown routes stay NOT_FOUND.
+    check(
+        &app,
+        &case(
+            "unknown API route without a UI",
+            Method::GET,
+            "/api/v1/nothing",
+            ErrorCode::NOT_FOUND,
+        ),
+    )
+    .await;
+}

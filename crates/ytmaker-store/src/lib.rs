@@ -6,14 +6,18 @@
 //! the state machine in `ytmaker_core::status` and write with a compare-and-set, so two writers can
 //! never both move a project.
 
+mod alerts;
 mod jobs;
 mod layout;
+mod provider_calls;
 mod records;
 mod secrets;
 mod templates;
 
+pub use alerts::{Alert, AlertState, Delivery, NewAlert, Notice};
 pub use jobs::{Job, JobQueue, JobState, Lease, QueueStats, StopRequest, now_ms};
 pub use layout::{DataDir, ProjectDir};
+pub use provider_calls::{ProviderCall, ProviderUsage};
 pub use records::{
     Asset, Event, NewProject, Project, ProjectFilter, ProjectSettings, ProjectSort, ProjectSummary,
 };

@@ -9,7 +9,10 @@ use ytmaker_core::config::ProjectConfig;
 use ytmaker_core::error::Lang;
 use ytmaker_core::{ErrorCode, ProjectStatus, Stage, TraceId, YtError};
 
-use ytmaker_store::{JobQueue, JobState, Lease, NewProject, ProjectFilter, StopRequest, Store};
+use ytmaker_store::{
+    JobQueue, JobState, Lease, NewProject, ProjectFilter, ProviderCall, ProviderUsage, StopRequest,
+    Store,
+};
 
 struct TestDb {
     store: Store,
@@ -205,6 +208,8 @@ both_backends! {
     queue_stop_requests => stop_requests_end_queued_jobs_and_flag_running_ones;
     prompt_templates => prompt_templates_are_versioned_and_the_default_is_protected;
     config_templates => configuration_templates_round_trip;
+    provider_calls => provider_calls_round_trip_in_time_order;
+    provider_usage => provider_usage_sums_one_api_in_a_window;
 }
 
 #[tokio::test]
@@ -389,4 +394,81 @@ async fn configuration_templates_round_trip(store: Store) {
     store.delete_config_template(t.id).await.unwrap();
     let err = store.delete_config_template(t.id).await.unwrap_err();
     assert_eq!(err.code, ErrorCode::NOT_FOUND);
+}
+
+fn call(at_ms: i64, api: &str, endpoint: &str, error_code: Option<&str>, units: u64) -> ProviderCall {
+    ProviderCall {
+        at_ms,
+        api: api.into(),
+        endpoint: endpoint.into(),
+        status: if error_code.is_some() {
+            Some(503)
+        } else {
+            Some(200)
+        },
+        error_code: error_code.map(str::to_string),
+        duration_ms: 120,
+        quota_units: units,
+        project_id: None,
+        trace_id: None,
+    }
+}
+
+async fn provider_calls_round_trip_in_time_order(store: Store) {
+    let project = Uuid::new_v4();
+    let transport_failure = ProviderCall {
+        status: None,
+        project_id: Some(project),
+        trace_id: Some("trace-1".into()),
+        ..call(2_000, "stability", "generate", Some("STABILITY_TIMEOUT"), 0)
+    };
+    store.record_provider_call(&transport_failure).await.unwrap();
+    store
+        .record_provider_call(&call(1_000, "youtube", "videos.insert", None, 1600))
+        .await
+        .unwrap();
+    store
+        .record_provider_call(&call(3_000, "stability", "generate", None, 0))
+        .await
+        .unwrap();
+
+    let all = store.provider_calls_since(0).await.unwrap();
+    let times: Vec<i64> = all.iter().map(|c| c.at_ms).collect();
+    assert_eq!(times, [1_000, 2_000, 3_000]);
+    assert_eq!(all[1], transport_failure);
+    assert_eq!(store.provider_calls_since(2_001).await.unwrap().len(), 1);
+
+    let recent = store.recent_provider_calls("stability", 10).await.unwrap();
+    let times: Vec<i64> = recent.iter().map(|c| c.at_ms).collect();
+    assert_eq!(times, [3_000, 2_000]);
+    assert_eq!(store.recent_provider_calls("stability", 1).await.unwrap().len(), 1);
+    assert!(store.recent_provider_calls("did", 10).await.unwrap().is_empty());
+}
+
+async fn provider_usage_sums_one_api_in_a_window(store: Store) {
+    for c in [
+        call(500, "youtube", "videos.insert", None, 1600),
+        call(1_000, "youtube", "videos.insert", None, 1600),
+        call(1_100, "youtube", "thumbnails.set", Some("YOUTUBE_SERVER_ERROR"), 50),
+        call(1_200, "gemini", "generateContent", None, 0),
+    ] {
+        store.record_provider_call(&c).await.unwrap();
+    }
+    assert_eq!(
+        store.provider_usage_since("youtube", None, 1_000).await.unwrap(),
+        ProviderUsage {
+            calls: 2,
+            successes: 1,
+            quota_units: 1650
+        }
+    );
+    let inserts = store
+        .provider_usage_since("youtube", Some("videos.insert"), 0)
+        .await
+        .unwrap();
+    assert_eq!((inserts.calls, inserts.quota_units), (2, 3200));
+    assert_eq!(
+        store.provider_usage_since("stability", None, 0).await.unwrap(),
+        ProviderUsage::default()
+    );
 }

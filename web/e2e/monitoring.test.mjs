@@ -1,0 +1,104 @@
+// The monitoring page and the header's alert list against the real server and the fake cloud:
+// quotas are shown, a failed provider call brings that API's success rate below 100 %, and the
+// open alerts the server reports are the ones listed, reachable by keyboard.
+
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { apiCall, checkA11y, launchBrowser, newPage, screenshot, startServer } from './harness.mjs';
+
+describe('monitoring', () => {
+  let server;
+  let browser;
+
+  before(async () => {
+    server = await startServer({ cloud: true });
+    browser = await launchBrowser();
+    // One successful and one refused call to Stability, one successful call to Gemini.
+    for (const [provider, value] of [
+      ['stability', 'stability-e2e-key-0a1b2c3d'],
+      ['gemini', 'gemini-e2e-key-4e5f6a7b'],
+    ]) {
+      assert.equal((await apiCall(server, 'PUT', `/keys/${provider}`, { value })).status, 200);
+      assert.equal((await apiCall(server, 'POST', `/keys/${provider}/test`)).status, 200);
+    }
+    assert.equal((await apiCall(server, 'PUT', '/keys/stability', { value: 'invalid-stability-e2e' })).status, 200);
+    const refused = await apiCall(server, 'POST', '/keys/stability/test');
+    assert.equal(refused.status, 401);
+    assert.equal(refused.body.error.code, 'STABILITY_INVALID_API_KEY');
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.stop();
+  });
+
+  test('the page shows health, quotas and a success rate below 100 % after a failed call', async () => {
+    const monitoring = await apiCall(server, 'GET', '/monitoring');
+    assert.equal(monitoring.status, 200, `GET /monitoring answered ${JSON.stringify(monitoring.body)}`);
+
+    const page = await newPage(browser, { lang: 'en' });
+    await page.goto(`${server.url}/monitoring`);
+    await page.getByTestId('mon-health').waitFor();
+    assert.match(await page.getByTestId('mon-health').textContent(), new RegExp(monitoring.body.health));
+
+    const stability = page.getByTestId('mon-api-stability');
+    await stability.waitFor();
+    const rate = (await stability.getByTestId('success-rate').textContent()).trim();
+    const percent = Number(rate.replace('%', '').trim());
+    assert.ok(Number.isFinite(percent) && percent < 100, `the success rate ${rate} is below 100 %`);
+    assert.equal(await stability.getByTestId('success-rate').getAttribute('class'), 'bad');
+    const gemini = page.getByTestId('mon-api-gemini');
+    assert.equal((await gemini.getByTestId('success-rate').textContent()).trim(), '100.0 %');
+
+    // Every quota the server reports has its row.
+    assert.ok(monitoring.body.quotas.length > 0, 'the server reports quotas');
+    for (const q of monitoring.body.quotas) {
+      await page.getByTestId(`quota-${q.provider}`).waitFor();
+    }
+    const withLimit = monitoring.body.quotas.find((q) => q.limit !== null);
+    if (withLimit) {
+      const bar = page.getByTestId(`quota-${withLimit.provider}`).locator('progress');
+      assert.equal(Number(await bar.getAttribute('max')), withLimit.limit);
+    }
+    await page.getByTestId('mon-disk').locator('progress').waitFor();
+    await checkA11y(page);
+    await screenshot(page, 'monitoring');
+    await page.context().close();
+  });
+
+  test('the alert list shows the open alerts and is reachable by keyboard', async () => {
+    const open = await apiCall(server, 'GET', '/alerts?state=open');
+    assert.equal(open.status, 200, `GET /alerts answered ${JSON.stringify(open.body)}`);
+    const page = await newPage(browser, { lang: 'en' });
+    await page.goto(`${server.url}/`);
+    const bell = page.getByTestId('alerts-bell');
+    await bell.filter({ hasText: `Alerts: ${open.body.alerts.length}` }).waitFor();
+
+    await bell.focus();
+    await page.keyboard.press('Enter');
+    const panel = page.getByTestId('alerts-panel');
+    await panel.waitFor();
+    assert.equal(await bell.getAttribute('aria-expanded'), 'true');
+    const items = panel.getByTestId('alert-item');
+    assert.equal(await items.count(), open.body.alerts.length);
+    for (const [i, alert] of open.body.alerts.entries()) {
+      assert.equal(await items.nth(i).getByTestId('alert-priority').textContent(), alert.priority);
+      assert.equal(await items.nth(i).getByTestId('alert-message').textContent(), alert.message);
+    }
+    await checkA11y(page);
+    await screenshot(page, 'alerts-list');
+    await page.keyboard.press('Escape');
+    await panel.waitFor({ state: 'detached' });
+    assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('data-testid')), 'alerts-bell');
+    await page.context().close();
+  });
+
+  test('monitoring at 768 px wide', async () => {
+    const page = await newPage(browser, { width: 768, height: 1024 });
+    await page.goto(`${server.url}/monitoring`);
+    await page.getByTestId('mon-api-stability').waitFor();
+    await checkA11y(page);
+    await screenshot(page, 'monitoring-768');
+    await page.context().close();
+  });
+});

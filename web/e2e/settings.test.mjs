@@ -1,0 +1,200 @@
+// The setup wizard and the settings page against the real server and the fake cloud: keys are
+// stored and tested live, a refused key shows its catalogued code, solutions and trace id, a key
+// never comes back into the page or the server's log, and the YouTube account links through the
+// fake Google consent page and the server's own callback.
+
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  apiCall,
+  checkA11y,
+  launchBrowser,
+  newPage,
+  screenshot,
+  serverLogLines,
+  startServer,
+} from './harness.mjs';
+
+const GOOD_KEY = 'gemini-e2e-key-5f2b9c71d04a8e36';
+const BAD_KEY = 'invalid-stability-e2e-key-81c4aa90';
+
+describe('setup wizard and settings', () => {
+  let server;
+  let browser;
+
+  before(async () => {
+    server = await startServer({ cloud: true });
+    browser = await launchBrowser();
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.stop();
+  });
+
+  test('setup: a valid key tests fine, a refused key shows its code, solutions and trace id', async () => {
+    const page = await newPage(browser);
+    await page.goto(`${server.url}/setup`);
+    await page.getByTestId('setup-step').waitFor();
+    assert.equal(await page.evaluate(() => document.documentElement.lang), 'zh-TW');
+    await checkA11y(page);
+    await screenshot(page, 'setup-language');
+
+    // The language step switches the interface at once.
+    await page.locator('input[name="setup-lang"][value="en"]').check();
+    assert.equal(await page.evaluate(() => document.documentElement.lang), 'en');
+    assert.equal(await page.getByTestId('setup-step').textContent(), 'Language');
+    await page.getByTestId('setup-next').click();
+    assert.equal(await page.getByTestId('setup-step').textContent(), 'API keys');
+
+    // A key the provider accepts: stored (only its hint shown), then tested live.
+    await page.getByTestId('key-input-gemini').fill(GOOD_KEY);
+    await page.getByTestId('key-save-gemini').click();
+    await page.getByTestId('key-saved-gemini').waitFor();
+    assert.equal(await page.getByTestId('key-input-gemini').inputValue(), '', 'the input is cleared once stored');
+    const hint = await page.getByTestId('key-state-gemini').textContent();
+    assert.match(hint, new RegExp(`${GOOD_KEY.slice(-4)} \\(${GOOD_KEY.length} characters\\)`));
+    await page.getByTestId('key-test-gemini').click();
+    await page.getByTestId('key-test-ok-gemini').waitFor();
+
+    // A key the provider refuses in its own format: the catalogued error, through the policy.
+    await page.getByTestId('key-input-stability').fill(BAD_KEY);
+    await page.getByTestId('key-save-stability').click();
+    await page.getByTestId('key-saved-stability').waitFor();
+    await page.getByTestId('key-test-stability').click();
+    const dialog = page.getByTestId('error-dialog');
+    await dialog.waitFor();
+    assert.equal(await dialog.getByTestId('error-code').textContent(), 'STABILITY_INVALID_API_KEY');
+    const solutions = await dialog.getByTestId('error-solutions').locator('li').allTextContents();
+    assert.ok(solutions.length > 0, 'the catalogue lists what to do');
+    assert.ok(solutions.every((s) => s.trim() !== ''));
+    const traceId = (await dialog.getByTestId('trace-id').textContent()).trim();
+    assert.match(traceId, /^[0-9A-Za-z_-]{8,64}$/);
+    await screenshot(page, 'setup-keys-refused');
+    await dialog.locator('.actions button').click();
+    await dialog.waitFor({ state: 'hidden' });
+    const notice = page.getByTestId('key-row-stability').getByTestId('error-notice');
+    assert.equal(await notice.getByTestId('error-code').textContent(), 'STABILITY_INVALID_API_KEY');
+    await checkA11y(page);
+
+    // Neither key is anywhere in the page after saving.
+    const html = await page.content();
+    const text = await page.evaluate(() => document.body.innerText);
+    for (const key of [GOOD_KEY, BAD_KEY]) {
+      assert.ok(!html.includes(key), `the page source does not contain ${key}`);
+      assert.ok(!text.includes(key), `the page text does not contain ${key}`);
+    }
+
+    // Skipping the YouTube step finishes the wizard, remembered as skipped.
+    await page.getByTestId('setup-next').click();
+    assert.equal(await page.getByTestId('setup-step').textContent(), 'YouTube account');
+    await page.getByTestId('setup-skip').click();
+    await page.getByTestId('setup-done').waitFor();
+    assert.equal(await page.evaluate(() => window.localStorage.getItem('ytmaker.setup')), 'skipped');
+    await screenshot(page, 'setup-done');
+
+    // The server stored both keys, and says so only by hint.
+    const keys = await apiCall(server, 'GET', '/keys');
+    assert.equal(keys.status, 200);
+    const byName = Object.fromEntries(keys.body.map((k) => [k.provider, k]));
+    assert.equal(byName.gemini.stored, true);
+    assert.equal(byName.stability.stored, true);
+    assert.ok(!JSON.stringify(keys.body).includes(GOOD_KEY));
+
+    // The server log holds the UI's report of the refused test, with the trace id shown, and
+    // never either key.
+    // The page posts its report in the background and the server writes its log through a
+    // buffer, so the line is waited for (a bounded number of reads, not a timing assertion).
+    const isReport = (l) => l.source === 'ui' && l.trace_id === traceId && l.error_code === 'STABILITY_INVALID_API_KEY';
+    let lines = [];
+    for (let attempt = 0; attempt < 40; attempt += 1) {
+      lines = await serverLogLines(server.dataDir);
+      if (lines.some((l) => isReport(JSON.parse(l)))) break;
+      await page.waitForTimeout(250);
+    }
+    assert.ok(
+      lines.some((l) => isReport(JSON.parse(l))),
+      'the UI posted the error it showed to the client log with its trace id',
+    );
+    for (const key of [GOOD_KEY, BAD_KEY]) {
+      assert.ok(!lines.some((l) => l.includes(key)), `no server log line contains ${key}`);
+    }
+    await page.context().close();
+  });
+
+  test('settings: keys masked and deleted, YouTube linked through the consent page and unlinked', async () => {
+    const page = await newPage(browser, { lang: 'en' });
+    await page.goto(`${server.url}/settings`);
+    await page.getByTestId('key-state-gemini').waitFor();
+    assert.match(await page.getByTestId('key-state-gemini').textContent(), /characters\)/);
+    assert.ok(!(await page.content()).includes(GOOD_KEY));
+    await page.getByTestId('youtube-unlinked').waitFor();
+    await checkA11y(page);
+    await screenshot(page, 'settings');
+
+    // Replacing a key: the new one is stored, only its hint comes back.
+    const replacement = 'invalid-but-replaced-key-7e1d';
+    await page.getByTestId('key-input-did').fill(replacement);
+    await page.getByTestId('key-save-did').click();
+    await page.getByTestId('key-saved-did').waitFor();
+    assert.ok(!(await page.content()).includes(replacement));
+
+    // Deleting a key asks first, then the server forgets it.
+    await page.getByTestId('key-delete-stability').click();
+    await page.getByTestId('key-delete-confirm-stability').click();
+    await page.getByTestId('key-state-stability').filter({ hasText: 'No key set' }).waitFor();
+    const keys = await apiCall(server, 'GET', '/keys');
+    assert.equal(keys.body.find((k) => k.provider === 'stability').stored, false);
+
+    // An empty key is refused at the field before any request.
+    await page.getByTestId('key-save-gemini').click();
+    await page.getByTestId('key-row-gemini').getByTestId('field-error-value').waitFor();
+    assert.equal(await page.getByTestId('key-input-gemini').getAttribute('aria-invalid'), 'true');
+
+    // YouTube: the consent page opens in a new tab, Google's answer reaches the server's
+    // callback, and this page notices the account is linked.
+    await page.getByTestId('youtube-client-id').fill('ytmaker-e2e.apps.googleusercontent.com');
+    const popup = page.context().waitForEvent('page');
+    await page.getByTestId('youtube-link').click();
+    const consent = await popup;
+    await consent.waitForLoadState();
+    await page.getByTestId('youtube-linked').waitFor({ timeout: 30_000 });
+    assert.match(await page.getByTestId('youtube-linked').textContent(), /Linked to the YouTube channel: \S/);
+    assert.ok(consent.url().includes('/api/v1/youtube/callback'), `the consent page returned to the server: ${consent.url()}`);
+    await consent.close();
+    await page.getByTestId('youtube-test').click();
+    await page.getByTestId('youtube-account').locator('.ok').waitFor();
+    await screenshot(page, 'settings-youtube-linked');
+
+    await page.getByTestId('youtube-unlink').click();
+    await page.getByTestId('youtube-unlinked').waitFor();
+    const after = await apiCall(server, 'GET', '/keys');
+    assert.equal(after.body.find((k) => k.provider === 'youtube').stored, false);
+
+    // Retention is shown as what is kept where, not as a control that does nothing.
+    const retention = page.getByTestId('settings-retention');
+    assert.equal(await retention.locator('select, input').count(), 0);
+    assert.match(await retention.textContent(), /<data>\/logs\//);
+    await page.context().close();
+  });
+
+  test('settings and setup at 768 px wide', async () => {
+    const page = await newPage(browser, { width: 768, height: 1024 });
+    await page.goto(`${server.url}/settings`);
+    await page.getByTestId('key-state-gemini').waitFor();
+    await page.getByTestId('youtube-unlinked').waitFor();
+    await checkA11y(page);
+    assert.equal(
+      await page.evaluate(() => document.documentElement.scrollWidth <= document.documentElement.clientWidth),
+      true,
+      'no horizontal scrolling at 768 px',
+    );
+    await screenshot(page, 'settings-768');
+    await page.goto(`${server.url}/setup`);
+    await page.getByTestId('setup-next').click();
+    await page.getByTestId('key-state-gemini').waitFor();
+    await checkA11y(page);
+    await screenshot(page, 'setup-keys-768');
+    await page.context().close();
+  });
+});

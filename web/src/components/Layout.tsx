@@ -1,0 +1,63 @@
+import { NavLink, Outlet } from 'react-router-dom';
+import { LANGS, useLang, useT, type Lang, type MessageKey } from '../i18n';
+import { AlertsBell } from './AlertsBell';
+
+const links: { to: string; label: MessageKey; end?: boolean }[] = [
+  { to: '/', label: 'nav.dashboard', end: true },
+  { to: '/projects/new', label: 'nav.newProject', end: true },
+  { to: '/templates/prompts', label: 'nav.promptTemplates' },
+  { to: '/templates/configurations', label: 'nav.configTemplates' },
+  { to: '/monitoring', label: 'nav.monitoring' },
+  { to: '/settings', label: 'nav.settings' },
+];
+
+function LangSwitch() {
+  const t = useT();
+  const { lang, setLang } = useLang();
+  return (
+    <label className="lang-switch">
+      <span>{t('lang.label')}</span>
+      <select value={lang} onChange={(e) => setLang(e.target.value as Lang)} data-testid="lang-switch">
+        {LANGS.map((l) => (
+          <option key={l} value={l}>
+            {t(`lang.${l}`)}
+          </option>
+        ))}
+      </select>
+    </label>
+  );
+}
+
+export function Layout() {
+  const t = useT();
+  return (
+    <>
+      <a className="skip-link" href="#main">
+        {t('app.skipToContent')}
+      </a>
+      <header className="top">
+        <NavLink to="/" className="brand">
+          {t('app.name')}
+        </NavLink>
+        <nav aria-label={t('nav.label')}>
+          <ul>
+            {links.map((l) => (
+              <li key={l.to}>
+                <NavLink to={l.to} end={l.end ?? false}>
+                  {t(l.label)}
+                </NavLink>
+              </li>
+            ))}
+          </ul>
+        </nav>
+        <div className="top-tools">
+          <AlertsBell />
+          <LangSwitch />
+        </div>
+      </header>
+      <main id="main" tabIndex={-1}>
+        <Outlet />
+      </main>
+    </>
+  );
+}

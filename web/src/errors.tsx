@@ -1,0 +1,252 @@
+// The UI's one error policy (design review change 5): every error shows its message, code and
+// trace id (copyable) and is posted to the server's client log; a retryable error offers Retry;
+// a non-retryable one opens a dialog with the reason, the details and the catalogue's solutions
+// for that code in the current language.
+
+import { useEffect, useId, useRef, useState } from 'react';
+import { ApiError, UI_CODES, api, asApiError, isUiCode, reportError } from './api';
+import { useLang, useT, type MessageKey, type Translate } from './i18n';
+
+interface CatalogueEntry {
+  code: string;
+  title: string;
+  explanation: string;
+  solutions: string[];
+  is_retryable: boolean;
+}
+
+const uiGuides: Record<string, { title: MessageKey; solutions: MessageKey[] }> = {
+  [UI_CODES.network]: {
+    title: 'error.network.title',
+    solutions: ['error.network.s1', 'error.network.s2', 'error.network.s3'],
+  },
+  [UI_CODES.unreadable]: {
+    title: 'error.unreadable.title',
+    solutions: ['error.unreadable.s1', 'error.unreadable.s2'],
+  },
+  [UI_CODES.websocket]: {
+    title: 'error.websocket.title',
+    solutions: ['error.websocket.s1', 'error.websocket.s2'],
+  },
+  [UI_CODES.internal]: {
+    title: 'error.internal.title',
+    solutions: ['error.internal.s1', 'error.internal.s2'],
+  },
+};
+
+interface Guide {
+  title: string;
+  explanation: string | null;
+  solutions: string[];
+}
+
+type GuideState =
+  | { state: 'loading' }
+  | { state: 'ready'; guide: Guide }
+  | { state: 'failed'; error: ApiError; fallback: string[] };
+
+/** The catalogue's guide for the error's code, in the current language. */
+function useGuide(error: ApiError, t: Translate): GuideState {
+  const { lang } = useLang();
+  const [guide, setGuide] = useState<GuideState>({ state: 'loading' });
+  useEffect(() => {
+    const local = uiGuides[error.code];
+    if (isUiCode(error.code) && local) {
+      setGuide({
+        state: 'ready',
+        guide: { title: t(local.title), explanation: null, solutions: local.solutions.map((k) => t(k)) },
+      });
+      return;
+    }
+    let live = true;
+    setGuide({ state: 'loading' });
+    api
+      .get<CatalogueEntry>(`/system/errors/${encodeURIComponent(error.code)}`)
+      .then((entry) => {
+        if (live) {
+          setGuide({
+            state: 'ready',
+            guide: { title: entry.title, explanation: entry.explanation, solutions: entry.solutions },
+          });
+        }
+      })
+      .catch((e: unknown) => {
+        if (!live) return;
+        const failure = asApiError(e);
+        reportError(failure, 'error dialog: catalogue lookup');
+        setGuide({ state: 'failed', error: failure, fallback: error.solutions });
+      });
+    return () => {
+      live = false;
+    };
+  }, [error, lang, t]);
+  return guide;
+}
+
+function CopyableTrace({ traceId }: { traceId: string }) {
+  const t = useT();
+  const [copied, setCopied] = useState<'no' | 'yes' | 'failed'>('no');
+  const copy = async () => {
+    try {
+      await navigator.clipboard.writeText(traceId);
+      setCopied('yes');
+    } catch {
+      // Clipboard access needs a secure context or permission; the id stays selectable.
+      setCopied('failed');
+    }
+  };
+  return (
+    <span className="trace">
+      <code data-testid="trace-id" className="selectable">
+        {traceId}
+      </code>{' '}
+      <button type="button" className="small" onClick={() => void copy()}>
+        {t('error.copy')}
+      </button>
+      <span role="status" className="muted">
+        {copied === 'yes' ? t('error.copied') : copied === 'failed' ? t('error.copyFailed') : ''}
+      </span>
+    </span>
+  );
+}
+
+function CodeAndTrace({ error }: { error: ApiError }) {
+  const t = useT();
+  return (
+    <dl className="error-ids">
+      <dt>{t('error.code')}</dt>
+      <dd>
+        <code data-testid="error-code">{error.code}</code>
+      </dd>
+      <dt>{t('error.traceId')}</dt>
+      <dd>
+        <CopyableTrace traceId={error.traceId} />
+      </dd>
+    </dl>
+  );
+}
+
+export function ErrorDialog({ error, onClose }: { error: ApiError; onClose: () => void }) {
+  const t = useT();
+  const guide = useGuide(error, t);
+  const ref = useRef<HTMLDialogElement>(null);
+  const titleId = useId();
+  useEffect(() => {
+    const dialog = ref.current;
+    if (dialog && !dialog.open) dialog.showModal();
+    return () => dialog?.close();
+  }, []);
+  const title = guide.state === 'ready' ? guide.guide.title : error.code;
+  const solutions =
+    guide.state === 'ready' ? guide.guide.solutions : guide.state === 'failed' ? guide.fallback : [];
+  const detailEntries = Object.entries(error.details);
+  return (
+    <dialog
+      ref={ref}
+      role="dialog"
+      aria-labelledby={titleId}
+      data-testid="error-dialog"
+      className="error-dialog"
+      // A close event for a dialog that is open again (React re-running the effect) is stale.
+      onClose={() => {
+        if (!ref.current?.open) onClose();
+      }}
+    >
+      <h2 id={titleId}>{t('error.dialogTitle', { title })}</h2>
+      <h3>{t('error.reason')}</h3>
+      <p data-testid="error-message">{error.message}</p>
+      {guide.state === 'ready' && guide.guide.explanation && <p>{guide.guide.explanation}</p>}
+      {error.stage && (
+        <p>
+          {t('error.stage')}: <code>{error.stage}</code>
+        </p>
+      )}
+      <CodeAndTrace error={error} />
+      {detailEntries.length > 0 && (
+        <>
+          <h3>{t('error.details')}</h3>
+          <dl className="error-details" data-testid="error-details">
+            {detailEntries.map(([key, value]) => (
+              <div key={key}>
+                <dt>{key}</dt>
+                <dd>
+                  <code className="selectable">{typeof value === 'string' ? value : JSON.stringify(value)}</code>
+                </dd>
+              </div>
+            ))}
+          </dl>
+        </>
+      )}
+      <h3>{t('error.solutions')}</h3>
+      {guide.state === 'loading' && <p role="status">{t('error.solutionsLoading')}</p>}
+      {guide.state === 'failed' && (
+        <p role="status">{t('error.solutionsUnavailable', { reason: `${guide.error.code}: ${guide.error.message}` })}</p>
+      )}
+      {solutions.length > 0 && (
+        <ol data-testid="error-solutions">
+          {solutions.map((s) => (
+            <li key={s}>{s}</li>
+          ))}
+        </ol>
+      )}
+      <div className="actions">
+        <button type="button" className="primary" onClick={() => ref.current?.close()} autoFocus>
+          {t('common.close')}
+        </button>
+      </div>
+    </dialog>
+  );
+}
+
+export interface ErrorNoticeProps {
+  error: ApiError;
+  /** Where the error was seen (page, action); goes to the client log. */
+  context: string;
+  /** Offered as a Retry button when the error is retryable. */
+  onRetry?: () => Promise<void> | void;
+}
+
+export function ErrorNotice({ error, context, onRetry }: ErrorNoticeProps) {
+  const t = useT();
+  const [dialogOpen, setDialogOpen] = useState(!error.isRetryable);
+  const [retrying, setRetrying] = useState(false);
+  useEffect(() => {
+    reportError(error, context);
+    setDialogOpen(!error.isRetryable);
+  }, [error, context]);
+  const retry = async () => {
+    if (!onRetry) return;
+    setRetrying(true);
+    try {
+      await onRetry();
+    } finally {
+      setRetrying(false);
+    }
+  };
+  return (
+    <>
+      <div className="error-notice" role="alert" data-testid="error-notice">
+        <p className="error-message">{error.message}</p>
+        <CodeAndTrace error={error} />
+        <div className="actions">
+          {error.isRetryable && onRetry && (
+            <button
+              type="button"
+              className="primary"
+              data-testid="error-retry"
+              disabled={retrying}
+              onClick={() => void retry()}
+            >
+              {retrying ? t('error.retrying') : t('error.retry')}
+            </button>
+          )}
+          {error.isRetryable && !onRetry && <span className="muted">{t('error.retryable')}</span>}
+          <button type="button" onClick={() => setDialogOpen(true)}>
+            {t('error.showDetails')}
+          </button>
+        </div>
+      </div>
+      {dialogOpen && <ErrorDialog error={error} onClose={() => setDialogOpen(false)} />}
+    </>
+  );
+}

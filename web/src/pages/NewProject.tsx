@@ -1,0 +1,643 @@
+// The new-project wizard: text → visual basics → script → YouTube → review and start.
+// Every rule the server enforces on these fields is checked here first, at the field, so a
+// mistake never costs a request; a server rejection is still mapped back to its field.
+
+import { useCallback, useEffect, useState, type ChangeEvent } from 'react';
+import { useNavigate } from 'react-router-dom';
+import { ApiError, api, asApiError } from '../api';
+import { Field } from '../components/Field';
+import { ErrorNotice } from '../errors';
+import { useApi } from '../hooks';
+import { useT, type MessageKey, type Translate } from '../i18n';
+import {
+  ARTICLE_MAX_CHARS,
+  ARTICLE_MIN_CHARS,
+  DESCRIPTION_MAX_BYTES,
+  FONT_SIZE_MAX,
+  FONT_SIZE_MIN,
+  MAX_TAGS,
+  NAME_MAX_CHARS,
+  TAGS_MAX_TOTAL_CHARS,
+  TITLE_MAX_CHARS,
+  articleChars,
+  chars,
+  parseTags,
+  utf8Bytes,
+  type Project,
+  type ProjectConfiguration,
+} from '../projects';
+
+const STEPS = ['text', 'visual', 'script', 'youtube', 'review'] as const;
+type Step = (typeof STEPS)[number];
+
+const KEN_BURNS_MODES = ['auto', 'zoom_in', 'zoom_out', 'pan_left', 'pan_right', 'still'] as const;
+/** Bottom-centre of the subtitle block in the 1920×1080 frame. */
+const POSITIONS = { bottom: { x: 960, y: 1010 }, middle: { x: 960, y: 600 }, top: { x: 960, y: 220 } } as const;
+type PositionName = keyof typeof POSITIONS;
+
+interface Draft {
+  name: string;
+  content: string;
+  configTemplateId: string;
+  fontFamily: string;
+  fontSize: string;
+  color: string;
+  position: PositionName;
+  kenBurns: string;
+  presenter: boolean;
+  promptTemplateId: string;
+  scriptProvider: 'local' | 'gemini';
+  model: string;
+  title: string;
+  description: string;
+  tags: string;
+  privacy: 'private' | 'unlisted' | 'public';
+  publishMode: 'now' | 'scheduled';
+  publishAt: string;
+}
+
+const initialDraft: Draft = {
+  name: '',
+  content: '',
+  configTemplateId: '',
+  fontFamily: 'Noto Sans CJK TC',
+  fontSize: '56',
+  color: '#ffffff',
+  position: 'bottom',
+  kenBurns: 'auto',
+  presenter: true,
+  promptTemplateId: '',
+  scriptProvider: 'local',
+  model: '',
+  title: '',
+  description: '',
+  tags: '',
+  privacy: 'private',
+  publishMode: 'now',
+  publishAt: '',
+};
+
+type FieldErrors = Record<string, string>;
+
+/** Which step shows each field (server field names). */
+const FIELD_STEP: Record<string, Step> = {
+  content: 'text',
+  name: 'text',
+  'subtitles.font_family': 'visual',
+  'subtitles.font_size': 'visual',
+  'subtitles.primary_color': 'visual',
+  llm_model: 'script',
+  'youtube.title': 'youtube',
+  'youtube.description': 'youtube',
+  'youtube.tags': 'youtube',
+  'youtube.privacy': 'youtube',
+  'youtube.publish_at': 'youtube',
+};
+
+function validate(step: Step, d: Draft, t: Translate, now: number): FieldErrors {
+  const errors: FieldErrors = {};
+  if (step === 'text') {
+    const n = articleChars(d.content);
+    if (n < ARTICLE_MIN_CHARS) errors.content = t('wizard.text.tooShort', { n, min: ARTICLE_MIN_CHARS });
+    else if (n > ARTICLE_MAX_CHARS) errors.content = t('wizard.text.tooLong', { n, max: ARTICLE_MAX_CHARS });
+    if (d.name.trim() !== '' && chars(d.name.trim()) > NAME_MAX_CHARS) {
+      errors.name = t('wizard.text.nameTooLong', { max: NAME_MAX_CHARS });
+    }
+  }
+  if (step === 'visual') {
+    const size = Number(d.fontSize);
+    if (!Number.isInteger(size) || size < FONT_SIZE_MIN || size > FONT_SIZE_MAX) {
+      errors['subtitles.font_size'] = t('wizard.visual.fontSizeRange', { min: FONT_SIZE_MIN, max: FONT_SIZE_MAX });
+    }
+    if (d.fontFamily.trim() === '') errors['subtitles.font_family'] = t('wizard.visual.fontFamilyEmpty');
+    if (!/^#[0-9a-fA-F]{6}$/.test(d.color)) errors['subtitles.primary_color'] = t('wizard.visual.colorInvalid');
+  }
+  if (step === 'script' && d.scriptProvider === 'gemini' && d.model === '') {
+    errors.llm_model = t('wizard.script.modelRequired');
+  }
+  if (step === 'youtube') {
+    const titleChars = chars(d.title);
+    if (titleChars > TITLE_MAX_CHARS) errors['youtube.title'] = t('wizard.youtube.titleTooLong', { n: titleChars, max: TITLE_MAX_CHARS });
+    else if (/[<>]/.test(d.title)) errors['youtube.title'] = t('wizard.youtube.titleBrackets');
+    const bytes = utf8Bytes(d.description);
+    if (bytes > DESCRIPTION_MAX_BYTES) {
+      errors['youtube.description'] = t('wizard.youtube.descriptionTooLong', { n: bytes, max: DESCRIPTION_MAX_BYTES });
+    }
+    const tags = parseTags(d.tags);
+    const tagChars = tags.reduce((sum, tag) => sum + chars(tag), 0);
+    if (tags.length > MAX_TAGS) errors['youtube.tags'] = t('wizard.youtube.tooManyTags', { n: tags.length, max: MAX_TAGS });
+    else if (tagChars > TAGS_MAX_TOTAL_CHARS) {
+      errors['youtube.tags'] = t('wizard.youtube.tagsTooLong', { n: tagChars, max: TAGS_MAX_TOTAL_CHARS });
+    }
+    if (d.publishMode === 'scheduled') {
+      const at = new Date(d.publishAt).getTime();
+      if (d.publishAt === '' || Number.isNaN(at)) errors['youtube.publish_at'] = t('wizard.youtube.publishAtMissing');
+      else if (at <= now) errors['youtube.publish_at'] = t('wizard.youtube.publishAtPast');
+      if (d.privacy !== 'private') errors['youtube.privacy'] = t('wizard.youtube.scheduledPrivate');
+    }
+  }
+  return errors;
+}
+
+function validateAll(d: Draft, t: Translate, now: number): FieldErrors {
+  return Object.assign({}, ...STEPS.map((s) => validate(s, d, t, now))) as FieldErrors;
+}
+
+/** The field a server rejection names, so it is shown where the user types. */
+function fieldsOf(error: ApiError): FieldErrors {
+  const found: FieldErrors = {};
+  if (['INPUT_EMPTY', 'INPUT_TOO_SHORT', 'INPUT_TOO_LONG'].includes(error.code)) found.content = error.message;
+  const violations = error.details.violations;
+  if (Array.isArray(violations)) {
+    for (const v of violations as { field?: unknown; rule?: unknown }[]) {
+      if (typeof v.field === 'string') found[v.field] = `${error.code}: ${String(v.rule)}`;
+    }
+  } else if (typeof error.details.field === 'string') {
+    found[error.details.field] = `${error.code}: ${error.message}`;
+  }
+  return found;
+}
+
+interface PromptTemplate {
+  id: string;
+  name: string;
+  is_default: boolean;
+}
+interface ConfigTemplate {
+  id: string;
+  name: string;
+  configuration: ProjectConfiguration;
+}
+interface KeyStatus {
+  provider: string;
+  stored: boolean;
+}
+interface GeminiModels {
+  models: { name: string; display_name: string }[];
+  default_model: string;
+}
+
+function positionOf(config: ProjectConfiguration): PositionName {
+  const y = config.subtitles.position.y;
+  return y < 400 ? 'top' : y < 800 ? 'middle' : 'bottom';
+}
+
+function StepText({ d, set, errors }: StepProps) {
+  const t = useT();
+  const count = articleChars(d.content);
+  const onFile = async (e: ChangeEvent<HTMLInputElement>) => {
+    const file = e.target.files?.[0];
+    if (!file) return;
+    const bytes = new Uint8Array(await file.arrayBuffer());
+    const body = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? bytes.subarray(3) : bytes;
+    try {
+      set({ content: new TextDecoder('utf-8', { fatal: true }).decode(body) }, { content: '' });
+    } catch {
+      set({}, { content: t('wizard.text.notUtf8', { file: file.name }) });
+    }
+  };
+  return (
+    <>
+      <Field name="name" label={t('wizard.text.name')} hint={t('wizard.text.nameHint')} error={errors.name}>
+        {(p) => <input {...p} value={d.name} onChange={(e) => set({ name: e.target.value })} data-testid="project-name" />}
+      </Field>
+      <Field
+        name="content"
+        label={t('wizard.text.article')}
+        error={errors.content}
+        hint={
+          <span data-testid="article-count" data-count={count}>
+            {t('wizard.text.count', { n: count, min: ARTICLE_MIN_CHARS, max: ARTICLE_MAX_CHARS })}
+          </span>
+        }
+      >
+        {(p) => (
+          <textarea {...p} rows={14} value={d.content} onChange={(e) => set({ content: e.target.value })} data-testid="article" />
+        )}
+      </Field>
+      <div className="field">
+        <label htmlFor="article-file">{t('wizard.text.upload')}</label>
+        <input id="article-file" type="file" accept=".txt,text/plain" onChange={(e) => void onFile(e)} data-testid="article-file" />
+      </div>
+    </>
+  );
+}
+
+interface StepProps {
+  d: Draft;
+  set: (changes: Partial<Draft>, fieldErrors?: FieldErrors) => void;
+  errors: FieldErrors;
+}
+
+function StepVisual({ d, set, errors }: StepProps) {
+  const t = useT();
+  const [templates, reload] = useApi<ConfigTemplate[]>('/configurations');
+  const chooseTemplate = (id: string) => {
+    if (templates.state !== 'ready') return;
+    const chosen = templates.data.find((c) => c.id === id);
+    if (!chosen) {
+      set({ configTemplateId: '' });
+      return;
+    }
+    const c = chosen.configuration;
+    set({
+      configTemplateId: id,
+      fontFamily: c.subtitles.font_family,
+      fontSize: String(c.subtitles.font_size),
+      color: c.subtitles.primary_color.slice(0, 7).toLowerCase(),
+      position: positionOf(c),
+      kenBurns: c.ken_burns.mode,
+      presenter: c.presenter.enabled,
+    });
+  };
+  return (
+    <>
+      {templates.state === 'failed' && <ErrorNotice error={templates.error} context="wizard: configuration templates" onRetry={reload} />}
+      <Field name="config_template_id" label={t('wizard.visual.template')} hint={t('wizard.visual.templateHint')}>
+        {(p) => (
+          <select {...p} value={d.configTemplateId} onChange={(e) => chooseTemplate(e.target.value)}>
+            <option value="">{t('wizard.visual.defaultTemplate')}</option>
+            {templates.state === 'ready' &&
+              templates.data.map((c) => (
+                <option key={c.id} value={c.id}>
+                  {c.name}
+                </option>
+              ))}
+          </select>
+        )}
+      </Field>
+      <fieldset>
+        <legend>{t('wizard.visual.subtitles')}</legend>
+        <div className="field-row">
+          <Field name="subtitles.font_family" label={t('wizard.visual.fontFamily')} error={errors['subtitles.font_family']}>
+            {(p) => <input {...p} value={d.fontFamily} onChange={(e) => set({ fontFamily: e.target.value })} data-testid="font-family" />}
+          </Field>
+          <Field
+            name="subtitles.font_size"
+            label={t('wizard.visual.fontSize')}
+            hint={t('wizard.visual.fontSizeHint', { min: FONT_SIZE_MIN, max: FONT_SIZE_MAX })}
+            error={errors['subtitles.font_size']}
+          >
+            {(p) => (
+              <input
+                {...p}
+                type="number"
+                min={FONT_SIZE_MIN}
+                max={FONT_SIZE_MAX}
+                value={d.fontSize}
+                onChange={(e) => set({ fontSize: e.target.value })}
+                data-testid="font-size"
+              />
+            )}
+          </Field>
+          <Field name="subtitles.primary_color" label={t('wizard.visual.color')} error={errors['subtitles.primary_color']}>
+            {(p) => <input {...p} type="color" value={d.color} onChange={(e) => set({ color: e.target.value })} data-testid="font-color" />}
+          </Field>
+          <Field name="subtitles.position" label={t('wizard.visual.position')}>
+            {(p) => (
+              <select {...p} value={d.position} onChange={(e) => set({ position: e.target.value as PositionName })}>
+                {(Object.keys(POSITIONS) as PositionName[]).map((pos) => (
+                  <option key={pos} value={pos}>
+                    {t(`wizard.visual.position.${pos}`)}
+                  </option>
+                ))}
+              </select>
+            )}
+          </Field>
+        </div>
+      </fieldset>
+      <Field name="ken_burns.mode" label={t('wizard.visual.kenBurns')}>
+        {(p) => (
+          <select {...p} value={d.kenBurns} onChange={(e) => set({ kenBurns: e.target.value })}>
+            {KEN_BURNS_MODES.map((m) => (
+              <option key={m} value={m}>
+                {t(`wizard.visual.kenBurns.${m}`)}
+              </option>
+            ))}
+          </select>
+        )}
+      </Field>
+      <div className="field">
+        <label>
+          <input type="checkbox" checked={d.presenter} onChange={(e) => set({ presenter: e.target.checked })} data-testid="presenter" />{' '}
+          {t('wizard.visual.presenter')}
+        </label>
+        <p className="hint">{t('wizard.visual.presenterHint')}</p>
+      </div>
+      <p className="hint">{t('wizard.visual.noLogo')}</p>
+    </>
+  );
+}
+
+function GeminiModelField({ d, set, errors }: StepProps) {
+  const t = useT();
+  const [models, reload] = useApi<GeminiModels>('/providers/gemini/models');
+  useEffect(() => {
+    if (models.state === 'ready' && d.model === '') set({ model: models.data.default_model });
+  }, [models, d.model, set]);
+  if (models.state === 'failed') return <ErrorNotice error={models.error} context="wizard: gemini models" onRetry={reload} />;
+  return (
+    <Field name="llm_model" label={t('wizard.script.model')} error={errors.llm_model}>
+      {(p) => (
+        <select {...p} value={d.model} onChange={(e) => set({ model: e.target.value })} data-testid="model">
+          <option value="">{models.state === 'loading' ? t('common.loading') : t('wizard.script.chooseModel')}</option>
+          {models.state === 'ready' &&
+            models.data.models.map((m) => (
+              <option key={m.name} value={m.name}>
+                {m.display_name} ({m.name})
+              </option>
+            ))}
+        </select>
+      )}
+    </Field>
+  );
+}
+
+function StepScript(props: StepProps) {
+  const { d, set } = props;
+  const t = useT();
+  const [prompts, reloadPrompts] = useApi<PromptTemplate[]>('/prompt-templates');
+  const [keys, reloadKeys] = useApi<KeyStatus[]>('/keys');
+  const hasGemini = keys.state === 'ready' && keys.data.some((k) => k.provider === 'gemini' && k.stored);
+  return (
+    <>
+      {prompts.state === 'failed' && <ErrorNotice error={prompts.error} context="wizard: prompt templates" onRetry={reloadPrompts} />}
+      <Field name="prompt_template_id" label={t('wizard.script.prompt')} hint={t('wizard.script.promptHint')}>
+        {(p) => (
+          <select {...p} value={d.promptTemplateId} onChange={(e) => set({ promptTemplateId: e.target.value })} data-testid="prompt-template">
+            <option value="">{t('wizard.script.defaultPrompt')}</option>
+            {prompts.state === 'ready' &&
+              prompts.data
+                .filter((pt) => !pt.is_default)
+                .map((pt) => (
+                  <option key={pt.id} value={pt.id}>
+                    {pt.name}
+                  </option>
+                ))}
+          </select>
+        )}
+      </Field>
+      {keys.state === 'failed' && <ErrorNotice error={keys.error} context="wizard: keys" onRetry={reloadKeys} />}
+      {keys.state === 'ready' && !hasGemini && <p data-testid="local-writer">{t('wizard.script.localOnly')}</p>}
+      {hasGemini && (
+        <>
+          <Field name="providers.script" label={t('wizard.script.writer')}>
+            {(p) => (
+              <select
+                {...p}
+                value={d.scriptProvider}
+                onChange={(e) => set({ scriptProvider: e.target.value === 'gemini' ? 'gemini' : 'local' })}
+                data-testid="script-provider"
+              >
+                <option value="local">{t('wizard.script.writer.local')}</option>
+                <option value="gemini">{t('wizard.script.writer.gemini')}</option>
+              </select>
+            )}
+          </Field>
+          {d.scriptProvider === 'gemini' && <GeminiModelField {...props} />}
+        </>
+      )}
+    </>
+  );
+}
+
+function StepYoutube({ d, set, errors }: StepProps) {
+  const t = useT();
+  const tagCount = parseTags(d.tags).length;
+  return (
+    <>
+      <Field
+        name="youtube.title"
+        label={t('wizard.youtube.title')}
+        hint={t('wizard.youtube.titleHint', { n: chars(d.title), max: TITLE_MAX_CHARS })}
+        error={errors['youtube.title']}
+      >
+        {(p) => <input {...p} value={d.title} onChange={(e) => set({ title: e.target.value })} data-testid="yt-title" />}
+      </Field>
+      <Field name="youtube.description" label={t('wizard.youtube.description')} error={errors['youtube.description']}>
+        {(p) => (
+          <textarea {...p} rows={4} value={d.description} onChange={(e) => set({ description: e.target.value })} data-testid="yt-description" />
+        )}
+      </Field>
+      <Field
+        name="youtube.tags"
+        label={t('wizard.youtube.tags')}
+        hint={t('wizard.youtube.tagsHint', { n: tagCount, max: MAX_TAGS })}
+        error={errors['youtube.tags']}
+      >
+        {(p) => <input {...p} value={d.tags} onChange={(e) => set({ tags: e.target.value })} data-testid="yt-tags" />}
+      </Field>
+      <Field name="youtube.privacy" label={t('wizard.youtube.privacy')} error={errors['youtube.privacy']}>
+        {(p) => (
+          <select {...p} value={d.privacy} onChange={(e) => set({ privacy: e.target.value as Draft['privacy'] })} data-testid="privacy">
+            <option value="private">{t('wizard.youtube.privacy.private')}</option>
+            <option value="unlisted">{t('wizard.youtube.privacy.unlisted')}</option>
+            <option value="public">{t('wizard.youtube.privacy.public')}</option>
+          </select>
+        )}
+      </Field>
+      <fieldset>
+        <legend>{t('wizard.youtube.when')}</legend>
+        <label>
+          <input
+            type="radio"
+            name="publish-mode"
+            checked={d.publishMode === 'now'}
+            onChange={() => set({ publishMode: 'now' })}
+            data-testid="publish-now"
+          />{' '}
+          {t('wizard.youtube.now')}
+        </label>{' '}
+        <label>
+          <input
+            type="radio"
+            name="publish-mode"
+            checked={d.publishMode === 'scheduled'}
+            onChange={() => set({ publishMode: 'scheduled' })}
+            data-testid="publish-scheduled"
+          />{' '}
+          {t('wizard.youtube.scheduled')}
+        </label>
+        {d.publishMode === 'scheduled' && (
+          <Field
+            name="youtube.publish_at"
+            label={t('wizard.youtube.publishAt')}
+            hint={t('wizard.youtube.publishAtHint')}
+            error={errors['youtube.publish_at']}
+          >
+            {(p) => (
+              <input {...p} type="datetime-local" value={d.publishAt} onChange={(e) => set({ publishAt: e.target.value })} data-testid="publish-at" />
+            )}
+          </Field>
+        )}
+      </fieldset>
+      <div className="field">
+        <label>
+          <input type="checkbox" checked disabled aria-describedby="ai-disclosure-hint" data-testid="ai-disclosure" />{' '}
+          {t('wizard.youtube.aiDisclosure')}
+        </label>
+        <p className="hint" id="ai-disclosure-hint">
+          {t('wizard.youtube.aiDisclosureHint')}
+        </p>
+      </div>
+    </>
+  );
+}
+
+function StepReview({ d }: { d: Draft }) {
+  const t = useT();
+  const rows: [MessageKey, string][] = [
+    ['wizard.text.name', d.name.trim() || t('wizard.review.nameFromScript')],
+    ['wizard.review.characters', String(articleChars(d.content))],
+    ['wizard.visual.fontFamily', d.fontFamily],
+    ['wizard.visual.fontSize', d.fontSize],
+    ['wizard.visual.color', d.color],
+    ['wizard.visual.position', t(`wizard.visual.position.${d.position}`)],
+    ['wizard.visual.kenBurns', t(`wizard.visual.kenBurns.${d.kenBurns as (typeof KEN_BURNS_MODES)[number]}`)],
+    ['wizard.visual.presenter', d.presenter ? t('common.yes') : t('common.no')],
+    ['wizard.script.writer', d.scriptProvider === 'gemini' ? `${t('wizard.script.writer.gemini')} (${d.model})` : t('wizard.script.writer.local')],
+    ['wizard.youtube.title', d.title || t('wizard.review.titleFromScript')],
+    ['wizard.youtube.tags', parseTags(d.tags).join(', ') || t('common.none')],
+    ['wizard.youtube.privacy', t(`wizard.youtube.privacy.${d.privacy}`)],
+    ['wizard.youtube.when', d.publishMode === 'now' ? t('wizard.youtube.now') : new Date(d.publishAt).toLocaleString()],
+  ];
+  return (
+    <dl className="error-ids" data-testid="review">
+      {rows.map(([k, v]) => (
+        <div key={k} style={{ display: 'contents' }}>
+          <dt>{t(k)}</dt>
+          <dd>{v}</dd>
+        </div>
+      ))}
+    </dl>
+  );
+}
+
+function requestBody(d: Draft) {
+  const tags = parseTags(d.tags);
+  const configuration = {
+    subtitles: {
+      font_family: d.fontFamily.trim(),
+      font_size: Number(d.fontSize),
+      primary_color: d.color.toUpperCase(),
+      position: POSITIONS[d.position],
+    },
+    ken_burns: { mode: d.kenBurns },
+    presenter: { enabled: d.presenter },
+    providers: { script: d.scriptProvider },
+  };
+  return {
+    ...(d.name.trim() ? { name: d.name.trim() } : {}),
+    content: d.content,
+    configuration,
+    ...(d.configTemplateId ? { config_template_id: d.configTemplateId } : {}),
+    ...(d.promptTemplateId ? { prompt_template_id: d.promptTemplateId } : {}),
+    ...(d.scriptProvider === 'gemini' ? { llm_model: d.model } : {}),
+    youtube: {
+      title: d.title,
+      description: d.description,
+      tags,
+      privacy: d.privacy,
+      ...(d.publishMode === 'scheduled' ? { publish_at: new Date(d.publishAt).toISOString() } : {}),
+    },
+    start: true,
+  };
+}
+
+export default function NewProject() {
+  const t = useT();
+  const navigate = useNavigate();
+  const [step, setStep] = useState<Step>('text');
+  const [draft, setDraft] = useState<Draft>(initialDraft);
+  const [errors, setErrors] = useState<FieldErrors>({});
+  const [submitError, setSubmitError] = useState<ApiError | null>(null);
+  const [submitting, setSubmitting] = useState(false);
+  const index = STEPS.indexOf(step);
+
+  const set = useCallback((changes: Partial<Draft>, fieldErrors?: FieldErrors) => {
+    setDraft((prev) => ({ ...prev, ...changes }));
+    if (fieldErrors) {
+      setErrors((prev) => {
+        const next = { ...prev, ...fieldErrors };
+        for (const [k, v] of Object.entries(fieldErrors)) if (v === '') delete next[k];
+        return next;
+      });
+    }
+  }, []);
+
+  const goTo = (target: Step) => {
+    setStep(target);
+    window.scrollTo(0, 0);
+  };
+
+  const next = () => {
+    const found = validate(step, draft, t, Date.now());
+    setErrors(found);
+    const nextStep = STEPS[index + 1];
+    if (Object.keys(found).length === 0 && nextStep) goTo(nextStep);
+  };
+
+  const start = async () => {
+    const found = validateAll(draft, t, Date.now());
+    setErrors(found);
+    const firstBad = STEPS.find((s) => Object.keys(found).some((f) => FIELD_STEP[f] === s));
+    if (firstBad) {
+      goTo(firstBad);
+      return;
+    }
+    setSubmitting(true);
+    setSubmitError(null);
+    try {
+      const project = await api.send<Project>('POST', '/projects', requestBody(draft));
+      navigate(`/projects/${project.id}`);
+    } catch (e) {
+      const error = asApiError(e);
+      setSubmitError(error);
+      const fields = fieldsOf(error);
+      setErrors(fields);
+      const badStep = STEPS.find((s) => Object.keys(fields).some((f) => FIELD_STEP[f] === s));
+      if (badStep) setStep(badStep);
+    } finally {
+      setSubmitting(false);
+    }
+  };
+
+  const stepProps: StepProps = { d: draft, set, errors };
+  return (
+    <>
+      <h1>{t('wizard.title')}</h1>
+      <ol className="steps" aria-label={t('wizard.stepsLabel')}>
+        {STEPS.map((s, i) => (
+          <li key={s} aria-current={s === step ? 'step' : undefined}>
+            {i + 1}. {t(`wizard.step.${s}`)}
+          </li>
+        ))}
+      </ol>
+      <section aria-labelledby="step-heading" data-testid={`wizard-step-${step}`}>
+        <h2 id="step-heading">{t(`wizard.step.${step}`)}</h2>
+        {step === 'text' && <StepText {...stepProps} />}
+        {step === 'visual' && <StepVisual {...stepProps} />}
+        {step === 'script' && <StepScript {...stepProps} />}
+        {step === 'youtube' && <StepYoutube {...stepProps} />}
+        {step === 'review' && <StepReview d={draft} />}
+      </section>
+      {submitError && <ErrorNotice error={submitError} context="wizard: create project" onRetry={start} />}
+      <div className="actions">
+        {index > 0 && (
+          <button type="button" onClick={() => goTo(STEPS[index - 1] ?? 'text')} data-testid="wizard-back">
+            {t('common.back')}
+          </button>
+        )}
+        {step !== 'review' ? (
+          <button type="button" className="primary" onClick={next} data-testid="wizard-next">
+            {t('common.next')}
+          </button>
+        ) : (
+          <button type="button" className="primary" disabled={submitting} onClick={() => void start()} data-testid="wizard-start">
+            {submitting ? t('wizard.starting') : t('wizard.start')}
+          </button>
+        )}
+      </div>
+    </>
+  );
+}

@@ -1,0 +1,236 @@
+import { useMemo, useState } from 'react';
+import { Link, useParams } from 'react-router-dom';
+import { ApiError, api, asApiError } from '../api';
+import { ErrorNotice } from '../errors';
+import { useApi } from '../hooks';
+import { useT, type Translate } from '../i18n';
+import { useProgressSocket } from '../progressSocket';
+import { STAGES, isInProgress, stageKey, statusKey, type ActionResponse, type Project, type ProjectView } from '../projects';
+import { StatusBadge } from './Dashboard';
+
+type Action = 'start' | 'pause' | 'resume' | 'cancel' | 'retry';
+
+function formatEta(seconds: number, t: Translate): string {
+  const s = Math.max(0, Math.round(seconds));
+  const m = Math.floor(s / 60);
+  return m > 0 ? t('progress.eta.minutes', { m, s: s % 60 }) : t('progress.eta.seconds', { s });
+}
+
+function Timeline({ view }: { view: ProjectView }) {
+  const t = useT();
+  return (
+    <ol className="timeline" data-testid="timeline">
+      {STAGES.map((stage) => {
+        const state = view.stages[stage] ?? 'pending';
+        const current = view.stage === stage && state === 'started';
+        const sub = current ? view.sub_progress : null;
+        return (
+          <li key={stage} data-stage={stage} data-state={state} aria-current={current ? 'step' : undefined}>
+            <strong>{t(stageKey(stage))}</strong>
+            <div className="muted">{t(`progress.stageState.${state === 'started' || state === 'finished' ? state : 'pending'}`)}</div>
+            {sub && sub.total > 0 && (
+              <div data-testid="sub-progress">
+                {t('progress.sub', { done: sub.done, total: sub.total, unit: sub.unit })}
+                <div
+                  className="bar"
+                  role="progressbar"
+                  aria-label={t('progress.subLabel', { stage: t(stageKey(stage)) })}
+                  aria-valuemin={0}
+                  aria-valuemax={sub.total}
+                  aria-valuenow={sub.done}
+                >
+                  <span style={{ width: `${Math.min(100, (sub.done / sub.total) * 100)}%` }} />
+                </div>
+              </div>
+            )}
+          </li>
+        );
+      })}
+    </ol>
+  );
+}
+
+function Controls({
+  project,
+  view,
+  onActed,
+}: {
+  project: Project;
+  view: ProjectView;
+  onActed: (r: ActionResponse) => void;
+}) {
+  const t = useT();
+  const [busy, setBusy] = useState<Action | null>(null);
+  const [error, setError] = useState<ApiError | null>(null);
+  const act = async (action: Action) => {
+    if (action === 'cancel' && !window.confirm(t('progress.action.cancelConfirm'))) return;
+    setBusy(action);
+    setError(null);
+    try {
+      onActed(await api.send<ActionResponse>('POST', `/projects/${project.id}/${action}`));
+    } catch (e) {
+      setError(asApiError(e));
+    } finally {
+      setBusy(null);
+    }
+  };
+  const status = view.status;
+  const buttons: { action: Action; label: string; show: boolean; primary?: boolean }[] = [
+    { action: 'start', label: t('progress.action.start'), show: status === 'INITIALIZED' && project.job === null, primary: true },
+    { action: 'pause', label: t('progress.action.pause'), show: isInProgress(status) },
+    { action: 'resume', label: t('progress.action.resume'), show: status === 'PAUSED', primary: true },
+    { action: 'cancel', label: t('progress.action.cancel'), show: !['COMPLETED', 'CANCELLED'].includes(status) },
+  ];
+  return (
+    <>
+      <div className="actions">
+        {buttons
+          .filter((b) => b.show)
+          .map((b) => (
+            <button
+              key={b.action}
+              type="button"
+              className={b.action === 'cancel' ? 'danger' : b.primary ? 'primary' : ''}
+              disabled={busy !== null}
+              onClick={() => void act(b.action)}
+              data-testid={`action-${b.action}`}
+            >
+              {busy === b.action ? t('progress.action.working') : b.label}
+            </button>
+          ))}
+        {status === 'COMPLETED' && (
+          <Link to={`/projects/${project.id}/result`} className="button primary" data-testid="result-link">
+            {t('progress.viewResult')}
+          </Link>
+        )}
+      </div>
+      {error && <ErrorNotice error={error} context={`progress: ${busy ?? 'action'}`} />}
+    </>
+  );
+}
+
+export default function Progress() {
+  const t = useT();
+  const { id = '' } = useParams();
+  const [project, reloadProject] = useApi<Project>(`/projects/${id}`);
+  const live = useProgressSocket(project.state === 'ready' ? id : null);
+  const [continued, setContinued] = useState<string | null>(null);
+  const [retryError, setRetryError] = useState<ApiError | null>(null);
+  const view = live.view;
+  const failure = useMemo(
+    () => (view?.status === 'FAILED' && view.error ? ApiError.fromErrorInfo(view.error, id) : null),
+    [view?.status, view?.error, id],
+  );
+
+  if (project.state === 'loading') return <p role="status">{t('common.loading')}</p>;
+  if (project.state === 'failed') {
+    return (
+      <>
+        <h1>{t('progress.title')}</h1>
+        <ErrorNotice error={project.error} context="progress: load project" onRetry={reloadProject} />
+      </>
+    );
+  }
+  const p = project.data;
+  const noteContinuation = (r: ActionResponse) => {
+    setContinued(
+      r.action === 'resume' || r.action === 'retry' || r.action === 'start'
+        ? t('progress.continued', { status: t(statusKey(r.project.status)) })
+        : null,
+    );
+    void reloadProject();
+  };
+  const retry = async () => {
+    setRetryError(null);
+    try {
+      noteContinuation(await api.send<ActionResponse>('POST', `/projects/${id}/retry`));
+    } catch (e) {
+      setRetryError(asApiError(e));
+    }
+  };
+  return (
+    <>
+      <h1>
+        {p.name || t('dashboard.projects.unnamed')} {view && <StatusBadge status={view.status} />}
+      </h1>
+      {live.socketError && (
+        <ErrorNotice error={live.socketError} context="progress: websocket" onRetry={live.reconnectNow} />
+      )}
+      {view === null ? (
+        <p role="status">{t('progress.connecting')}</p>
+      ) : (
+        <div
+          data-testid="progress"
+          data-status={view.status}
+          data-stage={view.stage ?? ''}
+          data-percent={view.percent}
+          data-seq={view.seq}
+        >
+          <div className="panel">
+            <p>
+              <strong data-testid="percent">{t('progress.percent', { percent: view.percent.toFixed(1) })}</strong>
+              {view.stage && <span> · {t(stageKey(view.stage))}</span>}
+              {view.eta_seconds !== null && view.status !== 'COMPLETED' && (
+                <span data-testid="eta"> · {t('progress.eta', { eta: formatEta(view.eta_seconds, t) })}</span>
+              )}
+            </p>
+            <div
+              className="bar"
+              role="progressbar"
+              aria-label={t('progress.overall')}
+              aria-valuemin={0}
+              aria-valuemax={100}
+              aria-valuenow={Math.round(view.percent)}
+            >
+              <span style={{ width: `${view.percent}%` }} />
+            </div>
+          </div>
+          <Timeline view={view} />
+          {continued && view.status !== 'FAILED' && (
+            <p role="status" data-testid="continued">
+              {continued}
+            </p>
+          )}
+          {failure && <ErrorNotice error={failure} context="progress: project failed" onRetry={retry} />}
+          {retryError && <ErrorNotice error={retryError} context="progress: retry" />}
+          <Controls project={p} view={view} onActed={noteContinuation} />
+          {live.retries.length > 0 && (
+            <section aria-labelledby="retries-heading" data-testid="retry-notices">
+              <h2 id="retries-heading">{t('progress.retries.title')}</h2>
+              <ul>
+                {live.retries.slice(-10).map((r) => (
+                  <li key={r.seq}>
+                    {t('progress.retries.item', { code: r.code, attempt: r.attempt, max: r.maxAttempts, what: r.what || '—' })}
+                  </li>
+                ))}
+              </ul>
+            </section>
+          )}
+          <h2>{t('progress.log.title')}</h2>
+          <ol className="log" data-testid="log" aria-live="polite" tabIndex={0} aria-label={t('progress.log.title')}>
+            {live.log.map((l) => (
+              <li key={l.seq} className={`level-${l.level}`} data-level={l.level}>
+                <span className="muted">{new Date(l.timestamp).toLocaleTimeString()}</span> [{t(levelKey(l.level))}] {l.text}
+              </li>
+            ))}
+          </ol>
+        </div>
+      )}
+    </>
+  );
+}
+
+function levelKey(level: string) {
+  switch (level) {
+    case 'error':
+      return 'progress.level.error' as const;
+    case 'warn':
+      return 'progress.level.warn' as const;
+    case 'retry':
+      return 'progress.level.retry' as const;
+    case 'debug':
+      return 'progress.level.debug' as const;
+    default:
+      return 'progress.level.info' as const;
+  }
+}

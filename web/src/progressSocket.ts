@@ -1,0 +1,225 @@
+// The progress WebSocket with reconnect: the first connection asks for every event
+// (`after_seq=0`) so the log shows the whole run, each reconnection asks only for what came after
+// the last sequence number seen; the server's snapshot is the true state each time, replayed
+// events only fill the log.
+
+import { useCallback, useEffect, useRef, useState } from 'react';
+import { ApiError, UI_CODES, newTraceId, socketUrl, type ErrorInfo } from './api';
+import { currentLang, translate } from './i18n';
+import { isRunning, stageKey, type ProgressMessage, type ProjectView } from './projects';
+
+export interface LogLine {
+  seq: number;
+  level: string;
+  text: string;
+  timestamp: string;
+}
+
+export interface RetryNotice {
+  seq: number;
+  code: string;
+  attempt: number;
+  maxAttempts: number;
+  what: string;
+  timestamp: string;
+}
+
+export interface LiveProgress {
+  view: ProjectView | null;
+  log: LogLine[];
+  retries: RetryNotice[];
+  connected: boolean;
+  /** Set while the socket is down and a reconnection is scheduled. */
+  socketError: ApiError | null;
+  reconnectNow: () => void;
+}
+
+const MAX_LOG_LINES = 1000;
+const FIRST_DELAY_MS = 500;
+const MAX_DELAY_MS = 30_000;
+
+/** Backoff before reconnect attempt `attempt` (1-based): 0.5 s, 1 s, 2 s, … up to 30 s. */
+export function reconnectDelay(attempt: number): number {
+  return Math.min(MAX_DELAY_MS, FIRST_DELAY_MS * 2 ** Math.max(0, attempt - 1));
+}
+
+function errorInfoOf(m: Extract<ProgressMessage, { type: 'error' }>): ErrorInfo {
+  return {
+    stage: m.stage,
+    error_code: m.code,
+    error_message: m.message,
+    is_retryable: m.is_retryable,
+    details: m.details,
+    solutions: m.solutions,
+    trace_id: m.trace_id,
+    timestamp: m.timestamp,
+    attempts: m.attempts,
+  };
+}
+
+/** The view after a live message, as the server's `ProjectView::apply` folds the same event. */
+function applyLive(view: ProjectView, m: ProgressMessage): ProjectView {
+  switch (m.type) {
+    case 'progress': {
+      const next = {
+        ...view,
+        status: m.status,
+        stage: m.stage,
+        percent: Math.max(view.percent, m.percent),
+        sub_progress: m.sub_progress,
+        eta_seconds: m.eta_seconds,
+        seq: m.seq,
+      };
+      // A new run (resume, retry) clears the previous failure, as the server's fold does.
+      if (isRunning(m.status)) next.error = null;
+      return next;
+    }
+    case 'stage':
+      return { ...view, stage: m.stage, stages: { ...view.stages, [m.stage]: m.state }, sub_progress: null, seq: m.seq };
+    case 'error':
+      return { ...view, error: errorInfoOf(m), seq: m.seq };
+    case 'complete':
+      return { ...view, result: m.result, percent: 100, seq: m.seq };
+    default:
+      return { ...view, seq: Math.max(view.seq, m.seq) };
+  }
+}
+
+function logLineOf(m: ProgressMessage): LogLine | null {
+  switch (m.type) {
+    case 'log':
+      return { seq: m.seq, level: m.level, text: m.message, timestamp: m.timestamp };
+    case 'stage':
+      return {
+        seq: m.seq,
+        level: 'info',
+        text: translate(m.state === 'finished' ? 'progress.log.stageFinished' : 'progress.log.stageStarted', {
+          stage: translate(stageKey(m.stage)),
+        }),
+        timestamp: m.timestamp,
+      };
+    case 'retry':
+      return {
+        seq: m.seq,
+        level: 'retry',
+        text: translate('progress.log.retry', {
+          code: m.error_code,
+          attempt: m.attempt,
+          max: m.max_attempts,
+          message: m.message,
+        }),
+        timestamp: m.timestamp,
+      };
+    case 'error':
+      return { seq: m.seq, level: 'error', text: `${m.code}: ${m.message}`, timestamp: m.timestamp };
+    case 'complete':
+      return { seq: m.seq, level: 'info', text: translate('progress.log.complete'), timestamp: m.timestamp };
+    default:
+      return null;
+  }
+}
+
+function retryOf(m: ProgressMessage): RetryNotice | null {
+  if (m.type !== 'retry') return null;
+  const what = m.asset_kind ? `${m.asset_kind}${m.segment_index === null ? '' : ` #${m.segment_index}`}` : '';
+  return { seq: m.seq, code: m.error_code, attempt: m.attempt, maxAttempts: m.max_attempts, what, timestamp: m.timestamp };
+}
+
+export function useProgressSocket(projectId: string | null): LiveProgress {
+  const [view, setView] = useState<ProjectView | null>(null);
+  const [log, setLog] = useState<LogLine[]>([]);
+  const [retries, setRetries] = useState<RetryNotice[]>([]);
+  const [connected, setConnected] = useState(false);
+  const [socketError, setSocketError] = useState<ApiError | null>(null);
+  const lastSeq = useRef(0);
+  const attempt = useRef(0);
+  const socket = useRef<WebSocket | null>(null);
+  const timer = useRef<number | null>(null);
+  const disposed = useRef(false);
+  const connectRef = useRef<() => void>(() => undefined);
+
+  const connect = useCallback(() => {
+    if (projectId === null || disposed.current) return;
+    if (timer.current !== null) {
+      window.clearTimeout(timer.current);
+      timer.current = null;
+    }
+    socket.current?.close();
+    const ws = new WebSocket(socketUrl(`/projects/${projectId}/progress?after_seq=${lastSeq.current}`));
+    socket.current = ws;
+    ws.onmessage = (event) => {
+      let m: ProgressMessage;
+      try {
+        m = JSON.parse(String(event.data)) as ProgressMessage;
+      } catch {
+        setLog((prev) => [
+          ...prev.slice(-MAX_LOG_LINES + 1),
+          { seq: lastSeq.current, level: 'error', text: translate('progress.log.unreadable'), timestamp: new Date().toISOString() },
+        ]);
+        return;
+      }
+      if (m.type === 'snapshot') {
+        attempt.current = 0;
+        setConnected(true);
+        setSocketError(null);
+        setView(m.state);
+        lastSeq.current = Math.max(lastSeq.current, m.seq);
+        return;
+      }
+      if (m.seq <= lastSeq.current && !m.replay) return;
+      const line = logLineOf(m);
+      if (line) setLog((prev) => (prev.some((l) => l.seq === line.seq) ? prev : [...prev.slice(-MAX_LOG_LINES + 1), line]));
+      const notice = retryOf(m);
+      if (notice) setRetries((prev) => (prev.some((r) => r.seq === notice.seq) ? prev : [...prev, notice]));
+      if (!m.replay) {
+        lastSeq.current = Math.max(lastSeq.current, m.seq);
+        setView((prev) => (prev ? applyLive(prev, m) : prev));
+      }
+    };
+    ws.onclose = (event) => {
+      if (socket.current !== ws || disposed.current) return;
+      setConnected(false);
+      attempt.current += 1;
+      const delay = reconnectDelay(attempt.current);
+      setSocketError(
+        new ApiError({
+          code: UI_CODES.websocket,
+          message: translate('error.websocket.message', {
+            reason: event.reason || `close code ${event.code}`,
+            attempt: attempt.current,
+            seconds: Math.round(delay / 100) / 10,
+          }),
+          isRetryable: true,
+          details: { close_code: event.code, after_seq: lastSeq.current, attempt: attempt.current },
+          traceId: newTraceId(),
+          kind: 'websocket',
+          lang: currentLang(),
+          projectId,
+        }),
+      );
+      timer.current = window.setTimeout(() => connectRef.current(), delay);
+    };
+  }, [projectId]);
+
+  useEffect(() => {
+    connectRef.current = connect;
+  }, [connect]);
+
+  useEffect(() => {
+    disposed.current = false;
+    lastSeq.current = 0;
+    attempt.current = 0;
+    setView(null);
+    setLog([]);
+    setRetries([]);
+    connect();
+    return () => {
+      disposed.current = true;
+      if (timer.current !== null) window.clearTimeout(timer.current);
+      socket.current?.close();
+      socket.current = null;
+    };
+  }, [connect]);
+
+  return { view, log, retries, connected, socketError, reconnectNow: connect };
+}

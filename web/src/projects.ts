@@ -1,0 +1,222 @@
+// Shapes of the project API (crates/ytmaker-server/src/projects.rs, ws.rs and
+// crates/ytmaker-pipeline/src/view.rs) and the rules the UI checks before sending anything,
+// mirroring the server's (crates/ytmaker-core/src/article.rs, youtube.rs, config.rs).
+
+import type { ErrorInfo } from './api';
+import type { MessageKey } from './i18n';
+
+export const STATUSES = [
+  'INITIALIZED',
+  'SCRIPT_GENERATING',
+  'SCRIPT_GENERATED',
+  'ASSETS_GENERATING',
+  'ASSETS_GENERATED',
+  'RENDERING',
+  'RENDERED',
+  'THUMBNAIL_GENERATING',
+  'THUMBNAIL_GENERATED',
+  'UPLOADING',
+  'COMPLETED',
+  'PAUSED',
+  'CANCELLED',
+  'FAILED',
+] as const;
+export type Status = (typeof STATUSES)[number];
+
+export const STAGES = ['script', 'assets', 'render', 'thumbnail', 'upload'] as const;
+export type StageName = (typeof STAGES)[number];
+
+const RUNNING: ReadonlySet<string> = new Set([
+  'SCRIPT_GENERATING',
+  'ASSETS_GENERATING',
+  'RENDERING',
+  'THUMBNAIL_GENERATING',
+  'UPLOADING',
+]);
+
+export function isRunning(status: string): boolean {
+  return RUNNING.has(status);
+}
+
+/** Between stages a project is in a *_GENERATED status while its worker goes on. */
+export function isInProgress(status: string): boolean {
+  return isRunning(status) || /_GENERATED$|^RENDERED$/.test(status);
+}
+
+export function statusKey(status: string): MessageKey {
+  return (STATUSES as readonly string[]).includes(status) ? (`status.${status}` as MessageKey) : 'status.unknown';
+}
+
+export function stageKey(stage: string): MessageKey {
+  return (STAGES as readonly string[]).includes(stage) ? (`stage.${stage}` as MessageKey) : 'stage.other';
+}
+
+export function statusTone(status: string): 'ok' | 'bad' | 'warn' | 'run' {
+  if (status === 'COMPLETED') return 'ok';
+  if (status === 'FAILED') return 'bad';
+  if (status === 'PAUSED' || status === 'CANCELLED') return 'warn';
+  return 'run';
+}
+
+export interface ProjectSummary {
+  id: string;
+  name: string;
+  status: string;
+  error_code: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface ProjectPage {
+  items: ProjectSummary[];
+  total: number;
+  limit: number;
+  offset: number;
+}
+
+export interface Project {
+  id: string;
+  name: string;
+  status: string;
+  content: string;
+  configuration: ProjectConfiguration;
+  error_info: ErrorInfo | null;
+  trace_id: string | null;
+  youtube_settings: YoutubeSettings | null;
+  youtube_video_id: string | null;
+  job: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface ProjectConfiguration {
+  subtitles: { font_family: string; font_size: number; primary_color: string; position: { x: number; y: number } };
+  ken_burns: { mode: string; zoom: number };
+  presenter: { enabled: boolean };
+  providers: Record<string, string>;
+}
+
+export interface YoutubeSettings {
+  title: string;
+  description: string;
+  tags: string[];
+  privacy: 'private' | 'unlisted' | 'public';
+  publish_at?: string | null;
+}
+
+export interface ActionResponse {
+  action: string;
+  result: string;
+  project: Project;
+}
+
+export interface ProjectResult {
+  video_url: string;
+  thumbnail_url: string;
+  subtitles_url: string;
+  location: string | null;
+  video_bytes: number;
+  youtube_video_id: string | null;
+}
+
+export interface SubProgress {
+  done: number;
+  total: number;
+  unit: string;
+}
+
+/** `ProjectView` (the WebSocket snapshot's `state`). */
+export interface ProjectView {
+  status: string;
+  stage: string | null;
+  percent: number;
+  sub_progress: SubProgress | null;
+  eta_seconds: number | null;
+  stages: Record<string, string>;
+  error: ErrorInfo | null;
+  result: Record<string, unknown> | null;
+  seq: number;
+}
+
+export type ProgressMessage =
+  | { type: 'snapshot'; seq: number; project: { id: string; name: string; trace_id: string | null }; state: ProjectView }
+  | {
+      type: 'progress';
+      seq: number;
+      replay?: boolean;
+      status: string;
+      stage: string | null;
+      percent: number;
+      sub_progress: SubProgress | null;
+      eta_seconds: number | null;
+      timestamp: string;
+    }
+  | { type: 'stage'; seq: number; replay?: boolean; stage: string; state: string; timestamp: string }
+  | { type: 'log'; seq: number; replay?: boolean; level: string; message: string; timestamp: string }
+  | {
+      type: 'retry';
+      seq: number;
+      replay?: boolean;
+      error_code: string;
+      message: string;
+      attempt: number;
+      max_attempts: number;
+      next_delay_ms: number;
+      asset_kind: string | null;
+      segment_index: number | null;
+      timestamp: string;
+      trace_id: string | null;
+    }
+  | {
+      type: 'error';
+      seq: number;
+      replay?: boolean;
+      code: string;
+      message: string;
+      stage: string | null;
+      is_retryable: boolean;
+      details: Record<string, unknown>;
+      solutions: string[];
+      trace_id: string | null;
+      timestamp: string;
+      attempts: number;
+    }
+  | { type: 'complete'; seq: number; replay?: boolean; result: Record<string, unknown>; timestamp: string };
+
+// ---- input rules (the server checks the same) ------------------------------------------------
+
+export const ARTICLE_MIN_CHARS = 500;
+export const ARTICLE_MAX_CHARS = 10_000;
+export const TITLE_MAX_CHARS = 100;
+export const DESCRIPTION_MAX_BYTES = 5_000;
+export const MAX_TAGS = 30;
+export const TAGS_MAX_TOTAL_CHARS = 500;
+export const NAME_MAX_CHARS = 100;
+export const FONT_SIZE_MIN = 20;
+export const FONT_SIZE_MAX = 100;
+
+// Rust's `str::trim` removes the Unicode White_Space characters; JavaScript's `trim` uses a
+// slightly different set (it also strips U+FEFF and keeps U+0085), so the count would differ.
+const WHITE_SPACE = '\\u0009-\\u000D\\u0020\\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000';
+const TRIM = new RegExp(`^[${WHITE_SPACE}]+|[${WHITE_SPACE}]+$`, 'gu');
+
+/** Characters as the server counts them: Unicode scalar values of the trimmed text. */
+export function articleChars(text: string): number {
+  return Array.from(text.replace(TRIM, '')).length;
+}
+
+export function chars(text: string): number {
+  return Array.from(text).length;
+}
+
+export function utf8Bytes(text: string): number {
+  return new TextEncoder().encode(text).length;
+}
+
+/** Tags as typed: comma-separated (ASCII or full-width comma), blanks dropped. */
+export function parseTags(raw: string): string[] {
+  return raw
+    .split(/[,，]/)
+    .map((t) => t.trim())
+    .filter((t) => t !== '');
+}
