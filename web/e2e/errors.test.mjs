@@ -170,7 +170,7 @@ describe('a server that cannot be reached', () => {
       await server.stop();
     }
     await page.getByTestId('status-filter').selectOption('FAILED');
-    const notice = page.getByTestId('error-notice').first();
+    const notice = page.getByTestId('error-notice').filter({ hasText: 'NETWORK_UNREACHABLE' });
     await notice.waitFor();
     assert.equal(await notice.getByTestId('error-code').textContent(), 'NETWORK_UNREACHABLE');
     const text = await notice.textContent();

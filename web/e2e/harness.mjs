@@ -176,6 +176,8 @@ export async function newPage(browser, { width = 1280, height = 800, lang } = {}
     }, lang);
   }
   const page = await context.newPage();
+  // A script error in the page is a bug even when the test goes on: make it visible.
+  page.on('pageerror', (e) => console.error(`page error on ${page.url()}: ${e.stack ?? e.message}`));
   return page;
 }
 

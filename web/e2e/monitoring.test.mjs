@@ -11,7 +11,12 @@ describe('monitoring', () => {
   let browser;
 
   before(async () => {
-    server = await startServer({ cloud: true });
+    // A free-disk threshold above any real disk makes the monitor open a real `disk_low` alert
+    // at its first evaluation (every second here), independent of the providers.
+    server = await startServer({
+      cloud: true,
+      env: { YTMAKER_MONITORING__INTERVAL_SECONDS: '1', YTMAKER_MONITORING__DISK_LOW_PERCENT: '99.99' },
+    });
     browser = await launchBrowser();
     // One successful and one refused call to Stability, one successful call to Gemini.
     for (const [provider, value] of [
@@ -25,6 +30,15 @@ describe('monitoring', () => {
     const refused = await apiCall(server, 'POST', '/keys/stability/test');
     assert.equal(refused.status, 401);
     assert.equal(refused.body.error.code, 'STABILITY_INVALID_API_KEY');
+    // The monitor evaluates in the background: wait (a bounded number of reads) for its alert.
+    let open;
+    for (let attempt = 0; attempt < 60; attempt += 1) {
+      open = await apiCall(server, 'GET', '/alerts?state=open');
+      assert.equal(open.status, 200, `GET /alerts answered ${JSON.stringify(open.body)}`);
+      if (open.body.alerts.some((a) => a.rule === 'disk_low')) break;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    assert.ok(open.body.alerts.some((a) => a.rule === 'disk_low'), 'the monitor opened the disk_low alert');
   });
 
   after(async () => {
@@ -39,7 +53,12 @@ describe('monitoring', () => {
     const page = await newPage(browser, { lang: 'en' });
     await page.goto(`${server.url}/monitoring`);
     await page.getByTestId('mon-health').waitFor();
-    assert.match(await page.getByTestId('mon-health').textContent(), new RegExp(monitoring.body.health));
+    // An open alert (disk_low at least) keeps the system from being healthy.
+    assert.match(await page.getByTestId('mon-health').textContent(), /^System health: (degraded|unhealthy)$/);
+    await page.getByTestId('mon-alerts').getByTestId('alert-item').first().waitFor();
+    assert.ok(
+      (await page.getByTestId('mon-alerts').getByTestId('alert-message').allTextContents()).some((m) => m.trim() !== ''),
+    );
 
     const stability = page.getByTestId('mon-api-stability');
     await stability.waitFor();
@@ -68,11 +87,15 @@ describe('monitoring', () => {
 
   test('the alert list shows the open alerts and is reachable by keyboard', async () => {
     const open = await apiCall(server, 'GET', '/alerts?state=open');
-    assert.equal(open.status, 200, `GET /alerts answered ${JSON.stringify(open.body)}`);
+    assert.ok(open.body.alerts.some((a) => a.rule === 'disk_low'));
     const page = await newPage(browser, { lang: 'en' });
-    await page.goto(`${server.url}/`);
+    // A page of its own whose content raises no error dialog (a modal would take the keyboard).
+    await page.goto(`${server.url}/templates/prompts`);
     const bell = page.getByTestId('alerts-bell');
-    await bell.filter({ hasText: `Alerts: ${open.body.alerts.length}` }).waitFor();
+    await page.locator(`[data-testid="alerts-bell"][aria-label="Alerts: ${open.body.alerts.length}"]`).waitFor();
+    if (open.body.alerts.length > 0) {
+      assert.equal(await page.getByTestId('alerts-count').textContent(), String(open.body.alerts.length));
+    }
 
     await bell.focus();
     await page.keyboard.press('Enter');

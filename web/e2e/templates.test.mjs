@@ -70,7 +70,8 @@ describe('template managers', () => {
     await page.getByRole('button', { name: 'Delete "Short news v2 (copy)"' }).click();
     await page.getByTestId('confirm-delete').click();
     await page.getByTestId('templates-notice').filter({ hasText: 'Deleted' }).waitFor();
-    assert.ok(!(await names()).includes('Short news v2 (copy)'));
+    await page.getByTestId('prompt-row-name').filter({ hasText: 'Short news v2 (copy)' }).waitFor({ state: 'detached' });
+    assert.ok(!(await apiCall(server, 'GET', '/prompt-templates')).body.some((t) => t.name === 'Short news v2 (copy)'));
 
     // The default template cannot be deleted: the server's error, through the policy.
     const defaultRow = page.getByTestId('prompt-row').filter({ has: page.locator('.badge') });

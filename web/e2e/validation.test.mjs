@@ -50,6 +50,19 @@ describe('the wizard checks every rule at its field before any request', () => {
     const writes = countWrites(page);
     await page.goto(server.url + '/projects/new');
 
+    // A .txt upload fills the text; one that is not UTF-8 (Big5 here) is refused at the field.
+    const big5 = Buffer.from([0xa5, 0x78, 0xc6, 0x57]);
+    await page.getByTestId('article-file').setInputFiles({ name: 'big5.txt', mimeType: 'text/plain', buffer: big5 });
+    await page.getByTestId('field-error-content').waitFor();
+    assert.match(await page.getByTestId('field-error-content').textContent(), /big5\.txt is not UTF-8/);
+    const uploaded = `\uFEFF${shortArticle()}`;
+    await page
+      .getByTestId('article-file')
+      .setInputFiles({ name: 'article.txt', mimeType: 'text/plain', buffer: Buffer.from(uploaded, 'utf8') });
+    await page.waitForFunction(() => document.querySelector('[data-testid=article]').value.length > 0);
+    assert.equal(await page.getByTestId('article').inputValue(), shortArticle());
+    assert.equal(await page.getByTestId('field-error-content').count(), 0);
+
     await page.getByTestId('article').fill('太短的文章。'.repeat(10));
     assert.equal(Number(await page.getByTestId('article-count').getAttribute('data-count')), 60);
     await page.getByTestId('wizard-next').click();

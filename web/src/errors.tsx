@@ -126,6 +126,29 @@ function CodeAndTrace({ error }: { error: ApiError }) {
   );
 }
 
+/** A detail as the user reads it: lists as lists, records as `key: value` pairs. */
+function DetailValue({ value }: { value: unknown }) {
+  if (Array.isArray(value)) {
+    return (
+      <ul>
+        {value.map((item, i) => (
+          <li key={i}>
+            <DetailValue value={item} />
+          </li>
+        ))}
+      </ul>
+    );
+  }
+  if (typeof value === 'object' && value !== null) {
+    const text = Object.entries(value)
+      .filter(([, v]) => v !== null && v !== undefined)
+      .map(([k, v]) => `${k}: ${typeof v === 'string' ? v : JSON.stringify(v)}`)
+      .join(' · ');
+    return <code className="selectable">{text}</code>;
+  }
+  return <code className="selectable">{typeof value === 'string' ? value : JSON.stringify(value)}</code>;
+}
+
 export function ErrorDialog({ error, onClose }: { error: ApiError; onClose: () => void }) {
   const t = useT();
   const guide = useGuide(error, t);
@@ -162,21 +185,6 @@ export function ErrorDialog({ error, onClose }: { error: ApiError; onClose: () =
         </p>
       )}
       <CodeAndTrace error={error} />
-      {detailEntries.length > 0 && (
-        <>
-          <h3>{t('error.details')}</h3>
-          <dl className="error-details" data-testid="error-details">
-            {detailEntries.map(([key, value]) => (
-              <div key={key}>
-                <dt>{key}</dt>
-                <dd>
-                  <code className="selectable">{typeof value === 'string' ? value : JSON.stringify(value)}</code>
-                </dd>
-              </div>
-            ))}
-          </dl>
-        </>
-      )}
       <h3>{t('error.solutions')}</h3>
       {guide.state === 'loading' && <p role="status">{t('error.solutionsLoading')}</p>}
       {guide.state === 'failed' && (
@@ -188,6 +196,21 @@ export function ErrorDialog({ error, onClose }: { error: ApiError; onClose: () =
             <li key={s}>{s}</li>
           ))}
         </ol>
+      )}
+      {detailEntries.length > 0 && (
+        <>
+          <h3>{t('error.details')}</h3>
+          <dl className="error-details" data-testid="error-details">
+            {detailEntries.map(([key, value]) => (
+              <div key={key}>
+                <dt>{key}</dt>
+                <dd>
+                  <DetailValue value={value} />
+                </dd>
+              </div>
+            ))}
+          </dl>
+        </>
       )}
       <div className="actions">
         <button type="button" className="primary" onClick={() => ref.current?.close()} autoFocus>

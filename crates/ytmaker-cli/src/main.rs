@@ -2,9 +2,11 @@
 //! the providers and the pipeline together, and turns every error into a catalogued report with a
 //! meaningful exit code.
 
+mod alerts;
 mod bars;
 mod doctor;
 mod keys;
+mod quota;
 mod report;
 mod settings;
 
@@ -104,6 +106,25 @@ enum Command {
     Errors,
     /// Explain one error code.
     Explain { code: String },
+    /// Evaluate the alert rules now and list the open alerts (`--all`: resolved ones too), or
+    /// print the daily summary.
+    Alerts {
+        #[command(subcommand)]
+        action: Option<alerts::AlertsAction>,
+        /// Also list resolved alerts.
+        #[arg(long)]
+        all: bool,
+        /// Print JSON (the API's shape) instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Each provider's quota used and left today (YouTube units and uploads, Gemini requests,
+    /// Stability images, D-ID credits).
+    Quota {
+        /// Print JSON (the API's shape) instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
     /// Print the log lines of one run.
     Logs {
         #[arg(long)]
@@ -252,6 +273,10 @@ async fn dispatch(cli: Cli) -> ExitCode {
                 project,
                 code,
             } => logs(&settings, &trace, t, project, code),
+            Command::Alerts { action, all, json } => {
+                alerts::run(&settings, &trace, action, all, json).await
+            }
+            Command::Quota { json } => quota::run(&settings, &trace, json).await,
             Command::Errors | Command::Explain { .. } => ExitCode::SUCCESS,
         }
     }
@@ -368,6 +393,8 @@ async fn serve(
             ui_dir: resolve_ui_dir(ui_dir)?,
             cloud: ytmaker_pipeline::CloudAccess::from_env(&settings.data)?,
             retry_delay_scale: DelayScale::from_env()?,
+            monitoring: settings::load_monitor_config(settings)?,
+            quotas: settings::load_quota_limits(settings)?,
         })
         .await
     }
@@ -390,6 +417,7 @@ async fn worker(settings: &Settings, trace: &TraceId, workers: usize) -> ExitCod
     let started: YtResult<ytmaker_pipeline::WorkerPool> = async {
         let store = open_store(settings).await?;
         let tools = Toolchain::locate()?;
+        let cloud = ytmaker_pipeline::CloudAccess::from_env(&settings.data)?.recording_calls(&store);
         Ok(ytmaker_pipeline::WorkerPool::start(
             ytmaker_pipeline::WorkerContext {
                 store,
@@ -397,7 +425,7 @@ async fn worker(settings: &Settings, trace: &TraceId, workers: usize) -> ExitCod
                 tools,
                 lang: settings.lang,
                 wakeup: ytmaker_pipeline::control::Wakeup::default(),
-                cloud: ytmaker_pipeline::CloudAccess::from_env(&settings.data)?,
+                cloud,
                 retry_delay_scale: DelayScale::from_env()?,
             },
             worker_config(workers.max(1))?,
@@ -555,15 +583,26 @@ async fn run_project(
     project: &Project,
     trace: &TraceId,
 ) -> ExitCode {
+    // A project whose run would need more of a quota than is left is refused before anything
+    // runs (it keeps its status and can be run once the quota resets).
+    let prepared = async {
+        let cloud = ytmaker_pipeline::CloudAccess::from_env(&settings.data)?.for_run(
+            store,
+            project.id,
+            trace,
+        );
+        let limits = settings::load_quota_limits(settings)?;
+        ytmaker_pipeline::quota::check_start(store, &cloud, &limits, project).await?;
+        Providers::for_project(
+            &project.configuration,
+            project.llm_model.as_deref(),
+            &tools,
+            &cloud,
+        )
+    }
+    .await;
     let providers =
-        match ytmaker_pipeline::CloudAccess::from_env(&settings.data).and_then(|cloud| {
-            Providers::for_project(
-                &project.configuration,
-                project.llm_model.as_deref(),
-                &tools,
-                &cloud,
-            )
-        }) {
+        match prepared {
             Ok(p) => p,
             Err(err) => {
                 return report::fail(
@@ -741,9 +780,15 @@ async fn projects(settings: &Settings, trace: &TraceId, action: ProjectsAction) 
             }
             ProjectsAction::Cancel { id } => {
                 let project = store.find_project(&id).await?;
+                let quotas = ytmaker_pipeline::quota::QuotaCheck {
+                    cloud: ytmaker_pipeline::CloudAccess::from_env(&settings.data)?
+                        .recording_calls(&store),
+                    limits: settings::load_quota_limits(settings)?,
+                };
                 let outcome = ytmaker_pipeline::control::apply(
                     &store,
                     &ytmaker_pipeline::control::Wakeup::default(),
+                    &quotas,
                     project.id,
                     ytmaker_pipeline::control::Action::Cancel,
                     trace,
@@ -832,5 +877,30 @@ fn logs(
             ExitCode::SUCCESS
         }
         Err(err) => report::fail(&err, trace, None, settings.lang, exit_code_for(err.code)),
+    }
+}
+
+#[cfg(test)]
+mod ui_dir_tests {
+    use super::resolve_ui_dir;
+    use ytmaker_core::ErrorCode;
+
+    #[test]
+    fn a_given_ui_folder_must_hold_a_built_ui() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = resolve_ui_dir(Some(dir.path().to_owned())).unwrap_err();
+        assert_eq!(err.code, ErrorCode::FILE_NOT_FOUND);
+        assert!(err.message.contains("index.html"), "{}", err.message);
+        std::fs::write(dir.path().join("index.html"), "<!doctype html>").unwrap();
+        assert_eq!(
+            resolve_ui_dir(Some(dir.path().to_owned())).unwrap(),
+            Some(dir.path().to_owned())
+        );
+    }
+
+    #[test]
+    fn without_a_built_ui_in_the_working_folder_none_is_served() {
+        // Tests run in crates/ytmaker-cli, which has no web/dist.
+        assert_eq!(resolve_ui_dir(None).unwrap(), None);
     }
 }

@@ -73,16 +73,20 @@ pub fn load_project_config(
     let mut figment = Figment::from(Serialized::defaults(ProjectConfig::default()));
     let user_file = settings.user_config_file();
     if user_file.is_file() {
-        check_toml(&user_file)?;
-        figment = figment.merge(Toml::file(&user_file));
+        figment = figment.merge(Toml::string(&project_sections(&user_file)?));
     }
     if let Some(path) = explicit {
-        check_toml(path)?;
-        figment = figment.merge(Toml::file(path));
+        figment = figment.merge(Toml::string(&project_sections(path)?));
     }
     figment = figment.merge(
         Env::prefixed("YTMAKER_")
-            .filter(|k| k.as_str().contains("__"))
+            .filter(|k| {
+                k.as_str().contains("__")
+                    // `UncasedStr::starts_with` ignores case: the variables are upper case.
+                    && !SERVICE_SECTIONS
+                        .iter()
+                        .any(|s| k.starts_with(&format!("{s}__")))
+            })
             .split("__"),
     );
     let config: ProjectConfig = figment.extract().map_err(|e| {
@@ -98,9 +102,67 @@ pub fn load_project_config(
     Ok(config)
 }
 
+/// Sections of the settings file that configure the service, not a project.
+const SERVICE_SECTIONS: [&str; 2] = ["monitoring", "quotas"];
+
+/// The file's TOML without the service sections, for the project configuration.
+fn project_sections(path: &Path) -> YtResult<String> {
+    let mut table = check_toml(path)?;
+    for section in SERVICE_SECTIONS {
+        table.remove(section);
+    }
+    Ok(table.to_string())
+}
+
+/// The `[monitoring]` section of `<data>/config.toml`, then `YTMAKER_MONITORING__FIELD`
+/// environment variables, over the defaults.
+pub fn load_monitor_config(settings: &Settings) -> YtResult<ytmaker_monitor::MonitorConfig> {
+    let mut figment = Figment::from(Serialized::defaults(
+        ytmaker_monitor::MonitorConfig::default(),
+    ));
+    let user_file = settings.user_config_file();
+    if user_file.is_file()
+        && let Some(section) = check_toml(&user_file)?.remove("monitoring")
+    {
+        figment = figment.merge(Serialized::defaults(section));
+    }
+    figment = figment.merge(Env::prefixed("YTMAKER_MONITORING__"));
+    let config: ytmaker_monitor::MonitorConfig = figment.extract().map_err(|e| {
+        YtError::new(
+            ErrorCode::CONFIG_INVALID,
+            format!("[monitoring] does not fit: {e}"),
+        )
+        .detail("reason", e.to_string())
+    })?;
+    config.validate()?;
+    Ok(config)
+}
+
+/// The `[quotas]` section of `<data>/config.toml`, then `YTMAKER_QUOTAS__FIELD` variables
+/// (e.g. `YTMAKER_QUOTAS__YOUTUBE_UNITS_PER_DAY=1000`). Unknown keys are errors.
+pub fn load_quota_limits(settings: &Settings) -> YtResult<ytmaker_core::quota::QuotaLimits> {
+    let mut figment = Figment::from(Serialized::defaults(
+        ytmaker_core::quota::QuotaLimits::default(),
+    ));
+    let user_file = settings.user_config_file();
+    if user_file.is_file()
+        && let Some(section) = check_toml(&user_file)?.remove("quotas")
+    {
+        figment = figment.merge(Serialized::defaults(section));
+    }
+    figment = figment.merge(Env::prefixed("YTMAKER_QUOTAS__"));
+    figment.extract().map_err(|e| {
+        YtError::new(
+            ErrorCode::CONFIG_INVALID,
+            format!("[quotas] does not fit: {e}"),
+        )
+        .detail("reason", e.to_string())
+    })
+}
+
 /// Figment skips a missing file and reports TOML errors without the file name; a user who passes
 /// `--config` deserves to hear exactly which file is missing or where its syntax breaks.
-fn check_toml(path: &Path) -> YtResult<()> {
+fn check_toml(path: &Path) -> YtResult<toml::Table> {
     let text = std::fs::read_to_string(path).map_err(|e| {
         YtError::new(
             ErrorCode::CONFIG_UNREADABLE,
@@ -116,6 +178,5 @@ fn check_toml(path: &Path) -> YtResult<()> {
         )
         .detail("path", path.display().to_string())
         .detail("parser", e.to_string())
-    })?;
-    Ok(())
+    })
 }

@@ -481,6 +481,13 @@ catalogue! {
         zh: "無法讀取金鑰庫", "加密的金鑰庫無法讀取、解密或寫入；系統不會改以明文儲存。",
             ["檢查詳細資訊中指出的金鑰庫檔案權限", "若身分檔遺失，請刪除金鑰庫並重新設定金鑰"] },
 
+    // ---- Quotas ----
+    QUOTA_INSUFFICIENT => { State, 429, R::NEVER, P1,
+        en: "Not enough quota left", "The project would need more of a provider's quota than is left (details: provider, needed, remaining, resets_at). Nothing was started or called.",
+            ["Wait for the quota to reset (resets_at in the details) and start the project again", "Raise the limit in the `[quotas]` section of the settings file if your plan allows more", "Choose the local provider for this capability"],
+        zh: "剩餘配額不足", "此專案需要的服務配額超過目前剩餘量（詳細資訊：服務、所需、剩餘、重置時間），未啟動也未呼叫任何服務。",
+            ["等待配額重置（詳細資訊中的 resets_at）後再啟動專案", "若方案允許，在設定檔的 `[quotas]` 區段提高上限", "改用此功能的本機服務"] },
+
     // ---- Media (FFmpeg) and images ----
     FFMPEG_NOT_FOUND => { Media, 500, R::NEVER, P0,
         en: "FFmpeg is not installed", "ffmpeg or ffprobe was not found on PATH (or at the configured path).",

@@ -13,6 +13,7 @@ pub mod asset;
 pub mod config;
 pub mod error;
 pub mod prompt;
+pub mod quota;
 pub mod script;
 pub mod secret;
 pub mod status;

@@ -316,12 +316,29 @@ fn fire_rule(rule: &Rule, inputs: &Inputs, config: &MonitorConfig) -> Vec<Firing
             min_calls,
         } => {
             let since = window_start(rule, now);
+            // Failures a narrower rule explains (a refused key) are that rule's business, also
+            // after it cleared: they do not make an error rate.
+            let explained: Vec<&str> = rule
+                .suppressed_by
+                .iter()
+                .filter_map(|id| match id.rule().watch {
+                    Watch::Codes(codes) => Some(codes),
+                    _ => None,
+                })
+                .flatten()
+                .map(|c| c.as_str())
+                .collect();
             APIS.iter()
                 .filter_map(|api| {
                     let calls: Vec<&ProviderCall> = inputs
                         .calls
                         .iter()
                         .filter(|c| c.api == *api && c.at_ms >= since)
+                        .filter(|c| {
+                            c.error_code
+                                .as_deref()
+                                .is_none_or(|code| !explained.contains(&code))
+                        })
                         .collect();
                     let errors: Vec<&&ProviderCall> =
                         calls.iter().filter(|c| c.error_code.is_some()).collect();
@@ -402,9 +419,12 @@ impl Monitor {
         let store = &self.ctx.store;
         let database = health::database(store).await;
         let queue = health::queue(store).await;
-        let ffmpeg = health::ffmpeg(&self.ctx.tools).await;
+        let ffmpeg = match &self.ctx.tools {
+            Ok(tools) => health::ffmpeg(tools).await,
+            Err(e) => Err(e.clone()),
+        };
         let disk = health::disk(&self.ctx.data);
-        let quotas = self.ctx.quotas.current().await;
+        let quotas = self.ctx.current_quotas().await;
         if let Err(e) = &database {
             // Without the database nothing can be read or stored; the caller logs this.
             return Err(e.clone());
@@ -657,4 +677,171 @@ fn log_resolved(alert: &Alert) {
         "alert resolved: {}",
         alert.message
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ytmaker_pipeline::DiskSpace;
+
+    fn call(api: &str, at_ms: i64, code: Option<&str>) -> ProviderCall {
+        ProviderCall {
+            at_ms,
+            api: api.into(),
+            endpoint: "generate".into(),
+            status: Some(if code.is_some() { 500 } else { 200 }),
+            error_code: code.map(str::to_owned),
+            duration_ms: 100,
+            quota_units: 0,
+            project_id: None,
+            trace_id: None,
+        }
+    }
+
+    const NOW: i64 = 1_800_000_000_000;
+
+    fn inputs(calls: Vec<ProviderCall>, free_percent: u64) -> Inputs {
+        let mut latest: BTreeMap<String, Vec<ProviderCall>> = BTreeMap::new();
+        for c in calls.iter().rev() {
+            latest.entry(c.api.clone()).or_default().push(c.clone());
+        }
+        Inputs {
+            now_ms: NOW,
+            calls,
+            latest,
+            project_errors: vec![],
+            database: Ok(()),
+            queue: Ok(QueueStats {
+                queued: 0,
+                running: 0,
+                oldest_queued_ms: 0,
+            }),
+            ffmpeg: Ok(("ffmpeg 7".into(), "ffprobe 7".into())),
+            disk: Ok(DiskReading {
+                space: DiskSpace {
+                    free_bytes: free_percent,
+                    total_bytes: 100,
+                },
+                render_refused: None,
+            }),
+            quotas: Ok(vec![]),
+        }
+    }
+
+    fn rules_of(f: &[Firing]) -> Vec<(&'static str, &str)> {
+        f.iter().map(|f| (f.rule.as_str(), f.subject.as_str())).collect()
+    }
+
+    fn failures(api: &str, n: i64, code: &str) -> Vec<ProviderCall> {
+        (0..n).map(|i| call(api, NOW - 60_000 + i, Some(code))).collect()
+    }
+
+    #[test]
+    fn more_than_five_failures_in_a_row_fire_and_a_success_clears_them() {
+        let config = MonitorConfig::default();
+        let five = failures("stability", 5, "STABILITY_SERVER_ERROR");
+        assert!(firing(&inputs(five.clone(), 50), &config).is_empty());
+        let six = failures("stability", 6, "STABILITY_SERVER_ERROR");
+        let fired = firing(&inputs(six.clone(), 50), &config);
+        assert_eq!(
+            rules_of(&fired),
+            [("provider_consecutive_failures", "stability")]
+        );
+        assert_eq!(fired[0].seen_ms.len(), 6);
+        let mut recovered = six;
+        recovered.push(call("stability", NOW - 1_000, None));
+        assert!(firing(&inputs(recovered, 50), &config).is_empty());
+    }
+
+    #[test]
+    fn an_invalid_key_is_one_p0_that_hides_the_failures_it_causes() {
+        let config = MonitorConfig::default();
+        let mut calls = failures("stability", 12, "STABILITY_INVALID_API_KEY");
+        calls.push(call("gemini", NOW - 10, None));
+        let fired = firing(&inputs(calls.clone(), 50), &config);
+        assert_eq!(rules_of(&fired), [("provider_key_invalid", "stability")]);
+        assert_eq!(fired[0].details["code"], "STABILITY_INVALID_API_KEY");
+        assert_eq!(fired[0].seen_ms.len(), 12);
+        // A later success clears the key alert (the earlier failures no longer fire anything).
+        calls.push(call("stability", NOW - 5, None));
+        assert!(firing(&inputs(calls, 50), &config).is_empty());
+    }
+
+    #[test]
+    fn the_error_rate_needs_enough_calls_and_more_than_ten_percent() {
+        let config = MonitorConfig::default();
+        // 2 failures among 10 calls, not in a row: 20 %.
+        let mut calls: Vec<ProviderCall> = (0..10)
+            .map(|i| {
+                let code = (i % 5 == 0).then_some("GEMINI_SERVER_ERROR");
+                call("gemini", NOW - 100_000 + i, code)
+            })
+            .collect();
+        let fired = firing(&inputs(calls.clone(), 50), &config);
+        assert_eq!(rules_of(&fired), [("provider_error_rate", "gemini")]);
+        // One failure of 3 calls is not an error-rate alert.
+        calls.truncate(3);
+        assert!(firing(&inputs(calls, 50), &config).is_empty());
+        // Calls older than 15 minutes do not count.
+        let old: Vec<ProviderCall> = (0..10)
+            .map(|i| call("gemini", NOW - 20 * 60_000 + i, (i % 2 == 0).then_some("GEMINI_SERVER_ERROR")))
+            .collect();
+        assert!(firing(&inputs(old, 50), &config).is_empty());
+    }
+
+    #[test]
+    fn disk_thresholds_are_configurable_and_critical_hides_low() {
+        let config = MonitorConfig::default();
+        assert_eq!(rules_of(&firing(&inputs(vec![], 15), &config)), [("disk_low", "disk")]);
+        assert_eq!(
+            rules_of(&firing(&inputs(vec![], 5), &config)),
+            [("disk_critical", "disk")]
+        );
+        assert!(firing(&inputs(vec![], 25), &config).is_empty());
+        let strict = MonitorConfig {
+            disk_low_percent: 30.0,
+            ..MonitorConfig::default()
+        };
+        assert_eq!(rules_of(&firing(&inputs(vec![], 25), &strict)), [("disk_low", "disk")]);
+        let mut floor = inputs(vec![], 60);
+        if let Ok(d) = &mut floor.disk {
+            d.render_refused = Some(YtError::new(ErrorCode::DISK_SPACE_INSUFFICIENT, "floor"));
+        }
+        assert_eq!(rules_of(&firing(&floor, &config)), [("disk_critical", "disk")]);
+    }
+
+    #[test]
+    fn quotas_fire_below_ten_percent_or_when_exhausted_and_unreadable_ones_are_skipped() {
+        let config = MonitorConfig::default();
+        let mut i = inputs(vec![], 50);
+        i.quotas = Ok(vec![
+            json!({ "provider": "youtube", "unit": "units", "used": 9_200, "limit": 10_000, "remaining": 800, "error": null }),
+            json!({ "provider": "gemini", "unit": "requests", "used": 10, "limit": 100, "remaining": 90, "error": null }),
+            json!({ "provider": "did", "unit": "credits", "used": 0, "limit": null, "remaining": null, "error": { "code": "DID_SERVER_ERROR" } }),
+        ]);
+        i.calls = vec![call("stability", NOW - 10, Some("STABILITY_QUOTA_EXCEEDED"))];
+        let fired = firing(&i, &config);
+        assert_eq!(
+            rules_of(&fired),
+            [("quota_low", "youtube"), ("quota_low", "stability")]
+        );
+    }
+
+    #[test]
+    fn down_services_and_ffmpeg_failures_fire_p0() {
+        let config = MonitorConfig::default();
+        let mut i = inputs(vec![], 50);
+        i.queue = Err(YtError::new(ErrorCode::QUEUE_CONNECTION_FAILED, "gone"));
+        i.project_errors = vec![ProjectError {
+            at_ms: NOW - 1_000,
+            code: ErrorCode::FFMPEG_EXECUTION_FAILED,
+            trace_id: None,
+        }];
+        assert_eq!(
+            rules_of(&firing(&i, &config)),
+            [("queue_down", "queue"), ("ffmpeg_failing", "ffmpeg")]
+        );
+        i.project_errors[0].at_ms = NOW - 2 * 3600 * 1000;
+        assert_eq!(rules_of(&firing(&i, &config)), [("queue_down", "queue")]);
+    }
 }

@@ -110,13 +110,26 @@ pub trait QuotaSource: Send + Sync {
     fn current(&self) -> QuotaFuture<'_>;
 }
 
+impl MonitorContext {
+    /// The quota report, or an empty one when the process has none (see `quotas`).
+    pub async fn current_quotas(&self) -> YtResult<Vec<Value>> {
+        match &self.quotas {
+            Some(source) => source.current().await,
+            None => Ok(Vec::new()),
+        }
+    }
+}
+
 /// Everything the monitor reads. Cheap to clone.
 #[derive(Clone)]
 pub struct MonitorContext {
     pub store: Store,
     pub data: DataDir,
-    pub tools: Toolchain,
-    pub quotas: Arc<dyn QuotaSource>,
+    /// The located FFmpeg, or why it could not be found (itself an alert).
+    pub tools: Result<Toolchain, YtError>,
+    /// `None` until the process has a quota report to read; the quota rule then watches only
+    /// the providers' `*_QUOTA_EXCEEDED` answers, and quota lists are empty.
+    pub quotas: Option<Arc<dyn QuotaSource>>,
     pub config: MonitorConfig,
     /// Shortens the webhook's retry waits in tests (see `retry::DelayScale`).
     pub retry_delay_scale: DelayScale,

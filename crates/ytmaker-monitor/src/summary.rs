@@ -106,7 +106,7 @@ pub async fn build(ctx: &MonitorContext, date: NaiveDate) -> YtResult<DailySumma
             _ => {}
         }
     }
-    let quotas = ctx.quotas.current().await?;
+    let quotas = ctx.current_quotas().await?;
     let date = date.format("%Y-%m-%d").to_string();
     let text = render_text(&date, &quotas, &apis, &projects, &top_codes);
     Ok(DailySummary {

@@ -9,6 +9,8 @@ use uuid::Uuid;
 use ytmaker_core::{ErrorCode, ProjectStatus, TraceId, YtError, YtResult};
 use ytmaker_store::{JobQueue, JobState, Project, StopRequest, Store};
 
+use crate::quota::QuotaCheck;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Action {
@@ -70,9 +72,13 @@ fn refused(project: &Project, action: Action, why: &str) -> YtError {
     .detail("project_id", project.id.to_string())
 }
 
+/// Applies `action` to project `id`. A start, resume or retry is refused with
+/// `QUOTA_INSUFFICIENT` before anything is queued when the run would need more of a provider's
+/// quota than is left (see [`crate::quota::check_start`]).
 pub async fn apply(
     store: &Store,
     wakeup: &Wakeup,
+    quotas: &QuotaCheck,
     id: Uuid,
     action: Action,
     trace: &TraceId,
@@ -116,6 +122,7 @@ pub async fn apply(
                 )
                 .detail("failed_stage", "input"));
             }
+            crate::quota::check_start(store, &quotas.cloud, &quotas.limits, &project).await?;
             store.enqueue(id, trace).await?;
             wakeup.notify();
             "queued"

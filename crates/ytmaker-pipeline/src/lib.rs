@@ -9,17 +9,20 @@
 //! - errors get their stage here, are recorded on the project, logged once, and returned
 //!   unchanged: nothing is swallowed, replaced or skipped.
 
+mod call_records;
 mod checkpoint;
 pub mod control;
 mod disk;
 pub mod edits;
 mod progress;
 mod providers;
+pub mod quota;
 mod sink;
 mod stages;
 mod view;
 mod worker;
 
+pub use call_records::StoreCallRecorder;
 pub use disk::{DiskSpace, MIN_FREE_BYTES_ENV, check_free_space, disk_space, free_bytes};
 pub use progress::{Progress, ProgressSink, stage_band};
 pub use providers::{CLOUD_BASE_URL_ENV, CloudAccess, KEYED_PROVIDERS, Providers, test_key};

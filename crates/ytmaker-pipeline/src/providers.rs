@@ -14,7 +14,11 @@ use ytmaker_providers::local::{
 };
 use ytmaker_providers::{Illustrator, Narrator, Presenter, Publisher, ScriptWriter};
 use ytmaker_render::Toolchain;
-use ytmaker_store::{DataDir, SecretStore};
+use ytmaker_store::{DataDir, SecretStore, Store};
+use uuid::Uuid;
+use ytmaker_core::TraceId;
+
+use crate::call_records::StoreCallRecorder;
 
 /// The provider chosen for each capability of one project. Built from the project's
 /// configuration; a provider is never swapped for another during a run.
@@ -33,6 +37,8 @@ pub struct Providers {
 pub struct CloudAccess {
     pub ctx: CloudContext,
     pub secrets: SecretStore,
+    /// D-ID's last credits answer, shared by clones (see `quota`).
+    pub(crate) did_credits: crate::quota::CreditsCache,
 }
 
 /// Points every cloud client at one base URL (the fake cloud) instead of the real services.
@@ -52,7 +58,29 @@ impl CloudAccess {
         Ok(CloudAccess {
             ctx: CloudContext::new(endpoints, timeouts)?,
             secrets: SecretStore::open(data),
+            did_credits: Default::default(),
         })
+    }
+
+    /// The same access, recording every call in `store`'s `provider_calls` (calls made outside
+    /// a project run: key tests, quota reads).
+    pub fn recording_calls(mut self, store: &Store) -> Self {
+        self.ctx = self
+            .ctx
+            .with_recorder(Arc::new(StoreCallRecorder::new(store.clone())));
+        self
+    }
+
+    /// The access one run of `project_id` uses: every call is recorded with the project and the
+    /// run's trace id.
+    pub fn for_run(&self, store: &Store, project_id: Uuid, trace: &TraceId) -> Self {
+        let mut run = self.clone();
+        run.ctx = run.ctx.with_recorder(Arc::new(StoreCallRecorder::for_run(
+            store.clone(),
+            project_id,
+            trace,
+        )));
+        run
     }
 
     /// The stored key of `provider`, or `PROVIDER_KEY_MISSING` (nothing is called without one).

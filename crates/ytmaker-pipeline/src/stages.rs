@@ -61,6 +61,15 @@ pub(crate) async fn run(p: &Pipeline, id: Uuid, trace: &TraceId) -> YtResult<Run
         }
         return Err(record_failure(p, id, Stage::Input, err, trace).await);
     }
+    // Before anything is written or paid for: a run that cannot hold its render fails here, with
+    // no stage started (the assets and render stages check again, as the disk may fill up).
+    if let Err(err) = check_free_space(p.data.root()) {
+        if !project.status.allows(ProjectStatus::Failed) {
+            // A FAILED or PAUSED project keeps its status; the caller reports this error.
+            return Err(err.at_stage(first));
+        }
+        return Err(record_failure(p, id, first, err, trace).await);
+    }
     let dir = p.data.project(id);
     for d in dir.all_dirs() {
         tokio::fs::create_dir_all(&d)

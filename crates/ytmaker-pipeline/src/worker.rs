@@ -181,7 +181,7 @@ async fn run_with_lease(
         &project.configuration,
         project.llm_model.as_deref(),
         &ctx.tools,
-        &ctx.cloud,
+        &ctx.cloud.for_run(&ctx.store, job.project_id, &job.trace_id),
     )?;
     let pipeline = Pipeline::new(
         ctx.store.clone(),

@@ -76,6 +76,11 @@ async fn main() {
         ui_dir: None,
         cloud: ytmaker_pipeline::CloudAccess::from_env(&DataDir::new(dir.path())).expect("cloud"),
         retry_delay_scale: ytmaker_providers::retry::DelayScale::default(),
+        monitoring: ytmaker_monitor::MonitorConfig {
+            interval_seconds: 0,
+            ..Default::default()
+        },
+        quotas: Default::default(),
     })
     .await
     .expect("server");

@@ -12,7 +12,9 @@ mod error;
 mod keys;
 mod metrics_endpoint;
 mod middleware;
+mod monitoring;
 mod projects;
+mod quotas;
 mod system;
 mod templates;
 mod ws;
@@ -31,7 +33,10 @@ use utoipa_axum::router::OpenApiRouter;
 use ytmaker_core::config::ProjectConfig;
 use ytmaker_core::error::Lang;
 use ytmaker_core::{ErrorCode, YtError, YtResult};
+use ytmaker_monitor::{Monitor, MonitorConfig, MonitorContext};
 use ytmaker_pipeline::control::Wakeup;
+use ytmaker_core::quota::QuotaLimits;
+use ytmaker_pipeline::quota::QuotaCheck;
 use ytmaker_pipeline::{CloudAccess, WorkerConfig, WorkerContext, WorkerPool};
 use ytmaker_providers::retry::DelayScale;
 use ytmaker_render::Toolchain;
@@ -63,6 +68,10 @@ pub struct ServerConfig {
     pub ui_dir: Option<PathBuf>,
     pub cloud: CloudAccess,
     pub retry_delay_scale: DelayScale,
+    /// Alert evaluation (its loop runs every `interval_seconds`; 0 leaves it to `ytmaker alerts`).
+    pub monitoring: MonitorConfig,
+    /// Daily quota limits (`[quotas]` in the settings file).
+    pub quotas: QuotaLimits,
 }
 
 #[derive(Clone)]
@@ -88,6 +97,9 @@ pub(crate) struct AppState {
     pub logins: keys::PendingLogins,
     /// The address this server listens on (for the OAuth redirect back to it).
     pub addr: SocketAddr,
+    pub monitor: Monitor,
+    /// The cloud access and limits starts are checked against (and `GET /quotas` reports).
+    pub quotas: QuotaCheck,
 }
 
 /// A server that is listening. Dropping it does not stop it; call [`RunningServer::stop`].
@@ -96,6 +108,7 @@ pub struct RunningServer {
     stop: oneshot::Sender<()>,
     serving: tokio::task::JoinHandle<std::io::Result<()>>,
     pool: Option<WorkerPool>,
+    monitor_loop: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl RunningServer {
@@ -103,6 +116,9 @@ impl RunningServer {
     pub async fn stop(self) -> YtResult<()> {
         if self.stop.send(()).is_err() {
             tracing::warn!("the server had already stopped");
+        }
+        if let Some(evaluating) = self.monitor_loop {
+            evaluating.abort();
         }
         if let Some(pool) = self.pool {
             pool.shutdown().await;
@@ -160,6 +176,13 @@ pub async fn start(config: ServerConfig) -> YtResult<RunningServer> {
         allowed_hosts.push("*".into());
     }
     let wakeup = Wakeup::default();
+    // Calls made outside a run (key tests, quota reads) are recorded too; a run records its
+    // calls with its project and trace (`CloudAccess::for_run`).
+    let cloud = config.cloud.recording_calls(&config.store);
+    let quotas = QuotaCheck {
+        cloud: cloud.clone(),
+        limits: config.quotas,
+    };
     let workers = config.workers.as_ref().map_or(0, |w| w.workers.max(1));
     let pool = config.workers.clone().map(|w| {
         WorkerPool::start(
@@ -169,12 +192,20 @@ pub async fn start(config: ServerConfig) -> YtResult<RunningServer> {
                 tools: config.tools.clone(),
                 lang: config.lang,
                 wakeup: wakeup.clone(),
-                cloud: config.cloud.clone(),
+                cloud: cloud.clone(),
                 retry_delay_scale: config.retry_delay_scale,
             },
             w,
         )
     });
+    let monitor = Monitor::new(MonitorContext {
+        store: config.store.clone(),
+        data: config.data.clone(),
+        tools: Ok(config.tools.clone()),
+        quotas: None,
+        config: config.monitoring.clone(),
+        retry_delay_scale: config.retry_delay_scale,
+    })?;
     metrics_endpoint::install()?;
     let (router, api) = api_router().split_for_parts();
     let openapi = serde_json::to_value(&api)
@@ -193,9 +224,11 @@ pub async fn start(config: ServerConfig) -> YtResult<RunningServer> {
         started: Instant::now(),
         workers,
         openapi: Arc::new(openapi),
-        cloud: config.cloud,
+        cloud,
         logins: keys::PendingLogins::default(),
         addr,
+        monitor: monitor.clone(),
+        quotas,
     };
     let app = app(router, state, config.ui_dir);
     let (stop, stopped) = oneshot::channel::<()>();
@@ -209,12 +242,17 @@ pub async fn start(config: ServerConfig) -> YtResult<RunningServer> {
             })
             .await
     });
+    let monitor_loop = config
+        .monitoring
+        .interval()
+        .map(|every| monitor.spawn_loop(every));
     tracing::info!(address = %addr, workers, "server listening");
     Ok(RunningServer {
         addr,
         stop,
         serving,
         pool,
+        monitor_loop,
     })
 }
 
@@ -235,6 +273,8 @@ fn api_router() -> OpenApiRouter<AppState> {
         .merge(system::router())
         .merge(keys::router())
         .merge(edits::router())
+        .merge(quotas::router())
+        .merge(monitoring::router())
 }
 
 fn app(api: Router<AppState>, state: AppState, ui_dir: Option<PathBuf>) -> Router {

@@ -302,6 +302,7 @@ async fn create_project(
         control::apply(
             &state.store,
             &state.wakeup,
+            &state.quotas,
             project.id,
             Action::Start,
             &trace,
@@ -509,7 +510,7 @@ async fn act(
         action,
         result,
         project,
-    } = control::apply(&state.store, &state.wakeup, id, action, trace).await?;
+    } = control::apply(&state.store, &state.wakeup, &state.quotas, id, action, trace).await?;
     let Json(project) = respond(state, project).await?;
     let status = if result == "done" {
         StatusCode::OK

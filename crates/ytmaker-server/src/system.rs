@@ -14,7 +14,8 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use ytmaker_core::error::Lang;
 use ytmaker_core::{ErrorCode, TraceId, YtError, YtResult};
-use ytmaker_store::JobQueue;
+use ytmaker_monitor::health::{HealthInputs, HealthReport, HealthStatus};
+use ytmaker_store::{Alert, AlertState, JobQueue};
 
 use crate::AppState;
 use crate::error::{ApiError, ApiJson, ApiPath, ApiResult, ErrorBody, invalid, json_value};
@@ -176,115 +177,61 @@ pub struct Health {
     pub uptime_seconds: u64,
 }
 
-fn check(status: &str, details: Value) -> Value {
-    serde_json::json!({ "status": status, "details": details })
-}
-
-fn failed(err: &YtError) -> Value {
-    check(
-        "failed",
-        serde_json::json!({ "error_code": err.code, "message": err.message }),
+/// The health checks (shared with the monitor's rules) plus the open alerts: an open P0 makes
+/// the service unhealthy, an open P1 degraded.
+pub(crate) async fn health_report(s: &AppState, open: &[Alert]) -> HealthReport {
+    ytmaker_monitor::health::report(
+        &HealthInputs {
+            store: &s.store,
+            data: &s.data,
+            tools: &s.tools,
+            default_config: &s.default_config,
+            cloud: &s.cloud,
+            workers: s.workers,
+        },
+        open,
     )
+    .await
 }
 
 #[utoipa::path(get, path = "/api/v1/system/health", tag = "system",
     responses((status = 200, body = Health), (status = 503, body = Health)))]
 async fn health(State(s): State<AppState>) -> Response {
     let mut checks = serde_json::Map::new();
-    checks.insert(
-        "database".into(),
-        match s.store.ping().await {
-            Ok(()) => check(
-                "ok",
-                serde_json::json!({ "backend": format!("{:?}", s.store.backend()) }),
-            ),
-            Err(e) => failed(&e),
-        },
-    );
-    checks.insert(
-        "queue".into(),
-        match s.store.stats().await {
-            Ok(q) => check(
-                "ok",
-                serde_json::json!({ "queued": q.queued, "running": q.running, "oldest_queued_ms": q.oldest_queued_ms }),
-            ),
-            Err(e) => failed(&e),
-        },
-    );
-    checks.insert(
-        "workers".into(),
-        if s.workers > 0 {
-            check("ok", serde_json::json!({ "in_process": s.workers }))
-        } else {
-            // API-only: workers run in other processes; that is a valid set-up, but this
-            // process cannot see them.
-            check(
-                "degraded",
-                serde_json::json!({ "in_process": 0, "note": "API only; workers run elsewhere" }),
-            )
-        },
-    );
-    checks.insert(
-        "disk".into(),
-        match ytmaker_pipeline::check_free_space(s.data.root()) {
-            Ok(free) => check("ok", serde_json::json!({ "free_bytes": free })),
-            Err(e) if e.code == ErrorCode::DISK_SPACE_INSUFFICIENT => check(
-                "failed",
-                serde_json::json!({ "error_code": e.code, "message": e.message, "free_bytes": e.details.get("free_bytes") }),
-            ),
-            Err(e) => failed(&e),
-        },
-    );
-    checks.insert(
-        "ffmpeg".into(),
-        match s.tools.versions().await {
-            Ok((ffmpeg, ffprobe)) => check(
-                "ok",
-                serde_json::json!({ "ffmpeg": ffmpeg, "ffprobe": ffprobe }),
-            ),
-            Err(e) => failed(&e),
-        },
-    );
-    checks.insert(
-        "fonts".into(),
-        match ytmaker_render::resolve_font(&s.default_config.subtitles.font_family, false) {
-            Ok(face) => check("ok", serde_json::json!({ "family": s.default_config.subtitles.font_family, "file": face.path })),
-            Err(e) => failed(&e),
-        },
-    );
-    // The default providers must be able to work: each runs its own check.
-    checks.insert(
-        "providers".into(),
-        match ytmaker_pipeline::Providers::for_project(&s.default_config, None, &s.tools, &s.cloud) {
-            Ok(providers) => match providers.narrator.check().await {
-                Ok(narration) => check(
-                    "ok",
-                    serde_json::json!({ "defaults": s.default_config.providers, "narration": narration }),
-                ),
-                Err(e) => failed(&e),
-            },
-            Err(e) => failed(&e),
-        },
-    );
-    let any_failed = checks.values().any(|c| c["status"] == "failed");
-    let any_degraded = checks.values().any(|c| c["status"] == "degraded");
-    let status = if any_failed {
-        "unhealthy"
-    } else if any_degraded {
-        "degraded"
-    } else {
-        "healthy"
+    let open = match s.store.alerts(Some(AlertState::Open), 500).await {
+        Ok(open) => open,
+        Err(e) => {
+            // The database check below reports the cause; alerts cannot be read without it.
+            checks.insert(
+                "alerts".into(),
+                serde_json::json!({ "status": "failed", "details": { "error_code": e.code, "message": e.message } }),
+            );
+            Vec::new()
+        }
     };
-    let code = if any_failed {
+    let report = health_report(&s, &open).await;
+    let alerts_unreadable = checks.contains_key("alerts");
+    for (name, value) in report.checks {
+        if !(alerts_unreadable && name == "alerts") {
+            checks.insert(name, value);
+        }
+    }
+    let status = if alerts_unreadable {
+        HealthStatus::Unhealthy
+    } else {
+        report.status
+    };
+    let unhealthy = status == HealthStatus::Unhealthy;
+    let code = if unhealthy {
         StatusCode::SERVICE_UNAVAILABLE
     } else {
         StatusCode::OK
     };
-    metrics::gauge!("ytmaker_health_unhealthy").set(if any_failed { 1.0 } else { 0.0 });
+    metrics::gauge!("ytmaker_health_unhealthy").set(if unhealthy { 1.0 } else { 0.0 });
     (
         code,
         Json(Health {
-            status: status.into(),
+            status: status.as_str().into(),
             checks,
             uptime_seconds: s.started.elapsed().as_secs(),
         }),

@@ -355,6 +355,8 @@ async fn binding_beyond_loopback_without_a_token_is_refused() {
         cloud: ytmaker_pipeline::CloudAccess::from_env(&ytmaker_store::DataDir::new(dir.path()))
             .unwrap(),
         retry_delay_scale: Default::default(),
+        monitoring: Default::default(),
+        quotas: Default::default(),
     })
     .await
     .err()

@@ -88,6 +88,36 @@ mod tests {
     }
 
     #[test]
+    fn finds_a_projects_lines_and_an_error_code_across_two_dated_files() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("ytmaker.2026-11-29.log"),
+            "{\"project_id\":\"p1\",\"message\":\"late\",\"error_code\":\"FFMPEG_EXECUTION_FAILED\"}\n",
+        )
+        .unwrap();
+        std::fs::write(
+            dir.path().join("ytmaker.2026-11-28.log"),
+            "{\"project_id\":\"p1\",\"message\":\"early\"}\n{\"project_id\":\"p2\",\"message\":\"other\",\"error_code\":\"FFMPEG_EXECUTION_FAILED\"}\n",
+        )
+        .unwrap();
+        let by_project = LogFilter {
+            project_id: Some("p1".into()),
+            ..Default::default()
+        };
+        let lines = read_lines(dir.path(), &by_project).unwrap();
+        assert_eq!(lines.len(), 2);
+        // Oldest file first, whatever order the directory lists them in.
+        assert!(lines[0].contains("early") && lines[1].contains("late"));
+        let by_code = LogFilter {
+            error_code: Some("FFMPEG_EXECUTION_FAILED".into()),
+            ..Default::default()
+        };
+        let lines = read_lines(dir.path(), &by_code).unwrap();
+        assert_eq!(lines.len(), 2);
+        assert!(lines[0].contains("other") && lines[1].contains("late"));
+    }
+
+    #[test]
     fn a_missing_log_directory_is_an_error_not_an_empty_result() {
         let err = read_lines(
             Path::new("/nonexistent/ytmaker/logs"),

@@ -247,7 +247,7 @@ export const en: Record<MessageKey, string> = {
   'mon.successRate': 'Success rate',
   'mon.queue': 'Job queue',
   'mon.queue.counts': 'Queued {queued} · running {running}',
-  'mon.queue.oldest': 'The oldest queued job was created at {time}',
+  'mon.queue.oldest': 'The oldest queued job has waited {age}',
   'mon.disk': 'Disk space',
   'mon.disk.free': '{free} free of {total} ({percent}% free)',
   'mon.quotas': 'Quotas',
@@ -257,6 +257,9 @@ export const en: Record<MessageKey, string> = {
   'mon.quota.resets': 'Resets at {time} · source {source}',
   'mon.quota.source': 'Source {source}',
   'mon.quota.readFailed': 'Could not read the quota: {code}: {message}',
+  'mon.age.hours': '{h} h {m} min',
+  'mon.age.minutes': '{m} min {s} s',
+  'mon.age.seconds': '{s} s',
   // ---- end of UI2 block ----
 
 
@@ -304,6 +307,7 @@ export const en: Record<MessageKey, string> = {
   'dashboard.resume.resume': 'Resume',
   'dashboard.resume.retry': 'Retry',
   'dashboard.resume.all': 'Resume all ({n})',
+  'dashboard.resume.sent': '{n} projects sent on to continue.',
   'dashboard.projects.title': 'Projects',
   'dashboard.projects.filter': 'Status',
   'dashboard.projects.allStatuses': 'All statuses',
@@ -425,6 +429,8 @@ export const en: Record<MessageKey, string> = {
   'progress.stageState.pending': 'Not started',
   'progress.stageState.started': 'In progress',
   'progress.stageState.finished': 'Done',
+  'progress.stageState.failed': 'Failed',
+  'progress.stageState.stopped': 'Stopped',
   'progress.action.start': 'Start',
   'progress.action.pause': 'Pause',
   'progress.action.resume': 'Resume',

@@ -247,7 +247,7 @@ export const zhTW = {
   'mon.successRate': '成功率',
   'mon.queue': '工作佇列',
   'mon.queue.counts': '等待中 {queued}・執行中 {running}',
-  'mon.queue.oldest': '最早的等待工作建立於 {time}',
+  'mon.queue.oldest': '最久的等待工作已等了 {age}',
   'mon.disk': '磁碟空間',
   'mon.disk.free': '可用 {free} / 共 {total}（{percent}% 可用）',
   'mon.quotas': '配額',
@@ -257,6 +257,9 @@ export const zhTW = {
   'mon.quota.resets': '重設時間 {time}・來源 {source}',
   'mon.quota.source': '來源 {source}',
   'mon.quota.readFailed': '無法讀取配額：{code}：{message}',
+  'mon.age.hours': '{h} 小時 {m} 分鐘',
+  'mon.age.minutes': '{m} 分 {s} 秒',
+  'mon.age.seconds': '{s} 秒',
   // ---- end of UI2 block ----
 
   // dashboard (UI1)
@@ -303,6 +306,7 @@ export const zhTW = {
   'dashboard.resume.resume': '繼續',
   'dashboard.resume.retry': '重試',
   'dashboard.resume.all': '全部繼續（{n}）',
+  'dashboard.resume.sent': '已送出 {n} 個專案繼續執行。',
   'dashboard.projects.title': '專案',
   'dashboard.projects.filter': '狀態',
   'dashboard.projects.allStatuses': '全部狀態',
@@ -424,6 +428,8 @@ export const zhTW = {
   'progress.stageState.pending': '尚未開始',
   'progress.stageState.started': '進行中',
   'progress.stageState.finished': '完成',
+  'progress.stageState.failed': '失敗',
+  'progress.stageState.stopped': '已停止',
   'progress.action.start': '開始',
   'progress.action.pause': '暫停',
   'progress.action.resume': '繼續',

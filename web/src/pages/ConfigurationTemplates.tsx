@@ -512,8 +512,9 @@ export default function ConfigurationTemplates() {
   const act = async (action: () => Promise<string>) => {
     setActionError(null);
     try {
-      setNotice(await action());
+      const done = await action();
       await load();
+      setNotice(done);
     } catch (err) {
       setActionError({ error: asApiError(err), retry: () => act(action) });
     }

@@ -156,6 +156,9 @@ function ResumeUnfinished({ onChanged }: { onChanged: () => void }) {
   const [catalogue] = useApi<CatalogueEntry[]>('/system/errors');
   const [error, setError] = useState<ApiError | null>(null);
   const [busy, setBusy] = useState(false);
+  // Projects already sent on: they stay PAUSED/FAILED until a worker takes them, so the lists
+  // alone would still offer them.
+  const [sent, setSent] = useState<ReadonlySet<string>>(new Set());
   if (paused.state === 'failed') return <ErrorNotice error={paused.error} context="dashboard: paused list" onRetry={reloadPaused} />;
   if (failed.state === 'failed') return <ErrorNotice error={failed.error} context="dashboard: failed list" onRetry={reloadFailed} />;
   if (catalogue.state === 'failed') return <ErrorNotice error={catalogue.error} context="dashboard: error catalogue" />;
@@ -166,14 +169,21 @@ function ResumeUnfinished({ onChanged }: { onChanged: () => void }) {
     ...failed.data.items
       .filter((p) => p.error_code !== null && retryable.has(p.error_code))
       .map((p) => ({ project: p, action: 'retry' as const })),
-  ];
-  if (items.length === 0) return null;
+  ].filter(({ project }) => !sent.has(project.id));
+  if (items.length === 0) {
+    return sent.size > 0 ? (
+      <p role="status" data-testid="resume-sent">
+        {t('dashboard.resume.sent', { n: sent.size })}
+      </p>
+    ) : null;
+  }
   const run = async (targets: typeof items) => {
     setBusy(true);
     setError(null);
     try {
       for (const { project, action } of targets) {
         await api.send<ActionResponse>('POST', `/projects/${project.id}/${action}`);
+        setSent((prev) => new Set([...prev, project.id]));
       }
     } catch (e) {
       setError(asApiError(e));

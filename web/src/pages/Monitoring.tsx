@@ -5,7 +5,7 @@ import { useCallback, useEffect, useState } from 'react';
 import { ApiError, api, asApiError } from '../api';
 import { AlertItem, type Alert } from '../components/AlertsBell';
 import { ErrorNotice } from '../errors';
-import { useT, type MessageKey } from '../i18n';
+import { useT, type MessageKey, type Translate } from '../i18n';
 
 interface ApiStats {
   api: string;
@@ -38,6 +38,7 @@ interface MonitoringData {
   health: 'healthy' | 'degraded' | 'unhealthy';
   alerts: Alert[];
   apis: ApiStats[];
+  /** `oldest_queued_ms` is the age of the oldest waiting job. */
   queue: { queued: number; running: number; oldest_queued_ms: number | null };
   disk: { free_bytes: number; total_bytes: number; free_percent: number };
   quotas: QuotaStatus[];
@@ -60,6 +61,17 @@ function bytes(n: number): string {
     unit += 1;
   }
   return `${value.toFixed(unit === 0 ? 0 : 1)} ${units[unit]}`;
+}
+
+/** An age in milliseconds in hours and minutes, minutes and seconds, or seconds. */
+function duration(t: Translate, ageMs: number): string {
+  const seconds = Math.round(ageMs / 1000);
+  const h = Math.floor(seconds / 3600);
+  const m = Math.floor((seconds % 3600) / 60);
+  const s = seconds % 60;
+  if (h > 0) return t('mon.age.hours', { h, m });
+  if (m > 0) return t('mon.age.minutes', { m, s });
+  return t('mon.age.seconds', { s });
 }
 
 function ms(v: number | null): string {
@@ -218,7 +230,7 @@ export default function Monitoring() {
               </p>
               {data.queue.oldest_queued_ms !== null && (
                 <p className="muted">
-                  {t('mon.queue.oldest', { time: new Date(data.queue.oldest_queued_ms).toLocaleString() })}
+                  {t('mon.queue.oldest', { age: duration(t, data.queue.oldest_queued_ms) })}
                 </p>
               )}
             </section>

@@ -16,18 +16,36 @@ function formatEta(seconds: number, t: Translate): string {
   return m > 0 ? t('progress.eta.minutes', { m, s: s % 60 }) : t('progress.eta.seconds', { s });
 }
 
+function stageStateKey(state: string) {
+  switch (state) {
+    case 'started':
+      return 'progress.stageState.started' as const;
+    case 'finished':
+      return 'progress.stageState.finished' as const;
+    case 'failed':
+      return 'progress.stageState.failed' as const;
+    case 'stopped':
+      return 'progress.stageState.stopped' as const;
+    default:
+      return 'progress.stageState.pending' as const;
+  }
+}
+
 function Timeline({ view }: { view: ProjectView }) {
   const t = useT();
   return (
     <ol className="timeline" data-testid="timeline">
       {STAGES.map((stage) => {
-        const state = view.stages[stage] ?? 'pending';
+        const recorded = view.stages[stage] ?? 'pending';
+        // A stage that started and never finished is where a failed or paused run stopped.
+        const stopped = view.stage === stage && recorded === 'started' && ['FAILED', 'PAUSED', 'CANCELLED'].includes(view.status);
+        const state = stopped ? (view.status === 'FAILED' ? 'failed' : 'stopped') : recorded;
         const current = view.stage === stage && state === 'started';
         const sub = current ? view.sub_progress : null;
         return (
           <li key={stage} data-stage={stage} data-state={state} aria-current={current ? 'step' : undefined}>
             <strong>{t(stageKey(stage))}</strong>
-            <div className="muted">{t(`progress.stageState.${state === 'started' || state === 'finished' ? state : 'pending'}`)}</div>
+            <div className={state === 'failed' ? 'field-error' : 'muted'}>{t(stageStateKey(state))}</div>
             {sub && sub.total > 0 && (
               <div data-testid="sub-progress">
                 {t('progress.sub', { done: sub.done, total: sub.total, unit: sub.unit })}
@@ -117,10 +135,14 @@ export default function Progress() {
   const [continued, setContinued] = useState<string | null>(null);
   const [retryError, setRetryError] = useState<ApiError | null>(null);
   const view = live.view;
-  const failure = useMemo(
-    () => (view?.status === 'FAILED' && view.error ? ApiError.fromErrorInfo(view.error, id) : null),
-    [view?.status, view?.error, id],
-  );
+  const storedError = project.state === 'ready' ? project.data.error_info : null;
+  const failure = useMemo(() => {
+    if (view?.status !== 'FAILED') return null;
+    // The event log's error is the live one; the project's stored error_info is the same failure
+    // for a log whose error event could not be read.
+    const info = view.error ?? storedError;
+    return info ? ApiError.fromErrorInfo(info, id) : null;
+  }, [view?.status, view?.error, storedError, id]);
 
   if (project.state === 'loading') return <p role="status">{t('common.loading')}</p>;
   if (project.state === 'failed') {
@@ -209,7 +231,7 @@ export default function Progress() {
           <h2>{t('progress.log.title')}</h2>
           <ol className="log" data-testid="log" aria-live="polite" tabIndex={0} aria-label={t('progress.log.title')}>
             {live.log.map((l) => (
-              <li key={l.seq} className={`level-${l.level}`} data-level={l.level}>
+              <li key={l.seq} className={`level-${l.level}`} data-level={l.level} data-seq={l.seq}>
                 <span className="muted">{new Date(l.timestamp).toLocaleTimeString()}</span> [{t(levelKey(l.level))}] {l.text}
               </li>
             ))}

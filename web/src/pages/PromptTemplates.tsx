@@ -4,7 +4,7 @@
 import { useCallback, useEffect, useRef, useState, type FormEvent } from 'react';
 import { ApiError, api, asApiError } from '../api';
 import { ErrorNotice } from '../errors';
-import { FieldError, describedBy, fieldErrors } from '../components/fieldErrors';
+import { FieldError, describedBy, fieldErrorId, fieldErrors } from '../components/fieldErrors';
 import { useT } from '../i18n';
 
 interface PromptTemplate {
@@ -86,6 +86,9 @@ function Editor({
         onChange={(e) => setContent(e.target.value)}
         data-testid="prompt-content"
         {...describedBy(FORM, 'content', errors)}
+        aria-describedby={
+          errors.content === undefined ? 'prompt-content-help' : `prompt-content-help ${fieldErrorId(FORM, 'content')}`
+        }
       />
       <p className="muted">{t('prompts.chars', { count: [...content].length })}</p>
       <FieldError form={FORM} field="content" errors={errors} />
@@ -126,8 +129,9 @@ export default function PromptTemplates() {
   const act = async (action: () => Promise<string>) => {
     setActionError(null);
     try {
-      setNotice(await action());
+      const done = await action();
       await load();
+      setNotice(done);
     } catch (err) {
       setActionError({ error: asApiError(err), retry: () => act(action) });
     }

@@ -100,7 +100,7 @@ export default function Result() {
           <h2 id="video-heading">{t('result.video')}</h2>
           <video controls preload="metadata" src={r.video_url} poster={r.thumbnail_url} data-testid="video" width={960}>
             {track.url && (
-              <track kind="subtitles" src={track.url} srcLang={/[\u3400-\u9fff]/.test(p.content) ? 'zh-TW' : 'en'} label={t('result.subtitlesTrack')} default />
+              <track kind="subtitles" src={track.url} srcLang={/[\u3400-\u9fff]/.test(p.content) ? 'zh-TW' : 'en'} label={t('result.subtitlesTrack')} />
             )}
           </video>
           {track.error && <ErrorNotice error={track.error} context="result: subtitles" />}

@@ -73,7 +73,7 @@ pub struct DidCredits {
 
 /// Makes the cheapest call that proves the key works: `GET /credits`.
 pub async fn credits(ctx: &CloudContext, key: &Secret) -> YtResult<DidCredits> {
-    let api = ApiClient::new(ctx.http.clone(), &CODES);
+    let api = ApiClient::new(ctx, &CODES);
     let url = format!("{}/credits", ctx.endpoints.did.trim_end_matches('/'));
     let reply = api
         .send(
@@ -112,7 +112,7 @@ fn auth(key: &Secret) -> YtResult<HeaderMap> {
 impl DidPresenter {
     pub fn new(ctx: &CloudContext, key: Secret, tools: Toolchain) -> Self {
         DidPresenter {
-            api: ApiClient::new(ctx.http.clone(), &CODES),
+            api: ApiClient::new(ctx, &CODES),
             base: ctx.endpoints.did.trim_end_matches('/').to_owned(),
             key,
             timeouts: ctx.timeouts,

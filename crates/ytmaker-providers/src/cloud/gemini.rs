@@ -58,7 +58,7 @@ pub static CODES: ApiCodes = ApiCodes {
 
 const MODELS_LIST: &str = "models.list";
 const MODELS_GET: &str = "models.get";
-const GENERATE: &str = "generateContent";
+pub const GENERATE: &str = "generateContent";
 
 const KEY_HEADER: &str = "x-goog-api-key";
 /// The API's largest page.
@@ -102,7 +102,7 @@ impl GeminiScriptWriter {
     /// `model` is a model id such as [`DEFAULT_MODEL`] (a `models/` prefix is accepted).
     pub fn new(ctx: &CloudContext, key: Secret, model: String) -> Self {
         GeminiScriptWriter {
-            api: ApiClient::new(ctx.http.clone(), &CODES),
+            api: ApiClient::new(ctx, &CODES),
             base: ctx.endpoints.gemini.trim_end_matches('/').to_owned(),
             timeouts: ctx.timeouts,
             key,
@@ -216,7 +216,7 @@ impl ScriptWriter for GeminiScriptWriter {
 
 /// Every model the key can use that can generate content, across all pages of `models.list`.
 pub async fn list_models(ctx: &CloudContext, key: &Secret) -> YtResult<Vec<GeminiModel>> {
-    let api = ApiClient::new(ctx.http.clone(), &CODES);
+    let api = ApiClient::new(ctx, &CODES);
     let base = ctx.endpoints.gemini.trim_end_matches('/');
     let mut models = Vec::new();
     let mut token: Option<String> = None;
@@ -248,7 +248,7 @@ pub async fn list_models(ctx: &CloudContext, key: &Secret) -> YtResult<Vec<Gemin
 
 /// Lists one page of models: the cheapest call that proves the key works.
 pub async fn test_key(ctx: &CloudContext, key: &Secret) -> YtResult<String> {
-    let api = ApiClient::new(ctx.http.clone(), &CODES);
+    let api = ApiClient::new(ctx, &CODES);
     let base = ctx.endpoints.gemini.trim_end_matches('/');
     let (page, _) = list_page(&api, base, &ctx.timeouts, key, None).await?;
     let usable = page.models.iter().filter(|m| m.can_generate()).count();

@@ -84,7 +84,7 @@ impl GoogleTtsNarrator {
     /// `tools` measure the audio it writes.
     pub fn new(ctx: &CloudContext, key: Secret, tools: Toolchain) -> Self {
         GoogleTtsNarrator {
-            api: ApiClient::new(ctx.http.clone(), &CODES),
+            api: ApiClient::new(ctx, &CODES),
             base: ctx.endpoints.tts.trim_end_matches('/').to_owned(),
             timeouts: ctx.timeouts,
             key,
@@ -223,7 +223,7 @@ impl Narrator for GoogleTtsNarrator {
 
 /// Lists the `cmn-TW` voices: the cheapest call that proves the key works and the API is enabled.
 pub async fn test_key(ctx: &CloudContext, key: &Secret) -> YtResult<String> {
-    let api = ApiClient::new(ctx.http.clone(), &CODES);
+    let api = ApiClient::new(ctx, &CODES);
     let base = ctx.endpoints.tts.trim_end_matches('/');
     let voices = list_voices(&api, base, &ctx.timeouts, key).await?;
     Ok(describe_voices(&voices))

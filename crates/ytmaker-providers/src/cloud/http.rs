@@ -1,14 +1,17 @@
-//! The one way a cloud client talks HTTP: timeouts, one log line and metrics per call, and the
-//! mapping of transport failures and unreadable bodies to the API's own codes.
+//! The one way a cloud client talks HTTP: timeouts, one log line and metrics per call, the
+//! mapping of transport failures and unreadable bodies to the API's own codes, and one
+//! [`CallRecord`] per call for the context's [`CallRecorder`].
 
-use std::time::{Duration, Instant};
+use std::fmt;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 use reqwest::header::HeaderMap;
 use serde::de::DeserializeOwned;
 use ytmaker_core::{ErrorCode, YtError, YtResult};
 
-use super::Timeouts;
+use super::{CloudContext, Timeouts};
 
 /// How many bytes of an unexpected body are kept in an error's details.
 const BODY_HEAD_BYTES: usize = 300;
@@ -23,6 +26,86 @@ pub struct ApiCodes {
     pub invalid_response: ErrorCode,
 }
 
+/// One HTTP call as it ended, for a [`CallRecorder`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CallRecord {
+    /// Unix milliseconds when the request was sent.
+    pub at_ms: i64,
+    pub api: &'static str,
+    pub endpoint: &'static str,
+    /// `None` when no answer came back (timeout, connection failure).
+    pub status: Option<u16>,
+    /// The code the client finally mapped the call to; `None` when it accepted the answer.
+    pub error_code: Option<ErrorCode>,
+    pub duration: Duration,
+    /// YouTube Data API units the call cost (0 for the other APIs).
+    pub quota_units: u64,
+}
+
+/// Receives every finished call. Providers never touch the database: the product's recorder
+/// (in the pipeline) writes the records to the `provider_calls` table. `record` is called from
+/// synchronous code (when a [`Reply`] is dropped) and must not block.
+pub trait CallRecorder: Send + Sync + fmt::Debug {
+    fn record(&self, call: CallRecord);
+}
+
+/// A call whose outcome is decided by the client after `send` returned: the client's mapping
+/// (`ApiClient::error`) sets the code and the YouTube client the quota units; the record is
+/// reported when the [`Reply`] is dropped, so it carries the code the answer finally got.
+struct PendingCall {
+    record: Mutex<CallRecord>,
+    recorder: Option<Arc<dyn CallRecorder>>,
+}
+
+impl PendingCall {
+    fn update(&self, change: impl FnOnce(&mut CallRecord)) {
+        change(&mut self.record.lock().unwrap_or_else(PoisonError::into_inner));
+    }
+}
+
+impl Drop for PendingCall {
+    fn drop(&mut self) {
+        let record = self
+            .record
+            .get_mut()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
+        finish(record, self.recorder.as_deref());
+    }
+}
+
+impl fmt::Debug for PendingCall {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PendingCall")
+            .field("record", &self.record)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Counts a finished call in metrics and hands it to the recorder.
+fn finish(record: CallRecord, recorder: Option<&dyn CallRecorder>) {
+    let (outcome, code) = match record.error_code {
+        Some(code) => ("error", code.as_str()),
+        None => ("success", "none"),
+    };
+    metrics::counter!(
+        "ytmaker_provider_calls_total",
+        "api" => record.api,
+        "endpoint" => record.endpoint,
+        "outcome" => outcome,
+        "code" => code
+    )
+    .increment(1);
+    if let Some(recorder) = recorder {
+        recorder.record(record);
+    }
+}
+
+fn unix_ms(at: SystemTime) -> i64 {
+    at.duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
 /// One answer, read whole.
 #[derive(Debug)]
 pub struct Reply {
@@ -30,9 +113,15 @@ pub struct Reply {
     pub status: u16,
     pub headers: HeaderMap,
     pub body: Bytes,
+    call: PendingCall,
 }
 
 impl Reply {
+    /// Records the YouTube quota units this call cost.
+    pub fn charge_quota(&self, units: u64) {
+        self.call.update(|record| record.quota_units = units);
+    }
+
     pub fn is_success(&self) -> bool {
         (200..300).contains(&self.status)
     }
@@ -60,6 +149,7 @@ impl Reply {
 #[derive(Clone, Debug)]
 pub struct ApiClient {
     http: reqwest::Client,
+    recorder: Option<Arc<dyn CallRecorder>>,
     pub codes: &'static ApiCodes,
 }
 
@@ -79,8 +169,12 @@ pub fn build_http(timeouts: &Timeouts) -> YtResult<reqwest::Client> {
 }
 
 impl ApiClient {
-    pub fn new(http: reqwest::Client, codes: &'static ApiCodes) -> Self {
-        ApiClient { http, codes }
+    pub fn new(ctx: &CloudContext, codes: &'static ApiCodes) -> Self {
+        ApiClient {
+            http: ctx.http.clone(),
+            recorder: ctx.recorder.clone(),
+            codes,
+        }
     }
 
     pub fn http(&self) -> &reqwest::Client {
@@ -96,6 +190,7 @@ impl ApiClient {
         timeout: Duration,
     ) -> YtResult<Reply> {
         let api = self.codes.api;
+        let at_ms = unix_ms(SystemTime::now());
         let started = Instant::now();
         let result = async {
             let response = request.timeout(timeout).send().await?;
@@ -105,27 +200,38 @@ impl ApiClient {
             Ok::<_, reqwest::Error>((status, headers, body))
         }
         .await;
-        let duration_ms = started.elapsed().as_millis() as u64;
+        let duration = started.elapsed();
+        let duration_ms = duration.as_millis() as u64;
         metrics::histogram!("ytmaker_provider_call_duration_seconds", "api" => api, "endpoint" => endpoint)
-            .record(started.elapsed().as_secs_f64());
+            .record(duration.as_secs_f64());
+        let record = |status, error_code| CallRecord {
+            at_ms,
+            api,
+            endpoint,
+            status,
+            error_code,
+            duration,
+            quota_units: 0,
+        };
         match result {
             Ok((status, headers, body)) => {
                 tracing::info!(api, endpoint, status, duration_ms, "provider call");
-                metrics::counter!("ytmaker_provider_calls_total", "api" => api, "endpoint" => endpoint, "status" => status.to_string())
-                    .increment(1);
                 Ok(Reply {
                     endpoint,
                     status,
                     headers,
                     body,
+                    call: PendingCall {
+                        record: Mutex::new(record(Some(status), None)),
+                        recorder: self.recorder.clone(),
+                    },
                 })
             }
             Err(err) => {
                 let err = self.transport_error(endpoint, err, timeout);
                 tracing::warn!(api, endpoint, duration_ms, error_code = %err.code, "provider call failed: {}", err.message);
-                metrics::counter!("ytmaker_provider_calls_total", "api" => api, "endpoint" => endpoint, "status" => "none")
-                    .increment(1);
                 self.count(&err);
+                finish(record(None, Some(err.code)), self.recorder.as_deref());
                 Err(err)
             }
         }
@@ -190,6 +296,7 @@ impl ApiClient {
             err.message
         );
         self.count(&err);
+        reply.call.update(|record| record.error_code = Some(code));
         err
     }
 

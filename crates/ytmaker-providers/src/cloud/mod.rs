@@ -19,6 +19,7 @@ pub mod http;
 pub mod stability;
 pub mod youtube;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Where each API lives. The defaults are the real services; [`Endpoints::all_at`] points every
@@ -94,13 +95,15 @@ impl Default for Timeouts {
     }
 }
 
-/// What every cloud client is built from: the process's HTTP client, where the APIs are and the
-/// timeouts. Keys are passed to each client separately.
+/// What every cloud client is built from: the process's HTTP client, where the APIs are, the
+/// timeouts, and who is told about every call. Keys are passed to each client separately.
 #[derive(Clone, Debug)]
 pub struct CloudContext {
     pub http: reqwest::Client,
     pub endpoints: Endpoints,
     pub timeouts: Timeouts,
+    /// Receives a [`http::CallRecord`] for every call made through this context.
+    pub recorder: Option<Arc<dyn http::CallRecorder>>,
 }
 
 impl CloudContext {
@@ -109,6 +112,13 @@ impl CloudContext {
             http: http::build_http(&timeouts)?,
             endpoints,
             timeouts,
+            recorder: None,
         })
+    }
+
+    /// The same context, reporting every call to `recorder`.
+    pub fn with_recorder(mut self, recorder: Arc<dyn http::CallRecorder>) -> Self {
+        self.recorder = Some(recorder);
+        self
     }
 }

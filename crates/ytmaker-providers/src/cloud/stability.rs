@@ -39,7 +39,7 @@ pub static CODES: ApiCodes = ApiCodes {
     invalid_response: ErrorCode::STABILITY_INVALID_RESPONSE,
 };
 
-const GENERATE: &str = "generate";
+pub const GENERATE: &str = "generate";
 const BALANCE: &str = "balance";
 const GENERATE_PATH: &str = "/v2beta/stable-image/generate/core";
 const BALANCE_PATH: &str = "/v1/user/balance";
@@ -67,7 +67,7 @@ impl StabilityIllustrator {
     pub fn new(ctx: &CloudContext, key: Secret, settings: ImageSettings) -> Self {
         let limiter = RateLimiter::new(settings.requests_per_minute, Duration::from_secs(60));
         StabilityIllustrator {
-            api: ApiClient::new(ctx.http.clone(), &CODES),
+            api: ApiClient::new(ctx, &CODES),
             url: format!(
                 "{}{GENERATE_PATH}",
                 ctx.endpoints.stability.trim_end_matches('/')
@@ -236,7 +236,7 @@ pub async fn test_key(ctx: &CloudContext, key: &Secret) -> YtResult<String> {
     struct Balance {
         credits: f64,
     }
-    let api = ApiClient::new(ctx.http.clone(), &CODES);
+    let api = ApiClient::new(ctx, &CODES);
     let url = format!(
         "{}{BALANCE_PATH}",
         ctx.endpoints.stability.trim_end_matches('/')

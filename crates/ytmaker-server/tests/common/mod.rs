@@ -10,6 +10,7 @@ use std::time::Duration;
 use serde_json::Value;
 use ytmaker_core::config::ProjectConfig;
 use ytmaker_core::error::Lang;
+use ytmaker_monitor::MonitorConfig;
 use ytmaker_pipeline::WorkerConfig;
 use ytmaker_render::Toolchain;
 use ytmaker_server::{RunningServer, ServerConfig};
@@ -35,6 +36,10 @@ pub struct Options {
     pub ui_dir: Option<PathBuf>,
     /// Point every cloud client at this base URL (a fake cloud).
     pub cloud_url: Option<String>,
+    /// The `[monitoring]` settings (default: no evaluation loop).
+    pub monitoring: Option<MonitorConfig>,
+    /// The `[quotas]` settings (default: YouTube's allocation, no other limit).
+    pub quotas: Option<ytmaker_core::quota::QuotaLimits>,
 }
 
 pub fn fast_config() -> ProjectConfig {
@@ -95,6 +100,12 @@ pub async fn spawn_app(options: Options) -> TestApp {
             None => ytmaker_pipeline::CloudAccess::from_env(&data).unwrap(),
         },
         retry_delay_scale: ytmaker_providers::retry::DelayScale(0.0),
+        // Tests evaluate alerts themselves (`Monitor::evaluate_once`) unless they ask for a loop.
+        monitoring: options.monitoring.unwrap_or(MonitorConfig {
+            interval_seconds: 0,
+            ..Default::default()
+        }),
+        quotas: options.quotas.unwrap_or_default(),
     })
     .await
     .expect("server starts");

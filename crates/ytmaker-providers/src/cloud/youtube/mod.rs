@@ -367,17 +367,32 @@ impl QuotaMeter {
             .increment(units);
     }
 
-    /// Charges `cost` for an answered call, or one unit when the call was refused.
+    /// Charges `cost` for an answered call, or one unit when the call was refused, and records
+    /// it on the call.
     fn charge_reply(&mut self, method: &'static str, cost: u64, reply: &Reply) {
-        self.charge(method, if reply.is_success() { cost } else { 1 });
+        let units = quota_units(cost, reply);
+        reply.charge_quota(units);
+        self.charge(method, units);
     }
+}
+
+/// What an answered call costs: `cost` when it succeeded, one unit when it was refused (Google
+/// charges at least one unit for every request, invalid ones included).
+fn quota_units(cost: u64, reply: &Reply) -> u64 {
+    if reply.is_success() { cost } else { 1 }
 }
 
 /// Documented costs (developers.google.com/youtube/v3/determine_quota_cost). `videos.insert`
 /// has its own bucket of 100 calls a day at one unit each; the rest share 10,000 units a day.
-const CHANNELS_LIST_UNITS: u64 = 1;
-const VIDEOS_INSERT_UNITS: u64 = 1;
-const THUMBNAILS_SET_UNITS: u64 = 50;
+/// The endpoint name `videos.insert` calls are logged and recorded under.
+pub const VIDEOS_INSERT_ENDPOINT: &str = "videos.insert";
+pub const CHANNELS_LIST_UNITS: u64 = 1;
+pub const VIDEOS_INSERT_UNITS: u64 = 1;
+pub const THUMBNAILS_SET_UNITS: u64 = 50;
+/// The default daily limits: units shared by every method but `videos.insert`, and calls of
+/// `videos.insert` (its own bucket).
+pub const DAILY_UNITS: u64 = 10_000;
+pub const DAILY_VIDEO_INSERTS: u64 = 100;
 
 /// The linked channel.
 #[derive(Clone, Debug, PartialEq)]
@@ -403,7 +418,7 @@ pub async fn channel(ctx: &CloudContext, tokens: &dyn TokenStore) -> YtResult<Ch
         title: String,
     }
 
-    let api = ApiClient::new(ctx.http.clone(), &CODES);
+    let api = ApiClient::new(ctx, &CODES);
     let mut auth = Auth::load(ctx, tokens).await?;
     let url = format!("{}/youtube/v3/channels", ctx.endpoints.youtube);
     let reply = auth

@@ -182,7 +182,7 @@ fn token_error(api: &ApiClient, reply: &Reply, refused: ErrorCode, what: &str) -
 }
 
 async fn post_token(ctx: &CloudContext, form: &[(&str, &str)]) -> YtResult<(ApiClient, Reply)> {
-    let api = ApiClient::new(ctx.http.clone(), &OAUTH_CODES);
+    let api = ApiClient::new(ctx, &OAUTH_CODES);
     let request = ctx.http.post(&ctx.endpoints.oauth_token).form(form);
     let reply = api
         .send("oauth.token", request, ctx.timeouts.request)

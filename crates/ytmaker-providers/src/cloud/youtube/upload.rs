@@ -21,7 +21,7 @@ use ytmaker_core::{ErrorCode, YtError, YtResult};
 
 use super::{
     Auth, CODES, Call, QuotaMeter, THUMBNAILS_SET_UNITS, TokenStore, UPLOAD_CODES,
-    VIDEOS_INSERT_UNITS, api_error,
+    VIDEOS_INSERT_ENDPOINT, VIDEOS_INSERT_UNITS, api_error,
 };
 use crate::cloud::CloudContext;
 use crate::cloud::http::{ApiClient, Reply};
@@ -260,7 +260,7 @@ impl Upload<'_, '_> {
             .auth
             .send(
                 &self.api,
-                "videos.insert",
+                VIDEOS_INSERT_ENDPOINT,
                 || {
                     http.post(&url)
                         .query(&[("uploadType", "resumable"), ("part", "snippet,status")])
@@ -272,7 +272,7 @@ impl Upload<'_, '_> {
             )
             .await?;
         self.quota
-            .charge_reply("videos.insert", VIDEOS_INSERT_UNITS, &reply);
+            .charge_reply(VIDEOS_INSERT_ENDPOINT, VIDEOS_INSERT_UNITS, &reply);
         if !reply.is_success() {
             return Err(api_error(&self.api, &reply, Call::Upload));
         }
@@ -414,7 +414,7 @@ async fn set_thumbnail(
     struct ThumbnailSetResponse {
         items: Vec<Value>,
     }
-    let api = ApiClient::new(ctx.http.clone(), &CODES);
+    let api = ApiClient::new(ctx, &CODES);
     let url = format!("{}/upload/youtube/v3/thumbnails/set", ctx.endpoints.youtube);
     let content_type = if image.starts_with(b"\x89PNG") {
         "image/png"
@@ -511,8 +511,8 @@ pub(super) async fn publish(
                 ctx,
                 auth: &mut auth,
                 quota: &mut quota,
-                api: ApiClient::new(ctx.http.clone(), &CODES),
-                session_api: ApiClient::new(ctx.http.clone(), &UPLOAD_CODES),
+                api: ApiClient::new(ctx, &CODES),
+                session_api: ApiClient::new(ctx, &UPLOAD_CODES),
                 video: req.video,
                 total,
                 chunk_size,

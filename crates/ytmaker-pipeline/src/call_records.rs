@@ -1,0 +1,94 @@
+//! Writes every cloud call to the `provider_calls` table. Providers never touch the database; the
+//! cloud clients report to a [`CallRecorder`] and this one stores what they report, with the
+//! project and trace of the run that made the call when there is one.
+
+use uuid::Uuid;
+use ytmaker_core::TraceId;
+use ytmaker_providers::cloud::http::{CallRecord, CallRecorder};
+use ytmaker_store::{ProviderCall, Store};
+
+#[derive(Clone, Debug)]
+pub struct StoreCallRecorder {
+    store: Store,
+    project_id: Option<Uuid>,
+    trace_id: Option<String>,
+}
+
+impl StoreCallRecorder {
+    /// Records calls made outside a project run (key tests, quota reads).
+    pub fn new(store: Store) -> Self {
+        StoreCallRecorder {
+            store,
+            project_id: None,
+            trace_id: None,
+        }
+    }
+
+    /// Records calls made by one run of `project_id`.
+    pub fn for_run(store: Store, project_id: Uuid, trace: &TraceId) -> Self {
+        StoreCallRecorder {
+            store,
+            project_id: Some(project_id),
+            trace_id: Some(trace.to_string()),
+        }
+    }
+
+    fn row(&self, call: CallRecord) -> ProviderCall {
+        ProviderCall {
+            at_ms: call.at_ms,
+            api: call.api.to_owned(),
+            endpoint: call.endpoint.to_owned(),
+            status: call.status,
+            error_code: call.error_code.map(|c| c.as_str().to_owned()),
+            duration_ms: u64::try_from(call.duration.as_millis()).unwrap_or(u64::MAX),
+            quota_units: call.quota_units,
+            project_id: self.project_id,
+            trace_id: self.trace_id.clone(),
+        }
+    }
+}
+
+/// A record that could not be written is not allowed to fail the provider call it describes
+/// (the call happened and was paid for), but it must not vanish either: it is logged at error
+/// level with its code and every field, and counted.
+fn lost(call: &ProviderCall, err: &ytmaker_core::YtError) {
+    tracing::error!(
+        error_code = %err.code,
+        api = call.api.as_str(),
+        endpoint = call.endpoint.as_str(),
+        status = call.status,
+        call_error_code = call.error_code.as_deref(),
+        duration_ms = call.duration_ms,
+        quota_units = call.quota_units,
+        at_ms = call.at_ms,
+        "provider call could not be recorded: {}",
+        err.message
+    );
+    metrics::counter!("ytmaker_provider_call_records_failed_total", "api" => call.api.clone())
+        .increment(1);
+}
+
+impl CallRecorder for StoreCallRecorder {
+    fn record(&self, call: CallRecord) {
+        let row = self.row(call);
+        // Called when a reply is dropped, which is synchronous code: the write runs on its own
+        // task so the client never waits for the database.
+        match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => {
+                let store = self.store.clone();
+                runtime.spawn(async move {
+                    if let Err(err) = store.record_provider_call(&row).await {
+                        lost(&row, &err);
+                    }
+                });
+            }
+            Err(no_runtime) => lost(
+                &row,
+                &ytmaker_core::YtError::new(
+                    ytmaker_core::ErrorCode::DATABASE_ERROR,
+                    format!("no async runtime to write the record on: {no_runtime}"),
+                ),
+            ),
+        }
+    }
+}

@@ -1,0 +1,364 @@
+//! Quotas: how much of each provider's allowance is used and left, and the check that refuses
+//! to start a project whose estimated spending exceeds what is left.
+//!
+//! YouTube units and `videos.insert` calls, Gemini requests and Stability images are counted
+//! from `provider_calls` since midnight Pacific time (when YouTube and Gemini reset) against the
+//! configured [`QuotaLimits`]. D-ID reports its own balance: its credits are read from its API
+//! (briefly cached) when a D-ID key is stored, and a failed read is shown as an error, never
+//! guessed.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::{SecondsFormat, TimeZone, Utc};
+use serde::Serialize;
+use serde_json::{Value, json};
+use ytmaker_core::asset::{AssetKind, AssetStatus};
+use ytmaker_core::config::ProviderKind;
+use ytmaker_core::quota::{QuotaLimits, pacific_day};
+use ytmaker_core::{ErrorCode, YtError, YtResult};
+use ytmaker_providers::cloud::did::{self, DidCredits};
+use ytmaker_providers::cloud::{gemini, stability, youtube};
+use ytmaker_store::{Project, Store, now_ms};
+
+use crate::CloudAccess;
+
+/// One provider's allowance (`GET /api/v1/quotas`, `ytmaker quota`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct QuotaStatus {
+    /// `youtube`, `youtube_uploads`, `gemini`, `stability`, `did`.
+    pub provider: String,
+    /// What is counted: `units`, `uploads`, `requests`, `images`, `credits`.
+    pub unit: String,
+    pub used: u64,
+    /// `None` when no limit is known (not configured, or the provider did not say).
+    pub limit: Option<u64>,
+    pub remaining: Option<u64>,
+    /// When the count starts again (RFC 3339); `None` when the provider does not say.
+    pub resets_at: Option<String>,
+    /// `local` (counted from our call records) or `api` (reported by the provider).
+    pub source: String,
+    /// The error object when reading this quota failed; the numbers are then zero/unknown.
+    pub error: Option<Value>,
+}
+
+/// How long a D-ID credits answer is reused: every quota read would otherwise be a paid-for API
+/// round trip, and credits change only when talks are made.
+const DID_CREDITS_TTL: Duration = Duration::from_secs(60);
+
+/// D-ID's last credits answer (or failure) and when it came, shared by clones of a
+/// [`CloudAccess`].
+pub(crate) type CreditsCache = Arc<tokio::sync::Mutex<Option<(Instant, YtResult<DidCredits>)>>>;
+
+fn rfc3339(ms: i64) -> Option<String> {
+    Utc.timestamp_millis_opt(ms)
+        .single()
+        .map(|t| t.to_rfc3339_opts(SecondsFormat::Secs, true))
+}
+
+fn error_value(err: &YtError) -> Value {
+    json!({
+        "code": err.code.as_str(),
+        "message": err.message,
+        "is_retryable": err.is_retryable(),
+        "details": Value::Object(err.details.clone()),
+    })
+}
+
+fn counted(provider: &str, unit: &str, used: u64, limit: Option<u64>, resets_ms: i64) -> QuotaStatus {
+    QuotaStatus {
+        provider: provider.into(),
+        unit: unit.into(),
+        used,
+        limit,
+        remaining: limit.map(|l| l.saturating_sub(used)),
+        resets_at: rfc3339(resets_ms),
+        source: "local".into(),
+        error: None,
+    }
+}
+
+/// Every quota, as of now.
+pub async fn current(
+    store: &Store,
+    cloud: &CloudAccess,
+    limits: &QuotaLimits,
+) -> YtResult<Vec<QuotaStatus>> {
+    let mut all = local_quotas(store, limits, now_ms()).await?;
+    if let Some(did) = did_credits(cloud).await {
+        all.push(did);
+    }
+    Ok(all)
+}
+
+/// The quotas counted from `provider_calls` for the Pacific day containing `now_ms`.
+pub async fn local_quotas(
+    store: &Store,
+    limits: &QuotaLimits,
+    now_ms: i64,
+) -> YtResult<Vec<QuotaStatus>> {
+    let (day_start, resets) = pacific_day(now_ms)?;
+    let youtube_api = ProviderKind::Youtube.as_str();
+    let all_youtube = store
+        .provider_usage_since(youtube_api, None, day_start)
+        .await?;
+    let inserts = store
+        .provider_usage_since(youtube_api, Some(youtube::VIDEOS_INSERT_ENDPOINT), day_start)
+        .await?;
+    let gemini_requests = store
+        .provider_usage_since(
+            ProviderKind::Gemini.as_str(),
+            Some(gemini::GENERATE),
+            day_start,
+        )
+        .await?;
+    let stability_images = store
+        .provider_usage_since(
+            ProviderKind::Stability.as_str(),
+            Some(stability::GENERATE),
+            day_start,
+        )
+        .await?;
+    Ok(vec![
+        counted(
+            youtube_api,
+            "units",
+            all_youtube.quota_units.saturating_sub(inserts.quota_units),
+            Some(limits.youtube_units_per_day),
+            resets,
+        ),
+        counted(
+            "youtube_uploads",
+            "uploads",
+            inserts.quota_units,
+            Some(limits.youtube_uploads_per_day),
+            resets,
+        ),
+        // Every request counts against Gemini's rate limits, refused ones included.
+        counted(
+            ProviderKind::Gemini.as_str(),
+            "requests",
+            gemini_requests.calls,
+            limits.gemini_requests_per_day,
+            resets,
+        ),
+        // Stability charges for delivered images only.
+        counted(
+            ProviderKind::Stability.as_str(),
+            "images",
+            stability_images.successes,
+            limits.stability_images_per_day,
+            resets,
+        ),
+    ])
+}
+
+/// D-ID's credits from its API, or `None` when no D-ID key is stored.
+async fn did_credits(cloud: &CloudAccess) -> Option<QuotaStatus> {
+    let provider = ProviderKind::Did.as_str();
+    let key = match cloud.secrets.get(provider) {
+        Ok(Some(key)) => key,
+        Ok(None) => return None,
+        Err(err) => return Some(unreadable(provider, &err)),
+    };
+    let mut cache = cloud.did_credits.lock().await;
+    let fresh = cache
+        .as_ref()
+        .is_some_and(|(at, _)| at.elapsed() < DID_CREDITS_TTL);
+    if !fresh {
+        *cache = Some((Instant::now(), did::credits(&cloud.ctx, &key).await));
+    }
+    Some(match cache.as_ref().map(|(_, answer)| answer) {
+        Some(Ok(credits)) => QuotaStatus {
+            provider: provider.into(),
+            unit: "credits".into(),
+            // D-ID reports fractional credits; whole credits are what a talk is charged.
+            used: (credits.total - credits.remaining).max(0.0).floor() as u64,
+            limit: Some(credits.total.max(0.0).floor() as u64),
+            remaining: Some(credits.remaining.max(0.0).floor() as u64),
+            resets_at: None,
+            source: "api".into(),
+            error: None,
+        },
+        Some(Err(err)) => unreadable(provider, err),
+        None => unreadable(
+            provider,
+            &YtError::new(ErrorCode::DID_SERVER_ERROR, "no credits answer was kept"),
+        ),
+    })
+}
+
+fn unreadable(provider: &str, err: &YtError) -> QuotaStatus {
+    QuotaStatus {
+        provider: provider.into(),
+        unit: "credits".into(),
+        used: 0,
+        limit: None,
+        remaining: None,
+        resets_at: None,
+        source: "api".into(),
+        error: Some(error_value(err)),
+    }
+}
+
+/// What a run of the project is expected to spend of one quota.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Need {
+    /// The `QuotaStatus::provider` it is drawn from.
+    pub provider: &'static str,
+    pub needed: u64,
+}
+
+/// Speech units (CJK characters, or words of other scripts) one segment holds on average: the
+/// default prompt asks for 20–80 Chinese characters or 12–50 English words a segment.
+const UNITS_PER_SEGMENT_CJK: usize = 50;
+const UNITS_PER_SEGMENT_WORDS: usize = 31;
+
+/// Segments a script of `project`'s article is expected to have: its length in speech units
+/// over an average segment, at most what the target video length holds.
+fn estimated_segments(project: &Project) -> u64 {
+    let cjk = project
+        .content
+        .chars()
+        .filter(|c| ('\u{3400}'..='\u{9fff}').contains(c) || ('\u{f900}'..='\u{faff}').contains(c))
+        .count();
+    let words = project
+        .content
+        .split(|c: char| c.is_whitespace() || ('\u{3400}'..='\u{9fff}').contains(&c))
+        .filter(|w| w.chars().any(char::is_alphanumeric))
+        .count();
+    let by_length = cjk.div_ceil(UNITS_PER_SEGMENT_CJK) + words.div_ceil(UNITS_PER_SEGMENT_WORDS);
+    let script = &project.configuration.script;
+    let average_segment = (script.segment_min_seconds + script.segment_max_seconds) / 2.0;
+    let fits = if average_segment > 0.0 {
+        (script.target_max_seconds / average_segment).ceil().max(1.0) as usize
+    } else {
+        by_length
+    };
+    by_length.clamp(1, fits.max(1)) as u64
+}
+
+/// What a (re)started run of `project` is expected to spend, per quota. Only work still to do
+/// is counted: a written script, a delivered image or an uploaded video is not paid for again.
+pub async fn estimate(store: &Store, project: &Project) -> YtResult<Vec<Need>> {
+    let providers = &project.configuration.providers;
+    let mut needs = Vec::new();
+    if providers.publish == ProviderKind::Youtube && project.youtube_video_id.is_none() {
+        needs.push(Need {
+            provider: ProviderKind::Youtube.as_str(),
+            needed: youtube::THUMBNAILS_SET_UNITS,
+        });
+        needs.push(Need {
+            provider: "youtube_uploads",
+            needed: youtube::VIDEOS_INSERT_UNITS,
+        });
+    }
+    if providers.script == ProviderKind::Gemini && project.script.is_none() {
+        needs.push(Need {
+            provider: ProviderKind::Gemini.as_str(),
+            needed: 1,
+        });
+    }
+    let presenter = providers.avatar == ProviderKind::Did && project.configuration.presenter.enabled;
+    if providers.images == ProviderKind::Stability || presenter {
+        let assets = store.assets(project.id).await?;
+        let done = |kind: AssetKind| {
+            assets
+                .iter()
+                .filter(|a| a.key.kind == kind && a.status == AssetStatus::Completed)
+                .count() as u64
+        };
+        if providers.images == ProviderKind::Stability {
+            let segments = project
+                .script
+                .as_ref()
+                .map_or_else(|| estimated_segments(project), |s| s.segments.len() as u64);
+            let missing = segments.saturating_sub(done(AssetKind::Image));
+            if missing > 0 {
+                needs.push(Need {
+                    provider: ProviderKind::Stability.as_str(),
+                    needed: missing,
+                });
+            }
+        }
+        if presenter {
+            // One talk each for the intro and the outro; D-ID charges at least one credit a talk.
+            let missing =
+                2u64.saturating_sub(done(AssetKind::AvatarIntro) + done(AssetKind::AvatarOutro));
+            if missing > 0 {
+                needs.push(Need {
+                    provider: ProviderKind::Did.as_str(),
+                    needed: missing,
+                });
+            }
+        }
+    }
+    Ok(needs)
+}
+
+/// Refuses with `QUOTA_INSUFFICIENT` when a run of `project` would need more of a quota than is
+/// left. A quota with no known limit, or whose reading failed (D-ID's API), is not checked:
+/// nothing is refused on a guess.
+pub async fn check_start(
+    store: &Store,
+    cloud: &CloudAccess,
+    limits: &QuotaLimits,
+    project: &Project,
+) -> YtResult<()> {
+    let needs = estimate(store, project).await?;
+    if needs.is_empty() {
+        return Ok(());
+    }
+    let mut quotas = local_quotas(store, limits, now_ms()).await?;
+    if needs.iter().any(|n| n.provider == ProviderKind::Did.as_str())
+        && let Some(did) = did_credits(cloud).await
+    {
+        quotas.push(did);
+    }
+    let short: Vec<(&Need, &QuotaStatus, u64)> = needs
+        .iter()
+        .filter_map(|need| {
+            let quota = quotas
+                .iter()
+                .find(|q| q.provider == need.provider && q.error.is_none())?;
+            let remaining = quota.remaining?;
+            (remaining < need.needed).then_some((need, quota, remaining))
+        })
+        .collect();
+    let Some((need, quota, remaining)) = short.first() else {
+        return Ok(());
+    };
+    let resets = quota
+        .resets_at
+        .as_deref()
+        .map_or_else(String::new, |at| format!("; it resets at {at}"));
+    Err(YtError::new(
+        ErrorCode::QUOTA_INSUFFICIENT,
+        format!(
+            "the project needs {} {} of {} but only {remaining} remain{resets}",
+            need.needed, quota.unit, need.provider
+        ),
+    )
+    .detail("project_id", project.id.to_string())
+    .detail("provider", need.provider)
+    .detail("unit", quota.unit.as_str())
+    .detail("needed", need.needed)
+    .detail("remaining", *remaining)
+    .detail("used", quota.used)
+    .detail("limit", quota.limit)
+    .detail("resets_at", quota.resets_at.clone())
+    .detail(
+        "shortages",
+        short
+            .iter()
+            .map(|(n, q, r)| json!({"provider": n.provider, "unit": q.unit, "needed": n.needed, "remaining": r}))
+            .collect::<Vec<_>>(),
+    ))
+}
+
+/// What `control::apply` checks a start/resume/retry against.
+#[derive(Clone, Debug)]
+pub struct QuotaCheck {
+    pub cloud: CloudAccess,
+    pub limits: QuotaLimits,
+}
