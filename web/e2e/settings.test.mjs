@@ -23,7 +23,7 @@ describe('setup wizard and settings', () => {
   let browser;
 
   before(async () => {
-    server = await startServer({ cloud: true });
+    server = await startServer({ cloud: true, env: { YTMAKER_QUOTAS__YOUTUBE_UNITS_PER_DAY: '5000' } });
     browser = await launchBrowser();
   });
 
@@ -170,6 +170,15 @@ describe('setup wizard and settings', () => {
     await page.getByTestId('youtube-unlinked').waitFor();
     const after = await apiCall(server, 'GET', '/keys');
     assert.equal(after.body.find((k) => k.provider === 'youtube').stored, false);
+
+    // The configured daily limits, read-only (they live in the settings file).
+    const quotas = page.getByTestId('settings-quotas');
+    await quotas.waitFor();
+    assert.match(await quotas.textContent(), /youtube5000 units a day/);
+    // (D-ID's balance joins the server's list once its key is stored, after this page loaded.)
+    const served = (await apiCall(server, 'GET', '/quotas')).body.quotas.map((q) => q.provider);
+    const shown = await quotas.locator('tbody th').allTextContents();
+    assert.ok(shown.length > 0 && shown.every((p) => served.includes(p)), `${shown} are quotas the server reports (${served})`);
 
     // Retention is shown as what is kept where, not as a control that does nothing.
     const retention = page.getByTestId('settings-retention');

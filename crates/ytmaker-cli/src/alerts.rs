@@ -2,16 +2,19 @@
 //! alerts; `ytmaker alerts summary` prints the daily summary of a UTC day.
 
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use clap::Subcommand;
 use ytmaker_core::{TraceId, YtResult};
 use ytmaker_monitor::view::AlertView;
-use ytmaker_monitor::{Monitor, MonitorContext, summary};
+use ytmaker_monitor::{Monitor, MonitorContext, PipelineQuotas, summary};
+use ytmaker_pipeline::CloudAccess;
+use ytmaker_pipeline::quota::QuotaCheck;
 use ytmaker_providers::retry::DelayScale;
 use ytmaker_render::Toolchain;
 use ytmaker_store::{AlertState, Store, now_ms};
 
-use crate::settings::{Settings, load_monitor_config};
+use crate::settings::{Settings, load_monitor_config, load_quota_limits};
 use crate::{exit_code_for, report};
 
 #[derive(Subcommand)]
@@ -28,11 +31,16 @@ pub enum AlertsAction {
 }
 
 async fn monitor(settings: &Settings) -> YtResult<Monitor> {
+    let store = Store::open(&settings.database_url).await?;
+    let check = QuotaCheck {
+        cloud: CloudAccess::from_env(&settings.data)?.recording_calls(&store),
+        limits: load_quota_limits(settings)?,
+    };
     Monitor::new(MonitorContext {
-        store: Store::open(&settings.database_url).await?,
+        store: store.clone(),
         data: settings.data.clone(),
         tools: Toolchain::locate(),
-        quotas: None,
+        quotas: Some(Arc::new(PipelineQuotas { store, check })),
         config: load_monitor_config(settings)?,
         retry_delay_scale: DelayScale::from_env()?,
     })

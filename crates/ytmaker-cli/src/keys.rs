@@ -93,8 +93,11 @@ pub async fn keys(settings: &Settings, trace: &TraceId, action: KeysAction) -> E
                 println!("stored the {} key {}", provider.kind().as_str(), key.hint());
             }
             KeysAction::Test { provider } => {
-                let said = ytmaker_pipeline::test_key(&cloud, provider.kind()).await?;
-                println!("{}: {said}", provider.kind().as_str());
+                let store = ytmaker_store::Store::open(&settings.database_url).await?;
+                let cloud = cloud.recording_calls(&store);
+                let said = ytmaker_pipeline::test_key(&cloud, provider.kind()).await;
+                cloud.flush_call_records().await;
+                println!("{}: {}", provider.kind().as_str(), said?);
             }
             KeysAction::List => {
                 let stored = cloud.secrets.list()?;

@@ -417,7 +417,8 @@ async fn worker(settings: &Settings, trace: &TraceId, workers: usize) -> ExitCod
     let started: YtResult<ytmaker_pipeline::WorkerPool> = async {
         let store = open_store(settings).await?;
         let tools = Toolchain::locate()?;
-        let cloud = ytmaker_pipeline::CloudAccess::from_env(&settings.data)?.recording_calls(&store);
+        let cloud =
+            ytmaker_pipeline::CloudAccess::from_env(&settings.data)?.recording_calls(&store);
         Ok(ytmaker_pipeline::WorkerPool::start(
             ytmaker_pipeline::WorkerContext {
                 store,
@@ -586,34 +587,31 @@ async fn run_project(
     // A project whose run would need more of a quota than is left is refused before anything
     // runs (it keeps its status and can be run once the quota resets).
     let prepared = async {
-        let cloud = ytmaker_pipeline::CloudAccess::from_env(&settings.data)?.for_run(
-            store,
-            project.id,
-            trace,
-        );
+        let cloud = ytmaker_pipeline::CloudAccess::from_env(&settings.data)?
+            .for_run(store, project.id, trace);
         let limits = settings::load_quota_limits(settings)?;
         ytmaker_pipeline::quota::check_start(store, &cloud, &limits, project).await?;
-        Providers::for_project(
+        let providers = Providers::for_project(
             &project.configuration,
             project.llm_model.as_deref(),
             &tools,
             &cloud,
-        )
+        )?;
+        Ok::<_, YtError>((cloud, providers))
     }
     .await;
-    let providers =
-        match prepared {
-            Ok(p) => p,
-            Err(err) => {
-                return report::fail(
-                    &err,
-                    trace,
-                    Some(project.id),
-                    settings.lang,
-                    exit_code_for(err.code),
-                );
-            }
-        };
+    let (cloud, providers) = match prepared {
+        Ok(p) => p,
+        Err(err) => {
+            return report::fail(
+                &err,
+                trace,
+                Some(project.id),
+                settings.lang,
+                exit_code_for(err.code),
+            );
+        }
+    };
     let retry_delay_scale = match DelayScale::from_env() {
         Ok(scale) => scale,
         Err(err) => {
@@ -642,6 +640,7 @@ async fn run_project(
             if let Err(e) = interrupted {
                 tracing::error!("cannot listen for Ctrl-C: {e}");
             }
+            cloud.flush_call_records().await;
             return match pipeline.mark_paused(project.id, trace).await {
                 Ok(()) => {
                     eprintln!("\ninterrupted; project {} is PAUSED. Continue with: ytmaker projects resume {}", project.id, project.id);
@@ -651,6 +650,7 @@ async fn run_project(
             };
         }
     };
+    cloud.flush_call_records().await;
     match outcome {
         Ok(outcome) => {
             print_outcome(project.id, &outcome, trace);

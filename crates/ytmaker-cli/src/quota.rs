@@ -46,7 +46,9 @@ pub async fn run(settings: &Settings, trace: &TraceId, json: bool) -> ExitCode {
     let done: YtResult<()> = async {
         let store = Store::open(&settings.database_url).await?;
         let cloud = CloudAccess::from_env(&settings.data)?.recording_calls(&store);
-        let quotas = quota::current(&store, &cloud, &load_quota_limits(settings)?).await?;
+        let quotas = quota::current(&store, &cloud, &load_quota_limits(settings)?).await;
+        cloud.flush_call_records().await;
+        let quotas = quotas?;
         if json {
             let text = serde_json::to_string_pretty(&serde_json::json!({ "quotas": quotas }))
                 .map_err(|e| {

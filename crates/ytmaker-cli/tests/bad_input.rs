@@ -199,7 +199,8 @@ fn cases() -> Vec<Case> {
             name: "disk full",
             code: ErrorCode::DISK_SPACE_INSUFFICIENT,
             exit: 6,
-            stage: Stage::Assets,
+            // Checked before the first stage, so nothing at all is written or called.
+            stage: Stage::Script,
             detail: Some("required_bytes"),
             setup: |env| {
                 env.set_env("YTMAKER_MIN_FREE_BYTES", "999999999999999");

@@ -104,7 +104,7 @@ fn api_keys_in_the_environment_never_reach_output_logs_or_the_database() {
     }
 
     // Logs were written (so there was something to leak into): both failures, with their codes,
-    // and the script stage's lines.
+    // the disk failure attributed to the script stage it stopped.
     let lines = env.log_lines();
     assert!(lines.len() >= 8, "only {} log lines", lines.len());
     assert!(
@@ -127,11 +127,12 @@ fn api_keys_in_the_environment_never_reach_output_logs_or_the_database() {
             .lines()
             .filter(|l| l.starts_with('{'))
             .count()
-            >= 5,
+            >= 2,
         "--log-json printed no log lines\n{}",
         full_disk.describe()
     );
-    assert!(logs.stdout.lines().count() >= 5, "{}", logs.describe());
+    // The disk is checked before the first stage, so that run logs its request and its failure.
+    assert!(logs.stdout.lines().count() >= 2, "{}", logs.describe());
 
     let leaks = files_leaking(&env.data, &secrets);
     assert!(leaks.is_empty(), "{leaks:#?}");

@@ -75,9 +75,12 @@ fn pacific_offset(at: DateTime<Utc>) -> Duration {
 /// The UTC instant of 00:00 Pacific on `date`. Midnight is never skipped or repeated (the
 /// changes happen at 02:00), so exactly one of the two offsets is consistent.
 fn pacific_midnight(date: NaiveDate) -> YtResult<DateTime<Utc>> {
-    let local = date.and_hms_opt(0, 0, 0).map(|t| t.and_utc()).ok_or_else(|| {
-        YtError::new(ErrorCode::VALIDATION_ERROR, "midnight is not representable")
-    })?;
+    let local = date
+        .and_hms_opt(0, 0, 0)
+        .map(|t| t.and_utc())
+        .ok_or_else(|| {
+            YtError::new(ErrorCode::VALIDATION_ERROR, "midnight is not representable")
+        })?;
     for hours in [-8, -7] {
         let offset = Duration::hours(hours);
         let candidate = local - offset;
@@ -97,7 +100,10 @@ pub fn pacific_day(now_ms: i64) -> YtResult<(i64, i64)> {
     let local_date = (now + pacific_offset(now)).date_naive();
     let start = pacific_midnight(local_date)?;
     let next_date = local_date.succ_opt().ok_or_else(|| {
-        YtError::new(ErrorCode::VALIDATION_ERROR, "the day after is not representable")
+        YtError::new(
+            ErrorCode::VALIDATION_ERROR,
+            "the day after is not representable",
+        )
     })?;
     let next = pacific_midnight(next_date)?;
     Ok((start.timestamp_millis(), next.timestamp_millis()))
@@ -171,9 +177,10 @@ mod tests {
         let limits = QuotaLimits::default();
         assert_eq!(limits.youtube_units_per_day, 10_000);
         assert_eq!(limits.gemini_requests_per_day, None);
-        let parsed: QuotaLimits =
-            serde_json::from_str(r#"{"youtube_units_per_day": 1000, "stability_images_per_day": 5}"#)
-                .unwrap();
+        let parsed: QuotaLimits = serde_json::from_str(
+            r#"{"youtube_units_per_day": 1000, "stability_images_per_day": 5}"#,
+        )
+        .unwrap();
         assert_eq!(parsed.youtube_units_per_day, 1000);
         assert_eq!(parsed.youtube_uploads_per_day, 100);
         assert_eq!(parsed.stability_images_per_day, Some(5));

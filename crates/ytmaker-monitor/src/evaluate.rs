@@ -22,6 +22,8 @@ use crate::{MonitorConfig, MonitorContext};
 
 /// How far back provider calls and project failures are read.
 const LOOKBACK: Duration = Duration::from_secs(24 * 3600);
+/// How often the evaluation reads the quota report.
+const QUOTA_READ_EVERY_MS: i64 = 10 * 60 * 1000;
 /// How long a notice claim holds off other evaluators (longer than a post with its retries).
 const NOTICE_LEASE_MS: i64 = 5 * 60 * 1000;
 
@@ -62,8 +64,9 @@ pub struct Firing {
 }
 
 fn window_start(rule: &Rule, now_ms: i64) -> i64 {
-    rule.window
-        .map_or(i64::MIN, |w| now_ms - i64::try_from(w.as_millis()).unwrap_or(i64::MAX))
+    rule.window.map_or(i64::MIN, |w| {
+        now_ms - i64::try_from(w.as_millis()).unwrap_or(i64::MAX)
+    })
 }
 
 fn succeeded_after(inputs: &Inputs, api: &str, after_ms: i64) -> bool {
@@ -75,14 +78,21 @@ fn succeeded_after(inputs: &Inputs, api: &str, after_ms: i64) -> bool {
 
 /// Calls and project failures with one of `codes` in the rule's window, per API. A project
 /// failure is counted only when no recorded call of its run already carries the code.
-fn code_signals(inputs: &Inputs, rule: &Rule, codes: &[ErrorCode]) -> BTreeMap<String, Vec<(i64, ErrorCode)>> {
+fn code_signals(
+    inputs: &Inputs,
+    rule: &Rule,
+    codes: &[ErrorCode],
+) -> BTreeMap<String, Vec<(i64, ErrorCode)>> {
     let since = window_start(rule, inputs.now_ms);
     let wanted = |raw: &str| codes.iter().copied().find(|c| c.as_str() == raw);
     let mut by_api: BTreeMap<String, Vec<(i64, ErrorCode)>> = BTreeMap::new();
     let mut seen_runs = HashSet::new();
     for call in inputs.calls.iter().filter(|c| c.at_ms >= since) {
         if let Some(code) = call.error_code.as_deref().and_then(wanted) {
-            by_api.entry(call.api.clone()).or_default().push((call.at_ms, code));
+            by_api
+                .entry(call.api.clone())
+                .or_default()
+                .push((call.at_ms, code));
             if let Some(trace) = &call.trace_id {
                 seen_runs.insert((trace.clone(), code));
             }
@@ -97,7 +107,10 @@ fn code_signals(inputs: &Inputs, rule: &Rule, codes: &[ErrorCode]) -> BTreeMap<S
             .as_ref()
             .is_some_and(|t| seen_runs.contains(&(t.clone(), err.code)));
         if let (false, Some(api)) = (counted, api_of(err.code)) {
-            by_api.entry(api.to_owned()).or_default().push((err.at_ms, err.code));
+            by_api
+                .entry(api.to_owned())
+                .or_default()
+                .push((err.at_ms, err.code));
         }
     }
     by_api
@@ -390,6 +403,11 @@ pub struct Monitor {
     ctx: MonitorContext,
     webhook: Option<Webhook>,
     running: Arc<Mutex<()>>,
+    summary_looked_at: Arc<Mutex<Option<chrono::NaiveDate>>>,
+    /// The failure the loop is in, if any (so it is reported once, not every tick).
+    outage: Arc<Mutex<Option<YtError>>>,
+    /// The last quota report and when it was read.
+    quota_cache: Arc<Mutex<Option<(i64, YtResult<Vec<Value>>)>>>,
 }
 
 impl Monitor {
@@ -406,6 +424,9 @@ impl Monitor {
             ctx,
             webhook,
             running: Arc::new(Mutex::new(())),
+            summary_looked_at: Arc::new(Mutex::new(None)),
+            outage: Arc::new(Mutex::new(None)),
+            quota_cache: Arc::new(Mutex::new(None)),
         })
     }
 
@@ -424,7 +445,7 @@ impl Monitor {
             Err(e) => Err(e.clone()),
         };
         let disk = health::disk(&self.ctx.data);
-        let quotas = self.ctx.current_quotas().await;
+        let quotas = self.quotas(now_ms).await;
         if let Err(e) = &database {
             // Without the database nothing can be read or stored; the caller logs this.
             return Err(e.clone());
@@ -441,13 +462,18 @@ impl Monitor {
             .max()
             .unwrap_or(1);
         for api in APIS {
-            latest.insert(api.to_owned(), store.recent_provider_calls(api, depth).await?);
+            latest.insert(
+                api.to_owned(),
+                store.recent_provider_calls(api, depth).await?,
+            );
         }
         let from = crate::view::rfc3339_ms(since);
         let to = crate::view::rfc3339_ms(now_ms + 1);
         let mut project_errors = Vec::new();
         for event in store.events_of_kind_between("error", &from, &to).await? {
-            let code = event.payload["error_code"].as_str().and_then(ErrorCode::parse);
+            let code = event.payload["error_code"]
+                .as_str()
+                .and_then(ErrorCode::parse);
             let at = parse_ms(&event.created_at);
             if let (Some(code), Some(at_ms)) = (code, at) {
                 project_errors.push(ProjectError {
@@ -550,12 +576,21 @@ impl Monitor {
             .sort_by_key(|a| (a.priority.clone(), std::cmp::Reverse(a.first_seen_ms)));
         for p in [Priority::P0, Priority::P1] {
             let label = priority_label(p);
-            let n = evaluation.open.iter().filter(|a| a.priority == label).count();
+            let n = evaluation
+                .open
+                .iter()
+                .filter(|a| a.priority == label)
+                .count();
             metrics::gauge!("ytmaker_alerts_open", "priority" => label).set(n as f64);
         }
         if let Some(webhook) = &self.webhook {
             self.deliver_notices(webhook, now_ms).await?;
-            crate::summary::post_daily(&self.ctx, webhook, now_ms).await?;
+            // Yesterday is looked at once per day by this process (the database keeps it from
+            // being posted twice by any).
+            let mut looked_at = self.summary_looked_at.lock().await;
+            if *looked_at != Some(crate::summary::yesterday(now_ms)) {
+                *looked_at = Some(crate::summary::post_daily(&self.ctx, webhook, now_ms).await?);
+            }
         }
         Ok(evaluation)
     }
@@ -598,28 +633,71 @@ impl Monitor {
         Ok(())
     }
 
-    /// Evaluates every `interval` until the task is dropped. A failed evaluation is logged with
-    /// its code and tried again at the next tick.
+    /// The quota report, read at most every [`QUOTA_READ_EVERY_MS`]: the quota rule is P1
+    /// ("within the hour"), and reading D-ID's credits is a call to D-ID.
+    async fn quotas(&self, now_ms: i64) -> YtResult<Vec<Value>> {
+        let mut cached = self.quota_cache.lock().await;
+        if let Some((at, report)) = cached.as_ref()
+            && now_ms - at < QUOTA_READ_EVERY_MS
+            && now_ms >= *at
+        {
+            return report.clone();
+        }
+        let report = self.ctx.current_quotas().await;
+        *cached = Some((now_ms, report.clone()));
+        report
+    }
+
+    /// One tick of the loop: an evaluation. When it fails — above all when the database cannot
+    /// be reached, so no alert can be stored — the failure is logged once per outage, and a
+    /// database outage (the P0 `database_down`) is posted to the webhook once, as is its end.
+    pub async fn tick(&self, now_ms: i64) -> YtResult<Evaluation> {
+        let result = self.evaluate_once(now_ms).await;
+        let mut outage = self.outage.lock().await;
+        match (&result, outage.is_some()) {
+            (Err(e), false) => {
+                *outage = Some(e.clone());
+                log_evaluation_failure(e);
+                if let (ErrorCode::DATABASE_ERROR, Some(webhook)) = (e.code, &self.webhook) {
+                    let text = format!("[P0] database_down (database): {}", e.message);
+                    webhook
+                        .post(&json!({ "text": text }), "the database_down notice")
+                        .await;
+                }
+            }
+            (Ok(_), true) => {
+                if let Some(ended) = outage.take() {
+                    tracing::info!(
+                        rule = RuleId::DatabaseDown.as_str(),
+                        error_code = %ended.code,
+                        "alert evaluation works again"
+                    );
+                    if let (ErrorCode::DATABASE_ERROR, Some(webhook)) = (ended.code, &self.webhook)
+                    {
+                        let text =
+                            "[resolved] database_down (database): the database answers again";
+                        webhook
+                            .post(&json!({ "text": text }), "the database_down resolution")
+                            .await;
+                    }
+                }
+            }
+            _ => {}
+        }
+        result
+    }
+
+    /// Ticks every `interval` until the task is dropped (see [`Monitor::tick`]).
     pub fn spawn_loop(self, interval: Duration) -> tokio::task::JoinHandle<()> {
         tokio::spawn(async move {
             let mut ticks = tokio::time::interval(interval);
             ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            let mut failing = false;
             loop {
                 ticks.tick().await;
-                match self.evaluate_once(now_ms()).await {
-                    Ok(_) => {
-                        if failing {
-                            tracing::info!("alert evaluation works again");
-                        }
-                        failing = false;
-                    }
-                    // One line per outage, not one per tick.
-                    Err(e) if !failing => {
-                        failing = true;
-                        log_evaluation_failure(&e);
-                    }
-                    Err(_) => {}
+                if let Err(e) = self.tick(now_ms()).await {
+                    // `tick` logged it at error level when the outage began; the next tick
+                    // tries again.
+                    tracing::debug!(error_code = %e.code, "alert evaluation failed again");
                 }
             }
         })
@@ -729,11 +807,15 @@ mod tests {
     }
 
     fn rules_of(f: &[Firing]) -> Vec<(&'static str, &str)> {
-        f.iter().map(|f| (f.rule.as_str(), f.subject.as_str())).collect()
+        f.iter()
+            .map(|f| (f.rule.as_str(), f.subject.as_str()))
+            .collect()
     }
 
     fn failures(api: &str, n: i64, code: &str) -> Vec<ProviderCall> {
-        (0..n).map(|i| call(api, NOW - 60_000 + i, Some(code))).collect()
+        (0..n)
+            .map(|i| call(api, NOW - 60_000 + i, Some(code)))
+            .collect()
     }
 
     #[test]
@@ -784,7 +866,13 @@ mod tests {
         assert!(firing(&inputs(calls, 50), &config).is_empty());
         // Calls older than 15 minutes do not count.
         let old: Vec<ProviderCall> = (0..10)
-            .map(|i| call("gemini", NOW - 20 * 60_000 + i, (i % 2 == 0).then_some("GEMINI_SERVER_ERROR")))
+            .map(|i| {
+                call(
+                    "gemini",
+                    NOW - 20 * 60_000 + i,
+                    (i % 2 == 0).then_some("GEMINI_SERVER_ERROR"),
+                )
+            })
             .collect();
         assert!(firing(&inputs(old, 50), &config).is_empty());
     }
@@ -792,7 +880,10 @@ mod tests {
     #[test]
     fn disk_thresholds_are_configurable_and_critical_hides_low() {
         let config = MonitorConfig::default();
-        assert_eq!(rules_of(&firing(&inputs(vec![], 15), &config)), [("disk_low", "disk")]);
+        assert_eq!(
+            rules_of(&firing(&inputs(vec![], 15), &config)),
+            [("disk_low", "disk")]
+        );
         assert_eq!(
             rules_of(&firing(&inputs(vec![], 5), &config)),
             [("disk_critical", "disk")]
@@ -802,12 +893,18 @@ mod tests {
             disk_low_percent: 30.0,
             ..MonitorConfig::default()
         };
-        assert_eq!(rules_of(&firing(&inputs(vec![], 25), &strict)), [("disk_low", "disk")]);
+        assert_eq!(
+            rules_of(&firing(&inputs(vec![], 25), &strict)),
+            [("disk_low", "disk")]
+        );
         let mut floor = inputs(vec![], 60);
         if let Ok(d) = &mut floor.disk {
             d.render_refused = Some(YtError::new(ErrorCode::DISK_SPACE_INSUFFICIENT, "floor"));
         }
-        assert_eq!(rules_of(&firing(&floor, &config)), [("disk_critical", "disk")]);
+        assert_eq!(
+            rules_of(&firing(&floor, &config)),
+            [("disk_critical", "disk")]
+        );
     }
 
     #[test]
@@ -819,7 +916,11 @@ mod tests {
             json!({ "provider": "gemini", "unit": "requests", "used": 10, "limit": 100, "remaining": 90, "error": null }),
             json!({ "provider": "did", "unit": "credits", "used": 0, "limit": null, "remaining": null, "error": { "code": "DID_SERVER_ERROR" } }),
         ]);
-        i.calls = vec![call("stability", NOW - 10, Some("STABILITY_QUOTA_EXCEEDED"))];
+        i.calls = vec![call(
+            "stability",
+            NOW - 10,
+            Some("STABILITY_QUOTA_EXCEEDED"),
+        )];
         let fired = firing(&i, &config);
         assert_eq!(
             rules_of(&fired),

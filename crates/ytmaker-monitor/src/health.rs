@@ -102,7 +102,10 @@ pub async fn report(h: &HealthInputs<'_>, open_alerts: &[Alert]) -> HealthReport
     checks.insert(
         "database".into(),
         match database(h.store).await {
-            Ok(()) => check("ok", json!({ "backend": format!("{:?}", h.store.backend()) })),
+            Ok(()) => check(
+                "ok",
+                json!({ "backend": format!("{:?}", h.store.backend()) }),
+            ),
             Err(e) => failed(&e),
         },
     );

@@ -72,11 +72,16 @@ impl MonitorConfig {
             broken.push(serde_json::json!({ "field": "monitoring.interval_seconds", "rule": "0 to 86400", "value": self.interval_seconds }));
         }
         for (field, value) in [
-            ("monitoring.disk_critical_percent", self.disk_critical_percent),
+            (
+                "monitoring.disk_critical_percent",
+                self.disk_critical_percent,
+            ),
             ("monitoring.disk_low_percent", self.disk_low_percent),
         ] {
             if !(0.0..=100.0).contains(&value) {
-                broken.push(serde_json::json!({ "field": field, "rule": "0 to 100", "value": value }));
+                broken.push(
+                    serde_json::json!({ "field": field, "rule": "0 to 100", "value": value }),
+                );
             }
         }
         if self.disk_critical_percent > self.disk_low_percent {
@@ -117,6 +122,37 @@ impl MonitorContext {
             Some(source) => source.current().await,
             None => Ok(Vec::new()),
         }
+    }
+}
+
+/// The pipeline's quota report (`ytmaker_pipeline::quota::current`): local counts against the
+/// configured limits, D-ID credits from its API.
+pub struct PipelineQuotas {
+    pub store: Store,
+    pub check: ytmaker_pipeline::quota::QuotaCheck,
+}
+
+impl QuotaSource for PipelineQuotas {
+    fn current(&self) -> QuotaFuture<'_> {
+        Box::pin(async move {
+            let statuses = ytmaker_pipeline::quota::current(
+                &self.store,
+                &self.check.cloud,
+                &self.check.limits,
+            )
+            .await?;
+            statuses
+                .iter()
+                .map(|s| {
+                    serde_json::to_value(s).map_err(|e| {
+                        YtError::new(
+                            ErrorCode::SERVER_PANICKED,
+                            format!("a quota status cannot be encoded: {e}"),
+                        )
+                    })
+                })
+                .collect()
+        })
     }
 }
 

@@ -301,7 +301,12 @@ mod tests {
                 _ => continue,
             };
             for code in codes {
-                assert_eq!(code.spec().priority, rule.priority, "{code} in {:?}", rule.id);
+                assert_eq!(
+                    code.spec().priority,
+                    rule.priority,
+                    "{code} in {:?}",
+                    rule.id
+                );
             }
         }
         assert_eq!(

@@ -56,9 +56,8 @@ pub fn today(now_ms: i64) -> NaiveDate {
 }
 
 pub fn parse_date(raw: &str) -> YtResult<NaiveDate> {
-    NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d").map_err(|_| {
-        YtError::invalid_field(ErrorCode::VALIDATION_ERROR, "date", "YYYY-MM-DD", raw)
-    })
+    NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d")
+        .map_err(|_| YtError::invalid_field(ErrorCode::VALIDATION_ERROR, "date", "YYYY-MM-DD", raw))
 }
 
 fn day_bounds_ms(date: NaiveDate) -> (i64, i64) {
@@ -83,7 +82,11 @@ pub async fn build(ctx: &MonitorContext, date: NaiveDate) -> YtResult<DailySumma
         *codes.entry(code.clone()).or_default() += 1;
     }
     let (from, to) = (rfc3339_ms(start), rfc3339_ms(end));
-    for event in ctx.store.events_of_kind_between("error", &from, &to).await? {
+    for event in ctx
+        .store
+        .events_of_kind_between("error", &from, &to)
+        .await?
+    {
         let code = event.payload["error_code"]
             .as_str()
             .and_then(ErrorCode::parse);
@@ -98,7 +101,11 @@ pub async fn build(ctx: &MonitorContext, date: NaiveDate) -> YtResult<DailySumma
     top_codes.sort_by(|a, b| b.count.cmp(&a.count).then(a.code.cmp(&b.code)));
     top_codes.truncate(TOP_CODES);
     let mut projects = ProjectOutcomes::default();
-    for event in ctx.store.events_of_kind_between("status", &from, &to).await? {
+    for event in ctx
+        .store
+        .events_of_kind_between("status", &from, &to)
+        .await?
+    {
         match event.payload["to"].as_str() {
             Some("COMPLETED") => projects.completed += 1,
             Some("FAILED") => projects.failed += 1,
@@ -135,7 +142,7 @@ fn render_text(
     for a in apis {
         match a.success_rate {
             Some(rate) => out.push_str(&format!(
-                "  {:<11} {:>5} calls, {:>5.1} % ok, {}/{}/{} ms\n",
+                "  {:<15} {:>5} calls, {:>5.1} % ok, {}/{}/{} ms\n",
                 a.api,
                 a.calls,
                 rate * 100.0,
@@ -143,7 +150,7 @@ fn render_text(
                 a.p90_ms.unwrap_or_default(),
                 a.p99_ms.unwrap_or_default()
             )),
-            None => out.push_str(&format!("  {:<11}     0 calls\n", a.api)),
+            None => out.push_str(&format!("  {:<15}     0 calls\n", a.api)),
         }
     }
     out.push_str("quotas (now):\n");
@@ -155,15 +162,15 @@ fn render_text(
         let unit = q["unit"].as_str().unwrap_or("units");
         let line = if !q["error"].is_null() {
             let code = q["error"]["code"].as_str().unwrap_or("error");
-            format!("  {provider:<11} unreadable ({code})\n")
+            format!("  {provider:<15} unreadable ({code})\n")
         } else {
             match q["limit"].as_u64() {
                 Some(limit) => format!(
-                    "  {provider:<11} {} of {limit} {unit} used\n",
+                    "  {provider:<15} {} of {limit} {unit} used\n",
                     q["used"].as_u64().unwrap_or_default()
                 ),
                 None => format!(
-                    "  {provider:<11} {} {unit} used (no limit known)\n",
+                    "  {provider:<15} {} {unit} used (no limit known)\n",
                     q["used"].as_u64().unwrap_or_default()
                 ),
             }
@@ -180,17 +187,33 @@ fn render_text(
     out
 }
 
+impl DailySummary {
+    /// True when nothing was called, finished or failed that day.
+    pub fn is_quiet(&self) -> bool {
+        self.apis.iter().all(|a| a.calls == 0)
+            && self.top_codes.is_empty()
+            && self.projects.completed + self.projects.failed + self.projects.cancelled == 0
+    }
+}
+
 /// Posts yesterday's summary once (claimed in the database, so never twice, even across
-/// processes or restarts). A failed post is logged with `ALERT_WEBHOOK_FAILED` and recorded.
-pub(crate) async fn post_daily(ctx: &MonitorContext, webhook: &Webhook, now_ms: i64) -> YtResult<()> {
+/// processes or restarts); a day without any activity is not posted. A failed post is logged
+/// with `ALERT_WEBHOOK_FAILED` and recorded. Returns the day that was looked at.
+pub(crate) async fn post_daily(
+    ctx: &MonitorContext,
+    webhook: &Webhook,
+    now_ms: i64,
+) -> YtResult<NaiveDate> {
     let date = yesterday(now_ms);
     let label = date.format("%Y-%m-%d").to_string();
-    if !ctx.store.claim_daily_summary(&label, now_ms).await? {
-        return Ok(());
-    }
     let summary = build(ctx, date).await?;
+    if summary.is_quiet() || !ctx.store.claim_daily_summary(&label, now_ms).await? {
+        return Ok(date);
+    }
     let body = serde_json::json!({ "text": format!("[P2] {}", summary.text) });
-    let outcome = webhook.post(&body, &format!("the daily summary of {label}")).await;
+    let outcome = webhook
+        .post(&body, &format!("the daily summary of {label}"))
+        .await;
     let error = outcome.result.as_ref().err().map(|e| e.message.clone());
     ctx.store
         .record_daily_summary(
@@ -204,9 +227,13 @@ pub(crate) async fn post_daily(ctx: &MonitorContext, webhook: &Webhook, now_ms: 
         )
         .await?;
     if error.is_none() {
-        tracing::info!(date = label.as_str(), host = webhook.host(), "daily summary posted");
+        tracing::info!(
+            date = label.as_str(),
+            host = webhook.host(),
+            "daily summary posted"
+        );
     }
-    Ok(())
+    Ok(date)
 }
 
 #[cfg(test)]

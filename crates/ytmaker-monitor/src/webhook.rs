@@ -233,6 +233,10 @@ mod tests {
             assert_eq!(err.code, ErrorCode::CONFIG_INVALID, "{bad}");
         }
         let err = WebhookTarget::parse("ftp://host/s3cr3t").unwrap_err();
-        assert!(!err.details.values().any(|v| v.to_string().contains("s3cr3t")));
+        assert!(
+            !err.details
+                .values()
+                .any(|v| v.to_string().contains("s3cr3t"))
+        );
     }
 }

@@ -2,34 +2,74 @@
 //! cloud clients report to a [`CallRecorder`] and this one stores what they report, with the
 //! project and trace of the run that made the call when there is one.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use tokio::sync::Notify;
 use uuid::Uuid;
 use ytmaker_core::TraceId;
 use ytmaker_providers::cloud::http::{CallRecord, CallRecorder};
 use ytmaker_store::{ProviderCall, Store};
+
+/// Writes still in flight, so a process can wait for them before it exits (a write dropped with
+/// the runtime would vanish without a trace).
+#[derive(Clone, Debug, Default)]
+pub struct PendingWrites {
+    count: Arc<AtomicUsize>,
+    idle: Arc<Notify>,
+}
+
+impl PendingWrites {
+    fn started(&self) {
+        self.count.fetch_add(1, Ordering::SeqCst);
+    }
+
+    fn finished(&self) {
+        if self.count.fetch_sub(1, Ordering::SeqCst) == 1 {
+            self.idle.notify_waiters();
+        }
+    }
+
+    /// Returns once every write started so far has ended (stored, or logged as lost).
+    pub async fn flush(&self) {
+        loop {
+            let idle = self.idle.notified();
+            tokio::pin!(idle);
+            idle.as_mut().enable();
+            if self.count.load(Ordering::SeqCst) == 0 {
+                return;
+            }
+            idle.await;
+        }
+    }
+}
 
 #[derive(Clone, Debug)]
 pub struct StoreCallRecorder {
     store: Store,
     project_id: Option<Uuid>,
     trace_id: Option<String>,
+    pending: PendingWrites,
 }
 
 impl StoreCallRecorder {
     /// Records calls made outside a project run (key tests, quota reads).
-    pub fn new(store: Store) -> Self {
+    pub fn new(store: Store, pending: PendingWrites) -> Self {
         StoreCallRecorder {
             store,
             project_id: None,
             trace_id: None,
+            pending,
         }
     }
 
     /// Records calls made by one run of `project_id`.
-    pub fn for_run(store: Store, project_id: Uuid, trace: &TraceId) -> Self {
+    pub fn for_run(store: Store, pending: PendingWrites, project_id: Uuid, trace: &TraceId) -> Self {
         StoreCallRecorder {
             store,
             project_id: Some(project_id),
             trace_id: Some(trace.to_string()),
+            pending,
         }
     }
 
@@ -76,10 +116,13 @@ impl CallRecorder for StoreCallRecorder {
         match tokio::runtime::Handle::try_current() {
             Ok(runtime) => {
                 let store = self.store.clone();
+                let pending = self.pending.clone();
+                pending.started();
                 runtime.spawn(async move {
                     if let Err(err) = store.record_provider_call(&row).await {
                         lost(&row, &err);
                     }
+                    pending.finished();
                 });
             }
             Err(no_runtime) => lost(

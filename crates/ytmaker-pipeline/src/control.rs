@@ -122,7 +122,9 @@ pub async fn apply(
                 )
                 .detail("failed_stage", "input"));
             }
-            crate::quota::check_start(store, &quotas.cloud, &quotas.limits, &project).await?;
+            // A provider asked for its balance here is asked on this project's behalf.
+            let cloud = quotas.cloud.for_run(store, id, trace);
+            crate::quota::check_start(store, &cloud, &quotas.limits, &project).await?;
             store.enqueue(id, trace).await?;
             wakeup.notify();
             "queued"

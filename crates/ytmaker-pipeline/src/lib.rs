@@ -22,7 +22,7 @@ mod stages;
 mod view;
 mod worker;
 
-pub use call_records::StoreCallRecorder;
+pub use call_records::{PendingWrites, StoreCallRecorder};
 pub use disk::{DiskSpace, MIN_FREE_BYTES_ENV, check_free_space, disk_space, free_bytes};
 pub use progress::{Progress, ProgressSink, stage_band};
 pub use providers::{CLOUD_BASE_URL_ENV, CloudAccess, KEYED_PROVIDERS, Providers, test_key};

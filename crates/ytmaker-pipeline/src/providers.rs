@@ -1,6 +1,8 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use uuid::Uuid;
+use ytmaker_core::TraceId;
 use ytmaker_core::config::{ProjectConfig, ProviderKind};
 use ytmaker_core::{ErrorCode, Secret, YtError, YtResult};
 use ytmaker_providers::cloud::did::DidPresenter;
@@ -15,10 +17,8 @@ use ytmaker_providers::local::{
 use ytmaker_providers::{Illustrator, Narrator, Presenter, Publisher, ScriptWriter};
 use ytmaker_render::Toolchain;
 use ytmaker_store::{DataDir, SecretStore, Store};
-use uuid::Uuid;
-use ytmaker_core::TraceId;
 
-use crate::call_records::StoreCallRecorder;
+use crate::call_records::{PendingWrites, StoreCallRecorder};
 
 /// The provider chosen for each capability of one project. Built from the project's
 /// configuration; a provider is never swapped for another during a run.
@@ -39,6 +39,8 @@ pub struct CloudAccess {
     pub secrets: SecretStore,
     /// D-ID's last credits answer, shared by clones (see `quota`).
     pub(crate) did_credits: crate::quota::CreditsCache,
+    /// Call records still being written, shared by clones.
+    call_writes: PendingWrites,
 }
 
 /// Points every cloud client at one base URL (the fake cloud) instead of the real services.
@@ -59,6 +61,7 @@ impl CloudAccess {
             ctx: CloudContext::new(endpoints, timeouts)?,
             secrets: SecretStore::open(data),
             did_credits: Default::default(),
+            call_writes: PendingWrites::default(),
         })
     }
 
@@ -67,8 +70,17 @@ impl CloudAccess {
     pub fn recording_calls(mut self, store: &Store) -> Self {
         self.ctx = self
             .ctx
-            .with_recorder(Arc::new(StoreCallRecorder::new(store.clone())));
+            .with_recorder(Arc::new(StoreCallRecorder::new(
+                store.clone(),
+                self.call_writes.clone(),
+            )));
         self
+    }
+
+    /// Waits until every call record started so far is written (or logged as lost). Processes
+    /// call it before they exit.
+    pub async fn flush_call_records(&self) {
+        self.call_writes.flush().await;
     }
 
     /// The access one run of `project_id` uses: every call is recorded with the project and the
@@ -77,6 +89,7 @@ impl CloudAccess {
         let mut run = self.clone();
         run.ctx = run.ctx.with_recorder(Arc::new(StoreCallRecorder::for_run(
             store.clone(),
+            self.call_writes.clone(),
             project_id,
             trace,
         )));

@@ -65,7 +65,13 @@ fn error_value(err: &YtError) -> Value {
     })
 }
 
-fn counted(provider: &str, unit: &str, used: u64, limit: Option<u64>, resets_ms: i64) -> QuotaStatus {
+fn counted(
+    provider: &str,
+    unit: &str,
+    used: u64,
+    limit: Option<u64>,
+    resets_ms: i64,
+) -> QuotaStatus {
     QuotaStatus {
         provider: provider.into(),
         unit: unit.into(),
@@ -103,7 +109,11 @@ pub async fn local_quotas(
         .provider_usage_since(youtube_api, None, day_start)
         .await?;
     let inserts = store
-        .provider_usage_since(youtube_api, Some(youtube::VIDEOS_INSERT_ENDPOINT), day_start)
+        .provider_usage_since(
+            youtube_api,
+            Some(youtube::VIDEOS_INSERT_ENDPOINT),
+            day_start,
+        )
         .await?;
     let gemini_requests = store
         .provider_usage_since(
@@ -231,7 +241,9 @@ fn estimated_segments(project: &Project) -> u64 {
     let script = &project.configuration.script;
     let average_segment = (script.segment_min_seconds + script.segment_max_seconds) / 2.0;
     let fits = if average_segment > 0.0 {
-        (script.target_max_seconds / average_segment).ceil().max(1.0) as usize
+        (script.target_max_seconds / average_segment)
+            .ceil()
+            .max(1.0) as usize
     } else {
         by_length
     };
@@ -259,7 +271,8 @@ pub async fn estimate(store: &Store, project: &Project) -> YtResult<Vec<Need>> {
             needed: 1,
         });
     }
-    let presenter = providers.avatar == ProviderKind::Did && project.configuration.presenter.enabled;
+    let presenter =
+        providers.avatar == ProviderKind::Did && project.configuration.presenter.enabled;
     if providers.images == ProviderKind::Stability || presenter {
         let assets = store.assets(project.id).await?;
         let done = |kind: AssetKind| {
@@ -310,7 +323,9 @@ pub async fn check_start(
         return Ok(());
     }
     let mut quotas = local_quotas(store, limits, now_ms()).await?;
-    if needs.iter().any(|n| n.provider == ProviderKind::Did.as_str())
+    if needs
+        .iter()
+        .any(|n| n.provider == ProviderKind::Did.as_str())
         && let Some(did) = did_credits(cloud).await
     {
         quotas.push(did);
@@ -361,4 +376,211 @@ pub async fn check_start(
 pub struct QuotaCheck {
     pub cloud: CloudAccess,
     pub limits: QuotaLimits,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ytmaker_core::asset::AssetKey;
+    use ytmaker_core::config::{ProjectConfig, ProviderChoice};
+    use ytmaker_store::{DataDir, NewProject, ProviderCall};
+
+    struct Env {
+        store: Store,
+        cloud: CloudAccess,
+        _dir: tempfile::TempDir,
+    }
+
+    async fn env() -> Env {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&Store::sqlite_url(&dir.path().join("t.db")))
+            .await
+            .unwrap();
+        let cloud = CloudAccess::new(
+            &DataDir::new(dir.path().join("data")),
+            ytmaker_providers::cloud::Endpoints::all_at("http://127.0.0.1:9"),
+            ytmaker_providers::cloud::Timeouts::default(),
+        )
+        .unwrap();
+        Env {
+            store,
+            cloud,
+            _dir: dir,
+        }
+    }
+
+    async fn cloud_project(store: &Store, content: String) -> Project {
+        let configuration = ProjectConfig {
+            providers: ProviderChoice::cloud(),
+            ..Default::default()
+        };
+        store
+            .create_project(&NewProject {
+                name: "p".into(),
+                content,
+                configuration,
+            })
+            .await
+            .unwrap()
+    }
+
+    fn script(segments: u32) -> ytmaker_core::script::Script {
+        let line = json!({"text": "x", "estimated_seconds": 3.0});
+        let segments: Vec<Value> = (0..segments)
+            .map(|i| json!({"index": i, "narration": "n", "image_description": "d", "key_phrase": "k", "estimated_seconds": 8.0}))
+            .collect();
+        serde_json::from_value(json!({
+            "language": "en", "title": "t", "description": "d", "tags": [],
+            "intro": line, "segments": segments, "outro": line,
+            "condensation": null, "warnings": []
+        }))
+        .unwrap()
+    }
+
+    fn needed(needs: &[Need], provider: &str) -> Option<u64> {
+        needs
+            .iter()
+            .find(|n| n.provider == provider)
+            .map(|n| n.needed)
+    }
+
+    #[tokio::test]
+    async fn the_estimate_counts_only_work_still_to_do() {
+        let env = env().await;
+        // About 50 characters a segment: 500 characters are 10 segments.
+        let project = cloud_project(&env.store, "茶".repeat(500)).await;
+        let needs = estimate(&env.store, &project).await.unwrap();
+        assert_eq!(needed(&needs, "youtube"), Some(50));
+        assert_eq!(needed(&needs, "youtube_uploads"), Some(1));
+        assert_eq!(needed(&needs, "gemini"), Some(1));
+        assert_eq!(needed(&needs, "stability"), Some(10));
+        assert_eq!(needed(&needs, "did"), Some(2));
+
+        env.store.save_script(project.id, &script(3)).await.unwrap();
+        let image = AssetKey::indexed(AssetKind::Image, 1);
+        env.store
+            .begin_asset(project.id, image, "stability")
+            .await
+            .unwrap();
+        env.store
+            .complete_asset(project.id, image, "images/1.png", "h", &json!({}))
+            .await
+            .unwrap();
+        env.store
+            .set_youtube_video_id(project.id, "vid123")
+            .await
+            .unwrap();
+        let project = env.store.get_project(project.id).await.unwrap();
+        let needs = estimate(&env.store, &project).await.unwrap();
+        assert_eq!(needed(&needs, "stability"), Some(2));
+        assert_eq!(needed(&needs, "gemini"), None);
+        assert_eq!(needed(&needs, "youtube"), None);
+    }
+
+    #[test]
+    fn a_long_article_is_estimated_at_most_what_the_target_length_holds() {
+        let config = ProjectConfig::default();
+        let average = (config.script.segment_min_seconds + config.script.segment_max_seconds) / 2.0;
+        let fits = (config.script.target_max_seconds / average).ceil() as u64;
+        let project = Project {
+            id: uuid::Uuid::new_v4(),
+            name: "p".into(),
+            content: "茶".repeat(10_000),
+            status: ytmaker_core::ProjectStatus::Initialized,
+            configuration: config,
+            script: None,
+            error_info: None,
+            trace_id: None,
+            youtube_video_id: None,
+            config_template_id: None,
+            prompt_template_id: None,
+            prompt_content: None,
+            llm_model: None,
+            youtube_settings: None,
+            created_at: String::new(),
+            updated_at: String::new(),
+        };
+        assert_eq!(estimated_segments(&project), fits);
+        let english = Project {
+            content: "word ".repeat(62),
+            ..project
+        };
+        assert_eq!(estimated_segments(&english), 2);
+    }
+
+    #[tokio::test]
+    async fn a_start_is_refused_only_where_a_known_limit_is_short() {
+        let env = env().await;
+        let project = cloud_project(&env.store, "茶".repeat(500)).await;
+        let mut limits = QuotaLimits::default();
+        // No limit known for Stability or Gemini and no D-ID key: nothing to refuse.
+        check_start(&env.store, &env.cloud, &limits, &project)
+            .await
+            .unwrap();
+
+        limits.stability_images_per_day = Some(12);
+        env.store
+            .record_provider_call(&ProviderCall {
+                at_ms: now_ms(),
+                api: "stability".into(),
+                endpoint: stability::GENERATE.into(),
+                status: Some(200),
+                error_code: None,
+                duration_ms: 900,
+                quota_units: 0,
+                project_id: None,
+                trace_id: None,
+            })
+            .await
+            .unwrap();
+        // 11 images left, 10 needed.
+        check_start(&env.store, &env.cloud, &limits, &project)
+            .await
+            .unwrap();
+        limits.stability_images_per_day = Some(10);
+        let err = check_start(&env.store, &env.cloud, &limits, &project)
+            .await
+            .unwrap_err();
+        assert_eq!(err.code, ErrorCode::QUOTA_INSUFFICIENT);
+        assert_eq!(err.details["provider"], "stability");
+        assert_eq!(err.details["needed"], 10);
+        assert_eq!(err.details["remaining"], 9);
+        assert!(err.details["resets_at"].as_str().unwrap().ends_with('Z'));
+    }
+
+    #[tokio::test]
+    async fn local_quotas_count_today_only() {
+        let env = env().await;
+        let (day_start, _) = pacific_day(now_ms()).unwrap();
+        for (at_ms, endpoint, units) in [
+            (day_start - 1, "thumbnails.set", 50),
+            (day_start, "thumbnails.set", 50),
+            (day_start + 1, youtube::VIDEOS_INSERT_ENDPOINT, 1),
+        ] {
+            env.store
+                .record_provider_call(&ProviderCall {
+                    at_ms,
+                    api: "youtube".into(),
+                    endpoint: endpoint.into(),
+                    status: Some(200),
+                    error_code: None,
+                    duration_ms: 10,
+                    quota_units: units,
+                    project_id: None,
+                    trace_id: None,
+                })
+                .await
+                .unwrap();
+        }
+        let quotas = local_quotas(&env.store, &QuotaLimits::default(), now_ms())
+            .await
+            .unwrap();
+        let youtube = quotas.iter().find(|q| q.provider == "youtube").unwrap();
+        assert_eq!((youtube.used, youtube.remaining), (50, Some(9_950)));
+        let uploads = quotas
+            .iter()
+            .find(|q| q.provider == "youtube_uploads")
+            .unwrap();
+        assert_eq!((uploads.used, uploads.limit), (1, Some(100)));
+    }
 }

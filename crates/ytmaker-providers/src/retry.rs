@@ -90,6 +90,7 @@ where
             max_attempts: policy.max_retries + 1,
             delay: scale.apply(policy.delay_before(made, hint)),
         };
+        metrics::counter!("ytmaker_retries_total", "code" => err.code.as_str()).increment(1);
         if let Err(report_err) = before_retry(err.clone(), retry).await {
             return Err((report_err, made));
         }

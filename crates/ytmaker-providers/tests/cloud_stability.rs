@@ -12,6 +12,7 @@ use ytmaker_core::config::ImageSettings;
 use ytmaker_core::script::{Language, Segment};
 use ytmaker_core::{ErrorCode, Secret, YtError, YtResult};
 use ytmaker_fake_cloud::{Api, FakeCloud, Fault, FaultAction};
+use ytmaker_providers::cloud::http::{CallRecord, CallRecorder};
 use ytmaker_providers::cloud::stability::{StabilityIllustrator, test_key};
 use ytmaker_providers::cloud::{CloudContext, Endpoints, Timeouts};
 use ytmaker_providers::retry::{self, DelayScale};
@@ -457,4 +458,69 @@ async fn test_key_reports_the_balance_and_refuses_a_wrong_key() {
     assert_eq!(err.code, ErrorCode::STABILITY_INVALID_API_KEY);
     assert_no_key_in(&err, INVALID_KEY, "test_key");
     assert_eq!(env.cloud.count(Api::Stability, "balance"), 2);
+}
+
+/// Keeps every record the client reports.
+#[derive(Debug, Default)]
+struct Collect(std::sync::Mutex<Vec<CallRecord>>);
+
+impl CallRecorder for Collect {
+    fn record(&self, call: CallRecord) {
+        self.0.lock().unwrap().push(call);
+    }
+}
+
+#[tokio::test]
+async fn every_call_is_recorded_with_the_code_the_client_mapped_it_to() {
+    let mut env = env_with(Timeouts {
+        request: Duration::from_millis(300),
+        ..Timeouts::default()
+    })
+    .await;
+    let records = std::sync::Arc::new(Collect::default());
+    env.ctx = env.ctx.clone().with_recorder(records.clone());
+    env.cloud
+        .add_fault(Fault::error(Api::Stability, Some(GENERATE), 500, None).times(1));
+    env.cloud
+        .add_fault(Fault::new(Api::Stability, Some(GENERATE), FaultAction::Hang).times(1));
+    let illustrator = StabilityIllustrator::new(&env.ctx, Secret::new(KEY), settings());
+    let segment = segment(Some("Taipei street at night"));
+    let server_error = illustrate(&illustrator, &segment, env.out.path()).await;
+    assert_eq!(
+        server_error.unwrap_err().code,
+        ErrorCode::STABILITY_SERVER_ERROR
+    );
+    let hang = illustrate(&illustrator, &segment, env.out.path()).await;
+    assert_eq!(hang.unwrap_err().code, ErrorCode::STABILITY_TIMEOUT);
+    illustrate(&illustrator, &segment, env.out.path())
+        .await
+        .unwrap();
+
+    let seen = records.0.lock().unwrap().clone();
+    let summary: Vec<_> = seen
+        .iter()
+        .map(|r| (r.api, r.endpoint, r.status, r.error_code, r.quota_units))
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            (
+                "stability",
+                GENERATE,
+                Some(500),
+                Some(ErrorCode::STABILITY_SERVER_ERROR),
+                0
+            ),
+            (
+                "stability",
+                GENERATE,
+                None,
+                Some(ErrorCode::STABILITY_TIMEOUT),
+                0
+            ),
+            ("stability", GENERATE, Some(200), None, 0),
+        ]
+    );
+    assert!(seen.windows(2).all(|w| w[0].at_ms <= w[1].at_ms));
+    assert!(seen[1].duration >= Duration::from_millis(300));
 }

@@ -32,10 +32,10 @@ use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use ytmaker_core::config::ProjectConfig;
 use ytmaker_core::error::Lang;
+use ytmaker_core::quota::QuotaLimits;
 use ytmaker_core::{ErrorCode, YtError, YtResult};
 use ytmaker_monitor::{Monitor, MonitorConfig, MonitorContext};
 use ytmaker_pipeline::control::Wakeup;
-use ytmaker_core::quota::QuotaLimits;
 use ytmaker_pipeline::quota::QuotaCheck;
 use ytmaker_pipeline::{CloudAccess, WorkerConfig, WorkerContext, WorkerPool};
 use ytmaker_providers::retry::DelayScale;
@@ -109,6 +109,8 @@ pub struct RunningServer {
     serving: tokio::task::JoinHandle<std::io::Result<()>>,
     pool: Option<WorkerPool>,
     monitor_loop: Option<tokio::task::JoinHandle<()>>,
+    /// Waited for at stop, so no call record is dropped with the runtime.
+    cloud: CloudAccess,
 }
 
 impl RunningServer {
@@ -123,6 +125,7 @@ impl RunningServer {
         if let Some(pool) = self.pool {
             pool.shutdown().await;
         }
+        self.cloud.flush_call_records().await;
         match self.serving.await {
             Ok(Ok(())) => Ok(()),
             Ok(Err(e)) => Err(YtError::new(
@@ -183,6 +186,7 @@ pub async fn start(config: ServerConfig) -> YtResult<RunningServer> {
         cloud: cloud.clone(),
         limits: config.quotas,
     };
+    let quotas_cloud = cloud.clone();
     let workers = config.workers.as_ref().map_or(0, |w| w.workers.max(1));
     let pool = config.workers.clone().map(|w| {
         WorkerPool::start(
@@ -202,7 +206,10 @@ pub async fn start(config: ServerConfig) -> YtResult<RunningServer> {
         store: config.store.clone(),
         data: config.data.clone(),
         tools: Ok(config.tools.clone()),
-        quotas: None,
+        quotas: Some(Arc::new(ytmaker_monitor::PipelineQuotas {
+            store: config.store.clone(),
+            check: quotas.clone(),
+        })),
         config: config.monitoring.clone(),
         retry_delay_scale: config.retry_delay_scale,
     })?;
@@ -253,6 +260,7 @@ pub async fn start(config: ServerConfig) -> YtResult<RunningServer> {
         serving,
         pool,
         monitor_loop,
+        cloud: quotas_cloud,
     })
 }
 

@@ -1,6 +1,7 @@
 //! Prometheus text at `/metrics`. The recorder is process-wide (the `metrics` facade has one
 //! global recorder), installed on first use; gauges that describe the world rather than events
-//! (queue depth, disk free) are refreshed at each scrape.
+//! (queue depth, disk free, projects by status, quota used and limit) are refreshed at each
+//! scrape.
 
 use std::sync::OnceLock;
 
@@ -52,6 +53,39 @@ pub(crate) async fn render(State(state): State<AppState>) -> ApiResult<Response>
         // The scrape still serves every other metric; the gap is logged with its code.
         Err(err) => {
             tracing::error!(error_code = %err.code, "cannot measure free disk space: {}", err.message)
+        }
+    }
+    let by_status = state.store.count_by_status().await?;
+    for status in ytmaker_core::ProjectStatus::ALL {
+        let n = by_status
+            .iter()
+            .find(|(s, _)| *s == status)
+            .map_or(0, |(_, n)| *n);
+        metrics::gauge!("ytmaker_projects", "status" => status.as_str()).set(n as f64);
+    }
+    match ytmaker_pipeline::quota::current(&state.store, &state.quotas.cloud, &state.quotas.limits)
+        .await
+    {
+        Ok(quotas) => {
+            for q in quotas {
+                let labels = [("provider", q.provider.clone()), ("unit", q.unit.clone())];
+                if let Some(error) = &q.error {
+                    // A quota that could not be read is left out rather than shown as zero.
+                    tracing::error!(
+                        provider = q.provider.as_str(),
+                        error_code = error["code"].as_str().unwrap_or(""),
+                        "quota could not be read for /metrics"
+                    );
+                    continue;
+                }
+                metrics::gauge!("ytmaker_quota_used", &labels).set(q.used as f64);
+                if let Some(limit) = q.limit {
+                    metrics::gauge!("ytmaker_quota_limit", &labels).set(limit as f64);
+                }
+            }
+        }
+        Err(err) => {
+            tracing::error!(error_code = %err.code, "cannot read quotas for /metrics: {}", err.message)
         }
     }
     let mut response = handle.render().into_response();

@@ -510,7 +510,15 @@ async fn act(
         action,
         result,
         project,
-    } = control::apply(&state.store, &state.wakeup, &state.quotas, id, action, trace).await?;
+    } = control::apply(
+        &state.store,
+        &state.wakeup,
+        &state.quotas,
+        id,
+        action,
+        trace,
+    )
+    .await?;
     let Json(project) = respond(state, project).await?;
     let status = if result == "done" {
         StatusCode::OK

@@ -134,7 +134,7 @@ pub(crate) fn message(e: &Event, view: &ProjectView) -> Value {
         "asset" => json!({
             "type": "log",
             "level": "info",
-            "message": format!("{} {} {}", p["kind"].as_str().unwrap_or("asset"), p["index"], p["status"].as_str().unwrap_or_default().to_lowercase()),
+            "message": asset_line(p),
             "asset": p,
         }),
         "retry" => {
@@ -184,4 +184,27 @@ pub(crate) fn message(e: &Event, view: &ProjectView) -> Value {
         .cloned()
         .unwrap_or_else(|| json!(e.trace_id));
     msg
+}
+
+/// "audio 3 completed" for a segment's asset, "script completed" for a project-wide one.
+fn asset_line(p: &Value) -> String {
+    let kind = p["kind"].as_str().unwrap_or("asset");
+    let status = p["status"].as_str().unwrap_or_default().to_lowercase();
+    match p["index"].as_i64() {
+        Some(index) => format!("{kind} {index} {status}"),
+        None => format!("{kind} {status}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn asset_lines_name_the_segment_only_when_there_is_one() {
+        let segment = json!({ "kind": "audio", "index": 3, "status": "COMPLETED" });
+        let project_wide = json!({ "kind": "script", "index": null, "status": "COMPLETED" });
+        assert_eq!(asset_line(&segment), "audio 3 completed");
+        assert_eq!(asset_line(&project_wide), "script completed");
+    }
 }

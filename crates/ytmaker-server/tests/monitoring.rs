@@ -46,12 +46,18 @@ impl Receiver {
             down,
         };
         let app = axum::Router::new()
-            .route("/hooks/T000/s3cr3t-path-token", axum::routing::post(receive))
+            .route(
+                "/hooks/T000/s3cr3t-path-token",
+                axum::routing::post(receive),
+            )
             .with_state(receiver.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-        (receiver, format!("http://{addr}/hooks/T000/s3cr3t-path-token"))
+        (
+            receiver,
+            format!("http://{addr}/hooks/T000/s3cr3t-path-token"),
+        )
     }
 
     fn texts(&self) -> Vec<String> {
@@ -79,7 +85,7 @@ async fn cloud_app() -> (FakeCloud, TestApp) {
 }
 
 /// The monitor as the server's loop runs it, against the app's database, posting to `webhook`.
-fn monitor(app: &TestApp, webhook: &str) -> Monitor {
+fn monitor_for(app: &TestApp, webhook: &str) -> Monitor {
     Monitor::new(MonitorContext {
         store: app.store.clone(),
         data: app.data.clone(),
@@ -153,9 +159,12 @@ async fn an_invalid_key_raises_one_p0_alert_and_one_webhook_post() {
     for _ in 0..2 {
         let p = run_stability_project(&app).await;
         assert_eq!(p["status"], "FAILED", "{p}");
-        assert_eq!(p["error_info"]["error_code"], "STABILITY_INVALID_API_KEY", "{p}");
+        assert_eq!(
+            p["error_info"]["error_code"], "STABILITY_INVALID_API_KEY",
+            "{p}"
+        );
     }
-    let monitor = monitor(&app, &hook);
+    let monitor = monitor_for(&app, &hook);
     let first = monitor.evaluate_once(now_ms()).await.unwrap();
     assert_eq!(first.opened.len(), 1, "{:?}", first.opened);
     // Evaluated again (the loop's next tick): nothing new, nothing posted again.
@@ -199,7 +208,10 @@ async fn an_invalid_key_raises_one_p0_alert_and_one_webhook_post() {
     assert_eq!(stored.delivery_attempts, 1);
 
     // A restarted monitor (another process) does not post it again.
-    monitor(&app, &hook).evaluate_once(now_ms()).await.unwrap();
+    monitor_for(&app, &hook)
+        .evaluate_once(now_ms())
+        .await
+        .unwrap();
     assert_eq!(receiver.texts().len(), 1);
 
     // An open P0 makes the service unhealthy, and the monitoring page says so.
@@ -216,6 +228,18 @@ async fn an_invalid_key_raises_one_p0_alert_and_one_webhook_post() {
     assert!(overview["disk"]["total_bytes"].as_u64().unwrap() > 0);
     assert!(overview["queue"]["queued"].is_i64());
 
+    // Metrics: raised per rule, open per priority (the recorder is process-wide, so other tests
+    // of this binary may add to the counts; presence is what this test can prove).
+    let metrics = app.get("/metrics").await.text().await.unwrap();
+    assert!(
+        metrics.contains("ytmaker_alerts_raised_total{rule=\"provider_key_invalid\"}"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("ytmaker_alerts_open{priority=\"P0\"}"),
+        "{metrics}"
+    );
+
     let bad = app.get("/api/v1/alerts?state=maybe").await;
     assert_eq!(bad.status(), 422);
 }
@@ -226,10 +250,16 @@ async fn six_stability_failures_in_a_row_raise_p1_and_a_success_resolves_it() {
     let (cloud, app) = cloud_app().await;
     put_key(&app, "stability", STABILITY_KEY).await;
     cloud.add_fault(Fault::error(Api::Stability, None, 500, None));
-    while cloud.calls().iter().filter(|c| c.api == Api::Stability).count() < 6 {
+    while cloud
+        .calls()
+        .iter()
+        .filter(|c| c.api == Api::Stability)
+        .count()
+        < 6
+    {
         assert_eq!(test_key(&app, "stability").await, 500);
     }
-    let monitor = monitor(&app, &hook);
+    let monitor = monitor_for(&app, &hook);
     let opened = monitor.evaluate_once(now_ms()).await.unwrap().opened;
     assert_eq!(opened.len(), 1, "{opened:?}");
     assert_eq!(opened[0].rule, "provider_consecutive_failures");
@@ -258,7 +288,11 @@ async fn six_stability_failures_in_a_row_raise_p1_and_a_success_resolves_it() {
     assert!(all[0]["resolved_at"].is_string());
 
     // The summary on demand counts exactly these calls.
-    let made = cloud.calls().iter().filter(|c| c.api == Api::Stability).count() as u64;
+    let made = cloud
+        .calls()
+        .iter()
+        .filter(|c| c.api == Api::Stability)
+        .count() as u64;
     let summary = app.json("/api/v1/monitoring/summary").await;
     let stability = summary["apis"]
         .as_array()
@@ -273,7 +307,10 @@ async fn six_stability_failures_in_a_row_raise_p1_and_a_success_resolves_it() {
     assert_eq!(summary["top_codes"][0]["code"], "STABILITY_SERVER_ERROR");
     assert_eq!(summary["top_codes"][0]["count"], made - 1);
     let text = summary["text"].as_str().unwrap();
-    assert!(text.contains("STABILITY_SERVER_ERROR") && text.contains("(UTC)"), "{text}");
+    assert!(
+        text.contains("STABILITY_SERVER_ERROR") && text.contains("(UTC)"),
+        "{text}"
+    );
     assert!(summary["date"].as_str().unwrap().len() == 10);
     let wrong = app.get("/api/v1/monitoring/summary?date=yesterday").await;
     assert_eq!(wrong.status(), 422);
@@ -292,9 +329,12 @@ async fn a_webhook_that_is_down_is_given_up_logged_and_never_alerts_about_itself
     let (_cloud, app) = cloud_app().await;
     put_key(&app, "stability", INVALID_KEY).await;
     let p = run_stability_project(&app).await;
-    assert_eq!(p["error_info"]["error_code"], "STABILITY_INVALID_API_KEY", "{p}");
+    assert_eq!(
+        p["error_info"]["error_code"], "STABILITY_INVALID_API_KEY",
+        "{p}"
+    );
 
-    let monitor = monitor(&app, &hook);
+    let monitor = monitor_for(&app, &hook);
     let opened = monitor.evaluate_once(now_ms()).await.unwrap().opened;
     assert_eq!(opened.len(), 1);
     let policy = ytmaker_core::ErrorCode::ALERT_WEBHOOK_FAILED.spec().retry;
@@ -324,10 +364,125 @@ async fn a_webhook_that_is_down_is_given_up_logged_and_never_alerts_about_itself
     .unwrap();
     let given_up: Vec<&String> = lines.iter().filter(|l| l.contains("given up")).collect();
     assert_eq!(given_up.len(), 1, "{lines:?}");
-    assert!(given_up[0].contains("\"level\":\"ERROR\""), "{}", given_up[0]);
-    let everything =
-        ytmaker_telemetry::read_lines(logs.path(), &Default::default()).unwrap().join("\n");
+    assert!(
+        given_up[0].contains("\"level\":\"error\""),
+        "{}",
+        given_up[0]
+    );
+    let everything = ytmaker_telemetry::read_lines(logs.path(), &Default::default())
+        .unwrap()
+        .join("\n");
     assert!(everything.contains("127.0.0.1"), "the host is named");
-    assert!(!everything.contains("s3cr3t-path-token"), "the URL's path never is");
-    assert_eq!(lines.len(), attempts, "one warning per retry and the final error");
+    assert!(
+        !everything.contains("s3cr3t-path-token"),
+        "the URL's path never is"
+    );
+    assert_eq!(
+        lines.len(),
+        attempts,
+        "one warning per retry and the final error"
+    );
+}
+
+#[tokio::test]
+async fn yesterdays_summary_is_posted_once_as_a_p2_notice() {
+    let (receiver, hook) = Receiver::start(false).await;
+    let app = spawn_app(Options::default()).await;
+    let now = now_ms();
+    let yesterday_noon = (now / 86_400_000 - 1) * 86_400_000 + 12 * 3_600_000;
+    for (code, status) in [
+        (Some("DID_SERVER_ERROR"), Some(500)),
+        (Some("DID_SERVER_ERROR"), Some(500)),
+        (None, Some(200)),
+    ] {
+        app.store
+            .record_provider_call(&ytmaker_store::ProviderCall {
+                at_ms: yesterday_noon,
+                api: "did".into(),
+                endpoint: "talks.create".into(),
+                status,
+                error_code: code.map(str::to_owned),
+                duration_ms: 1_200,
+                quota_units: 0,
+                project_id: None,
+                trace_id: None,
+            })
+            .await
+            .unwrap();
+    }
+    let monitor = monitor_for(&app, &hook);
+    monitor.evaluate_once(now).await.unwrap();
+    monitor.evaluate_once(now + 1_000).await.unwrap();
+    // Another process (or a restart) does not post it again.
+    monitor_for(&app, &hook)
+        .evaluate_once(now + 2_000)
+        .await
+        .unwrap();
+    let posts = receiver.texts();
+    assert_eq!(posts.len(), 1, "{posts:?}");
+    let day = ytmaker_monitor::summary::yesterday(now).to_string();
+    assert!(
+        posts[0].starts_with(&format!("[P2] ytmaker daily summary for {day} (UTC)")),
+        "{}",
+        posts[0]
+    );
+    assert!(posts[0].contains("DID_SERVER_ERROR"), "{}", posts[0]);
+    assert!(posts[0].contains("3 calls,  33.3 % ok"), "{}", posts[0]);
+    // Nothing about yesterday is an alert.
+    assert!(alerts(&app, "all").await.is_empty());
+}
+
+#[tokio::test]
+async fn a_database_outage_is_posted_once_although_it_cannot_be_stored() {
+    let (receiver, hook) = Receiver::start(false).await;
+    let admin_url = std::env::var("YTMAKER_TEST_PG_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+    let name = format!("ytmaker_test_{}", uuid::Uuid::new_v4().simple());
+    sqlx::any::install_default_drivers();
+    let mut admin = <sqlx::AnyConnection as sqlx::Connection>::connect(&admin_url)
+        .await
+        .expect("PostgreSQL must be running (scripts/ensure-services.sh)");
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    let base = admin_url.rsplit_once('/').unwrap().0;
+    let store = ytmaker_store::Store::open(&format!("{base}/{name}"))
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let monitor = Monitor::new(MonitorContext {
+        store,
+        data: ytmaker_store::DataDir::new(dir.path()),
+        tools: ytmaker_render::Toolchain::locate(),
+        quotas: None,
+        config: MonitorConfig {
+            interval_seconds: 0,
+            webhook_url: Some(hook),
+            ..Default::default()
+        },
+        retry_delay_scale: ytmaker_providers::retry::DelayScale(0.0),
+    })
+    .unwrap();
+    monitor.tick(now_ms()).await.unwrap();
+    assert!(receiver.texts().is_empty());
+
+    // The database goes away under the running monitor.
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "DROP DATABASE {name} WITH (FORCE)"
+    )))
+    .execute(&mut admin)
+    .await
+    .unwrap();
+    for _ in 0..3 {
+        let err = monitor.tick(now_ms()).await.unwrap_err();
+        assert_eq!(err.code, ytmaker_core::ErrorCode::DATABASE_ERROR);
+    }
+    let posts = receiver.texts();
+    assert_eq!(posts.len(), 1, "once per outage, not per tick: {posts:?}");
+    assert!(
+        posts[0].starts_with("[P0] database_down (database)"),
+        "{}",
+        posts[0]
+    );
 }

@@ -205,9 +205,11 @@ impl Store {
             .map_err(|e| db_err("read an alert", e))?;
         match row {
             Some(row) => alert_from_row(&row),
-            None => Err(YtError::new(ErrorCode::NOT_FOUND, format!("no alert with id {id}"))
-                .detail("resource", "alert")
-                .detail("id", id.to_string())),
+            None => Err(
+                YtError::new(ErrorCode::NOT_FOUND, format!("no alert with id {id}"))
+                    .detail("resource", "alert")
+                    .detail("id", id.to_string()),
+            ),
         }
     }
 
@@ -254,15 +256,13 @@ impl Store {
     /// Alerts in `state` (all when `None`), newest first.
     pub async fn alerts(&self, state: Option<AlertState>, limit: u32) -> YtResult<Vec<Alert>> {
         let rows = match state {
-            Some(state) => {
-                sqlx::query(
-                    "SELECT * FROM alerts WHERE state = $1 ORDER BY first_seen_ms DESC, id LIMIT $2",
-                )
-                .bind(state.as_str())
-                .bind(i64::from(limit))
-                .fetch_all(&self.pool)
-                .await
-            }
+            Some(state) => sqlx::query(
+                "SELECT * FROM alerts WHERE state = $1 ORDER BY first_seen_ms DESC, id LIMIT $2",
+            )
+            .bind(state.as_str())
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await,
             None => {
                 sqlx::query("SELECT * FROM alerts ORDER BY first_seen_ms DESC, id LIMIT $1")
                     .bind(i64::from(limit))

@@ -126,7 +126,11 @@ impl Store {
     }
 
     /// The latest `limit` calls to `api`, newest first.
-    pub async fn recent_provider_calls(&self, api: &str, limit: u32) -> YtResult<Vec<ProviderCall>> {
+    pub async fn recent_provider_calls(
+        &self,
+        api: &str,
+        limit: u32,
+    ) -> YtResult<Vec<ProviderCall>> {
         let sql = format!(
             "SELECT {COLUMNS} FROM provider_calls WHERE api = $1 ORDER BY at_ms DESC, id DESC LIMIT $2"
         );
@@ -159,7 +163,9 @@ impl Store {
              CAST(COALESCE(SUM(quota_units), 0) AS BIGINT) AS quota_units \
              FROM provider_calls WHERE api = $1 AND at_ms >= $2 {filter}"
         );
-        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(api).bind(since_ms);
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(api)
+            .bind(since_ms);
         if let Some(endpoint) = endpoint {
             query = query.bind(endpoint);
         }

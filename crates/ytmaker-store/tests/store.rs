@@ -396,7 +396,13 @@ async fn configuration_templates_round_trip(store: Store) {
     assert_eq!(err.code, ErrorCode::NOT_FOUND);
 }
 
-fn call(at_ms: i64, api: &str, endpoint: &str, error_code: Option<&str>, units: u64) -> ProviderCall {
+fn call(
+    at_ms: i64,
+    api: &str,
+    endpoint: &str,
+    error_code: Option<&str>,
+    units: u64,
+) -> ProviderCall {
     ProviderCall {
         at_ms,
         api: api.into(),
@@ -422,7 +428,10 @@ async fn provider_calls_round_trip_in_time_order(store: Store) {
         trace_id: Some("trace-1".into()),
         ..call(2_000, "stability", "generate", Some("STABILITY_TIMEOUT"), 0)
     };
-    store.record_provider_call(&transport_failure).await.unwrap();
+    store
+        .record_provider_call(&transport_failure)
+        .await
+        .unwrap();
     store
         .record_provider_call(&call(1_000, "youtube", "videos.insert", None, 1600))
         .await
@@ -441,21 +450,43 @@ async fn provider_calls_round_trip_in_time_order(store: Store) {
     let recent = store.recent_provider_calls("stability", 10).await.unwrap();
     let times: Vec<i64> = recent.iter().map(|c| c.at_ms).collect();
     assert_eq!(times, [3_000, 2_000]);
-    assert_eq!(store.recent_provider_calls("stability", 1).await.unwrap().len(), 1);
-    assert!(store.recent_provider_calls("did", 10).await.unwrap().is_empty());
+    assert_eq!(
+        store
+            .recent_provider_calls("stability", 1)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    assert!(
+        store
+            .recent_provider_calls("did", 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }
 
 async fn provider_usage_sums_one_api_in_a_window(store: Store) {
     for c in [
         call(500, "youtube", "videos.insert", None, 1600),
         call(1_000, "youtube", "videos.insert", None, 1600),
-        call(1_100, "youtube", "thumbnails.set", Some("YOUTUBE_SERVER_ERROR"), 50),
+        call(
+            1_100,
+            "youtube",
+            "thumbnails.set",
+            Some("YOUTUBE_SERVER_ERROR"),
+            50,
+        ),
         call(1_200, "gemini", "generateContent", None, 0),
     ] {
         store.record_provider_call(&c).await.unwrap();
     }
     assert_eq!(
-        store.provider_usage_since("youtube", None, 1_000).await.unwrap(),
+        store
+            .provider_usage_since("youtube", None, 1_000)
+            .await
+            .unwrap(),
         ProviderUsage {
             calls: 2,
             successes: 1,
@@ -468,7 +499,10 @@ async fn provider_usage_sums_one_api_in_a_window(store: Store) {
         .unwrap();
     assert_eq!((inserts.calls, inserts.quota_units), (2, 3200));
     assert_eq!(
-        store.provider_usage_since("stability", None, 0).await.unwrap(),
+        store
+            .provider_usage_since("stability", None, 0)
+            .await
+            .unwrap(),
         ProviderUsage::default()
     );
 }

@@ -229,7 +229,7 @@ export const en: Record<MessageKey, string> = {
   'alerts.button': 'Alerts: {count}',
   'alerts.buttonFailed': 'Alerts unavailable',
   'alerts.none': 'No open alerts.',
-  'alerts.seen': '{subject} · last {time} · {count} times',
+  'alerts.seen': '{subject} · last {time} · occurrences: {count}',
   'alerts.toMonitoring': 'Go to monitoring',
   'mon.title': 'Monitoring',
   'mon.refresh': 'Refresh',
@@ -260,6 +260,13 @@ export const en: Record<MessageKey, string> = {
   'mon.age.hours': '{h} h {m} min',
   'mon.age.minutes': '{m} min {s} s',
   'mon.age.seconds': '{s} s',
+  'settings.quotas.title': 'Daily quota limits',
+  'settings.quotas.provider': 'Service',
+  'settings.quotas.limit': 'Daily limit',
+  'settings.quotas.perDay': '{limit} {unit} a day',
+  'settings.quotas.noLimit': 'No limit set (counted in {unit})',
+  'settings.quotas.where': 'Limits are set in the [quotas] section of config.toml in the data folder (youtube_units_per_day, youtube_uploads_per_day, gemini_requests_per_day, stability_images_per_day); the server reads them when it starts.',
+  'settings.quotas.usage': 'Current usage is on the Monitoring page',
   // ---- end of UI2 block ----
 
 

@@ -260,6 +260,13 @@ export const zhTW = {
   'mon.age.hours': '{h} 小時 {m} 分鐘',
   'mon.age.minutes': '{m} 分 {s} 秒',
   'mon.age.seconds': '{s} 秒',
+  'settings.quotas.title': '每日配額上限',
+  'settings.quotas.provider': '服務',
+  'settings.quotas.limit': '每日上限',
+  'settings.quotas.perDay': '每日 {limit} {unit}',
+  'settings.quotas.noLimit': '未設定上限（以 {unit} 計）',
+  'settings.quotas.where': '上限設定在資料資料夾的 config.toml 的 [quotas] 區段（youtube_units_per_day、youtube_uploads_per_day、gemini_requests_per_day、stability_images_per_day），伺服器啟動時讀取。',
+  'settings.quotas.usage': '目前用量請見監控頁面',
   // ---- end of UI2 block ----
 
   // dashboard (UI1)

@@ -1,5 +1,5 @@
-// Settings: the providers' keys (masked), the YouTube account, preferences, and what is kept on
-// disk. The server has no retention setting yet, so that section states what is kept and where
+// Settings: the providers' keys (masked), the YouTube account, the daily quota limits,
+// preferences, and what is kept on disk. The server has no retention setting yet, so that section states what is kept and where
 // instead of offering a control that would do nothing.
 
 import { useCallback, useEffect, useState } from 'react';
@@ -24,6 +24,63 @@ const keptFiles: { path: string; what: MessageKey }[] = [
   { path: '<data>/projects/<id>/output/', what: 'settings.retention.outputs' },
   { path: '<data>/logs/', what: 'settings.retention.logs' },
 ];
+
+interface QuotaStatus {
+  provider: string;
+  unit: string;
+  used: number;
+  limit: number | null;
+}
+
+/** The daily limits the server checks starts against; they are set in its settings file. */
+function QuotaLimits() {
+  const t = useT();
+  const [quotas, setQuotas] = useState<QuotaStatus[] | null>(null);
+  const [error, setError] = useState<ApiError | null>(null);
+  const load = useCallback(async () => {
+    try {
+      setQuotas((await api.get<{ quotas: QuotaStatus[] }>('/quotas')).quotas);
+      setError(null);
+    } catch (err) {
+      setError(asApiError(err));
+    }
+  }, []);
+  useEffect(() => {
+    void load();
+  }, [load]);
+  return (
+    <>
+      {error && <ErrorNotice error={error} context="settings: quotas" onRetry={load} />}
+      {!quotas && !error && <p role="status">{t('common.loading')}</p>}
+      {quotas && (
+        <table data-testid="settings-quotas">
+          <caption className="visually-hidden">{t('settings.quotas.title')}</caption>
+          <thead>
+            <tr>
+              <th scope="col">{t('settings.quotas.provider')}</th>
+              <th scope="col">{t('settings.quotas.limit')}</th>
+            </tr>
+          </thead>
+          <tbody>
+            {quotas.map((q) => (
+              <tr key={q.provider}>
+                <th scope="row">{q.provider}</th>
+                <td>
+                  {q.limit === null
+                    ? t('settings.quotas.noLimit', { unit: q.unit })
+                    : t('settings.quotas.perDay', { limit: q.limit, unit: q.unit })}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      <p className="muted">
+        {t('settings.quotas.where')} <Link to="/monitoring">{t('settings.quotas.usage')}</Link>
+      </p>
+    </>
+  );
+}
 
 function Preferences() {
   const t = useT();
@@ -88,6 +145,11 @@ export default function Settings() {
       <section aria-labelledby="settings-youtube">
         <h2 id="settings-youtube">{t('settings.youtube.title')}</h2>
         <YoutubeAccount />
+      </section>
+
+      <section aria-labelledby="settings-quotas">
+        <h2 id="settings-quotas">{t('settings.quotas.title')}</h2>
+        <QuotaLimits />
       </section>
 
       <section aria-labelledby="settings-prefs">
