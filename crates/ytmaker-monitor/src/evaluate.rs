@@ -22,6 +22,9 @@ use crate::{MonitorConfig, MonitorContext};
 
 /// How far back provider calls and project failures are read.
 const LOOKBACK: Duration = Duration::from_secs(24 * 3600);
+/// A quota report and when (Unix ms) it was read.
+type QuotaReading = (i64, YtResult<Vec<Value>>);
+
 /// How often the evaluation reads the quota report.
 const QUOTA_READ_EVERY_MS: i64 = 10 * 60 * 1000;
 /// How long a notice claim holds off other evaluators (longer than a post with its retries).
@@ -407,7 +410,7 @@ pub struct Monitor {
     /// The failure the loop is in, if any (so it is reported once, not every tick).
     outage: Arc<Mutex<Option<YtError>>>,
     /// The last quota report and when it was read.
-    quota_cache: Arc<Mutex<Option<(i64, YtResult<Vec<Value>>)>>>,
+    quota_cache: Arc<Mutex<Option<QuotaReading>>>,
 }
 
 impl Monitor {

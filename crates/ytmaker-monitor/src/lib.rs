@@ -107,7 +107,8 @@ impl MonitorConfig {
     }
 }
 
-type QuotaFuture<'a> = Pin<Box<dyn Future<Output = YtResult<Vec<Value>>> + Send + 'a>>;
+/// What [`QuotaSource::current`] returns.
+pub type QuotaFuture<'a> = Pin<Box<dyn Future<Output = YtResult<Vec<Value>>> + Send + 'a>>;
 
 /// Where the monitor reads quotas from: `ytmaker_pipeline`'s quota report, as the JSON the API
 /// serves (`QuotaStatus`: provider, unit, used, limit, remaining, resets_at, source, error).

@@ -64,7 +64,12 @@ impl StoreCallRecorder {
     }
 
     /// Records calls made by one run of `project_id`.
-    pub fn for_run(store: Store, pending: PendingWrites, project_id: Uuid, trace: &TraceId) -> Self {
+    pub fn for_run(
+        store: Store,
+        pending: PendingWrites,
+        project_id: Uuid,
+        trace: &TraceId,
+    ) -> Self {
         StoreCallRecorder {
             store,
             project_id: Some(project_id),
@@ -133,5 +138,46 @@ impl CallRecorder for StoreCallRecorder {
                 ),
             ),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use ytmaker_core::ErrorCode;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn flush_returns_once_every_record_is_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&Store::sqlite_url(&dir.path().join("t.db")))
+            .await
+            .unwrap();
+        let pending = PendingWrites::default();
+        let project = Uuid::new_v4();
+        let trace = TraceId::generate();
+        let recorder = StoreCallRecorder::for_run(store.clone(), pending.clone(), project, &trace);
+        for n in 0..20 {
+            recorder.record(CallRecord {
+                at_ms: n,
+                api: "stability",
+                endpoint: "generate",
+                status: Some(500),
+                error_code: Some(ErrorCode::STABILITY_SERVER_ERROR),
+                duration: Duration::from_millis(1500),
+                quota_units: 0,
+            });
+        }
+        pending.flush().await;
+        let rows = store.provider_calls_since(0).await.unwrap();
+        assert_eq!(rows.len(), 20);
+        assert!(rows.iter().all(|r| r.project_id == Some(project)
+            && r.trace_id.as_deref() == Some(trace.as_str())
+            && r.error_code.as_deref() == Some("STABILITY_SERVER_ERROR")
+            && r.duration_ms == 1500));
+        // Nothing in flight: returns at once.
+        pending.flush().await;
     }
 }

@@ -68,12 +68,10 @@ impl CloudAccess {
     /// The same access, recording every call in `store`'s `provider_calls` (calls made outside
     /// a project run: key tests, quota reads).
     pub fn recording_calls(mut self, store: &Store) -> Self {
-        self.ctx = self
-            .ctx
-            .with_recorder(Arc::new(StoreCallRecorder::new(
-                store.clone(),
-                self.call_writes.clone(),
-            )));
+        self.ctx = self.ctx.with_recorder(Arc::new(StoreCallRecorder::new(
+            store.clone(),
+            self.call_writes.clone(),
+        )));
         self
     }
 

@@ -186,7 +186,7 @@ pub async fn start(config: ServerConfig) -> YtResult<RunningServer> {
         cloud: cloud.clone(),
         limits: config.quotas,
     };
-    let quotas_cloud = cloud.clone();
+    let flush_on_stop = cloud.clone();
     let workers = config.workers.as_ref().map_or(0, |w| w.workers.max(1));
     let pool = config.workers.clone().map(|w| {
         WorkerPool::start(
@@ -260,7 +260,7 @@ pub async fn start(config: ServerConfig) -> YtResult<RunningServer> {
         serving,
         pool,
         monitor_loop,
-        cloud: quotas_cloud,
+        cloud: flush_on_stop,
     })
 }
 

@@ -255,7 +255,8 @@ fn youtube_settings(raw: &Value) -> Result<Value, ApiError> {
 }
 
 #[utoipa::path(post, path = "/api/v1/projects", tag = "projects", request_body = CreateProject,
-    responses((status = 201, body = ProjectResponse), (status = 422, body = ErrorBody), (status = 400, body = ErrorBody)))]
+    responses((status = 201, body = ProjectResponse), (status = 422, body = ErrorBody), (status = 400, body = ErrorBody),
+        (status = 429, body = ErrorBody, description = "QUOTA_INSUFFICIENT with `start`: the project is created but not started")))]
 async fn create_project(
     State(state): State<AppState>,
     Extension(RequestTrace(trace)): Extension<RequestTrace>,
@@ -541,7 +542,8 @@ macro_rules! action_route {
         #[utoipa::path(post, path = $path, tag = "projects",
             params(("id" = Uuid, Path, description = "project id")),
             responses((status = 202, body = ActionResponse), (status = 200, body = ActionResponse),
-                      (status = 409, body = ErrorBody), (status = 404, body = ErrorBody)))]
+                      (status = 409, body = ErrorBody), (status = 404, body = ErrorBody),
+                      (status = 429, body = ErrorBody, description = "QUOTA_INSUFFICIENT: the run would need more of a provider's quota than is left")))]
         async fn $fn_name(
             State(state): State<AppState>,
             Extension(RequestTrace(trace)): Extension<RequestTrace>,
