@@ -22,7 +22,7 @@ fn alerts_are_evaluated_listed_and_resolved_by_the_cli() {
     std::fs::create_dir_all(&env.data).unwrap();
     std::fs::write(
         env.data.join("config.toml"),
-        "[monitoring]\ninterval_seconds = 10\n\n[subtitles]\nfont_size = 48\n",
+        "[monitoring]\ninterval_seconds = 10\n# the machine's real disk must not open alerts here\ndisk_critical_percent = 0.0\ndisk_low_percent = 0.0\n\n[subtitles]\nfont_size = 48\n",
     )
     .unwrap();
 

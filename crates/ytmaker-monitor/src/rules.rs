@@ -246,7 +246,7 @@ pub const RULES: &[Rule] = &[
         clears: Clears::WhenConditionStops,
         suppressed_by: &[RuleId::DiskCritical],
         code: ErrorCode::DISK_SPACE_INSUFFICIENT,
-        summary: "the data disk has less than 20 % free",
+        summary: "the data disk is running low on space",
     },
 ];
 

@@ -45,6 +45,9 @@ async fn a_quota_below_ten_percent_opens_one_p1_and_is_read_at_most_every_ten_mi
         quotas: Some(quotas.clone()),
         config: MonitorConfig {
             interval_seconds: 0,
+            // Percentages of this machine's real disk must not open alerts in these tests.
+            disk_critical_percent: 0.0,
+            disk_low_percent: 0.0,
             ..Default::default()
         },
         retry_delay_scale: ytmaker_providers::retry::DelayScale(0.0),

@@ -12,40 +12,16 @@ use futures_util::StreamExt;
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
 
-use common::{Options, TestApp, article, spawn_app};
-use ytmaker_fake_cloud::{Api, FakeCloud, Fault};
-use ytmaker_pipeline::WorkerConfig;
+use common::cloud_app;
+use ytmaker_fake_cloud::{Api, Fault};
 
 const STABILITY_KEY: &str = "sk-api-test-stability-77aa";
-
-async fn cloud_app() -> (FakeCloud, TestApp) {
-    let cloud = FakeCloud::start_local().await.unwrap();
-    let app = spawn_app(Options {
-        workers: Some(WorkerConfig {
-            workers: 1,
-            ..Default::default()
-        }),
-        cloud_url: Some(cloud.url()),
-        ..Default::default()
-    })
-    .await;
-    (cloud, app)
-}
-
-async fn put_key(app: &TestApp, provider: &str, value: &str) -> reqwest::Response {
-    app.client
-        .put(app.url(&format!("/api/v1/keys/{provider}")))
-        .json(&json!({ "value": value }))
-        .send()
-        .await
-        .unwrap()
-}
 
 #[tokio::test]
 async fn keys_go_in_and_never_come_out() {
     let (_cloud, app) = cloud_app().await;
     let wrong = "invalid-key-for-the-test-123456";
-    let stored = put_key(&app, "stability", wrong).await;
+    let stored = app.put_key("stability", wrong).await;
     assert_eq!(stored.status(), 200);
     let stored = stored.text().await.unwrap();
     assert!(!stored.contains(wrong), "{stored}");
@@ -57,10 +33,7 @@ async fn keys_go_in_and_never_come_out() {
     assert!(body.contains("STABILITY_INVALID_API_KEY"), "{body}");
     assert!(!body.contains(wrong), "{body}");
 
-    assert_eq!(
-        put_key(&app, "stability", STABILITY_KEY).await.status(),
-        200
-    );
+    assert_eq!(app.put_key("stability", STABILITY_KEY).await.status(), 200);
     let tested: Value = app
         .post("/api/v1/keys/stability/test", &json!({}))
         .await
@@ -87,7 +60,7 @@ async fn keys_go_in_and_never_come_out() {
     assert_eq!(stability["stored"], true);
     assert_eq!(stability["hint"], "…77aa (26 characters)");
 
-    let unknown = put_key(&app, "openai", "x").await;
+    let unknown = app.put_key("openai", "x").await;
     assert_eq!(unknown.status(), 422);
     // A key for a provider with none stored: refused before any call.
     let missing = app.post("/api/v1/keys/gemini/test", &json!({})).await;
@@ -155,7 +128,7 @@ async fn a_cloud_project_shows_retries_fails_on_quota_and_finishes_by_the_users_
         ("stability", STABILITY_KEY),
         ("did", "api-test-did-key"),
     ] {
-        assert_eq!(put_key(&app, provider, key).await.status(), 200);
+        assert_eq!(app.put_key(provider, key).await.status(), 200);
     }
     let models = app.json("/api/v1/providers/gemini/models").await;
     let names: Vec<&str> = models["models"]
@@ -174,23 +147,12 @@ async fn a_cloud_project_shows_retries_fails_on_quota_and_finishes_by_the_users_
             .times(2),
     );
     cloud.add_fault(Fault::error(Api::Did, Some("talks.create"), 402, None));
-    let created: Value = app
-        .post(
-            "/api/v1/projects",
-            &json!({
-                "content": article(),
-                "configuration": { "providers": {
-                    "script": "gemini", "narration": "google_tts", "images": "stability",
-                    "avatar": "did", "publish": "local"
-                }},
-                "start": true
-            }),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
-    let id = created["id"].as_str().unwrap().to_owned();
+    let id = app
+        .create_started(json!({ "providers": {
+            "script": "gemini", "narration": "google_tts", "images": "stability",
+            "avatar": "did", "publish": "local"
+        }}))
+        .await;
     let mut socket = tokio_tungstenite::connect_async(
         app.ws_url(&format!("/api/v1/projects/{id}/progress?after_seq=0")),
     )

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use common::{Options, article, spawn_app};
+use common::{Options, spawn_app};
 use ytmaker_fake_cloud::FakeCloud;
 use ytmaker_monitor::{Monitor, MonitorConfig, MonitorContext};
 use ytmaker_pipeline::{MIN_FREE_BYTES_ENV, WorkerConfig};
@@ -65,20 +65,9 @@ async fn a_full_disk_raises_disk_critical_and_refuses_a_start_before_any_work() 
     assert_eq!(health["checks"]["disk"]["status"], "failed");
     assert_eq!(health["checks"]["alerts"]["status"], "failed");
 
-    let created: Value = app
-        .post(
-            "/api/v1/projects",
-            &json!({
-                "content": article(),
-                "configuration": { "providers": { "images": "stability" } },
-                "start": true
-            }),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
-    let id = created["id"].as_str().unwrap().to_owned();
+    let id = app
+        .create_started(json!({ "providers": { "images": "stability" } }))
+        .await;
     let failed = app
         .wait_for(&id, Duration::from_secs(60), |p| p["status"] == "FAILED")
         .await;

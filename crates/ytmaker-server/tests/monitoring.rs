@@ -14,10 +14,9 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use serde_json::{Value, json};
 
-use common::{Options, TestApp, article, spawn_app};
-use ytmaker_fake_cloud::{Api, FakeCloud, Fault};
+use common::{Options, TestApp, cloud_app, spawn_app};
+use ytmaker_fake_cloud::{Api, Fault};
 use ytmaker_monitor::{Monitor, MonitorConfig, MonitorContext};
-use ytmaker_pipeline::WorkerConfig;
 use ytmaker_store::{AlertState, Delivery, now_ms};
 
 const INVALID_KEY: &str = "invalid-key-for-the-monitor-test-9f3c";
@@ -70,20 +69,6 @@ impl Receiver {
     }
 }
 
-async fn cloud_app() -> (FakeCloud, TestApp) {
-    let cloud = FakeCloud::start_local().await.unwrap();
-    let app = spawn_app(Options {
-        workers: Some(WorkerConfig {
-            workers: 1,
-            ..Default::default()
-        }),
-        cloud_url: Some(cloud.url()),
-        ..Default::default()
-    })
-    .await;
-    (cloud, app)
-}
-
 /// The monitor as the server's loop runs it, against the app's database, posting to `webhook`.
 fn monitor_for(app: &TestApp, webhook: &str) -> Monitor {
     Monitor::new(MonitorContext {
@@ -94,22 +79,14 @@ fn monitor_for(app: &TestApp, webhook: &str) -> Monitor {
         config: MonitorConfig {
             interval_seconds: 0,
             webhook_url: Some(webhook.to_owned()),
+            // Percentages of this machine's real disk must not open alerts in these tests.
+            disk_critical_percent: 0.0,
+            disk_low_percent: 0.0,
             ..Default::default()
         },
         retry_delay_scale: ytmaker_providers::retry::DelayScale(0.0),
     })
     .unwrap()
-}
-
-async fn put_key(app: &TestApp, provider: &str, value: &str) {
-    let r = app
-        .client
-        .put(app.url(&format!("/api/v1/keys/{provider}")))
-        .json(&json!({ "value": value }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
 }
 
 async fn test_key(app: &TestApp, provider: &str) -> reqwest::StatusCode {
@@ -120,20 +97,9 @@ async fn test_key(app: &TestApp, provider: &str) -> reqwest::StatusCode {
 
 /// A project whose images come from Stability AI (everything else local), run to its end.
 async fn run_stability_project(app: &TestApp) -> Value {
-    let created: Value = app
-        .post(
-            "/api/v1/projects",
-            &json!({
-                "content": article(),
-                "configuration": { "providers": { "images": "stability" } },
-                "start": true
-            }),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
-    let id = created["id"].as_str().unwrap().to_owned();
+    let id = app
+        .create_started(json!({ "providers": { "images": "stability" } }))
+        .await;
     app.wait_for(&id, Duration::from_secs(240), |p| {
         p["status"] == "FAILED" || p["status"] == "COMPLETED"
     })
@@ -151,7 +117,7 @@ async fn alerts(app: &TestApp, state: &str) -> Vec<Value> {
 async fn an_invalid_key_raises_one_p0_alert_and_one_webhook_post() {
     let (receiver, hook) = Receiver::start(false).await;
     let (_cloud, app) = cloud_app().await;
-    put_key(&app, "stability", INVALID_KEY).await;
+    assert_eq!(app.put_key("stability", INVALID_KEY).await.status(), 200);
     // Refused through the key test, then by two projects' image calls.
     for _ in 0..3 {
         assert_eq!(test_key(&app, "stability").await, 401);
@@ -248,7 +214,7 @@ async fn an_invalid_key_raises_one_p0_alert_and_one_webhook_post() {
 async fn six_stability_failures_in_a_row_raise_p1_and_a_success_resolves_it() {
     let (receiver, hook) = Receiver::start(false).await;
     let (cloud, app) = cloud_app().await;
-    put_key(&app, "stability", STABILITY_KEY).await;
+    assert_eq!(app.put_key("stability", STABILITY_KEY).await.status(), 200);
     cloud.add_fault(Fault::error(Api::Stability, None, 500, None));
     while cloud
         .calls()
@@ -327,7 +293,7 @@ async fn a_webhook_that_is_down_is_given_up_logged_and_never_alerts_about_itself
     .unwrap();
     let (receiver, hook) = Receiver::start(true).await;
     let (_cloud, app) = cloud_app().await;
-    put_key(&app, "stability", INVALID_KEY).await;
+    assert_eq!(app.put_key("stability", INVALID_KEY).await.status(), 200);
     let p = run_stability_project(&app).await;
     assert_eq!(
         p["error_info"]["error_code"], "STABILITY_INVALID_API_KEY",
@@ -459,6 +425,9 @@ async fn a_database_outage_is_posted_once_although_it_cannot_be_stored() {
         config: MonitorConfig {
             interval_seconds: 0,
             webhook_url: Some(hook),
+            // Percentages of this machine's real disk must not open alerts in these tests.
+            disk_critical_percent: 0.0,
+            disk_low_percent: 0.0,
             ..Default::default()
         },
         retry_delay_scale: ytmaker_providers::retry::DelayScale(0.0),

@@ -9,43 +9,13 @@ use ytmaker_core::config::ProjectConfig;
 use ytmaker_core::error::Lang;
 use ytmaker_core::{ErrorCode, ProjectStatus, Stage, TraceId, YtError};
 
+#[macro_use]
+mod common;
+
 use ytmaker_store::{
     JobQueue, JobState, Lease, NewProject, ProjectFilter, ProviderCall, ProviderUsage, StopRequest,
     Store,
 };
-
-struct TestDb {
-    store: Store,
-    _dir: Option<tempfile::TempDir>,
-}
-
-async fn sqlite() -> TestDb {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(&Store::sqlite_url(&dir.path().join("t.db")))
-        .await
-        .unwrap();
-    TestDb {
-        store,
-        _dir: Some(dir),
-    }
-}
-
-async fn postgres() -> TestDb {
-    let admin_url = std::env::var("YTMAKER_TEST_PG_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
-    let name = format!("ytmaker_test_{}", Uuid::new_v4().simple());
-    sqlx::any::install_default_drivers();
-    let mut admin = <sqlx::AnyConnection as sqlx::Connection>::connect(&admin_url)
-        .await
-        .expect("PostgreSQL must be running for the storage tests (see scripts/ci-services.sh)");
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-        .execute(&mut admin)
-        .await
-        .unwrap();
-    let base = admin_url.rsplit_once('/').unwrap().0;
-    let store = Store::open(&format!("{base}/{name}")).await.unwrap();
-    TestDb { store, _dir: None }
-}
 
 fn new_project(name: &str) -> NewProject {
     NewProject {
@@ -53,13 +23,6 @@ fn new_project(name: &str) -> NewProject {
         content: "內容".repeat(300),
         configuration: ProjectConfig::default(),
     }
-}
-
-macro_rules! both_backends {
-    ($($name:ident => $body:ident;)+) => {
-        mod on_sqlite { $( #[tokio::test] async fn $name() { let db = super::sqlite().await; super::$body(db.store).await } )+ }
-        mod on_postgres { $( #[tokio::test] async fn $name() { let db = super::postgres().await; super::$body(db.store).await } )+ }
-    };
 }
 
 async fn project_round_trip(store: Store) {

@@ -4,10 +4,11 @@
 // portrait path) are kept as they are. The server checks every field at once and names each
 // violation (`details.violations[].field`), which is shown at that field.
 
-import { useCallback, useEffect, useRef, useState, type FormEvent } from 'react';
+import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { ApiError, api, asApiError } from '../api';
 import { ErrorNotice } from '../errors';
 import { FieldError, describedBy, fieldErrors, type FieldErrors } from '../components/fieldErrors';
+import { useTemplateList } from '../templateList';
 import { useT, type MessageKey, type Translate } from '../i18n';
 
 type Json = Record<string, unknown>;
@@ -490,47 +491,9 @@ function CreateForm({ onCreated }: { onCreated: (t: ConfigTemplate) => void }) {
 
 export default function ConfigurationTemplates() {
   const t = useT();
-  const [templates, setTemplates] = useState<ConfigTemplate[] | null>(null);
-  const [loadError, setLoadError] = useState<ApiError | null>(null);
-  const [actionError, setActionError] = useState<{ error: ApiError; retry: () => Promise<void> } | null>(null);
   const [editing, setEditing] = useState<ConfigTemplate | null>(null);
-  const [confirming, setConfirming] = useState<string | null>(null);
-  const [notice, setNotice] = useState<string | null>(null);
-
-  const load = useCallback(async () => {
-    try {
-      setTemplates(await api.get<ConfigTemplate[]>('/configurations'));
-      setLoadError(null);
-    } catch (err) {
-      setLoadError(asApiError(err));
-    }
-  }, []);
-  useEffect(() => {
-    void load();
-  }, [load]);
-
-  const act = async (action: () => Promise<string>) => {
-    setActionError(null);
-    try {
-      const done = await action();
-      await load();
-      setNotice(done);
-    } catch (err) {
-      setActionError({ error: asApiError(err), retry: () => act(action) });
-    }
-  };
-  const duplicate = (tpl: ConfigTemplate) =>
-    act(async () => {
-      const copy = await api.send<ConfigTemplate>('POST', `/configurations/${tpl.id}/duplicate`);
-      return t('templates.duplicated', { name: copy.name });
-    });
-  const remove = (tpl: ConfigTemplate) =>
-    act(async () => {
-      setConfirming(null);
-      await api.send<void>('DELETE', `/configurations/${tpl.id}`);
-      if (editing?.id === tpl.id) setEditing(null);
-      return t('templates.deleted', { name: tpl.name });
-    });
+  const { templates, loadError, actionError, confirming, setConfirming, notice, setNotice, load, duplicate, remove } =
+    useTemplateList<ConfigTemplate>('/configurations');
 
   return (
     <section aria-labelledby="configs-title">
@@ -598,7 +561,7 @@ export default function ConfigurationTemplates() {
                     {confirming === tpl.id ? (
                       <span className="confirm">
                         <span>{t('templates.confirmDelete')}</span>
-                        <button type="button" className="danger" onClick={() => void remove(tpl)} data-testid="confirm-delete">
+                        <button type="button" className="danger" onClick={() => void remove(tpl, () => { if (editing?.id === tpl.id) setEditing(null); })} data-testid="confirm-delete">
                           {t('common.yes')}
                         </button>
                         <button type="button" onClick={() => setConfirming(null)}>

@@ -1,10 +1,11 @@
 // Prompt templates: list, create, edit, duplicate, delete. The server validates (name length,
 // `{article}` in the content, the protected default); its answers are shown at the field.
 
-import { useCallback, useEffect, useRef, useState, type FormEvent } from 'react';
+import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { ApiError, api, asApiError } from '../api';
 import { ErrorNotice } from '../errors';
 import { FieldError, describedBy, fieldErrorId, fieldErrors } from '../components/fieldErrors';
+import { useTemplateList } from '../templateList';
 import { useT } from '../i18n';
 
 interface PromptTemplate {
@@ -107,46 +108,9 @@ function Editor({
 
 export default function PromptTemplates() {
   const t = useT();
-  const [templates, setTemplates] = useState<PromptTemplate[] | null>(null);
-  const [loadError, setLoadError] = useState<ApiError | null>(null);
-  const [actionError, setActionError] = useState<{ error: ApiError; retry: () => Promise<void> } | null>(null);
   const [editing, setEditing] = useState<Editing | null>(null);
-  const [confirming, setConfirming] = useState<string | null>(null);
-  const [notice, setNotice] = useState<string | null>(null);
-
-  const load = useCallback(async () => {
-    try {
-      setTemplates(await api.get<PromptTemplate[]>('/prompt-templates'));
-      setLoadError(null);
-    } catch (err) {
-      setLoadError(asApiError(err));
-    }
-  }, []);
-  useEffect(() => {
-    void load();
-  }, [load]);
-
-  const act = async (action: () => Promise<string>) => {
-    setActionError(null);
-    try {
-      const done = await action();
-      await load();
-      setNotice(done);
-    } catch (err) {
-      setActionError({ error: asApiError(err), retry: () => act(action) });
-    }
-  };
-  const duplicate = (tpl: PromptTemplate) =>
-    act(async () => {
-      const copy = await api.send<PromptTemplate>('POST', `/prompt-templates/${tpl.id}/duplicate`);
-      return t('templates.duplicated', { name: copy.name });
-    });
-  const remove = (tpl: PromptTemplate) =>
-    act(async () => {
-      setConfirming(null);
-      await api.send<void>('DELETE', `/prompt-templates/${tpl.id}`);
-      return t('templates.deleted', { name: tpl.name });
-    });
+  const { templates, loadError, actionError, confirming, setConfirming, notice, setNotice, load, duplicate, remove } =
+    useTemplateList<PromptTemplate>('/prompt-templates');
 
   return (
     <section aria-labelledby="prompts-title">

@@ -153,18 +153,32 @@ impl TestApp {
         format!("ws://{}{}", self.addr, path)
     }
 
-    /// Creates and starts a project with the test article; returns its id once it reaches `status`.
-    pub async fn start_and_wait_for(&self, status: &str) -> String {
-        let created: Value = self
+    /// Creates a project from the test article with this configuration, started; returns its id.
+    pub async fn create_started(&self, configuration: Value) -> String {
+        let created = self
             .post(
                 "/api/v1/projects",
-                &serde_json::json!({ "content": article(), "start": true }),
+                &serde_json::json!({ "content": article(), "configuration": configuration, "start": true }),
             )
+            .await;
+        assert_eq!(created.status(), 201, "create and start");
+        let created: Value = created.json().await.unwrap();
+        created["id"].as_str().unwrap().to_owned()
+    }
+
+    /// Stores a provider key through the API.
+    pub async fn put_key(&self, provider: &str, value: &str) -> reqwest::Response {
+        self.client
+            .put(self.url(&format!("/api/v1/keys/{provider}")))
+            .json(&serde_json::json!({ "value": value }))
+            .send()
             .await
-            .json()
-            .await
-            .unwrap();
-        let id = created["id"].as_str().unwrap().to_owned();
+            .unwrap()
+    }
+
+    /// Creates and starts a project with the test article; returns its id once it reaches `status`.
+    pub async fn start_and_wait_for(&self, status: &str) -> String {
+        let id = self.create_started(serde_json::json!({})).await;
         self.wait_for(&id, Duration::from_secs(120), |p| p["status"] == status)
             .await;
         id
@@ -187,6 +201,21 @@ impl TestApp {
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
     }
+}
+
+/// A server with one worker whose cloud clients all talk to a fresh fake cloud.
+pub async fn cloud_app() -> (ytmaker_fake_cloud::FakeCloud, TestApp) {
+    let cloud = ytmaker_fake_cloud::FakeCloud::start_local().await.unwrap();
+    let app = spawn_app(Options {
+        workers: Some(WorkerConfig {
+            workers: 1,
+            ..Default::default()
+        }),
+        cloud_url: Some(cloud.url()),
+        ..Default::default()
+    })
+    .await;
+    (cloud, app)
 }
 
 pub fn article() -> String {
