@@ -82,7 +82,6 @@ fn monitor_for(app: &TestApp, webhook: &str) -> Monitor {
             // Percentages of this machine's real disk must not open alerts in these tests.
             disk_critical_percent: 0.0,
             disk_low_percent: 0.0,
-            ..Default::default()
         },
         retry_delay_scale: ytmaker_providers::retry::DelayScale(0.0),
     })
@@ -428,7 +427,6 @@ async fn a_database_outage_is_posted_once_although_it_cannot_be_stored() {
             // Percentages of this machine's real disk must not open alerts in these tests.
             disk_critical_percent: 0.0,
             disk_low_percent: 0.0,
-            ..Default::default()
         },
         retry_delay_scale: ytmaker_providers::retry::DelayScale(0.0),
     })
