@@ -43,7 +43,10 @@ test('a dropped progress socket reconnects with after_seq and misses no event', 
     if (connection === 2) await reconnectAllowed;
     const upstream = ws.connectToServer();
     let live = 0;
+    let closed = false;
     upstream.onMessage((message) => {
+      // Messages already on their way when the test dropped the socket never reach the page.
+      if (closed) return;
       ws.send(message);
       if (connection !== 1) return;
       const m = JSON.parse(message);
@@ -51,6 +54,7 @@ test('a dropped progress socket reconnects with after_seq and misses no event', 
       if (m.type !== 'snapshot' && !m.replay) live += 1;
       // Drop the page's side after a few live events.
       if (live === 3) {
+        closed = true;
         ws.close({ code: 4000, reason: 'dropped by the test' });
         upstream.close();
         dropped();
