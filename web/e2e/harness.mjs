@@ -28,6 +28,10 @@ function spawnAndWaitFor(bin, args, env, pattern, what) {
     stderr = (stderr + chunk.toString()).slice(-8000);
   });
   const lines = createInterface({ input: child.stdout });
+  let stdout = '';
+  lines.on('line', (line) => {
+    stdout = (stdout + line + '\n').slice(-8000);
+  });
   const found = new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
@@ -49,7 +53,7 @@ function spawnAndWaitFor(bin, args, env, pattern, what) {
       reject(new Error(`${what} could not be started (${bin}): ${e.message}; run \`make web-test\`, which builds it`));
     });
   });
-  return { child, found, stderr: () => stderr };
+  return { child, found, stdout: () => stdout, stderr: () => stderr };
 }
 
 function stopChild(child) {
@@ -63,9 +67,10 @@ function stopChild(child) {
 /**
  * Starts the real server on a free port with a fresh data dir.
  * `cloud: true` also starts the fake cloud and points every cloud client at it; `faults` are
- * POSTed to its `/_fake/faults` before the server starts.
+ * POSTed to its `/_fake/faults` before the server starts. `token` starts it with that access
+ * token (YTMAKER_SERVER_TOKEN); `apiCall` then sends it.
  */
-export async function startServer({ cloud = false, faults = [], env = {} } = {}) {
+export async function startServer({ cloud = false, faults = [], env = {}, token = null } = {}) {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'ytmaker-ui-'));
   const children = [];
   let cloudUrl = null;
@@ -78,6 +83,8 @@ export async function startServer({ cloud = false, faults = [], env = {} } = {})
   };
   delete childEnv.YTMAKER_DATABASE_URL;
   delete childEnv.YTMAKER_UI_DIR;
+  if (token !== null) childEnv.YTMAKER_SERVER_TOKEN = token;
+  else if (!('YTMAKER_SERVER_TOKEN' in env)) delete childEnv.YTMAKER_SERVER_TOKEN;
   try {
     if (cloud) {
       const fake = spawnAndWaitFor(cloudBin, ['--port', '0'], childEnv, /^(http:\/\/\S+)$/, 'ytmaker-fake-cloud');
@@ -99,6 +106,8 @@ export async function startServer({ cloud = false, faults = [], env = {} } = {})
       url,
       dataDir,
       cloudUrl,
+      token,
+      serverStdout: server.stdout,
       serverStderr: server.stderr,
       async stop() {
         for (const child of children.reverse()) await stopChild(child);
@@ -129,9 +138,11 @@ export async function clearFaults(cloudUrl) {
 
 /** A JSON API call from the test itself (not through the page), answering `{status, body}`. */
 export async function apiCall(server, method, apiPath, body) {
+  const headers = body === undefined ? {} : { 'content-type': 'application/json' };
+  if (server.token) headers.authorization = `Bearer ${server.token}`;
   const r = await fetch(`${server.url}/api/v1${apiPath}`, {
     method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    headers,
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const text = await r.text();

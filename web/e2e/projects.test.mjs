@@ -3,6 +3,8 @@
 // offline providers.
 
 import assert from 'node:assert/strict';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
 import {
   apiCall,
@@ -18,6 +20,8 @@ import {
 // Failure limits for waits on a real render (2 cores); not measurements.
 const RUN_LIMIT_MS = 15 * 60_000;
 const STEP_LIMIT_MS = 60_000;
+/** A 160×80 opaque orange PNG (0xFF8800). */
+const LOGO_FIXTURE = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures', 'logo.png');
 
 let server;
 let browser;
@@ -66,6 +70,14 @@ test('wizard → live progress (with reloads) → result page plays and seeks th
 
   await page.getByTestId('wizard-step-visual').waitFor();
   await page.getByTestId('font-size').fill('60');
+  // The logo uploads as soon as it is chosen; the preview is the server's stored copy.
+  await page.getByTestId('logo-file').setInputFiles(LOGO_FIXTURE);
+  await page.waitForFunction(() => {
+    const img = document.querySelector('[data-testid=logo-preview]');
+    return img?.complete && img.naturalWidth === 160;
+  });
+  await page.getByTestId('logo-position').selectOption('top_left');
+  await page.getByTestId('logo-opacity').fill('90');
   await screenshot(page, 'wizard-2-visual');
   await checkA11y(page);
   await page.getByTestId('wizard-next').click();
@@ -95,6 +107,12 @@ test('wizard → live progress (with reloads) → result page plays and seeks th
   assert.equal(created.body.name, '夜市測試影片');
   assert.equal(created.body.configuration.subtitles.font_size, 60);
   assert.deepEqual(created.body.youtube_settings.tags, ['台灣', '夜市', '小吃']);
+  const logo = created.body.configuration.logo;
+  assert.match(logo.upload, /^[0-9a-f]{64}$/);
+  assert.deepEqual([logo.position, logo.opacity, logo.size_percent, logo.on_thumbnail], ['top_left', 0.9, 12, true]);
+  const storedLogo = await fetch(`${server.url}/api/v1/uploads/logo/${logo.upload}`);
+  assert.equal(storedLogo.status, 200);
+  assert.equal(storedLogo.headers.get('content-type'), 'image/png');
 
   // Mid-run: wait until the run has made progress, then reload.
   await page.waitForFunction(() => Number(document.querySelector('[data-testid=progress]')?.getAttribute('data-percent')) > 0);
@@ -185,6 +203,17 @@ test('wizard → live progress (with reloads) → result page plays and seeks th
   const position = await page.evaluate(() => document.querySelector('video').currentTime);
   assert.ok(Math.abs(position - target) < 1, `seeked to ${position}, wanted ${target}`);
   assert.ok(await page.getByTestId('thumbnail').evaluate((img) => img.complete && img.naturalWidth === 1280));
+  // The served thumbnail carries the logo: 12 % of 1280 wide (154×77) at the scaled 27-pixel
+  // margin, top left, orange at 90 % over whatever the title card has there.
+  const [r, g, b] = await page.getByTestId('thumbnail').evaluate((img) => {
+    const canvas = document.createElement('canvas');
+    canvas.width = img.naturalWidth;
+    canvas.height = img.naturalHeight;
+    const ctx = canvas.getContext('2d');
+    ctx.drawImage(img, 0, 0);
+    return Array.from(ctx.getImageData(27 + 77, 27 + 38, 1, 1).data);
+  });
+  assert.ok(r > 190 && g > 90 && g < 180 && b < 70, `logo pixel on the thumbnail: ${[r, g, b]}`);
   await page.getByTestId('youtube-status').waitFor();
   await screenshot(page, 'result');
   await checkA11y(page);

@@ -1,7 +1,8 @@
 // The setup wizard and the settings page against the real server and the fake cloud: keys are
 // stored and tested live, a refused key shows its catalogued code, solutions and trace id, a key
 // never comes back into the page or the server's log, and the YouTube account links through the
-// fake Google consent page and the server's own callback.
+// fake Google consent page and the server's own callback — two accounts, the default switched
+// and chosen in the new-project wizard, then removed.
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -12,6 +13,7 @@ import {
   newPage,
   screenshot,
   serverLogLines,
+  shortArticle,
   startServer,
 } from './harness.mjs';
 
@@ -152,21 +154,78 @@ describe('setup wizard and settings', () => {
     assert.equal(await page.getByTestId('key-input-gemini').getAttribute('aria-invalid'), 'true');
 
     // YouTube: the consent page opens in a new tab, Google's answer reaches the server's
-    // callback, and this page notices the account is linked.
+    // callback, and this page notices the account is linked; the first one is the default.
+    const firstChannel = 'UCytmakerFakeChannel0001';
+    const secondChannel = 'UCytmakerFakeChannel0002';
     await page.getByTestId('youtube-client-id').fill('ytmaker-e2e.apps.googleusercontent.com');
-    const popup = page.context().waitForEvent('page');
+    let popup = page.context().waitForEvent('page');
     await page.getByTestId('youtube-link').click();
-    const consent = await popup;
+    let consent = await popup;
     await consent.waitForLoadState();
-    await page.getByTestId('youtube-linked').waitFor({ timeout: 30_000 });
-    assert.match(await page.getByTestId('youtube-linked').textContent(), /Linked to the YouTube channel: \S/);
+    const first = page.getByTestId(`youtube-account-${firstChannel}`);
+    await first.waitFor({ timeout: 30_000 });
+    await first.getByTestId('youtube-default-badge').waitFor();
     assert.ok(consent.url().includes('/api/v1/youtube/callback'), `the consent page returned to the server: ${consent.url()}`);
     await consent.close();
     await page.getByTestId('youtube-test').click();
-    await page.getByTestId('youtube-account').locator('.ok').waitFor();
+    await page.getByTestId('youtube-test-ok').waitFor();
+
+    // Linking another account: on Google's chooser the person picks the other channel, which
+    // the fake's consent page takes from Google's login_hint parameter.
+    await page.context().route('**/o/oauth2/v2/auth?**', (route) =>
+      route.continue({ url: `${route.request().url()}&login_hint=${secondChannel}` }),
+    );
+    await page.getByTestId('youtube-link-another').click();
+    await page.getByTestId('youtube-client-id').fill('ytmaker-e2e.apps.googleusercontent.com');
+    popup = page.context().waitForEvent('page');
+    await page.getByTestId('youtube-link').click();
+    consent = await popup;
+    await consent.waitForLoadState();
+    const second = page.getByTestId(`youtube-account-${secondChannel}`);
+    await second.waitFor({ timeout: 30_000 });
+    await consent.close();
+    await page.context().unroute('**/o/oauth2/v2/auth?**');
+    assert.equal(await second.getByTestId('youtube-default-badge').count(), 0);
+    await checkA11y(page);
     await screenshot(page, 'settings-youtube-linked');
 
-    await page.getByTestId('youtube-unlink').click();
+    // Switching the default moves the badge; the server agrees.
+    await page.getByTestId(`youtube-make-default-${secondChannel}`).click();
+    await second.getByTestId('youtube-default-badge').waitFor();
+    assert.equal(await first.getByTestId('youtube-default-badge').count(), 0);
+    const listed = await apiCall(server, 'GET', '/youtube/accounts');
+    assert.deepEqual(
+      listed.body.map((a) => [a.channel_id, a.is_default]),
+      [[firstChannel, false], [secondChannel, true]],
+    );
+    assert.ok(!JSON.stringify(listed.body).includes('ya29.'), 'no token in the list');
+
+    // The new-project wizard offers the accounts, the default preselected.
+    await page.goto(`${server.url}/projects/new`);
+    await page.getByTestId('article').fill(shortArticle());
+    await page.getByTestId('wizard-next').click();
+    await page.getByTestId('wizard-step-visual').waitFor();
+    await page.getByTestId('wizard-next').click();
+    await page.getByTestId('wizard-step-script').waitFor();
+    await page.getByTestId('wizard-next').click();
+    await page.getByTestId('wizard-step-youtube').waitFor();
+    const select = page.getByTestId('youtube-account-select');
+    await select.waitFor();
+    assert.equal(await select.inputValue(), secondChannel);
+    assert.equal(await select.locator('option').count(), 2);
+    await select.selectOption(firstChannel);
+    await checkA11y(page);
+    await screenshot(page, 'wizard-youtube-account');
+    await page.goto(`${server.url}/settings`);
+    await second.waitFor();
+
+    // Removing asks first; removing the default hands it to the other account.
+    await page.getByTestId(`youtube-remove-${secondChannel}`).click();
+    await page.getByTestId(`youtube-remove-confirm-${secondChannel}`).click();
+    await second.waitFor({ state: 'detached' });
+    await first.getByTestId('youtube-default-badge').waitFor();
+    await page.getByTestId(`youtube-remove-${firstChannel}`).click();
+    await page.getByTestId(`youtube-remove-confirm-${firstChannel}`).click();
     await page.getByTestId('youtube-unlinked').waitFor();
     const after = await apiCall(server, 'GET', '/keys');
     assert.equal(after.body.find((k) => k.provider === 'youtube').stored, false);
@@ -180,10 +239,40 @@ describe('setup wizard and settings', () => {
     const shown = await quotas.locator('tbody th').allTextContents();
     assert.ok(shown.length > 0 && shown.every((p) => served.includes(p)), `${shown} are quotas the server reports (${served})`);
 
-    // Retention is shown as what is kept where, not as a control that does nothing.
+    await page.context().close();
+  });
+
+  test('settings: the retention choice is saved by the server and survives a reload', async () => {
+    const page = await newPage(browser, { lang: 'en' });
+    await page.goto(`${server.url}/settings`);
     const retention = page.getByTestId('settings-retention');
-    assert.equal(await retention.locator('select, input').count(), 0);
+    const choice = retention.getByTestId('retention-choice');
+    await choice.waitFor();
+    // The server's default: keep forever; the table says the intermediates are kept.
+    assert.equal(await choice.locator('input[value="forever"]').isChecked(), true);
+    assert.match(await retention.getByTestId('retention-intermediates').textContent(), /Until the project is deleted/);
     assert.match(await retention.textContent(), /<data>\/logs\//);
+    assert.equal(await retention.getByTestId('retention-save').isDisabled(), true, 'nothing to save yet');
+
+    await choice.getByLabel('7 days after the project finished').check();
+    await retention.getByTestId('retention-save').click();
+    await retention.getByTestId('retention-saved').waitFor();
+    assert.match(await retention.getByTestId('retention-intermediates').textContent(), /Removed 7 days after/);
+    await checkA11y(page);
+    await screenshot(page, 'settings-retention');
+
+    await page.reload();
+    await page.getByTestId('retention-choice').waitFor();
+    assert.equal(await page.getByTestId('retention-choice').locator('input[value="7d"]').isChecked(), true);
+    const stored = await apiCall(server, 'GET', '/settings');
+    assert.equal(stored.status, 200);
+    assert.deepEqual(stored.body, { retention: '7d' });
+
+    // A value the UI never sends is refused by the server, naming the field.
+    const refused = await apiCall(server, 'PUT', '/settings', { retention: '14d' });
+    assert.equal(refused.status, 422);
+    assert.equal(refused.body.error.code, 'VALIDATION_ERROR');
+    assert.equal(refused.body.error.details.field, 'retention');
     await page.context().close();
   });
 

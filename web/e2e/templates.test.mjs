@@ -3,6 +3,8 @@
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { apiCall, checkA11y, launchBrowser, newPage, screenshot, startServer } from './harness.mjs';
 
 async function closeDialog(page) {
@@ -127,6 +129,12 @@ describe('template managers', () => {
     await page.getByTestId('cfg-field-subtitles.font_size').fill('72');
     await page.getByTestId('cfg-field-ken_burns.mode').selectOption('pan_left');
     await page.getByTestId('cfg-field-presenter.enabled').uncheck();
+    // A logo: uploaded at once, previewed from the server, placed in a corner.
+    await page.getByTestId('cfg-logo-file').setInputFiles(path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures', 'logo.png'));
+    await page.waitForFunction(() => document.querySelector('[data-testid=cfg-logo-preview]')?.naturalWidth === 160);
+    await page.getByTestId('cfg-logo-position').selectOption('bottom_left');
+    await page.getByTestId('cfg-logo-opacity').fill('50');
+    await checkA11y(page);
     await page.getByTestId('cfg-save').click();
     await editor.waitFor({ state: 'detached' });
     const saved = (await apiCall(server, 'GET', '/configurations')).body.find((t) => t.name === 'Big subtitles');
@@ -135,6 +143,8 @@ describe('template managers', () => {
     assert.equal(saved.configuration.ken_burns.mode, 'pan_left');
     assert.equal(saved.configuration.ken_burns.zoom, 1.3);
     assert.equal(saved.configuration.presenter.enabled, false);
+    assert.match(saved.configuration.logo.upload, /^[0-9a-f]{64}$/);
+    assert.deepEqual([saved.configuration.logo.position, saved.configuration.logo.opacity], ['bottom_left', 0.5]);
 
     await page.getByRole('button', { name: 'Duplicate "Big subtitles"' }).click();
     await page.getByTestId('cfg-row-name').filter({ hasText: 'Big subtitles (copy)' }).waitFor();

@@ -3,6 +3,7 @@
 // code and solutions, and failures the server never saw (no connection, an answer that is not
 // ours, a dropped WebSocket) get a UI code whose message says what failed and what to try.
 
+import { authorizationHeader, requireSignIn } from './accessToken';
 import { currentLang, translate, type Lang } from './i18n';
 
 export type ErrorKind = 'api' | 'network' | 'websocket';
@@ -118,6 +119,8 @@ export function newTraceId(): string {
 }
 
 const API_PREFIX = '/api/v1';
+/** The server's answer to a request without its access token (see accessToken.ts). */
+export const UNAUTHORIZED = 'UNAUTHORIZED';
 
 function describeFailure(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
@@ -141,6 +144,7 @@ async function exchange(
     Accept: expect === 'json' ? 'application/json' : '*/*',
     'Accept-Language': lang,
     'X-Trace-Id': traceId,
+    ...authorizationHeader(),
   };
   if (contentType) headers['Content-Type'] = contentType;
   let response: Response;
@@ -169,6 +173,8 @@ async function exchange(
   }
   if (isErrorBody(parsed)) {
     const e = parsed.error;
+    // No token, or not this server's: the layout swaps the page for the sign-in screen.
+    if (response.status === 401 && e.code === UNAUTHORIZED) requireSignIn();
     throw new ApiError({
       code: e.code,
       message: e.message,
@@ -258,7 +264,12 @@ async function deliver(log: ClientLog): Promise<boolean> {
   try {
     const response = await fetch(`${API_PREFIX}/system/client-logs`, {
       method: 'POST',
-      headers: { 'Content-Type': 'application/json', Accept: 'application/json', 'X-Trace-Id': log.trace_id },
+      headers: {
+        'Content-Type': 'application/json',
+        Accept: 'application/json',
+        'X-Trace-Id': log.trace_id,
+        ...authorizationHeader(),
+      },
       body: JSON.stringify(log),
     });
     if (!response.ok) {
@@ -288,6 +299,9 @@ async function flushPendingReports(): Promise<void> {
 
 /** Posts an error the UI shows to the server's client-log endpoint, once per error. */
 export function reportError(err: ApiError, context: string): void {
+  // The client-log endpoint would refuse it the same way, and the server logged the refusal
+  // under this trace id already.
+  if (err.code === UNAUTHORIZED) return;
   const key = `${err.kind}|${err.code}|${err.traceId}|${err.message}`;
   if (reported.has(key)) return;
   reported.add(key);

@@ -4,6 +4,7 @@
 // events only fill the log.
 
 import { useCallback, useEffect, useRef, useState } from 'react';
+import { withToken } from './accessToken';
 import { ApiError, UI_CODES, newTraceId, socketUrl, type ErrorInfo } from './api';
 import { currentLang, translate } from './i18n';
 import { isRunning, stageKey, type ProgressMessage, type ProjectView } from './projects';
@@ -145,7 +146,8 @@ export function useProgressSocket(projectId: string | null): LiveProgress {
       timer.current = null;
     }
     socket.current?.close();
-    const ws = new WebSocket(socketUrl(`/projects/${projectId}/progress?after_seq=${lastSeq.current}`));
+    // A browser cannot set headers on a WebSocket: the access token goes in the query.
+    const ws = new WebSocket(withToken(socketUrl(`/projects/${projectId}/progress?after_seq=${lastSeq.current}`)));
     socket.current = ws;
     ws.onmessage = (event) => {
       let m: ProgressMessage;

@@ -94,6 +94,32 @@ export interface ProjectConfiguration {
   ken_burns: { mode: string; zoom: number };
   presenter: { enabled: boolean };
   providers: Record<string, string>;
+  logo?: LogoConfiguration | null;
+}
+
+export const LOGO_CORNERS = ['top_left', 'top_right', 'bottom_left', 'bottom_right'] as const;
+export type LogoCorner = (typeof LOGO_CORNERS)[number];
+/** The logo's longer side as a percentage of the frame width (config.rs `LogoSettings`). */
+export const LOGO_SIZE_MIN = 3;
+export const LOGO_SIZE_MAX = 30;
+/** `POST /uploads/logo`'s size limit. */
+export const LOGO_MAX_BYTES = 2 * 1024 * 1024;
+
+export interface LogoConfiguration {
+  /** The id `POST /uploads/logo` answered with. */
+  upload: string;
+  position: LogoCorner;
+  size_percent: number;
+  opacity: number;
+  margin: number;
+  on_thumbnail: boolean;
+}
+
+export interface UploadedLogo {
+  id: string;
+  width: number;
+  height: number;
+  bytes: number;
 }
 
 export interface YoutubeSettings {

@@ -46,7 +46,7 @@ async fn monitor(settings: &Settings) -> YtResult<Monitor> {
     })
 }
 
-fn print_json(value: &impl serde::Serialize) -> YtResult<()> {
+pub(crate) fn print_json(value: &impl serde::Serialize) -> YtResult<()> {
     let text = serde_json::to_string_pretty(value).map_err(|e| {
         ytmaker_core::YtError::new(
             ytmaker_core::ErrorCode::SERVER_PANICKED,

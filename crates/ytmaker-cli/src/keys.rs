@@ -69,10 +69,20 @@ pub enum YoutubeAction {
         #[arg(long, default_value_t = 300)]
         timeout: u64,
     },
-    /// Show the linked channel (a real call to YouTube).
+    /// Show the default account's channel (a real call to YouTube).
     Status,
-    /// Forget the linked account.
+    /// Forget the default account (another one becomes the default), or the account an
+    /// earlier version linked if it could not be imported.
     Logout,
+    /// List the linked accounts (channel id, title, when linked, which is the default).
+    Accounts {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Make a linked account the default (used by projects that chose none).
+    Default { channel_id: String },
+    /// Forget a linked account and its tokens.
+    Remove { channel_id: String },
 }
 
 fn finish(result: YtResult<()>, settings: &Settings, trace: &TraceId) -> ExitCode {
@@ -95,7 +105,7 @@ pub async fn keys(settings: &Settings, trace: &TraceId, action: KeysAction) -> E
             KeysAction::Test { provider } => {
                 let store = ytmaker_store::Store::open(&settings.database_url).await?;
                 let cloud = cloud.recording_calls(&store);
-                let said = ytmaker_pipeline::test_key(&cloud, provider.kind()).await;
+                let said = ytmaker_pipeline::test_key(&cloud, &store, provider.kind()).await;
                 cloud.flush_call_records().await;
                 println!("{}: {}", provider.kind().as_str(), said?);
             }
@@ -105,7 +115,11 @@ pub async fn keys(settings: &Settings, trace: &TraceId, action: KeysAction) -> E
                     .iter()
                     .chain([&ProviderKind::Youtube])
                 {
-                    let hint = stored.iter().find(|h| h.name == kind.as_str());
+                    // YouTube accounts are stored under `youtube:<channel id>`.
+                    let hint = stored.iter().find(|h| {
+                        h.name == kind.as_str()
+                            || (*kind == ProviderKind::Youtube && h.name.starts_with("youtube:"))
+                    });
                     let shown = match (kind, hint) {
                         (ProviderKind::Youtube, Some(_)) => "account linked".to_owned(),
                         (_, Some(h)) => h.hint.clone(),
@@ -173,7 +187,23 @@ fn read_secret_line() -> YtResult<Secret> {
 
 pub async fn youtube(settings: &Settings, trace: &TraceId, action: YoutubeAction) -> ExitCode {
     let result = async {
-        let cloud = CloudAccess::from_env(&settings.data)?;
+        let store = ytmaker_store::Store::open(&settings.database_url).await?;
+        let cloud = CloudAccess::from_env(&settings.data)?.recording_calls(&store);
+        let done = youtube_action(&cloud, &store, action).await;
+        cloud.flush_call_records().await;
+        done
+    }
+    .await;
+    finish(result, settings, trace)
+}
+
+async fn youtube_action(
+    cloud: &CloudAccess,
+    store: &ytmaker_store::Store,
+    action: YoutubeAction,
+) -> YtResult<()> {
+    use ytmaker_pipeline::youtube_accounts;
+    {
         match action {
             YoutubeAction::Login {
                 client_id,
@@ -185,7 +215,8 @@ pub async fn youtube(settings: &Settings, trace: &TraceId, action: YoutubeAction
                     .filter(|s| !s.is_empty())
                     .map(Secret::new);
                 login(
-                    &cloud,
+                    cloud,
+                    store,
                     &client_id,
                     secret.as_ref(),
                     port,
@@ -194,26 +225,75 @@ pub async fn youtube(settings: &Settings, trace: &TraceId, action: YoutubeAction
                 .await
             }
             YoutubeAction::Status => {
-                let said = ytmaker_pipeline::test_key(&cloud, ProviderKind::Youtube).await?;
+                let said = ytmaker_pipeline::test_key(cloud, store, ProviderKind::Youtube).await?;
                 println!("youtube: {said}");
                 Ok(())
             }
-            YoutubeAction::Logout => {
-                let had = cloud.secrets.delete(ProviderKind::Youtube.as_str())?;
-                println!(
-                    "{}",
-                    if had {
-                        "unlinked"
-                    } else {
-                        "no account was linked"
+            YoutubeAction::Accounts { json } => {
+                let accounts = youtube_accounts::accounts(cloud, store).await?;
+                if json {
+                    crate::alerts::print_json(&accounts)?;
+                } else if accounts.is_empty() {
+                    println!("no YouTube account is linked (ytmaker youtube login)");
+                } else {
+                    for a in &accounts {
+                        let mark = if a.is_default { "*" } else { " " };
+                        println!(
+                            "{mark} {}  {}  linked {}",
+                            a.channel_id, a.channel_title, a.linked_at
+                        );
                     }
+                    println!("(* the default account)");
+                }
+                Ok(())
+            }
+            YoutubeAction::Default { channel_id } => {
+                youtube_accounts::account(cloud, store, &channel_id).await?;
+                let account = store.set_default_youtube_account(&channel_id).await?;
+                tracing::info!(
+                    channel_id = channel_id.as_str(),
+                    "default youtube account set"
                 );
+                println!(
+                    "the default account is now \"{}\" ({})",
+                    account.channel_title, account.channel_id
+                );
+                Ok(())
+            }
+            YoutubeAction::Remove { channel_id } => {
+                let default = youtube_accounts::remove(cloud, store, &channel_id).await?;
+                println!("unlinked {channel_id}");
+                print_default(default.as_ref());
+                Ok(())
+            }
+            YoutubeAction::Logout => {
+                if youtube_accounts::remove_legacy(cloud)? {
+                    println!("unlinked the account linked by an earlier version");
+                    return Ok(());
+                }
+                match store.default_youtube_account().await? {
+                    Some(account) => {
+                        let default =
+                            youtube_accounts::remove(cloud, store, &account.channel_id).await?;
+                        println!("unlinked {}", account.channel_id);
+                        print_default(default.as_ref());
+                    }
+                    None => println!("no account was linked"),
+                }
                 Ok(())
             }
         }
     }
-    .await;
-    finish(result, settings, trace)
+}
+
+fn print_default(default: Option<&ytmaker_store::YoutubeAccount>) {
+    match default {
+        Some(a) => println!(
+            "the default account is \"{}\" ({})",
+            a.channel_title, a.channel_id
+        ),
+        None => println!("no YouTube account is linked now"),
+    }
 }
 
 fn login_failed(message: impl Into<String>) -> YtError {
@@ -222,6 +302,7 @@ fn login_failed(message: impl Into<String>) -> YtError {
 
 async fn login(
     cloud: &CloudAccess,
+    store: &ytmaker_store::Store,
     client_id: &str,
     client_secret: Option<&Secret>,
     port: u16,
@@ -251,12 +332,16 @@ async fn login(
     let (state, code) = (&answer.state, &answer.code);
     let tokens =
         youtube::finish_login(&cloud.ctx, &request, client_id, client_secret, state, code).await?;
-    cloud.youtube_tokens().save(&tokens).await?;
-    let channel = youtube::channel(&cloud.ctx, cloud.youtube_tokens().as_ref()).await?;
-    tracing::info!(channel_id = channel.id.as_str(), "youtube account linked");
+    let account = ytmaker_pipeline::youtube_accounts::link(cloud, store, tokens).await?;
     println!(
-        "linked to the channel \"{}\" ({})",
-        channel.title, channel.id
+        "linked to the channel \"{}\" ({}){}",
+        account.channel_title,
+        account.channel_id,
+        if account.is_default {
+            ", the default account"
+        } else {
+            ""
+        }
     );
     Ok(())
 }

@@ -4,12 +4,15 @@
 
 mod alerts;
 mod bars;
+mod cleanup;
 mod doctor;
 mod keys;
+mod logo;
 mod quota;
 mod report;
 mod settings;
 
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -95,6 +98,11 @@ enum Command {
         #[command(subcommand)]
         action: keys::KeysAction,
     },
+    /// Store a logo for the overlay and print the id a configuration names it by.
+    Logo {
+        #[command(subcommand)]
+        action: logo::LogoAction,
+    },
     /// Link a YouTube account for publishing.
     Youtube {
         #[command(subcommand)]
@@ -122,6 +130,17 @@ enum Command {
     /// Stability images, D-ID credits).
     Quota {
         /// Print JSON (the API's shape) instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Apply the retention setting now: remove the intermediate files (audio, images, avatar,
+    /// segments, work) of projects COMPLETED or CANCELLED longer ago than it allows. The
+    /// article, script and output are always kept; `ytmaker serve` does this hourly.
+    Cleanup {
+        /// Only print what would be removed.
+        #[arg(long)]
+        dry_run: bool,
+        /// Print JSON (the API's shape) instead of text.
         #[arg(long)]
         json: bool,
     },
@@ -268,6 +287,7 @@ async fn dispatch(cli: Cli) -> ExitCode {
             Command::Doctor => doctor::run(&settings).await,
             Command::Keys { action } => keys::keys(&settings, &trace, action).await,
             Command::Youtube { action } => keys::youtube(&settings, &trace, action).await,
+            Command::Logo { action } => logo::run(&settings, &trace, action).await,
             Command::Logs {
                 trace: t,
                 project,
@@ -277,6 +297,9 @@ async fn dispatch(cli: Cli) -> ExitCode {
                 alerts::run(&settings, &trace, action, all, json).await
             }
             Command::Quota { json } => quota::run(&settings, &trace, json).await,
+            Command::Cleanup { dry_run, json } => {
+                cleanup::run(&settings, &trace, dry_run, json).await
+            }
             Command::Errors | Command::Explain { .. } => ExitCode::SUCCESS,
         }
     }
@@ -383,7 +406,7 @@ async fn serve(
         ytmaker_server::start(ytmaker_server::ServerConfig {
             bind,
             port,
-            token,
+            token: token.clone(),
             store,
             data: settings.data.clone(),
             tools,
@@ -405,12 +428,57 @@ async fn serve(
     };
     // The address line is the contract with scripts and tests that start the server.
     println!("listening on http://{}", server.addr);
+    if let Some(token) = token.as_deref().filter(|t| !t.is_empty()) {
+        println!(
+            "{}",
+            sign_in_hint(server.addr, token, std::io::stdout().is_terminal())
+        );
+    }
     wait_for_stop_signal().await;
     tracing::info!("stopping the server");
     match server.stop().await {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => report::fail(&err, trace, None, settings.lang, exit_code_for(err.code)),
     }
+}
+
+/// What `serve` prints under its address when it has an access token: on a terminal, the UI
+/// address with the token in its fragment (`#access_token=…`), which the browser keeps to itself
+/// — the page reads it, stores it and removes it from the address bar — so one click signs in.
+/// The user at that terminal holds the token already (they passed it). When stdout is not a
+/// terminal (a service manager's journal, a container log, a file) it is a log by another name,
+/// kept and readable by others, so then only the address and where the token comes from.
+fn sign_in_hint(addr: std::net::SocketAddr, token: &str, to_terminal: bool) -> String {
+    // A server on every interface is opened here as loopback (other machines use its name).
+    let host = if addr.ip().is_unspecified() {
+        std::net::SocketAddr::new(std::net::Ipv4Addr::LOCALHOST.into(), addr.port())
+    } else {
+        addr
+    };
+    if to_terminal {
+        format!(
+            "open the web UI (signed in): http://{host}/#access_token={}",
+            fragment_encode(token)
+        )
+    } else {
+        format!(
+            "open the web UI at http://{host}/ and sign in with the access token this server was started with (--token or YTMAKER_SERVER_TOKEN)"
+        )
+    }
+}
+
+/// Percent-encodes everything but unreserved characters, as `encodeURIComponent` does, so the
+/// page's `decodeURIComponent` gives the token back exactly.
+fn fragment_encode(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }
 
 async fn worker(settings: &Settings, trace: &TraceId, workers: usize) -> ExitCode {
@@ -477,6 +545,9 @@ async fn generate(
         if let Some(choice) = providers {
             configuration.providers = choice;
         }
+        ytmaker_pipeline::logos::check_config_logo(&settings.data, &configuration)
+            .await
+            .map_err(|e| e.at_stage(Stage::Input))?;
         let tools = Toolchain::locate().map_err(|e| e.at_stage(Stage::System))?;
         Ok::<_, YtError>((text, configuration, tools))
     }
@@ -591,12 +662,7 @@ async fn run_project(
             .for_run(store, project.id, trace);
         let limits = settings::load_quota_limits(settings)?;
         ytmaker_pipeline::quota::check_start(store, &cloud, &limits, project).await?;
-        let providers = Providers::for_project(
-            &project.configuration,
-            project.llm_model.as_deref(),
-            &tools,
-            &cloud,
-        )?;
+        let providers = Providers::for_project(project, &tools, &cloud, store)?;
         Ok::<_, YtError>((cloud, providers))
     }
     .await;
@@ -902,5 +968,27 @@ mod ui_dir_tests {
     fn without_a_built_ui_in_the_working_folder_none_is_served() {
         // Tests run in crates/ytmaker-cli, which has no web/dist.
         assert_eq!(resolve_ui_dir(None).unwrap(), None);
+    }
+}
+
+#[cfg(test)]
+mod sign_in_hint_tests {
+    use super::sign_in_hint;
+
+    #[test]
+    fn a_terminal_gets_a_link_that_signs_in_and_anything_else_never_gets_the_token() {
+        let addr: std::net::SocketAddr = "0.0.0.0:8000".parse().unwrap();
+        let link = sign_in_hint(addr, "a b&c/é", true);
+        // In the fragment (never sent to the server), encoded as `encodeURIComponent` would.
+        assert!(
+            link.ends_with("http://127.0.0.1:8000/#access_token=a%20b%26c%2F%C3%A9"),
+            "{link}"
+        );
+        let logged = sign_in_hint(addr, "a b&c/é", false);
+        assert!(logged.contains("http://127.0.0.1:8000/"), "{logged}");
+        assert!(!logged.contains("access_token="), "{logged}");
+        assert!(!logged.contains("a b&c"), "{logged}");
+        let bound: std::net::SocketAddr = "192.168.1.5:9000".parse().unwrap();
+        assert!(sign_in_hint(bound, "t", true).contains("http://192.168.1.5:9000/#access_token=t"));
     }
 }

@@ -23,6 +23,56 @@ pub struct ProjectConfig {
     pub render: RenderSettings,
     pub images: ImageSettings,
     pub providers: ProviderChoice,
+    /// A logo drawn over every clip (and the thumbnail); none when unset.
+    pub logo: Option<LogoSettings>,
+}
+
+/// Which corner of the frame the logo sits in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum LogoCorner {
+    TopLeft,
+    #[default]
+    TopRight,
+    BottomLeft,
+    BottomRight,
+}
+
+/// The logo overlay (SPEC §2 render "overlays", thumbnail "optional logo").
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LogoSettings {
+    /// The id `POST /api/v1/uploads/logo` answered with (the SHA-256 of the stored PNG) — never a
+    /// path: the file is found through the data-dir layout (SPEC §8).
+    pub upload: String,
+    pub position: LogoCorner,
+    /// The logo's longer side as a percentage of the frame width, 3–30.
+    pub size_percent: f64,
+    /// 0 (invisible) – 1 (as uploaded); multiplies the logo's own alpha.
+    pub opacity: f64,
+    /// Distance from the two nearest frame edges, in pixels of the 1920×1080 frame, 0–200
+    /// (scaled with the thumbnail).
+    pub margin: u32,
+    /// Also draw it on the thumbnail.
+    pub on_thumbnail: bool,
+}
+
+impl Default for LogoSettings {
+    fn default() -> Self {
+        LogoSettings {
+            upload: String::new(),
+            position: LogoCorner::TopRight,
+            size_percent: 12.0,
+            opacity: 0.85,
+            margin: 40,
+            on_thumbnail: true,
+        }
+    }
+}
+
+/// An upload id: 64 lowercase hex digits (a SHA-256), so it can name a file and never a path.
+pub fn is_upload_id(id: &str) -> bool {
+    id.len() == 64 && id.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
 }
 
 /// What the cloud illustrator (Stability AI) is asked for, besides each segment's description.
@@ -511,6 +561,18 @@ impl ProjectConfig {
             16.0,
         );
 
+        if let Some(logo) = &self.logo {
+            v.check(
+                is_upload_id(&logo.upload),
+                "logo.upload",
+                "the id of an uploaded logo (64 lowercase hex digits)",
+                logo.upload.as_str(),
+            );
+            v.range("logo.size_percent", logo.size_percent, 3.0, 30.0);
+            v.range("logo.opacity", logo.opacity, 0.0, 1.0);
+            v.range("logo.margin", logo.margin as f64, 0.0, 200.0);
+        }
+
         if v.0.is_empty() {
             return Ok(());
         }
@@ -564,6 +626,76 @@ mod tests {
         );
         assert_eq!(err.details["violations"][1]["rule"], "20–100");
         assert_eq!(err.details["violations"][1]["value"], 10.0);
+    }
+
+    #[test]
+    fn logo_ranges_are_checked_all_at_once() {
+        let mut c = ProjectConfig {
+            logo: Some(LogoSettings {
+                upload: "a".repeat(64),
+                ..LogoSettings::default()
+            }),
+            ..ProjectConfig::default()
+        };
+        c.validate().unwrap();
+        c.logo = Some(LogoSettings {
+            upload: "../../etc/passwd".into(),
+            size_percent: 2.9,
+            opacity: 1.01,
+            margin: 201,
+            ..LogoSettings::default()
+        });
+        let err = c.validate().unwrap_err();
+        assert_eq!(err.code, ErrorCode::CONFIG_INVALID);
+        let fields: Vec<&str> = err.details["violations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v["field"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            fields,
+            [
+                "logo.upload",
+                "logo.size_percent",
+                "logo.opacity",
+                "logo.margin"
+            ]
+        );
+        for (size, opacity, margin) in [(3.0, 0.0, 0), (30.0, 1.0, 200)] {
+            c.logo = Some(LogoSettings {
+                upload: "0123456789abcdef".repeat(4),
+                size_percent: size,
+                opacity,
+                margin,
+                ..LogoSettings::default()
+            });
+            c.validate().unwrap();
+        }
+    }
+
+    #[test]
+    fn upload_ids_are_sha256_hex_only() {
+        assert!(is_upload_id(&"0f".repeat(32)));
+        assert!(!is_upload_id(&"0F".repeat(32)), "upper case");
+        assert!(!is_upload_id(&"0f".repeat(31)), "too short");
+        assert!(!is_upload_id(&format!("../{}", "0f".repeat(30))), "a path");
+        assert!(!is_upload_id(""));
+    }
+
+    #[test]
+    fn a_logo_section_takes_defaults_and_refuses_unknown_fields() {
+        let c: ProjectConfig =
+            serde_json::from_str(r#"{"logo": {"upload": "x", "position": "bottom_left"}}"#)
+                .unwrap();
+        let logo = c.logo.unwrap();
+        assert_eq!(logo.position, LogoCorner::BottomLeft);
+        assert_eq!(logo.size_percent, 12.0);
+        assert!(logo.on_thumbnail);
+        assert!(ProjectConfig::default().logo.is_none());
+        let err = serde_json::from_str::<ProjectConfig>(r#"{"logo": {"path": "/etc/passwd"}}"#)
+            .unwrap_err();
+        assert!(err.to_string().contains("path"), "{err}");
     }
 
     #[test]

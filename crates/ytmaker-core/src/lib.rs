@@ -2,8 +2,8 @@
 //!
 //! What lives here: the project status state machine ([`status`]), the error catalogue and the
 //! typed error every fallible function returns ([`error`]), the script ([`script`]), the
-//! per-project configuration with its validation ([`config`]), asset kinds ([`asset`]) and
-//! trace ids ([`trace`]).
+//! per-project configuration with its validation ([`config`]), asset kinds ([`asset`]), the
+//! retention policy for intermediate files ([`retention`]) and trace ids ([`trace`]).
 //!
 //! What does not: any I/O. This crate never touches the file system, the network, a database or
 //! a process, so every rule here can be tested with plain values.
@@ -14,6 +14,7 @@ pub mod config;
 pub mod error;
 pub mod prompt;
 pub mod quota;
+pub mod retention;
 pub mod script;
 pub mod secret;
 pub mod status;

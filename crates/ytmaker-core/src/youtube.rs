@@ -33,9 +33,27 @@ pub struct YoutubeSettings {
     pub privacy: Privacy,
     /// RFC 3339; absent means publish when the upload finishes.
     pub publish_at: Option<String>,
+    /// The linked account (channel id) to upload with; absent or empty: the default account at
+    /// upload time. That it is linked is checked by the API, which knows the accounts.
+    pub account: Option<String>,
+}
+
+/// Whether `id` has the shape of a YouTube channel id: `UC` and 22 URL-safe base64 characters.
+/// Channel ids name key-store entries (`youtube:<id>`), so nothing else may pass.
+pub fn is_channel_id(id: &str) -> bool {
+    id.len() == 24
+        && id.starts_with("UC")
+        && id[2..]
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 impl YoutubeSettings {
+    /// The account this project chose, or `None` for the default account.
+    pub fn chosen_account(&self) -> Option<&str> {
+        self.account.as_deref().filter(|a| !a.is_empty())
+    }
+
     /// Every violation at once, as `VALIDATION_ERROR` with `details.violations[{field, rule, value}]`.
     pub fn validate(&self, now: DateTime<Utc>) -> YtResult<()> {
         let mut violations = Vec::new();
@@ -84,6 +102,15 @@ impl YoutubeSettings {
                 ),
                 Ok(_) => {}
             }
+        }
+        if let Some(account) = self.chosen_account()
+            && !is_channel_id(account)
+        {
+            bad(
+                "youtube.account",
+                "a YouTube channel id (UC and 22 letters, digits, - or _)",
+                json!(account),
+            );
         }
         if violations.is_empty() {
             return Ok(());
@@ -141,5 +168,34 @@ mod tests {
         };
         let err = scheduled_public.validate(now).expect_err("must be private");
         assert_eq!(err.details["field"], "youtube.privacy");
+        let odd_account = YoutubeSettings {
+            account: Some("youtube:UCx".into()),
+            ..Default::default()
+        };
+        let err = odd_account.validate(now).expect_err("not a channel id");
+        assert_eq!(err.details["field"], "youtube.account");
+        let default_account = YoutubeSettings {
+            account: Some(String::new()),
+            ..Default::default()
+        };
+        default_account.validate(now).expect("empty is the default");
+        assert_eq!(default_account.chosen_account(), None);
+    }
+
+    #[test]
+    fn channel_ids_are_uc_and_22_url_safe_characters() {
+        assert!(is_channel_id("UCytmakerFakeChannel0001"));
+        assert!(is_channel_id("UC_x5XG1OV2P6uZZ5FSM9Ttw"));
+        for bad in [
+            "",
+            "UCytmakerFakeChannel000",
+            "UCytmakerFakeChannel00011",
+            "ucytmakerFakeChannel0001",
+            "UCytmakerFake/hannel0001",
+            "UCytmakerFakeChannel000:",
+            "UCytmakerFakeChannel00é",
+        ] {
+            assert!(!is_channel_id(bad), "{bad:?}");
+        }
     }
 }

@@ -8,6 +8,11 @@
 //! "error_description"}`; the consent page shows an HTML error page or redirects with
 //! `error=access_denied`, as Google does.
 //!
+//! Two channels exist ([`CHANNELS`]); every grant belongs to one. The consent page signs in as
+//! the first unless the authorize URL carries Google's `login_hint` naming the other's channel id
+//! (as a person picks an account on Google's chooser), so tests can link two accounts through the
+//! real flow; `channels.list`, uploads and thumbnails act for the token's channel.
+//!
 //! Only tokens this fake issued are accepted (a login against it, or [`YoutubeState::grant`] in
 //! tests), so any other token — `invalid…` ones included — is refused like an unknown one.
 //!
@@ -71,6 +76,24 @@ const VIDEO_PARTS: [&str; 13] = [
     "suggestions",
     "topicDetails",
 ];
+/// A channel of the fake's accounts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FakeChannel {
+    pub id: &'static str,
+    pub title: &'static str,
+}
+
+/// The accounts a login can consent as: the first by default, the other by `login_hint`.
+pub const CHANNELS: [FakeChannel; 2] = [
+    FakeChannel {
+        id: CHANNEL_ID,
+        title: CHANNEL_TITLE,
+    },
+    FakeChannel {
+        id: "UCytmakerFakeChannel0002",
+        title: "ytmaker second fake channel",
+    },
+];
 pub const CHANNEL_ID: &str = "UCytmakerFakeChannel0001";
 pub const CHANNEL_TITLE: &str = "ytmaker fake channel";
 
@@ -93,6 +116,7 @@ struct Books {
 }
 
 struct PendingCode {
+    channel: FakeChannel,
     client_id: String,
     redirect_uri: String,
     challenge: String,
@@ -100,16 +124,19 @@ struct PendingCode {
 }
 
 struct AccessGrant {
+    channel: FakeChannel,
     scope: String,
     expires_at: Instant,
 }
 
 struct RefreshGrant {
+    channel: FakeChannel,
     client_id: String,
     scope: String,
 }
 
 struct UploadSession {
+    channel: FakeChannel,
     total: u64,
     metadata: Value,
     received: Vec<u8>,
@@ -120,6 +147,8 @@ struct UploadSession {
 #[derive(Clone, Debug)]
 pub struct StoredVideo {
     pub id: String,
+    /// The channel whose token uploaded it.
+    pub channel_id: String,
     /// The `video` resource the upload was started with, as the client sent it.
     pub metadata: Value,
     /// The `video` resource the API answered with.
@@ -140,11 +169,16 @@ pub struct GrantedTokens {
 
 impl YoutubeState {
     /// Issues an access and a refresh token for `client_id` with the upload and read-only scopes,
-    /// as a completed login would.
+    /// as a completed login as the first channel would.
     pub fn grant(&self, client_id: &str) -> GrantedTokens {
+        self.grant_as(client_id, CHANNELS[0])
+    }
+
+    /// [`Self::grant`] for a login as `channel`.
+    pub fn grant_as(&self, client_id: &str, channel: FakeChannel) -> GrantedTokens {
         let scope = format!("{SCOPE_UPLOAD} {SCOPE_READONLY}");
         let mut books = lock(&self.books);
-        let (access_token, refresh_token) = books.issue(client_id, &scope);
+        let (access_token, refresh_token) = books.issue(client_id, &scope, channel);
         GrantedTokens {
             access_token,
             refresh_token,
@@ -191,12 +225,13 @@ impl YoutubeState {
 }
 
 impl Books {
-    fn issue(&mut self, client_id: &str, scope: &str) -> (String, String) {
-        let access = self.issue_access(scope);
+    fn issue(&mut self, client_id: &str, scope: &str, channel: FakeChannel) -> (String, String) {
+        let access = self.issue_access(scope, channel);
         let refresh = format!("1//fake-{}", uuid::Uuid::new_v4().simple());
         self.refresh.insert(
             refresh.clone(),
             RefreshGrant {
+                channel,
                 client_id: client_id.to_owned(),
                 scope: scope.to_owned(),
             },
@@ -204,11 +239,12 @@ impl Books {
         (access, refresh)
     }
 
-    fn issue_access(&mut self, scope: &str) -> String {
+    fn issue_access(&mut self, scope: &str, channel: FakeChannel) -> String {
         let token = format!("ya29.fake-{}", uuid::Uuid::new_v4().simple());
         self.access.insert(
             token.clone(),
             AccessGrant {
+                channel,
                 scope: scope.to_owned(),
                 expires_at: Instant::now() + Duration::from_secs(ACCESS_TOKEN_SECONDS + 1),
             },
@@ -542,6 +578,21 @@ async fn authorize(
             "code_challenge must be a S256 challenge (code_challenge_method=S256).",
         );
     }
+    let hint = param(&q, "login_hint");
+    let channel = if hint.is_empty() {
+        CHANNELS[0]
+    } else {
+        match CHANNELS.iter().find(|c| c.id == hint) {
+            Some(c) => *c,
+            None => {
+                return consent_error_page(
+                    400,
+                    "invalid_request",
+                    "login_hint names no account of this fake (give a channel id of CHANNELS).",
+                );
+            }
+        }
+    };
     let returned_state = param(&q, "state");
     if state.youtube.deny_consent.load(Ordering::SeqCst) {
         return redirect_with(
@@ -553,6 +604,7 @@ async fn authorize(
     lock(&state.youtube.books).codes.insert(
         code.clone(),
         PendingCode {
+            channel,
             client_id: client_id.to_owned(),
             redirect_uri: redirect_uri.to_owned(),
             challenge: challenge.to_owned(),
@@ -605,7 +657,7 @@ async fn token(
             {
                 return oauth_error(400, "invalid_grant", "Invalid code verifier.");
             }
-            let (access, refresh) = books.issue(client_id, &pending.scope);
+            let (access, refresh) = books.issue(client_id, &pending.scope, pending.channel);
             axum::Json(json!({
                 "access_token": access,
                 "expires_in": ACCESS_TOKEN_SECONDS,
@@ -622,8 +674,8 @@ async fn token(
             if grant.client_id != client_id {
                 return oauth_error(401, "unauthorized_client", "Unauthorized");
             }
-            let scope = grant.scope.clone();
-            let access = books.issue_access(&scope);
+            let (scope, channel) = (grant.scope.clone(), grant.channel);
+            let access = books.issue_access(&scope, channel);
             axum::Json(json!({
                 "access_token": access,
                 "expires_in": ACCESS_TOKEN_SECONDS,
@@ -647,36 +699,37 @@ enum Need {
     Read,
 }
 
-/// The answer refusing the request's bearer token, if it is refused.
-fn bearer_refusal(state: &State, headers: &HeaderMap, need: Need) -> Option<Response> {
+/// The channel the request's bearer token acts for, or the answer refusing the token.
+fn bearer(state: &State, headers: &HeaderMap, need: Need) -> Result<FakeChannel, Box<Response>> {
     let Some(value) = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
     else {
-        return Some(unauthenticated(Credentials::Missing));
+        return Err(Box::new(unauthenticated(Credentials::Missing)));
     };
     let Some(token) = value.strip_prefix("Bearer ") else {
-        return Some(unauthenticated(Credentials::Invalid));
+        return Err(Box::new(unauthenticated(Credentials::Invalid)));
     };
     let books = lock(&state.youtube.books);
     let Some(grant) = books.access.get(token) else {
-        return Some(unauthenticated(Credentials::Invalid));
+        return Err(Box::new(unauthenticated(Credentials::Invalid)));
     };
     if grant.expires_at <= Instant::now() {
-        return Some(unauthenticated(Credentials::Expired));
+        return Err(Box::new(unauthenticated(Credentials::Expired)));
     }
     let has = |scope: &str| grant.scope.split(' ').any(|s| s == scope);
     let allowed = match need {
         Need::Upload => has(SCOPE_UPLOAD) || has(SCOPE_YOUTUBE),
         Need::Read => has(SCOPE_READONLY) || has(SCOPE_YOUTUBE),
     };
-    (!allowed).then(|| {
-        google_error(
+    if !allowed {
+        return Err(Box::new(google_error(
             403,
             "insufficientPermissions",
             api_message("insufficientPermissions"),
-        )
-    })
+        )));
+    }
+    Ok(grant.channel)
 }
 
 fn bad_request(reason: &str, message: &str) -> Response {
@@ -702,9 +755,10 @@ async fn list_channels(
     Query(q): Query<HashMap<String, String>>,
     headers: HeaderMap,
 ) -> Response {
-    if let Some(refused) = bearer_refusal(&state, &headers, Need::Read) {
-        return refused;
-    }
+    let channel = match bearer(&state, &headers, Need::Read) {
+        Ok(channel) => channel,
+        Err(refused) => return *refused,
+    };
     if param(&q, "part").is_empty() {
         return bad_request("missingRequiredParameter", "Required parameter: part");
     }
@@ -721,14 +775,14 @@ async fn list_channels(
         "items": [{
             "kind": "youtube#channel",
             "etag": etag(),
-            "id": CHANNEL_ID,
+            "id": channel.id,
             "snippet": {
-                "title": CHANNEL_TITLE,
+                "title": channel.title,
                 "description": "",
-                "customUrl": "@ytmakerfake",
+                "customUrl": format!("@{}", channel.id.to_ascii_lowercase()),
                 "publishedAt": "2024-01-01T00:00:00Z",
-                "thumbnails": thumbnails_for(CHANNEL_ID),
-                "localized": { "title": CHANNEL_TITLE, "description": "" },
+                "thumbnails": thumbnails_for(channel.id),
+                "localized": { "title": channel.title, "description": "" },
             },
         }],
     }))
@@ -818,9 +872,10 @@ async fn start_upload(
     request: Request,
 ) -> Response {
     let (parts, body) = request.into_parts();
-    if let Some(refused) = bearer_refusal(&state, &parts.headers, Need::Upload) {
-        return refused;
-    }
+    let channel = match bearer(&state, &parts.headers, Need::Upload) {
+        Ok(channel) => channel,
+        Err(refused) => return *refused,
+    };
     if param(&q, "uploadType") != "resumable" {
         return bad_request(
             "badRequest",
@@ -868,6 +923,7 @@ async fn start_upload(
     lock(&state.youtube.books).sessions.insert(
         upload_id.clone(),
         UploadSession {
+            channel,
             total,
             metadata,
             received: Vec::new(),
@@ -946,11 +1002,11 @@ fn session_answer(books: &mut Books, upload_id: &str) -> Response {
         "id": id,
         "snippet": {
             "publishedAt": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-            "channelId": CHANNEL_ID,
+            "channelId": session.channel.id,
             "title": snippet["title"],
             "description": snippet["description"].as_str().unwrap_or(""),
             "thumbnails": thumbnails_for(&id),
-            "channelTitle": CHANNEL_TITLE,
+            "channelTitle": session.channel.title,
             "tags": snippet["tags"].as_array().cloned().unwrap_or_default(),
             "categoryId": snippet["categoryId"].as_str().unwrap_or("22"),
             "liveBroadcastContent": "none",
@@ -981,8 +1037,10 @@ fn session_answer(books: &mut Books, upload_id: &str) -> Response {
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect();
+    let channel_id = session.channel.id.to_owned();
     books.videos.push(StoredVideo {
         id,
+        channel_id,
         metadata,
         resource: resource.clone(),
         content,
@@ -1025,8 +1083,8 @@ async fn upload_chunk(
     request: Request,
 ) -> Response {
     let (parts, body) = request.into_parts();
-    if let Some(refused) = bearer_refusal(&state, &parts.headers, Need::Upload) {
-        return refused;
+    if let Err(refused) = bearer(&state, &parts.headers, Need::Upload) {
+        return *refused;
     }
     let upload_id = param(&q, "upload_id").to_owned();
     let Some(range) = parse_content_range(header_str(&parts.headers, "content-range")) else {
@@ -1087,9 +1145,10 @@ async fn set_thumbnail(
     request: Request,
 ) -> Response {
     let (parts, body) = request.into_parts();
-    if let Some(refused) = bearer_refusal(&state, &parts.headers, Need::Upload) {
-        return refused;
-    }
+    let channel = match bearer(&state, &parts.headers, Need::Upload) {
+        Ok(channel) => channel,
+        Err(refused) => return *refused,
+    };
     let video_id = param(&q, "videoId").to_owned();
     if video_id.is_empty() {
         return bad_request("missingRequiredParameter", "Required parameter: videoId");
@@ -1119,8 +1178,12 @@ async fn set_thumbnail(
         return bad_request("invalidImage", api_message("invalidImage"));
     }
     let mut books = lock(&state.youtube.books);
-    if !books.videos.iter().any(|v| v.id == video_id) {
+    let Some(video) = books.videos.iter().find(|v| v.id == video_id) else {
         return google_error(404, "videoNotFound", api_message("videoNotFound"));
+    };
+    // Only the channel that owns a video may set its thumbnail.
+    if video.channel_id != channel.id {
+        return google_error(403, "forbidden", api_message("forbidden"));
     }
     books.thumbnails.insert(video_id.clone(), image.to_vec());
     axum::Json(json!({

@@ -170,7 +170,7 @@ pub async fn report(h: &HealthInputs<'_>, open_alerts: &[Alert]) -> HealthReport
     // The default providers must be able to work: each runs its own check.
     checks.insert(
         "providers".into(),
-        match Providers::for_project(h.default_config, None, h.tools, h.cloud) {
+        match Providers::for_config(h.default_config, None, None, h.tools, h.cloud, h.store) {
             Ok(providers) => match providers.narrator.check().await {
                 Ok(narration) => check(
                     "ok",

@@ -14,13 +14,16 @@ mod checkpoint;
 pub mod control;
 mod disk;
 pub mod edits;
+pub mod logos;
 mod progress;
 mod providers;
 pub mod quota;
+pub mod retention;
 mod sink;
 mod stages;
 mod view;
 mod worker;
+pub mod youtube_accounts;
 
 pub use call_records::{PendingWrites, StoreCallRecorder};
 pub use disk::{DiskSpace, MIN_FREE_BYTES_ENV, check_free_space, disk_space, free_bytes};

@@ -1,6 +1,5 @@
 use std::sync::Arc;
 
-use async_trait::async_trait;
 use uuid::Uuid;
 use ytmaker_core::TraceId;
 use ytmaker_core::config::{ProjectConfig, ProviderKind};
@@ -9,16 +8,17 @@ use ytmaker_providers::cloud::did::DidPresenter;
 use ytmaker_providers::cloud::gemini::{self, GeminiScriptWriter};
 use ytmaker_providers::cloud::google_tts::GoogleTtsNarrator;
 use ytmaker_providers::cloud::stability::StabilityIllustrator;
-use ytmaker_providers::cloud::youtube::{TokenStore, YoutubePublisher, YoutubeTokens};
+use ytmaker_providers::cloud::youtube::{TokenStore, YoutubePublisher};
 use ytmaker_providers::cloud::{CloudContext, Endpoints, Timeouts};
 use ytmaker_providers::local::{
     EspeakNarrator, LocalPresenter, LocalPublisher, RuleBasedScriptWriter, TitleCardIllustrator,
 };
 use ytmaker_providers::{Illustrator, Narrator, Presenter, Publisher, ScriptWriter};
 use ytmaker_render::Toolchain;
-use ytmaker_store::{DataDir, SecretStore, Store};
+use ytmaker_store::{DataDir, Project, SecretStore, Store};
 
 use crate::call_records::{PendingWrites, StoreCallRecorder};
+use crate::youtube_accounts::{self, AccountTokens};
 
 /// The provider chosen for each capability of one project. Built from the project's
 /// configuration; a provider is never swapped for another during a run.
@@ -105,42 +105,48 @@ impl CloudAccess {
         })
     }
 
-    pub fn youtube_tokens(&self) -> Arc<dyn TokenStore> {
-        Arc::new(StoredYoutubeTokens(self.secrets.clone()))
-    }
-}
-
-/// The linked YouTube account, kept in the encrypted key store under `youtube`.
-struct StoredYoutubeTokens(SecretStore);
-
-#[async_trait]
-impl TokenStore for StoredYoutubeTokens {
-    async fn load(&self) -> YtResult<YoutubeTokens> {
-        match self.0.get(ProviderKind::Youtube.as_str())? {
-            Some(json) => YoutubeTokens::from_store_json(json.expose()),
-            None => Err(YtError::new(
-                ErrorCode::YOUTUBE_NOT_LINKED,
-                "no YouTube account is linked",
-            )),
-        }
-    }
-
-    async fn save(&self, tokens: &YoutubeTokens) -> YtResult<()> {
-        self.0.set(
-            ProviderKind::Youtube.as_str(),
-            &Secret::new(tokens.to_store_json()),
-        )
+    /// The tokens of the linked YouTube account `account` (a channel id), or of the default
+    /// account when `None`. Which account is fixed at the first use (see
+    /// `youtube_accounts::AccountTokens`); one that is not linked is `YOUTUBE_NOT_LINKED`.
+    pub fn youtube_tokens(&self, store: &Store, account: Option<&str>) -> Arc<dyn TokenStore> {
+        Arc::new(AccountTokens::new(
+            self.clone(),
+            store.clone(),
+            account.map(str::to_owned),
+        ))
     }
 }
 
 impl Providers {
-    /// The providers `config` names. A cloud provider without a stored key is an error here,
-    /// before anything runs; nothing falls back to a local provider.
+    /// The providers `project`'s configuration names. A cloud provider without a stored key is
+    /// an error here, before anything runs; nothing falls back to a local provider. The YouTube
+    /// publisher uses the account the project chose (`youtube.account`) or the default one.
     pub fn for_project(
-        config: &ProjectConfig,
-        llm_model: Option<&str>,
+        project: &Project,
         tools: &Toolchain,
         cloud: &CloudAccess,
+        store: &Store,
+    ) -> YtResult<Providers> {
+        let account = youtube_accounts::chosen_account(project)?;
+        Providers::for_config(
+            &project.configuration,
+            project.llm_model.as_deref(),
+            account.as_deref(),
+            tools,
+            cloud,
+            store,
+        )
+    }
+
+    /// The providers `config` names, publishing to YouTube with `youtube_account` (a channel
+    /// id) or, when `None`, the default account.
+    pub fn for_config(
+        config: &ProjectConfig,
+        llm_model: Option<&str>,
+        youtube_account: Option<&str>,
+        tools: &Toolchain,
+        cloud: &CloudAccess,
+        store: &Store,
     ) -> YtResult<Providers> {
         let choice = &config.providers;
         let ctx = &cloud.ctx;
@@ -183,9 +189,10 @@ impl Providers {
             },
             publisher: match choice.publish {
                 ProviderKind::Local => Arc::new(LocalPublisher::new()),
-                ProviderKind::Youtube => {
-                    Arc::new(YoutubePublisher::new(ctx, cloud.youtube_tokens()))
-                }
+                ProviderKind::Youtube => Arc::new(YoutubePublisher::new(
+                    ctx,
+                    cloud.youtube_tokens(store, youtube_account),
+                )),
                 other => return Err(misplaced("providers.publish", other)),
             },
         })
@@ -211,9 +218,13 @@ pub const KEYED_PROVIDERS: [ProviderKind; 4] = [
     ProviderKind::Did,
 ];
 
-/// Proves a stored key (or the linked YouTube account) works with the provider's cheapest real
+/// Proves a stored key (or the default YouTube account) works with the provider's cheapest real
 /// call; returns what the provider said, in a sentence.
-pub async fn test_key(cloud: &CloudAccess, provider: ProviderKind) -> YtResult<String> {
+pub async fn test_key(
+    cloud: &CloudAccess,
+    store: &Store,
+    provider: ProviderKind,
+) -> YtResult<String> {
     use ytmaker_providers::cloud::{did, google_tts, stability, youtube};
     let ctx = &cloud.ctx;
     match provider {
@@ -222,7 +233,7 @@ pub async fn test_key(cloud: &CloudAccess, provider: ProviderKind) -> YtResult<S
         ProviderKind::Stability => stability::test_key(ctx, &cloud.key(provider)?).await,
         ProviderKind::Did => did::test_key(ctx, &cloud.key(provider)?).await,
         ProviderKind::Youtube => {
-            let channel = youtube::channel(ctx, cloud.youtube_tokens().as_ref()).await?;
+            let channel = youtube::channel(ctx, cloud.youtube_tokens(store, None).as_ref()).await?;
             Ok(format!(
                 "linked to the channel \"{}\" ({})",
                 channel.title, channel.id

@@ -16,9 +16,9 @@ use ytmaker_providers::{
     ImageRequest, NarrationRequest, PresenterRequest, PublishRequest, ScriptRequest,
 };
 use ytmaker_render::{
-    AssembleJob, Cue, Motion, PresenterClipJob, SegmentClipJob, ThumbnailJob, Timeline, assemble,
-    cues_for_line, make_thumbnail, probe, render_presenter_clip, render_segment_clip, resolve_font,
-    write_srt,
+    AssembleJob, Cue, LogoOverlay, Motion, PresenterClipJob, SegmentClipJob, ThumbnailJob,
+    Timeline, assemble, cues_for_line, make_thumbnail, probe, render_presenter_clip,
+    render_segment_clip, resolve_font, write_srt,
 };
 use ytmaker_store::{Asset, Project, ProjectDir};
 
@@ -786,7 +786,16 @@ async fn render_stage(ctx: &StageCtx<'_>) -> YtResult<()> {
     let frames_done = Arc::new(Mutex::new(vec![0u32; lines.len()]));
     let limit = Arc::new(Semaphore::new(concurrency(&cfg)));
     let mut tasks = AssetTasks::new();
-    let style_inputs = json_of(&(&cfg.subtitles, &cfg.render, &cfg.ken_burns))?;
+    let mut style_inputs = json_of(&(&cfg.subtitles, &cfg.render, &cfg.ken_burns))?;
+    // The logo's id is its content hash, so its settings are a complete fingerprint of it. Added
+    // only when set, so the clips of projects without a logo keep their fingerprints.
+    let logo_file = match &cfg.logo {
+        Some(logo) => {
+            style_inputs.push_str(&json_of(logo)?);
+            Some(crate::logos::logo_for_render(&ctx.p.data, logo).await?)
+        }
+        None => None,
+    };
     for (position, ((line, entry), cues)) in lines
         .iter()
         .zip(&timeline.entries)
@@ -813,6 +822,7 @@ async fn render_stage(ctx: &StageCtx<'_>) -> YtResult<()> {
         ]);
         let frames = entry.frames;
         let line_id = line.id;
+        let logo_file = logo_file.clone();
         let (p, dir, trace, cfg, limit, frames_done) = (
             ctx.p.clone(),
             ctx.dir.clone(),
@@ -844,6 +854,10 @@ async fn render_stage(ctx: &StageCtx<'_>) -> YtResult<()> {
             };
             let result = cp
                 .ensure(key, "ffmpeg", &inputs, || async {
+                    let logo = logo_file
+                        .as_deref()
+                        .zip(cfg.logo.as_ref())
+                        .map(|(file, settings)| LogoOverlay { file, settings });
                     match line_id {
                         LineId::Segment(i) => {
                             let job = SegmentClipJob {
@@ -853,6 +867,7 @@ async fn render_stage(ctx: &StageCtx<'_>) -> YtResult<()> {
                                 cues: &cues,
                                 style: &cfg.subtitles,
                                 render: &cfg.render,
+                                logo,
                                 out: &out,
                             };
                             render_segment_clip(&p.tools, &job, &report).await?;
@@ -864,6 +879,7 @@ async fn render_stage(ctx: &StageCtx<'_>) -> YtResult<()> {
                                 cues: &cues,
                                 style: &cfg.subtitles,
                                 render: &cfg.render,
+                                logo,
                                 out: &out,
                             };
                             render_presenter_clip(&p.tools, &job, &report).await?;
@@ -1010,12 +1026,23 @@ async fn thumbnail_stage(ctx: &StageCtx<'_>) -> YtResult<()> {
     let (image, image_path) = ctx
         .completed(AssetKey::indexed(AssetKind::Image, segment))
         .await?;
-    let inputs = fingerprint(&[
-        image.hash()?,
-        &script.title,
-        &json_of(&cfg.thumbnail)?,
-        &cfg.subtitles.font_family,
-    ]);
+    let mut parts = vec![
+        image.hash()?.to_owned(),
+        script.title.clone(),
+        json_of(&cfg.thumbnail)?,
+        cfg.subtitles.font_family.clone(),
+    ];
+    let logo = match cfg.logo.as_ref().filter(|l| l.on_thumbnail) {
+        Some(logo) => {
+            parts.push(json_of(logo)?);
+            Some((
+                crate::logos::logo_for_render(&ctx.p.data, logo).await?,
+                logo.clone(),
+            ))
+        }
+        None => None,
+    };
+    let inputs = fingerprint(&parts.iter().map(String::as_str).collect::<Vec<_>>());
     let out = ctx.dir.thumbnail();
     ctx.checkpoint()
         .ensure(
@@ -1024,11 +1051,12 @@ async fn thumbnail_stage(ctx: &StageCtx<'_>) -> YtResult<()> {
             &inputs,
             || async {
                 let font = resolve_font(&cfg.subtitles.font_family, true)?;
-                let (title, settings, background, target) = (
+                let (title, settings, background, target, logo) = (
                     script.title.clone(),
                     cfg.thumbnail.clone(),
                     image_path.clone(),
                     out.clone(),
+                    logo.clone(),
                 );
                 tokio::task::spawn_blocking(move || {
                     make_thumbnail(&ThumbnailJob {
@@ -1036,6 +1064,9 @@ async fn thumbnail_stage(ctx: &StageCtx<'_>) -> YtResult<()> {
                         title: &title,
                         font: &font,
                         settings: &settings,
+                        logo: logo
+                            .as_ref()
+                            .map(|(file, settings)| LogoOverlay { file, settings }),
                         out: &target,
                     })
                 })
@@ -1062,17 +1093,7 @@ async fn thumbnail_stage(ctx: &StageCtx<'_>) -> YtResult<()> {
 
 async fn publish_stage(ctx: &StageCtx<'_>) -> YtResult<RunOutcome> {
     let (project, script) = ctx.script().await?;
-    let youtube = project
-        .youtube_settings
-        .clone()
-        .map(serde_json::from_value::<ytmaker_core::youtube::YoutubeSettings>)
-        .transpose()
-        .map_err(|e| {
-            YtError::new(
-                ErrorCode::DATABASE_ERROR,
-                format!("the stored YouTube settings do not parse: {e}"),
-            )
-        })?;
+    let youtube = crate::youtube_accounts::project_youtube_settings(&project)?;
     let (_, video) = ctx
         .completed(AssetKey::single(AssetKind::FinalVideo))
         .await?;

@@ -178,10 +178,10 @@ async fn run_with_lease(
 ) -> YtResult<(JobState, Option<String>)> {
     let project = ctx.store.get_project(job.project_id).await?;
     let providers = Providers::for_project(
-        &project.configuration,
-        project.llm_model.as_deref(),
+        &project,
         &ctx.tools,
         &ctx.cloud.for_run(&ctx.store, job.project_id, &job.trace_id),
+        &ctx.store,
     )?;
     let pipeline = Pipeline::new(
         ctx.store.clone(),

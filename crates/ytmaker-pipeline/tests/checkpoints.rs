@@ -110,7 +110,7 @@ async fn fixture(name: &str, adjust: impl FnOnce(&mut ProjectConfig)) -> Fixture
         .await
         .unwrap();
     let cloud = ytmaker_pipeline::CloudAccess::from_env(&data).unwrap();
-    let local = Providers::for_project(&config, None, &tools, &cloud).unwrap();
+    let local = Providers::for_project(&project, &tools, &cloud, &store).unwrap();
     Fixture {
         _tmp: tmp,
         data,

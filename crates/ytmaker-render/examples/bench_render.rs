@@ -4,21 +4,22 @@
 //! libx264 encode of the same length on the same machine.
 //!
 //! `cargo run --release -p ytmaker-render --example bench_render -- 300`
-//! prints `render_s=… baseline_s=… ratio=…`.
+//! prints `render_s=… baseline_s=… ratio=…`. With `-- 300 --logo` every clip also gets the
+//! default logo overlay (a 400×200 half-transparent PNG), to measure what the overlay costs.
 
 use ab_glyph::{FontRef, PxScale};
-use image::{Rgb, RgbImage};
+use image::{Rgb, RgbImage, Rgba, RgbaImage};
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
 use tokio::sync::Semaphore;
 use tracing::Instrument;
-use ytmaker_core::config::{KenBurnsSettings, RenderSettings, SubtitleStyle};
+use ytmaker_core::config::{KenBurnsSettings, LogoSettings, RenderSettings, SubtitleStyle};
 use ytmaker_core::{YtError, YtResult};
 use ytmaker_render::{
-    AssembleJob, Cue, Motion, PresenterClipJob, SegmentClipJob, Timeline, Toolchain, assemble,
-    cues_for_line, render_presenter_clip, render_segment_clip, resolve_font, run_ffmpeg,
+    AssembleJob, Cue, LogoOverlay, Motion, PresenterClipJob, SegmentClipJob, Timeline, Toolchain,
+    assemble, cues_for_line, render_presenter_clip, render_segment_clip, resolve_font, run_ffmpeg,
 };
 
 const NARRATION: &str = "人工智慧正在改變我們生活與工作的方式。從自動駕駛到醫療診斷，\
@@ -36,6 +37,7 @@ struct Line {
     clip: Clip,
     frames: u32,
     cues: Vec<Cue>,
+    logo: Option<PathBuf>,
     out: PathBuf,
 }
 
@@ -90,6 +92,27 @@ async fn main() -> YtResult<()> {
     .chain([presenter.clone().into_os_string()])
     .collect();
     run_ffmpeg(&tools, "bench presenter", &presenter_args, &|_| {}).await?;
+    let logo = if std::env::args().any(|arg| arg == "--logo") {
+        let path = dir.join("logo.png");
+        RgbaImage::from_fn(400, 200, |x, y| {
+            Rgba([
+                200,
+                (x % 256) as u8,
+                (y % 256) as u8,
+                if x < 200 { 255 } else { 128 },
+            ])
+        })
+        .save(&path)
+        .map_err(|err| {
+            YtError::new(
+                ytmaker_core::ErrorCode::IMAGE_RENDER_FAILED,
+                format!("logo: {err}"),
+            )
+        })?;
+        Some(path)
+    } else {
+        None
+    };
 
     let mut narration = Vec::new();
     let mut lines = Vec::new();
@@ -130,6 +153,7 @@ async fn main() -> YtResult<()> {
             clip,
             frames: entry.frames,
             cues,
+            logo: logo.clone(),
             out: dir.join(format!("clip{i:03}.mp4")),
         });
     }
@@ -237,6 +261,11 @@ fn cpu_seconds() -> f64 {
 
 async fn render_line(tools: &Toolchain, line: &Line) -> YtResult<()> {
     let (style, render) = (SubtitleStyle::default(), RenderSettings::default());
+    let logo_settings = LogoSettings::default();
+    let logo = line.logo.as_deref().map(|file| LogoOverlay {
+        file,
+        settings: &logo_settings,
+    });
     match &line.clip {
         Clip::Presenter { source } => {
             let job = PresenterClipJob {
@@ -245,6 +274,7 @@ async fn render_line(tools: &Toolchain, line: &Line) -> YtResult<()> {
                 cues: &line.cues,
                 style: &style,
                 render: &render,
+                logo,
                 out: &line.out,
             };
             render_presenter_clip(tools, &job, &|_| {}).await
@@ -257,6 +287,7 @@ async fn render_line(tools: &Toolchain, line: &Line) -> YtResult<()> {
                 cues: &line.cues,
                 style: &style,
                 render: &render,
+                logo,
                 out: &line.out,
             };
             render_segment_clip(tools, &job, &|_| {}).await

@@ -9,6 +9,7 @@ use ytmaker_core::{ErrorCode, YtError, YtResult};
 
 use crate::fonts::resolve_font;
 use crate::frames::KenBurnsSource;
+use crate::logo::{LogoOverlay, place_logo};
 use crate::motion::Motion;
 use crate::run::run_ffmpeg_with_stdin;
 use crate::subtitles::{Cue, write_ass};
@@ -26,6 +27,8 @@ pub struct SegmentClipJob<'a> {
     pub cues: &'a [Cue],
     pub style: &'a SubtitleStyle,
     pub render: &'a RenderSettings,
+    /// Drawn under the subtitles when set.
+    pub logo: Option<LogoOverlay<'a>>,
     pub out: &'a Path,
 }
 
@@ -34,7 +37,8 @@ pub struct SegmentClipJob<'a> {
 ///
 /// The frames are made in Rust (module `frames`) and piped to ffmpeg as rawvideo, so the
 /// clip costs one x264 pass plus a cheap warp per frame. When subtitles are drawn, the
-/// `.ass` script is written next to `job.out` and kept with it.
+/// `.ass` script is written next to `job.out` and kept with it; so is the scaled logo
+/// (`.logo.png`), which FFmpeg overlays before the subtitles.
 pub async fn render_segment_clip(
     tools: &Toolchain,
     job: &SegmentClipJob<'_>,
@@ -42,6 +46,7 @@ pub async fn render_segment_clip(
 ) -> YtResult<()> {
     let frames = require_frames(job.frames)?;
     let subtitles = prepare_subtitles(job.cues, job.style, job.out).await?;
+    let logo = prepare_logo(job.logo, job.out).await?;
     let (image, motion) = (job.image.to_owned(), job.motion);
     let source = blocking(move || KenBurnsSource::load(&image, motion, frames)).await?;
 
@@ -64,9 +69,7 @@ pub async fn render_segment_clip(
         &format!("{FRAME_WIDTH}x{FRAME_HEIGHT}"),
     ]);
     args.extend(os_args(&["-framerate", &FPS.to_string(), "-i", "pipe:0"]));
-    if let Some(ass) = &subtitles {
-        args.extend([OsString::from("-vf"), ass_filter(ass)]);
-    }
+    args.extend(filter_args(None, logo.as_ref(), subtitles.as_deref()));
     args.extend(h264_output_args(job.render, job.out));
     let encoded = run_ffmpeg_with_stdin(tools, "segment clip", &args, Stdio::from(reader), &|s| {
         on_frames(frames_at(s, frames))
@@ -100,6 +103,8 @@ pub struct PresenterClipJob<'a> {
     pub cues: &'a [Cue],
     pub style: &'a SubtitleStyle,
     pub render: &'a RenderSettings,
+    /// Drawn under the subtitles when set.
+    pub logo: Option<LogoOverlay<'a>>,
     pub out: &'a Path,
 }
 
@@ -123,22 +128,15 @@ pub async fn render_presenter_clip(
         .detail("path", job.source.display().to_string()));
     }
     let subtitles = prepare_subtitles(job.cues, job.style, job.out).await?;
-    let mut filter = OsString::from(format!(
+    let logo = prepare_logo(job.logo, job.out).await?;
+    let base = format!(
         "fps={FPS},scale={FRAME_WIDTH}:{FRAME_HEIGHT}:force_original_aspect_ratio=decrease:force_divisible_by=2\
          :out_color_matrix=bt709:out_range=tv,format=yuv420p,\
          pad={FRAME_WIDTH}:{FRAME_HEIGHT}:(ow-iw)/2:(oh-ih)/2:color={PRESENTER_BACKGROUND},setsar=1,\
          tpad=stop=-1:stop_mode=clone"
-    ));
-    if let Some(ass) = &subtitles {
-        filter.push(",");
-        filter.push(ass_filter(ass));
-    }
-    let mut args = vec![
-        OsString::from("-i"),
-        job.source.as_os_str().to_owned(),
-        OsString::from("-vf"),
-        filter,
-    ];
+    );
+    let mut args = vec![OsString::from("-i"), job.source.as_os_str().to_owned()];
+    args.extend(filter_args(Some(base), logo.as_ref(), subtitles.as_deref()));
     args.extend(os_args(&["-frames:v", &frames.to_string()]));
     args.extend(h264_output_args(job.render, job.out));
     run_ffmpeg_with_stdin(tools, "presenter clip", &args, Stdio::null(), &|s| {
@@ -215,6 +213,82 @@ async fn prepare_subtitles(
     let (cues, style, path) = (cues.to_vec(), style.clone(), ass.clone());
     blocking(move || write_ass(&cues, &style, &path)).await?;
     Ok(Some(ass))
+}
+
+/// A logo scaled and placed for the 1920×1080 frame, written as RGBA PNG for FFmpeg to overlay.
+struct PreparedLogo {
+    file: PathBuf,
+    x: u32,
+    y: u32,
+}
+
+/// Reads and scales the logo once per clip (an unreadable logo fails the clip) and writes the
+/// result next to `out`, so FFmpeg only converts and blends a small, already-sized image.
+async fn prepare_logo(logo: Option<LogoOverlay<'_>>, out: &Path) -> YtResult<Option<PreparedLogo>> {
+    let Some(logo) = logo else {
+        return Ok(None);
+    };
+    let (source, settings) = (logo.file.to_owned(), logo.settings.clone());
+    let file = out.with_extension("logo.png");
+    let target = file.clone();
+    let (x, y) = blocking(move || {
+        let overlay = LogoOverlay {
+            file: &source,
+            settings: &settings,
+        };
+        let placed = place_logo(&overlay, FRAME_WIDTH, FRAME_HEIGHT, true)?;
+        placed.image.save(&target).map_err(|err| {
+            YtError::new(
+                ErrorCode::IMAGE_RENDER_FAILED,
+                format!("cannot write the scaled logo {}: {err}", target.display()),
+            )
+            .detail("path", target.display().to_string())
+        })?;
+        Ok((placed.x, placed.y))
+    })
+    .await?;
+    Ok(Some(PreparedLogo { file, x, y }))
+}
+
+/// The video filter arguments for input 0 (the frames), `base` (a filter chain on them, if any),
+/// the logo (input 1) and the subtitles, in that order, so subtitles are drawn over the logo.
+/// Without a logo it stays a simple `-vf` chain. The logo is converted to BT.709 limited-range
+/// YUV with alpha before `overlay`, the same conversion the frames had, so its colours match
+/// the colour tags of the clip.
+fn filter_args(
+    base: Option<String>,
+    logo: Option<&PreparedLogo>,
+    ass: Option<&Path>,
+) -> Vec<OsString> {
+    let Some(logo) = logo else {
+        let chain: Vec<OsString> = base
+            .map(OsString::from)
+            .into_iter()
+            .chain(ass.map(ass_filter))
+            .collect();
+        if chain.is_empty() {
+            return Vec::new();
+        }
+        return vec![OsString::from("-vf"), chain.join(&OsString::from(","))];
+    };
+    let mut graph = OsString::from(format!(
+        "[0:v]{}[base];\
+         [1:v]scale=out_color_matrix=bt709:out_range=tv,format=yuva420p[logo];\
+         [base][logo]overlay=x={}:y={}:format=yuv420:eof_action=repeat",
+        base.as_deref().unwrap_or("null"),
+        logo.x,
+        logo.y
+    ));
+    if let Some(ass) = ass {
+        graph.push(",");
+        graph.push(ass_filter(ass));
+    }
+    vec![
+        OsString::from("-i"),
+        logo.file.as_os_str().to_owned(),
+        OsString::from("-filter_complex"),
+        graph,
+    ]
 }
 
 /// `ass=filename=…` with the path escaped twice: once for the option value (`\ ' :`), once for

@@ -10,6 +10,7 @@ use ytmaker_core::config::ThumbnailSettings;
 use ytmaker_core::{ErrorCode, YtError, YtResult};
 
 use crate::fonts::FontFace;
+use crate::logo::{LogoOverlay, blend_onto, place_logo};
 use crate::picture::decode_rgb;
 use crate::subtitles::{parse_hex_color, tokens};
 
@@ -31,11 +32,14 @@ pub struct ThumbnailJob<'a> {
     /// A face from [`crate::resolve_font`]; `.ttc` collections are read at `font.index`.
     pub font: &'a FontFace,
     pub settings: &'a ThumbnailSettings,
+    /// Drawn in its corner under the title when set.
+    pub logo: Option<LogoOverlay<'a>>,
     pub out: &'a Path,
 }
 
 /// Draws the thumbnail: the background scaled to cover 1280×720 and centre-cropped, the lower
-/// part darkened, and the title wrapped and centred over it with a dark outline. Encoded as
+/// part darkened, the logo (if any) in its corner, and the title wrapped and centred over it
+/// with a dark outline. Encoded as
 /// JPEG at the highest quality that stays under 2 MB; `THUMBNAIL_TOO_LARGE` when even the
 /// lowest allowed quality does not. A title character the font lacks is `IMAGE_RENDER_FAILED`
 /// rather than an empty box on the thumbnail.
@@ -96,6 +100,9 @@ pub fn make_thumbnail(job: &ThumbnailJob<'_>) -> YtResult<()> {
         &mut canvas,
         (block_top - MARGIN as f32 / 2.0).max(0.0) as u32,
     );
+    if let Some(logo) = &job.logo {
+        blend_onto(&mut canvas, &place_logo(logo, WIDTH, HEIGHT, false)?);
+    }
 
     let outline = (size / 20.0).max(2.0).round() as i32;
     let fill = blend_over_black(color);

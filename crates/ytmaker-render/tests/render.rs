@@ -79,6 +79,7 @@ async fn a_segment_clip_conforms_and_has_exactly_the_frames_asked_for() {
         cues: &cues,
         style: &style,
         render: &render,
+        logo: None,
         out: &out,
     };
     render_segment_clip(&tools, &job, &|f| seen.lock().unwrap().push(f))
@@ -112,6 +113,7 @@ async fn a_missing_subtitle_font_stops_the_clip_before_rendering() {
         cues: &cues,
         style: &style,
         render: &render,
+        logo: None,
         out: &out,
     };
     let err = render_segment_clip(&tools, &job, &|_| {})
@@ -141,6 +143,7 @@ async fn an_encoder_failure_mid_stream_is_ffmpeg_execution_failed_not_a_hang() {
         cues: &[],
         style: &style,
         render: &render,
+        logo: None,
         out: &out,
     };
     let err = render_segment_clip(&tools, &job, &|_| {})
@@ -172,6 +175,7 @@ async fn a_missing_image_is_file_not_found() {
         cues: &[],
         style: &style,
         render: &render,
+        logo: None,
         out: &out,
     };
     assert_eq!(
@@ -205,6 +209,7 @@ async fn a_presenter_clip_is_padded_or_cut_to_the_frame_count() {
             cues: &cues,
             style: &style,
             render: &render,
+            logo: None,
             out: &out,
         };
         render_presenter_clip(&tools, &job, &|_| {}).await.unwrap();
@@ -251,6 +256,7 @@ async fn the_final_video_joins_clips_and_narration_in_sync_with_faststart() {
         cues: &intro_cues,
         style: &style,
         render: &render,
+        logo: None,
         out: &intro,
     };
     render_presenter_clip(&tools, &job, &|_| {}).await.unwrap();
@@ -266,6 +272,7 @@ async fn the_final_video_joins_clips_and_narration_in_sync_with_faststart() {
         cues: &segment_cues,
         style: &style,
         render: &render,
+        logo: None,
         out: &segment,
     };
     render_segment_clip(&tools, &job, &|_| {}).await.unwrap();
@@ -362,6 +369,7 @@ fn the_thumbnail_is_a_720p_jpeg_under_2_mb_with_a_cjk_title() {
         title,
         font: &font,
         settings: &settings,
+        logo: None,
         out: &out,
     })
     .unwrap();
@@ -398,6 +406,7 @@ fn a_title_character_the_font_lacks_is_an_error_not_a_box() {
         title: "Hot \u{1F525} take",
         font: &font,
         settings: &settings,
+        logo: None,
         out: &out,
     })
     .unwrap_err();

@@ -1,5 +1,6 @@
 //! `/api/v1/keys` and `/api/v1/youtube`: the cloud providers' keys and the linked YouTube
-//! account. Keys go in and never come out: every answer carries only a masked hint.
+//! accounts. Keys and tokens go in and never come out: every answer carries only a masked hint,
+//! and an account only its channel id, title, link time and whether it is the default.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -14,6 +15,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use ytmaker_core::config::ProviderKind;
 use ytmaker_core::{ErrorCode, Secret, YtError};
+use ytmaker_pipeline::youtube_accounts;
 use ytmaker_providers::cloud::youtube::{self, LoginRequest};
 
 use crate::AppState;
@@ -27,6 +29,9 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(start_login))
         .routes(routes!(login_callback))
         .routes(routes!(channel, unlink))
+        .routes(routes!(list_accounts))
+        .routes(routes!(set_default_account))
+        .routes(routes!(remove_account))
         .routes(routes!(gemini_models))
 }
 
@@ -89,7 +94,11 @@ async fn list_keys(State(s): State<AppState>) -> ApiResult<Json<Vec<KeyStatus>>>
         .iter()
         .chain([&ProviderKind::Youtube])
         .map(|kind| {
-            let hint = stored.iter().find(|h| h.name == kind.as_str());
+            // YouTube accounts are stored under `youtube:<channel id>`.
+            let hint = stored.iter().find(|h| {
+                h.name == kind.as_str()
+                    || (*kind == ProviderKind::Youtube && h.name.starts_with("youtube:"))
+            });
             KeyStatus {
                 provider: kind.as_str().to_owned(),
                 stored: hint.is_some(),
@@ -172,7 +181,7 @@ async fn test_key(
     } else {
         keyed(&provider)?
     };
-    let message = ytmaker_pipeline::test_key(&s.cloud, kind).await?;
+    let message = ytmaker_pipeline::test_key(&s.cloud, &s.store, kind).await?;
     Ok(Json(KeyTest { provider, message }))
 }
 
@@ -255,13 +264,11 @@ async fn login_callback(
         &answer.code,
     )
     .await?;
-    let store = s.cloud.youtube_tokens();
-    store.save(&tokens).await?;
-    let channel = youtube::channel(&s.cloud.ctx, store.as_ref()).await?;
-    tracing::info!(channel_id = channel.id.as_str(), "youtube account linked");
+    let account = youtube_accounts::link(&s.cloud, &s.store, tokens).await?;
     Ok(Html(format!(
-        "<!DOCTYPE html><meta charset=utf-8><title>ytmaker</title><p>Linked to the YouTube channel {}. You can close this tab.</p>",
-        html_escape(&channel.title)
+        "<!DOCTYPE html><meta charset=utf-8><title>ytmaker</title><p>Linked to the YouTube channel {} ({}). You can close this tab.</p>",
+        html_escape(&account.channel_title),
+        html_escape(&account.channel_id)
     )))
 }
 
@@ -271,24 +278,94 @@ pub struct Channel {
     title: String,
 }
 
+/// The default account's channel, as YouTube answers for its tokens (a real call).
 #[utoipa::path(get, path = "/api/v1/youtube/channel", tag = "youtube",
     responses((status = 200, body = Channel), (status = 400, body = ErrorBody)))]
 async fn channel(State(s): State<AppState>) -> ApiResult<Json<Channel>> {
-    let c = youtube::channel(&s.cloud.ctx, s.cloud.youtube_tokens().as_ref()).await?;
+    let tokens = s.cloud.youtube_tokens(&s.store, None);
+    let c = youtube::channel(&s.cloud.ctx, tokens.as_ref()).await?;
     Ok(Json(Channel {
         id: c.id,
         title: c.title,
     }))
 }
 
+/// Unlinks the default account (the earliest linked other one becomes the default), or the
+/// account an earlier version linked when YouTube refused to import it.
 #[utoipa::path(delete, path = "/api/v1/youtube/channel", tag = "youtube",
     responses((status = 204), (status = 404, body = ErrorBody)))]
 async fn unlink(State(s): State<AppState>) -> ApiResult<StatusCode> {
-    if s.cloud.secrets.delete(ProviderKind::Youtube.as_str())? {
-        Ok(StatusCode::NO_CONTENT)
-    } else {
-        Err(YtError::new(ErrorCode::NOT_FOUND, "no YouTube account is linked").into())
+    if youtube_accounts::remove_legacy(&s.cloud)? {
+        return Ok(StatusCode::NO_CONTENT);
     }
+    match s.store.default_youtube_account().await? {
+        Some(account) => {
+            youtube_accounts::remove(&s.cloud, &s.store, &account.channel_id).await?;
+            Ok(StatusCode::NO_CONTENT)
+        }
+        None => Err(YtError::new(ErrorCode::NOT_FOUND, "no YouTube account is linked").into()),
+    }
+}
+
+/// A linked YouTube account. Its tokens stay in the encrypted key store and are never shown.
+#[derive(Serialize, ToSchema)]
+pub struct YoutubeAccountView {
+    /// `UC` and 22 characters.
+    channel_id: String,
+    channel_title: String,
+    /// RFC 3339 UTC, when it was (last) linked.
+    linked_at: String,
+    /// Projects that chose no account upload with the default one.
+    is_default: bool,
+}
+
+impl From<ytmaker_store::YoutubeAccount> for YoutubeAccountView {
+    fn from(a: ytmaker_store::YoutubeAccount) -> Self {
+        YoutubeAccountView {
+            channel_id: a.channel_id,
+            channel_title: a.channel_title,
+            linked_at: a.linked_at,
+            is_default: a.is_default,
+        }
+    }
+}
+
+/// The linked accounts, the earliest linked first. An account an earlier version linked is
+/// imported first (one `channels.list` call).
+#[utoipa::path(get, path = "/api/v1/youtube/accounts", tag = "youtube",
+    responses((status = 200, body = Vec<YoutubeAccountView>), (status = 400, body = ErrorBody)))]
+async fn list_accounts(State(s): State<AppState>) -> ApiResult<Json<Vec<YoutubeAccountView>>> {
+    let accounts = youtube_accounts::accounts(&s.cloud, &s.store).await?;
+    Ok(Json(accounts.into_iter().map(Into::into).collect()))
+}
+
+#[utoipa::path(put, path = "/api/v1/youtube/accounts/{channel_id}/default", tag = "youtube",
+    params(("channel_id" = String, Path, description = "a linked account's channel id")),
+    responses((status = 200, body = YoutubeAccountView), (status = 404, body = ErrorBody, description = "NOT_FOUND: no linked account has this channel id")))]
+async fn set_default_account(
+    State(s): State<AppState>,
+    ApiPath(channel_id): ApiPath<String>,
+) -> ApiResult<Json<YoutubeAccountView>> {
+    youtube_accounts::account(&s.cloud, &s.store, &channel_id).await?;
+    let account = s.store.set_default_youtube_account(&channel_id).await?;
+    tracing::info!(
+        channel_id = channel_id.as_str(),
+        "default youtube account set"
+    );
+    Ok(Json(account.into()))
+}
+
+/// Unlinks an account: its tokens and its row. When it was the default, the earliest linked
+/// other account becomes the default.
+#[utoipa::path(delete, path = "/api/v1/youtube/accounts/{channel_id}", tag = "youtube",
+    params(("channel_id" = String, Path, description = "a linked account's channel id")),
+    responses((status = 204), (status = 404, body = ErrorBody, description = "NOT_FOUND: no linked account has this channel id")))]
+async fn remove_account(
+    State(s): State<AppState>,
+    ApiPath(channel_id): ApiPath<String>,
+) -> ApiResult<StatusCode> {
+    youtube_accounts::remove(&s.cloud, &s.store, &channel_id).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 fn encode(text: &str) -> String {

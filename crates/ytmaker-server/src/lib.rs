@@ -3,8 +3,9 @@
 //! API-only — the worker pool that runs queued projects.
 //!
 //! Layers, outermost first: [`middleware::observe`] (trace id, one log line and metrics per
-//! request, the JSON shape of every error), panic catching, [`middleware::guard`] (Host/Origin,
-//! access token), the body limit, then the routes. Handlers never write project status: actions
+//! request, the JSON shape of every error), panic catching, [`middleware::guard`] (Host/Origin),
+//! the body limit, then the routes, each behind [`middleware::require_token`] (the access token;
+//! the UI's files are served without it). Handlers never write project status: actions
 //! go through `ytmaker_pipeline::control`.
 
 mod edits;
@@ -15,8 +16,10 @@ mod middleware;
 mod monitoring;
 mod projects;
 mod quotas;
+mod settings;
 mod system;
 mod templates;
+mod uploads;
 mod ws;
 
 use std::net::{IpAddr, SocketAddr};
@@ -28,6 +31,7 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{any, get};
 use tokio::sync::oneshot;
+use tracing::Instrument;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use ytmaker_core::config::ProjectConfig;
@@ -109,6 +113,8 @@ pub struct RunningServer {
     serving: tokio::task::JoinHandle<std::io::Result<()>>,
     pool: Option<WorkerPool>,
     monitor_loop: Option<tokio::task::JoinHandle<()>>,
+    /// The retention sweep (at start-up, then hourly).
+    retention_loop: tokio::task::JoinHandle<()>,
     /// Waited for at stop, so no call record is dropped with the runtime.
     cloud: CloudAccess,
 }
@@ -122,6 +128,7 @@ impl RunningServer {
         if let Some(evaluating) = self.monitor_loop {
             evaluating.abort();
         }
+        self.retention_loop.abort();
         if let Some(pool) = self.pool {
             pool.shutdown().await;
         }
@@ -155,6 +162,17 @@ pub async fn start(config: ServerConfig) -> YtResult<RunningServer> {
             ),
             requested,
         ));
+    }
+    // It travels in an `Authorization` header, which a browser can only send in visible ASCII.
+    if let Some(token) = config.token.as_deref()
+        && !token.bytes().all(|b| b.is_ascii_graphic())
+    {
+        return Err(YtError::new(
+            ErrorCode::CONFIG_INVALID,
+            "the access token may only hold visible ASCII characters (letters, digits, punctuation; no spaces)",
+        )
+        .detail("field", "token")
+        .detail("rule", "visible ASCII, as it is sent in an HTTP header"));
     }
     let listener = tokio::net::TcpListener::bind(requested)
         .await
@@ -214,6 +232,7 @@ pub async fn start(config: ServerConfig) -> YtResult<RunningServer> {
         retry_delay_scale: config.retry_delay_scale,
     })?;
     metrics_endpoint::install()?;
+    let (retention_store, retention_data) = (config.store.clone(), config.data.clone());
     let (router, api) = api_router().split_for_parts();
     let openapi = serde_json::to_value(&api)
         .map_err(|e| YtError::new(ErrorCode::SERVER_PANICKED, format!("OpenAPI document: {e}")))?;
@@ -253,6 +272,11 @@ pub async fn start(config: ServerConfig) -> YtResult<RunningServer> {
         .monitoring
         .interval()
         .map(|every| monitor.spawn_loop(every));
+    let retention_loop = spawn_retention_loop(
+        retention_store,
+        retention_data,
+        ytmaker_pipeline::retention::SWEEP_INTERVAL,
+    );
     tracing::info!(address = %addr, workers, "server listening");
     Ok(RunningServer {
         addr,
@@ -260,6 +284,7 @@ pub async fn start(config: ServerConfig) -> YtResult<RunningServer> {
         serving,
         pool,
         monitor_loop,
+        retention_loop,
         cloud: flush_on_stop,
     })
 }
@@ -283,6 +308,46 @@ fn api_router() -> OpenApiRouter<AppState> {
         .merge(edits::router())
         .merge(quotas::router())
         .merge(monitoring::router())
+        .merge(settings::router())
+        .merge(uploads::router())
+}
+
+/// Sweeps at once, then every `interval`, applying the retention policy stored at that moment.
+/// Each failure was logged and counted by the sweep itself; a sweep that could not run at all
+/// (the database is down) is logged here and tried again at the next tick.
+fn spawn_retention_loop(
+    store: Store,
+    data: DataDir,
+    interval: std::time::Duration,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut ticks = tokio::time::interval(interval);
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            ticks.tick().await;
+            let trace = ytmaker_core::TraceId::generate();
+            let span = tracing::info_span!("retention", trace_id = %trace);
+            let swept = ytmaker_pipeline::retention::sweep(
+                &store,
+                &data,
+                chrono::Utc::now(),
+                ytmaker_pipeline::retention::SweepMode::Delete,
+                &trace,
+            )
+            .instrument(span.clone())
+            .await;
+            if let Err(e) = swept {
+                metrics::counter!("ytmaker_retention_failures_total").increment(1);
+                span.in_scope(|| {
+                    tracing::error!(
+                        error_code = %e.code,
+                        "retention sweep could not run: {}",
+                        e.message
+                    )
+                });
+            }
+        }
+    })
 }
 
 fn app(api: Router<AppState>, state: AppState, ui_dir: Option<PathBuf>) -> Router {
@@ -292,6 +357,11 @@ fn app(api: Router<AppState>, state: AppState, ui_dir: Option<PathBuf>) -> Route
         .route("/metrics", get(metrics_endpoint::render))
         // Unknown API paths stay JSON errors even when the UI's fallback serves everything else.
         .route("/api/{*rest}", any(system::no_route))
+        // The token guards the routes (data); the UI's files below are served without it.
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            middleware::require_token,
+        ))
         .route_layer(axum::middleware::from_fn(middleware::matched_route));
     router = match ui_dir {
         Some(dir) => router.fallback_service(

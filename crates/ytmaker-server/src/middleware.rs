@@ -1,5 +1,6 @@
-//! The two layers every request passes: [`observe`] (trace id, request log line, metrics, and
-//! rendering of every error body) and [`guard`] (Host/Origin check and access token, SPEC §8).
+//! The layers requests pass: [`observe`] (trace id, request log line, metrics, and rendering of
+//! every error body), [`guard`] (Host/Origin check, SPEC §8) and [`require_token`] (the access
+//! token, on the routes but not on the UI's files).
 
 use std::time::Instant;
 
@@ -144,16 +145,109 @@ pub async fn matched_route(req: Request, next: Next) -> Response {
     response
 }
 
-/// Refuses requests whose Host or Origin is not this server (DNS rebinding, cross-site requests)
-/// and, when the server has an access token, requests without it.
+/// Refuses requests whose Host or Origin is not this server (DNS rebinding, cross-site
+/// requests). Covers everything served, the UI's files included.
 pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    if let Err(err) = check(&state, &req) {
+    if let Err(err) = check_origin(&state, &req) {
         return ApiError(err).into_response();
     }
     next.run(req).await
 }
 
-fn check(state: &AppState, req: &Request) -> Result<(), YtError> {
+/// Routes served without the access token: the error catalogue, which is documentation (the same
+/// text as `ytmaker errors`, holding no data), so the UI can explain a refused token — the
+/// UNAUTHORIZED guide included — on the sign-in screen, before it has a token.
+const ROUTES_WITHOUT_TOKEN: [&str; 2] = ["/api/v1/system/errors", "/api/v1/system/errors/{code}"];
+
+/// When the server has an access token, refuses requests without it. Layered on the routes only
+/// (the API, the WebSocket, `/metrics`), not on the fallback that serves the UI's files: those
+/// hold no data, and the browser must be able to load the page that asks for the token.
+///
+/// The token comes as `Authorization: Bearer …` or, for what a browser cannot send headers with
+/// (the WebSocket, `<video src>`, download links), as the query value `access_token`. That value
+/// is removed from the URI before the handler runs, so no handler sees it and none refuses it as
+/// an unknown query field; the request log line holds the path only, never the query.
+pub async fn require_token(
+    State(state): State<AppState>,
+    mut req: Request,
+    next: Next,
+) -> Response {
+    let query_token = match strip_query_token(&mut req) {
+        Ok(token) => token,
+        Err(err) => return ApiError(err).into_response(),
+    };
+    let public = req
+        .extensions()
+        .get::<MatchedPath>()
+        .is_some_and(|m| ROUTES_WITHOUT_TOKEN.contains(&m.as_str()));
+    if let Some(expected) = state.security.token.as_ref().filter(|_| !public) {
+        let bearer = req
+            .headers()
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::to_owned);
+        let given = bearer.or(query_token).unwrap_or_default();
+        if !constant_time_eq(given.as_bytes(), expected.as_bytes()) {
+            return ApiError(
+                YtError::new(
+                    ErrorCode::UNAUTHORIZED,
+                    "this server requires its access token",
+                )
+                .detail("header", "Authorization"),
+            )
+            .into_response();
+        }
+    }
+    next.run(req).await
+}
+
+/// Takes `access_token` out of the request's query and answers its (percent-decoded) value.
+fn strip_query_token(req: &mut Request) -> Result<Option<String>, YtError> {
+    #[derive(serde::Deserialize)]
+    struct TokenQuery {
+        access_token: Option<String>,
+    }
+    let Some(query) = req.uri().query() else {
+        return Ok(None);
+    };
+    let is_token = |kv: &&str| kv.split('=').next() == Some("access_token");
+    if !query.split('&').any(|kv| is_token(&kv)) {
+        return Ok(None);
+    }
+    // A query that does not parse as a form still has its token pair removed; the handler's own
+    // query extractor reports what is wrong with the rest.
+    let token = axum::extract::Query::<TokenQuery>::try_from_uri(req.uri())
+        .ok()
+        .and_then(|q| q.0.access_token);
+    let rest: Vec<&str> = query.split('&').filter(|kv| !is_token(kv)).collect();
+    let path = req.uri().path();
+    let path_and_query = if rest.is_empty() {
+        path.to_owned()
+    } else {
+        format!("{path}?{}", rest.join("&"))
+    };
+    // The rest of a query that was valid is valid; should it not be, the request is refused
+    // rather than passed on with the token still in it.
+    let rebuilt = path_and_query
+        .parse::<axum::http::uri::PathAndQuery>()
+        .map_err(|e| e.to_string())
+        .and_then(|pq| {
+            let mut parts = req.uri().clone().into_parts();
+            parts.path_and_query = Some(pq);
+            axum::http::Uri::from_parts(parts).map_err(|e| e.to_string())
+        })
+        .map_err(|reason| {
+            YtError::new(
+                ErrorCode::REQUEST_MALFORMED,
+                format!("the request URI without its access token is not valid: {reason}"),
+            )
+        })?;
+    *req.uri_mut() = rebuilt;
+    Ok(token)
+}
+
+fn check_origin(state: &AppState, req: &Request) -> Result<(), YtError> {
     let headers = req.headers();
     let host = headers
         .get(header::HOST)
@@ -189,27 +283,6 @@ fn check(state: &AppState, req: &Request) -> Result<(), YtError> {
             )
             .detail("header", "Origin")
             .detail("value", origin));
-        }
-    }
-    if let Some(expected) = &state.security.token {
-        let bearer = headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .map(str::to_owned);
-        // Browsers cannot set headers on a WebSocket, so the token may also come as a query value.
-        let query = req.uri().query().and_then(|q| {
-            q.split('&')
-                .find_map(|kv| kv.strip_prefix("access_token="))
-                .map(str::to_owned)
-        });
-        let given = bearer.or(query).unwrap_or_default();
-        if !constant_time_eq(given.as_bytes(), expected.as_bytes()) {
-            return Err(YtError::new(
-                ErrorCode::UNAUTHORIZED,
-                "this server requires its access token",
-            )
-            .detail("header", "Authorization"));
         }
     }
     Ok(())

@@ -47,6 +47,7 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(project_file))
         .routes(routes!(project_events))
         .routes(routes!(project_assets))
+        .routes(routes!(asset_file))
 }
 
 /// A project as the API returns it.
@@ -241,16 +242,34 @@ fn merge(base: &mut Value, over: &Value) {
     }
 }
 
-fn youtube_settings(raw: &Value) -> Result<Value, ApiError> {
+/// Parses and validates a project's YouTube settings; a chosen `account` must be linked now
+/// (whether it still is at upload time is the publisher's check).
+async fn youtube_settings(state: &AppState, raw: &Value) -> Result<Value, ApiError> {
     let settings: YoutubeSettings = serde_json::from_value(raw.clone()).map_err(|e| {
         ApiError(
             YtError::new(ErrorCode::VALIDATION_ERROR, format!("youtube: {e}"))
                 .detail("field", "youtube")
-                .detail("rule", "title, description, tags, privacy, publish_at")
+                .detail(
+                    "rule",
+                    "title, description, tags, privacy, publish_at, account",
+                )
                 .detail("parser_message", e.to_string()),
         )
     })?;
     settings.validate(chrono::Utc::now())?;
+    if let Some(account) = settings.chosen_account() {
+        let linked = ytmaker_pipeline::youtube_accounts::accounts(&state.cloud, &state.store)
+            .await?
+            .into_iter()
+            .any(|a| a.channel_id == account);
+        if !linked {
+            return Err(invalid(
+                "youtube.account",
+                "the channel id of a linked YouTube account",
+                account,
+            ));
+        }
+    }
     json_value("the YouTube settings", &settings)
 }
 
@@ -271,7 +290,11 @@ async fn create_project(
         None => (*state.default_config).clone(),
     };
     let configuration = merged_config(&base, body.configuration.as_ref())?;
-    let youtube = body.youtube.as_ref().map(youtube_settings).transpose()?;
+    ytmaker_pipeline::logos::check_config_logo(&state.data, &configuration).await?;
+    let youtube = match &body.youtube {
+        Some(raw) => Some(youtube_settings(&state, raw).await?),
+        None => None,
+    };
     let prompt = match body.prompt_template_id {
         Some(id) => state.store.prompt_template(id).await?,
         None => state.store.default_prompt_template().await?,
@@ -408,6 +431,7 @@ async fn update_configuration(
 ) -> ApiResult<Json<ProjectResponse>> {
     let p = editable(&state, id, "configuration").await?;
     let configuration = merged_config(&p.configuration, Some(&body))?;
+    ytmaker_pipeline::logos::check_config_logo(&state.data, &configuration).await?;
     let p = state
         .store
         .update_project_settings(
@@ -470,7 +494,7 @@ async fn update_prompt(
 
 #[utoipa::path(put, path = "/api/v1/projects/{id}/youtube", tag = "projects",
     params(("id" = Uuid, Path, description = "project id")),
-    request_body(content = Object, description = "title, description, tags, privacy, publish_at"),
+    request_body(content = Object, description = "title, description, tags, privacy, publish_at, account (a linked channel id; absent or empty: the default account)"),
     responses((status = 200, body = ProjectResponse), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn update_youtube(
     State(state): State<AppState>,
@@ -478,7 +502,7 @@ async fn update_youtube(
     ApiJson(body): ApiJson<Value>,
 ) -> ApiResult<Json<ProjectResponse>> {
     editable(&state, id, "YouTube settings").await?;
-    let settings = youtube_settings(&body)?;
+    let settings = youtube_settings(&state, &body).await?;
     let p = state
         .store
         .update_project_settings(
@@ -706,7 +730,7 @@ async fn project_file(
                 .detail("known", "video, thumbnail, subtitles, script"),
         )
     })?;
-    let mut file = match tokio::fs::File::open(&path).await {
+    let file = match tokio::fs::File::open(&path).await {
         Ok(f) => f,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             return Err(ApiError(
@@ -720,10 +744,21 @@ async fn project_file(
         }
         Err(e) => return Err(ApiError(YtError::io("open", &path, &e))),
     };
+    send_file(file, &path, content_type, file_name, &headers).await
+}
+
+/// Streams an opened file, honouring a single `Range` (video seeking).
+async fn send_file(
+    mut file: tokio::fs::File,
+    path: &std::path::Path,
+    content_type: &'static str,
+    file_name: &str,
+    headers: &HeaderMap,
+) -> ApiResult<Response> {
     let size = file
         .metadata()
         .await
-        .map_err(|e| YtError::io("read", &path, &e))?
+        .map_err(|e| YtError::io("read", path, &e))?
         .len();
     let mut response_headers = HeaderMap::new();
     response_headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
@@ -763,7 +798,7 @@ async fn project_file(
     };
     file.seek(std::io::SeekFrom::Start(start))
         .await
-        .map_err(|e| YtError::io("seek", &path, &e))?;
+        .map_err(|e| YtError::io("seek", path, &e))?;
     response_headers.insert(header::CONTENT_LENGTH, HeaderValue::from(len));
     let stream = tokio_util::io::ReaderStream::new(file.take(len));
     Ok((status, response_headers, Body::from_stream(stream)).into_response())
@@ -801,10 +836,22 @@ async fn project_events(
     Ok(Json(EventsResponse { events, view }))
 }
 
+/// An asset row and where to download its file, if it has one.
+#[derive(Serialize)]
+pub struct AssetEntry {
+    #[serde(flatten)]
+    pub asset: Asset,
+    /// Set only for a COMPLETED asset whose file was not removed by the retention policy
+    /// (`removed_at`), so the list never offers a file that is gone.
+    pub file_url: Option<String>,
+}
+
 #[derive(Serialize, ToSchema)]
 pub struct AssetsResponse {
+    /// Asset rows (kind, segment index, status, path, content hash, provider, attempts, error,
+    /// metadata, `removed_at`, times) each with its `file_url`.
     #[schema(value_type = Vec<Object>)]
-    pub assets: Vec<Asset>,
+    pub assets: Vec<AssetEntry>,
     pub completed: usize,
     pub failed: usize,
 }
@@ -826,11 +873,114 @@ async fn project_assets(
         .iter()
         .filter(|a| a.status == AssetStatus::Failed)
         .count();
+    let assets = assets
+        .into_iter()
+        .map(|asset| AssetEntry {
+            file_url: (asset.is_completed() && asset.removed_at.is_none() && asset.path.is_some())
+                .then(|| format!("/api/v1/projects/{id}/assets/{}/file", asset.id)),
+            asset,
+        })
+        .collect();
     Ok(Json(AssetsResponse {
         assets,
         completed,
         failed,
     }))
+}
+
+/// Content type of an asset file by its extension (the pipeline names every file).
+fn asset_content_type(path: &std::path::Path) -> &'static str {
+    match path.extension().and_then(|e| e.to_str()) {
+        Some("wav") => "audio/wav",
+        Some("mp3") => "audio/mpeg",
+        Some("png") => "image/png",
+        Some("jpg" | "jpeg") => "image/jpeg",
+        Some("mp4") => "video/mp4",
+        Some("json") => "application/json",
+        Some("srt") => "application/x-subrip; charset=utf-8",
+        _ => "application/octet-stream",
+    }
+}
+
+#[utoipa::path(get, path = "/api/v1/projects/{id}/assets/{asset_id}/file", tag = "projects",
+    params(("id" = Uuid, Path, description = "project id"), ("asset_id" = Uuid, Path, description = "asset id")),
+    responses((status = 200, description = "the asset's file"), (status = 206, description = "a byte range of the file"),
+              (status = 404, body = ErrorBody), (status = 410, description = "ASSET_FILE_REMOVED: deleted by the retention policy", body = ErrorBody)))]
+async fn asset_file(
+    State(state): State<AppState>,
+    ApiPath((id, asset_id)): ApiPath<(Uuid, Uuid)>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    state.store.get_project(id).await?;
+    let asset = state
+        .store
+        .assets(id)
+        .await?
+        .into_iter()
+        .find(|a| a.id == asset_id)
+        .ok_or_else(|| {
+            ApiError(
+                YtError::new(
+                    ErrorCode::NOT_FOUND,
+                    format!("the project has no asset {asset_id}"),
+                )
+                .detail("resource", "asset")
+                .detail("asset_id", asset_id.to_string()),
+            )
+        })?;
+    if let Some(removed_at) = &asset.removed_at {
+        return Err(ApiError(
+            YtError::new(
+                ErrorCode::ASSET_FILE_REMOVED,
+                format!(
+                    "the {} file was removed by the retention policy on {removed_at}",
+                    asset.key.kind.as_str()
+                ),
+            )
+            .detail("asset_id", asset_id.to_string())
+            .detail("kind", asset.key.kind.as_str())
+            .detail("removed_at", removed_at.clone()),
+        ));
+    }
+    let relative = match (&asset.path, asset.is_completed()) {
+        (Some(p), true) => std::path::PathBuf::from(p),
+        _ => {
+            return Err(ApiError(
+                YtError::new(
+                    ErrorCode::NOT_FOUND,
+                    format!("the asset is {} and has no file", asset.status.as_str()),
+                )
+                .detail("resource", "file")
+                .detail("asset_id", asset_id.to_string())
+                .detail("status", asset.status.as_str()),
+            ));
+        }
+    };
+    // Stored paths are relative to the project folder and written by the pipeline; one that
+    // would leave the folder is a corrupt row, never followed.
+    if !relative
+        .components()
+        .all(|c| matches!(c, std::path::Component::Normal(_)))
+    {
+        return Err(ApiError(
+            YtError::new(
+                ErrorCode::DATABASE_ERROR,
+                "a stored asset path leaves the project folder",
+            )
+            .detail("column", "assets.path")
+            .detail("asset_id", asset_id.to_string()),
+        ));
+    }
+    let path = state.data.project(id).root().join(&relative);
+    let file = tokio::fs::File::open(&path)
+        .await
+        .map_err(|e| YtError::io("open", &path, &e))?;
+    let file_name = relative
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("asset")
+        .to_owned();
+    send_file(file, &path, asset_content_type(&path), &file_name, &headers).await
 }
 
 #[cfg(test)]

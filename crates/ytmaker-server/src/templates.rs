@@ -133,6 +133,7 @@ async fn create_config(
 ) -> ApiResult<(StatusCode, Json<ConfigTemplate>)> {
     validate_name("name", &b.name)?;
     let config = parse_config(b.configuration)?;
+    ytmaker_pipeline::logos::check_config_logo(&s.data, &config).await?;
     let t = s.store.create_config_template(&b.name, &config).await?;
     Ok((StatusCode::CREATED, Json(t)))
 }
@@ -157,6 +158,7 @@ async fn update_config(
 ) -> ApiResult<Json<ConfigTemplate>> {
     validate_name("name", &b.name)?;
     let config = parse_config(b.configuration)?;
+    ytmaker_pipeline::logos::check_config_logo(&s.data, &config).await?;
     Ok(Json(
         s.store.update_config_template(id, &b.name, &config).await?,
     ))

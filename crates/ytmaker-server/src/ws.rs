@@ -31,10 +31,8 @@ const HEARTBEAT: Duration = Duration::from_secs(30);
 #[serde(deny_unknown_fields)]
 pub(crate) struct ProgressQuery {
     after_seq: Option<i64>,
-    /// The access token, for browsers (they cannot set headers on a WebSocket); checked by the
-    /// guard layer.
-    #[serde(rename = "access_token")]
-    _access_token: Option<String>,
+    // The access token a browser sends here as `?access_token=` is checked and removed from the
+    // query by `middleware::require_token` before this is parsed.
 }
 
 pub(crate) async fn progress(
@@ -170,6 +168,26 @@ pub(crate) fn message(e: &Event, view: &ProjectView) -> Value {
                 },
             })
         }
+        // The timestamp says when; the line says what the retention policy removed.
+        "retention" => json!({
+            "type": "log",
+            "level": "info",
+            "message": format!(
+                "intermediate files removed by the retention policy ({}): {} — {} bytes freed",
+                p["policy"].as_str().unwrap_or("?"),
+                p["removed"]
+                    .as_array()
+                    .map(|dirs| dirs
+                        .iter()
+                        .filter_map(Value::as_str)
+                        .map(|d| format!("{d}/"))
+                        .collect::<Vec<_>>()
+                        .join(" "))
+                    .unwrap_or_default(),
+                p["bytes_freed"]
+            ),
+            "retention": p,
+        }),
         other => {
             json!({ "type": "log", "level": "info", "message": format!("{other} event"), "payload": p })
         }
@@ -206,5 +224,24 @@ mod tests {
         let project_wide = json!({ "kind": "script", "index": null, "status": "COMPLETED" });
         assert_eq!(asset_line(&segment), "audio 3 completed");
         assert_eq!(asset_line(&project_wide), "script completed");
+    }
+
+    #[test]
+    fn a_retention_event_is_a_log_line_saying_what_was_removed() {
+        let event = Event {
+            seq: 9,
+            project_id: uuid::Uuid::new_v4(),
+            kind: "retention".into(),
+            payload: json!({"policy": "7d", "removed": ["audio", "images"], "bytes_freed": 1234}),
+            trace_id: None,
+            created_at: "2026-01-08T00:00:00.000Z".into(),
+        };
+        let msg = message(&event, &ProjectView::fold(std::slice::from_ref(&event)));
+        assert_eq!(msg["type"], "log");
+        assert_eq!(
+            msg["message"],
+            "intermediate files removed by the retention policy (7d): audio/ images/ — 1234 bytes freed"
+        );
+        assert_eq!(msg["timestamp"], "2026-01-08T00:00:00.000Z");
     }
 }

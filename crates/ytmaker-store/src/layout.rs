@@ -1,6 +1,7 @@
 use std::path::{Path, PathBuf};
 
 use uuid::Uuid;
+use ytmaker_core::config::is_upload_id;
 
 /// The data directory: everything a user makes lives below it.
 #[derive(Clone, Debug)]
@@ -23,6 +24,17 @@ impl DataDir {
 
     pub fn logs(&self) -> PathBuf {
         self.root.join("logs")
+    }
+
+    /// `<data>/uploads/logos/`: logos users uploaded, normalised to RGBA PNG.
+    pub fn logos(&self) -> PathBuf {
+        self.root.join("uploads").join("logos")
+    }
+
+    /// `<data>/uploads/logos/<id>.png` for an upload id ([`is_upload_id`]: 64 lowercase hex
+    /// digits); `None` for anything else, so a configuration value can never name another path.
+    pub fn logo(&self, id: &str) -> Option<PathBuf> {
+        is_upload_id(id).then(|| self.logos().join(format!("{id}.png")))
     }
 
     pub fn project(&self, id: Uuid) -> ProjectDir {

@@ -12,7 +12,9 @@ mod layout;
 mod provider_calls;
 mod records;
 mod secrets;
+mod settings;
 mod templates;
+mod youtube_accounts;
 
 pub use alerts::{Alert, AlertState, Delivery, NewAlert, Notice};
 pub use jobs::{Job, JobQueue, JobState, Lease, QueueStats, StopRequest, now_ms};
@@ -21,8 +23,12 @@ pub use provider_calls::{ProviderCall, ProviderUsage};
 pub use records::{
     Asset, Event, NewProject, Project, ProjectFilter, ProjectSettings, ProjectSort, ProjectSummary,
 };
-pub use secrets::{IDENTITY_ENV, SECRET_NAMES, SecretHint, SecretStore};
+pub use secrets::{
+    IDENTITY_ENV, LEGACY_YOUTUBE_SECRET, SECRET_NAMES, SecretHint, SecretStore, youtube_secret_name,
+};
+pub use settings::{FinishedProject, Setting};
 pub use templates::{ConfigTemplate, PromptTemplate};
+pub use youtube_accounts::{YoutubeAccount, account_not_found};
 
 use serde_json::Value;
 use sqlx::any::{AnyPoolOptions, AnyRow};
@@ -487,7 +493,7 @@ impl Store {
             "INSERT INTO assets (id, project_id, kind, segment_index, status, provider, attempts, created_at, updated_at) \
              VALUES ($1, $2, $3, $4, $5, $6, 1, $7, $7) \
              ON CONFLICT (project_id, kind, segment_index) DO UPDATE SET \
-             status = $5, provider = $6, attempts = assets.attempts + 1, error = NULL, updated_at = $7",
+             status = $5, provider = $6, attempts = assets.attempts + 1, error = NULL, removed_at = NULL, updated_at = $7",
         )
         .bind(Uuid::new_v4().to_string())
         .bind(project.to_string())
@@ -635,7 +641,7 @@ impl Store {
     }
 }
 
-async fn insert_event(
+pub(crate) async fn insert_event(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     project: Uuid,
     kind: &str,

@@ -194,6 +194,9 @@ pub struct Asset {
     pub error: Option<ErrorInfo>,
     /// Facts measured when the asset was made (e.g. `duration_s` of a narration line).
     pub metadata: Value,
+    /// When the retention clean-up deleted this asset's file; `None` while it is kept. A removed
+    /// asset keeps its row (what was made, its hash) but has no file to serve.
+    pub removed_at: Option<String>,
     pub created_at: String,
     pub updated_at: String,
 }
@@ -221,6 +224,7 @@ impl Asset {
                 .map_err(|_| corrupt("attempts", &attempts.to_string()))?,
             error: json_column(row, "error")?,
             metadata: json_column(row, "metadata")?.unwrap_or(Value::Null),
+            removed_at: get(row, "removed_at")?,
             created_at: get(row, "created_at")?,
             updated_at: get(row, "updated_at")?,
         })

@@ -20,9 +20,31 @@ use crate::DataDir;
 
 pub const IDENTITY_ENV: &str = "YTMAKER_SECRETS_IDENTITY";
 
-/// The names secrets are stored under: one per cloud provider key, plus the linked YouTube
-/// account (its OAuth client and tokens, as JSON).
+/// The names secrets are stored under: one per cloud provider key, plus `youtube`, where the one
+/// YouTube account of versions before several accounts kept its tokens (read once to import it).
+/// Each linked YouTube account's OAuth client and tokens (JSON) are under
+/// [`youtube_secret_name`] instead.
 pub const SECRET_NAMES: [&str; 5] = ["gemini", "google_tts", "stability", "did", "youtube"];
+
+/// Where the single YouTube account of earlier versions kept its tokens.
+pub const LEGACY_YOUTUBE_SECRET: &str = "youtube";
+
+const YOUTUBE_ACCOUNT_PREFIX: &str = "youtube:";
+
+/// The key-store name of a linked account's tokens: `youtube:<channel_id>`. Only a well-formed
+/// channel id makes a name, so no other text can reach the store's names.
+pub fn youtube_secret_name(channel_id: &str) -> YtResult<String> {
+    if ytmaker_core::youtube::is_channel_id(channel_id) {
+        Ok(format!("{YOUTUBE_ACCOUNT_PREFIX}{channel_id}"))
+    } else {
+        Err(YtError::invalid_field(
+            ErrorCode::VALIDATION_ERROR,
+            "channel_id",
+            "a YouTube channel id (UC and 22 letters, digits, - or _)",
+            channel_id,
+        ))
+    }
+}
 
 #[derive(Clone, Debug)]
 pub struct SecretStore {
@@ -152,13 +174,19 @@ impl SecretStore {
 }
 
 fn check_name(name: &str) -> YtResult<()> {
-    if SECRET_NAMES.contains(&name) {
+    let account = name
+        .strip_prefix(YOUTUBE_ACCOUNT_PREFIX)
+        .is_some_and(ytmaker_core::youtube::is_channel_id);
+    if SECRET_NAMES.contains(&name) || account {
         Ok(())
     } else {
         Err(YtError::invalid_field(
             ErrorCode::VALIDATION_ERROR,
             "provider",
-            &format!("one of {}", SECRET_NAMES.join(", ")),
+            &format!(
+                "one of {}, or youtube:<channel id>",
+                SECRET_NAMES.join(", ")
+            ),
             name,
         ))
     }
@@ -223,6 +251,28 @@ mod tests {
         assert!(store.delete("gemini").unwrap());
         assert!(!store.delete("gemini").unwrap());
         assert_eq!(store.get("gemini").unwrap(), None);
+    }
+
+    #[test]
+    fn youtube_accounts_are_named_by_well_formed_channel_ids_only() {
+        let tmp = tempfile::tempdir().unwrap();
+        let store = SecretStore::open(&DataDir::new(tmp.path()));
+        let name = youtube_secret_name("UCytmakerFakeChannel0001").unwrap();
+        assert_eq!(name, "youtube:UCytmakerFakeChannel0001");
+        store.set(&name, &Secret::new("{}")).unwrap();
+        assert!(store.get(&name).unwrap().is_some());
+        for bad in [
+            "youtube:",
+            "youtube:UCshort",
+            "youtube:UCytmakerFakeChannel0001x",
+            "youtube:UCytmakerFake/hannel0001",
+            "youtube:../../etc/passwdxxxxxxx",
+            "youtubeUCytmakerFakeChannel0001",
+        ] {
+            let err = store.set(bad, &Secret::new("x")).unwrap_err();
+            assert_eq!(err.code, ErrorCode::VALIDATION_ERROR, "{bad}");
+        }
+        assert!(youtube_secret_name("UC../..").is_err());
     }
 
     #[test]

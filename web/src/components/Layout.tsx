@@ -1,6 +1,8 @@
 import { NavLink, Outlet } from 'react-router-dom';
+import { useSignIn } from '../accessToken';
 import { LANGS, useLang, useT, type Lang, type MessageKey } from '../i18n';
 import { AlertsBell } from './AlertsBell';
+import { SignIn } from './SignIn';
 
 const links: { to: string; label: MessageKey; end?: boolean }[] = [
   { to: '/', label: 'nav.dashboard', end: true },
@@ -30,6 +32,9 @@ function LangSwitch() {
 
 export function Layout() {
   const t = useT();
+  // Until the server accepts this browser's access token, nothing but the sign-in screen can
+  // load; a sign-in remounts the pages (keyed by generation) so they load their data again.
+  const signIn = useSignIn();
   return (
     <>
       <a className="skip-link" href="#main">
@@ -39,24 +44,26 @@ export function Layout() {
         <NavLink to="/" className="brand">
           {t('app.name')}
         </NavLink>
-        <nav aria-label={t('nav.label')}>
-          <ul>
-            {links.map((l) => (
-              <li key={l.to}>
-                <NavLink to={l.to} end={l.end ?? false}>
-                  {t(l.label)}
-                </NavLink>
-              </li>
-            ))}
-          </ul>
-        </nav>
+        {!signIn.required && (
+          <nav aria-label={t('nav.label')}>
+            <ul>
+              {links.map((l) => (
+                <li key={l.to}>
+                  <NavLink to={l.to} end={l.end ?? false}>
+                    {t(l.label)}
+                  </NavLink>
+                </li>
+              ))}
+            </ul>
+          </nav>
+        )}
         <div className="top-tools">
-          <AlertsBell />
+          {!signIn.required && <AlertsBell key={signIn.generation} />}
           <LangSwitch />
         </div>
       </header>
       <main id="main" tabIndex={-1}>
-        <Outlet />
+        {signIn.required ? <SignIn /> : <Outlet key={signIn.generation} />}
       </main>
     </>
   );

@@ -5,11 +5,13 @@
 // violation (`details.violations[].field`), which is shown at that field.
 
 import { useEffect, useRef, useState, type FormEvent } from 'react';
+import { withToken } from '../accessToken';
 import { ApiError, api, asApiError } from '../api';
 import { ErrorNotice } from '../errors';
 import { FieldError, describedBy, fieldErrors, type FieldErrors } from '../components/fieldErrors';
 import { useTemplateList } from '../templateList';
 import { useT, type MessageKey, type Translate } from '../i18n';
+import { LOGO_CORNERS, LOGO_MAX_BYTES, LOGO_SIZE_MAX, LOGO_SIZE_MIN, type UploadedLogo } from '../projects';
 
 type Json = Record<string, unknown>;
 
@@ -236,6 +238,165 @@ function withNumbers(config: Json, drafts: Drafts): Json {
 
 const FORM = 'cfg';
 
+/** A number as typed: a number when it is one, else the text, so the server names the field. */
+function typedNumber(raw: string): number | string {
+  const n = Number(raw);
+  return raw.trim() !== '' && Number.isFinite(n) ? n : raw;
+}
+
+/** The optional `logo` section: none until a file is uploaded (the upload's id is what the
+ * configuration holds), removable again; its other fields take the server's defaults until set. */
+function LogoSection({ config, errors, onConfig }: { config: Json; errors: FieldErrors; onConfig: (c: Json) => void }) {
+  const t = useT();
+  const [uploadError, setUploadError] = useState<{ error: ApiError; file: File } | null>(null);
+  const [uploading, setUploading] = useState(false);
+  /** A file refused here, before any request (the server's limit, checked first). */
+  const [refused, setRefused] = useState<string | null>(null);
+  const logo = config.logo && typeof config.logo === 'object' ? (config.logo as Json) : null;
+  const upload = async (file: File) => {
+    setUploadError(null);
+    setRefused(null);
+    if (!['image/png', 'image/jpeg'].includes(file.type)) {
+      setRefused(t('wizard.visual.logoNotImage', { file: file.name }));
+      return;
+    }
+    if (file.size > LOGO_MAX_BYTES) {
+      setRefused(t('wizard.visual.logoTooLarge', { file: file.name, mb: (file.size / 1024 / 1024).toFixed(1) }));
+      return;
+    }
+    setUploading(true);
+    try {
+      const stored = await api.upload<UploadedLogo>('POST', '/uploads/logo', file);
+      onConfig(setPath(config, 'logo', { ...(logo ?? {}), upload: stored.id }));
+    } catch (e) {
+      setUploadError({ error: asApiError(e), file });
+    } finally {
+      setUploading(false);
+    }
+  };
+  const set = (key: string, value: unknown) => onConfig(setPath(config, `logo.${key}`, value));
+  const number = (key: string, fallback: number, scale = 1) => {
+    const v = logo?.[key];
+    return typeof v === 'number' ? String(Math.round(v * scale * 100) / 100) : typeof v === 'string' ? v : String(fallback);
+  };
+  const err = (field: string) => <FieldError form={FORM} field={field} errors={errors} />;
+  return (
+    <fieldset className="field-grid" data-testid="cfg-logo">
+      <legend>{t('wizard.visual.logo')}</legend>
+      <div className="field">
+        <label htmlFor="cfg-logo-file">{t('wizard.visual.logoFile')}</label>
+        <input
+          id="cfg-logo-file"
+          type="file"
+          accept="image/png,image/jpeg"
+          disabled={uploading}
+          onChange={(e) => {
+            const file = e.target.files?.[0];
+            if (file) void upload(file);
+          }}
+          data-testid="cfg-logo-file"
+          {...describedBy(FORM, 'logo.upload', errors)}
+        />
+        <p className="hint">{uploading ? t('wizard.visual.logoUploading') : t('wizard.visual.logoFileHint')}</p>
+        {err('logo.upload')}
+        {refused && (
+          <p className="field-error" data-testid="cfg-logo-refused">
+            {refused}
+          </p>
+        )}
+      </div>
+      {uploadError && <ErrorNotice error={uploadError.error} context="configuration templates: logo upload" onRetry={() => void upload(uploadError.file)} />}
+      {logo && (
+        <>
+          <div className="field">
+            <img
+              src={withToken(`/api/v1/uploads/logo/${String(logo.upload)}`)}
+              alt={t('wizard.visual.logoPreviewAlt')}
+              height={48}
+              style={{ maxWidth: 200, objectFit: 'contain' }}
+              data-testid="cfg-logo-preview"
+            />{' '}
+            <button type="button" onClick={() => onConfig({ ...config, logo: null })} data-testid="cfg-logo-remove">
+              {t('wizard.visual.logoRemove')}
+            </button>
+          </div>
+          <div className="field">
+            <label htmlFor="cfg-logo-position">{t('wizard.visual.logoPosition')}</label>
+            <select
+              id="cfg-logo-position"
+              value={typeof logo.position === 'string' ? logo.position : 'top_right'}
+              onChange={(e) => set('position', e.target.value)}
+              data-testid="cfg-logo-position"
+            >
+              {LOGO_CORNERS.map((corner) => (
+                <option key={corner} value={corner}>
+                  {t(`wizard.visual.logoPosition.${corner}`)}
+                </option>
+              ))}
+            </select>
+          </div>
+          <div className="field">
+            <label htmlFor="cfg-logo-size">{t('wizard.visual.logoSize')}</label>
+            <input
+              id="cfg-logo-size"
+              type="number"
+              min={LOGO_SIZE_MIN}
+              max={LOGO_SIZE_MAX}
+              value={number('size_percent', 12)}
+              onChange={(e) => set('size_percent', typedNumber(e.target.value))}
+              data-testid="cfg-logo-size"
+              {...describedBy(FORM, 'logo.size_percent', errors)}
+            />
+            {err('logo.size_percent')}
+          </div>
+          <div className="field">
+            <label htmlFor="cfg-logo-opacity">{t('wizard.visual.logoOpacity')}</label>
+            <input
+              id="cfg-logo-opacity"
+              type="number"
+              min={0}
+              max={100}
+              step={5}
+              value={number('opacity', 85, 100)}
+              onChange={(e) => {
+                const n = typedNumber(e.target.value);
+                set('opacity', typeof n === 'number' ? n / 100 : n);
+              }}
+              data-testid="cfg-logo-opacity"
+              {...describedBy(FORM, 'logo.opacity', errors)}
+            />
+            {err('logo.opacity')}
+          </div>
+          <div className="field">
+            <label htmlFor="cfg-logo-margin">{t('wizard.visual.logoMargin')}</label>
+            <input
+              id="cfg-logo-margin"
+              type="number"
+              min={0}
+              max={200}
+              value={number('margin', 40)}
+              onChange={(e) => set('margin', typedNumber(e.target.value))}
+              data-testid="cfg-logo-margin"
+              {...describedBy(FORM, 'logo.margin', errors)}
+            />
+            {err('logo.margin')}
+          </div>
+          <div className="field checkbox">
+            <input
+              id="cfg-logo-on-thumbnail"
+              type="checkbox"
+              checked={logo.on_thumbnail !== false}
+              onChange={(e) => set('on_thumbnail', e.target.checked)}
+              data-testid="cfg-logo-on-thumbnail"
+            />
+            <label htmlFor="cfg-logo-on-thumbnail">{t('wizard.visual.logoOnThumbnail')}</label>
+          </div>
+        </>
+      )}
+    </fieldset>
+  );
+}
+
 function FieldInput({
   field,
   config,
@@ -365,7 +526,13 @@ function Editor({
   const heading = useRef<HTMLHeadingElement>(null);
   // The editor opens below the list: take the keyboard (and the view) there.
   useEffect(() => heading.current?.focus(), []);
-  const listed = new Set(SECTIONS.flatMap((s) => s.fields.map((f) => f.path)));
+  const listed = new Set([
+    ...SECTIONS.flatMap((s) => s.fields.map((f) => f.path)),
+    'logo.upload',
+    'logo.size_percent',
+    'logo.opacity',
+    'logo.margin',
+  ]);
   // Violations of fields the editor does not show (or of the body as a whole) are listed here.
   const otherErrors = Object.entries(errors).filter(([f]) => f !== 'name' && !listed.has(f));
 
@@ -421,6 +588,7 @@ function Editor({
           ))}
         </fieldset>
       ))}
+      <LogoSection config={config} errors={errors} onConfig={setConfig} />
       {otherErrors.length > 0 && (
         <ul className="field-error" data-testid="cfg-other-errors">
           {otherErrors.map(([f, rule]) => (

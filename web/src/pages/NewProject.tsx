@@ -4,8 +4,10 @@
 
 import { useCallback, useEffect, useState, type ChangeEvent } from 'react';
 import { useNavigate } from 'react-router-dom';
+import { withToken } from '../accessToken';
 import { ApiError, api, asApiError } from '../api';
 import { Field } from '../components/Field';
+import type { LinkedYoutubeAccount } from '../components/YoutubeAccount';
 import { ErrorNotice } from '../errors';
 import { useApi } from '../hooks';
 import { useT, type MessageKey, type Translate } from '../i18n';
@@ -15,6 +17,10 @@ import {
   DESCRIPTION_MAX_BYTES,
   FONT_SIZE_MAX,
   FONT_SIZE_MIN,
+  LOGO_CORNERS,
+  LOGO_MAX_BYTES,
+  LOGO_SIZE_MAX,
+  LOGO_SIZE_MIN,
   MAX_TAGS,
   NAME_MAX_CHARS,
   TAGS_MAX_TOTAL_CHARS,
@@ -23,8 +29,10 @@ import {
   chars,
   parseTags,
   utf8Bytes,
+  type LogoCorner,
   type Project,
   type ProjectConfiguration,
+  type UploadedLogo,
 } from '../projects';
 
 const STEPS = ['text', 'visual', 'script', 'youtube', 'review'] as const;
@@ -45,6 +53,13 @@ interface Draft {
   position: PositionName;
   kenBurns: string;
   presenter: boolean;
+  /** The uploaded logo's id; '' = no logo. */
+  logoId: string;
+  logoPosition: LogoCorner;
+  logoSize: string;
+  /** Percent, 0–100 (the configuration holds 0–1). */
+  logoOpacity: string;
+  logoOnThumbnail: boolean;
   promptTemplateId: string;
   scriptProvider: 'local' | 'gemini';
   model: string;
@@ -54,6 +69,8 @@ interface Draft {
   privacy: 'private' | 'unlisted' | 'public';
   publishMode: 'now' | 'scheduled';
   publishAt: string;
+  /** The linked account's channel id to upload with; '' = the default account at upload time. */
+  youtubeAccount: string;
 }
 
 const initialDraft: Draft = {
@@ -66,6 +83,11 @@ const initialDraft: Draft = {
   position: 'bottom',
   kenBurns: 'auto',
   presenter: true,
+  logoId: '',
+  logoPosition: 'top_right',
+  logoSize: '12',
+  logoOpacity: '85',
+  logoOnThumbnail: true,
   promptTemplateId: '',
   scriptProvider: 'local',
   model: '',
@@ -75,6 +97,7 @@ const initialDraft: Draft = {
   privacy: 'private',
   publishMode: 'now',
   publishAt: '',
+  youtubeAccount: '',
 };
 
 type FieldErrors = Record<string, string>;
@@ -86,12 +109,17 @@ const FIELD_STEP: Record<string, Step> = {
   'subtitles.font_family': 'visual',
   'subtitles.font_size': 'visual',
   'subtitles.primary_color': 'visual',
+  logo: 'visual',
+  'logo.upload': 'visual',
+  'logo.size_percent': 'visual',
+  'logo.opacity': 'visual',
   llm_model: 'script',
   'youtube.title': 'youtube',
   'youtube.description': 'youtube',
   'youtube.tags': 'youtube',
   'youtube.privacy': 'youtube',
   'youtube.publish_at': 'youtube',
+  'youtube.account': 'youtube',
 };
 
 function validate(step: Step, d: Draft, t: Translate, now: number): FieldErrors {
@@ -111,6 +139,14 @@ function validate(step: Step, d: Draft, t: Translate, now: number): FieldErrors 
     }
     if (d.fontFamily.trim() === '') errors['subtitles.font_family'] = t('wizard.visual.fontFamilyEmpty');
     if (!/^#[0-9a-fA-F]{6}$/.test(d.color)) errors['subtitles.primary_color'] = t('wizard.visual.colorInvalid');
+    if (d.logoId !== '') {
+      const logoSize = Number(d.logoSize);
+      if (d.logoSize.trim() === '' || !(logoSize >= LOGO_SIZE_MIN && logoSize <= LOGO_SIZE_MAX)) {
+        errors['logo.size_percent'] = t('wizard.visual.logoSizeRange', { min: LOGO_SIZE_MIN, max: LOGO_SIZE_MAX });
+      }
+      const opacity = Number(d.logoOpacity);
+      if (d.logoOpacity.trim() === '' || !(opacity >= 0 && opacity <= 100)) errors['logo.opacity'] = t('wizard.visual.logoOpacityRange');
+    }
   }
   if (step === 'script' && d.scriptProvider === 'gemini' && d.model === '') {
     errors.llm_model = t('wizard.script.modelRequired');
@@ -248,6 +284,15 @@ function StepVisual({ d, set, errors }: StepProps) {
       position: positionOf(c),
       kenBurns: c.ken_burns.mode,
       presenter: c.presenter.enabled,
+      ...(c.logo
+        ? {
+            logoId: c.logo.upload,
+            logoPosition: c.logo.position,
+            logoSize: String(c.logo.size_percent),
+            logoOpacity: String(Math.round(c.logo.opacity * 100)),
+            logoOnThumbnail: c.logo.on_thumbnail,
+          }
+        : { logoId: '' }),
     });
   };
   return (
@@ -324,8 +369,127 @@ function StepVisual({ d, set, errors }: StepProps) {
         </label>
         <p className="hint">{t('wizard.visual.presenterHint')}</p>
       </div>
-      <p className="hint">{t('wizard.visual.noLogo')}</p>
+      <LogoFields d={d} set={set} errors={errors} />
     </>
+  );
+}
+
+/** The logo: uploaded as soon as it is chosen (the server checks and stores it and answers its
+ * id, which the configuration names), previewed from the server, placed and sized here. */
+function LogoFields({ d, set, errors }: StepProps) {
+  const t = useT();
+  const [uploading, setUploading] = useState(false);
+  const [uploadError, setUploadError] = useState<{ error: ApiError; file: File } | null>(null);
+  const upload = async (file: File) => {
+    setUploadError(null);
+    if (!['image/png', 'image/jpeg'].includes(file.type)) {
+      set({}, { logo: t('wizard.visual.logoNotImage', { file: file.name }) });
+      return;
+    }
+    if (file.size > LOGO_MAX_BYTES) {
+      set({}, { logo: t('wizard.visual.logoTooLarge', { file: file.name, mb: (file.size / 1024 / 1024).toFixed(1) }) });
+      return;
+    }
+    setUploading(true);
+    try {
+      const stored = await api.upload<UploadedLogo>('POST', '/uploads/logo', file);
+      set({ logoId: stored.id }, { logo: '', 'logo.upload': '' });
+    } catch (e) {
+      const error = asApiError(e);
+      setUploadError({ error, file });
+      const field = typeof error.details.field === 'string' ? error.details.field : '';
+      set({}, { logo: field === 'logo' || field === 'content-type' ? `${error.code}: ${error.message}` : '' });
+    } finally {
+      setUploading(false);
+    }
+  };
+  const onFile = (e: ChangeEvent<HTMLInputElement>) => {
+    const file = e.target.files?.[0];
+    if (file) void upload(file);
+  };
+  return (
+    <fieldset data-testid="logo-block">
+      <legend>{t('wizard.visual.logo')}</legend>
+      <Field
+        name="logo"
+        label={t('wizard.visual.logoFile')}
+        hint={uploading ? t('wizard.visual.logoUploading') : t('wizard.visual.logoFileHint')}
+        error={errors.logo ?? errors['logo.upload']}
+      >
+        {(p) => <input {...p} type="file" accept="image/png,image/jpeg" onChange={onFile} disabled={uploading} data-testid="logo-file" />}
+      </Field>
+      {uploadError && (
+        <ErrorNotice error={uploadError.error} context="wizard: logo upload" onRetry={() => void upload(uploadError.file)} />
+      )}
+      {d.logoId !== '' && (
+        <>
+          <div className="field">
+            <img
+              src={withToken(`/api/v1/uploads/logo/${d.logoId}`)}
+              alt={t('wizard.visual.logoPreviewAlt')}
+              height={64}
+              style={{ maxWidth: 240, objectFit: 'contain', background: 'repeating-conic-gradient(#ccc 0 25%, #fff 0 50%) 0 0 / 16px 16px' }}
+              data-testid="logo-preview"
+            />{' '}
+            <button type="button" onClick={() => set({ logoId: '' }, { logo: '', 'logo.upload': '' })} data-testid="logo-remove">
+              {t('wizard.visual.logoRemove')}
+            </button>
+          </div>
+          <div className="field-row">
+            <Field name="logo.position" label={t('wizard.visual.logoPosition')}>
+              {(p) => (
+                <select {...p} value={d.logoPosition} onChange={(e) => set({ logoPosition: e.target.value as LogoCorner })} data-testid="logo-position">
+                  {LOGO_CORNERS.map((corner) => (
+                    <option key={corner} value={corner}>
+                      {t(`wizard.visual.logoPosition.${corner}`)}
+                    </option>
+                  ))}
+                </select>
+              )}
+            </Field>
+            <Field name="logo.size_percent" label={t('wizard.visual.logoSize')} error={errors['logo.size_percent']}>
+              {(p) => (
+                <input
+                  {...p}
+                  type="number"
+                  min={LOGO_SIZE_MIN}
+                  max={LOGO_SIZE_MAX}
+                  step={1}
+                  value={d.logoSize}
+                  onChange={(e) => set({ logoSize: e.target.value })}
+                  data-testid="logo-size"
+                />
+              )}
+            </Field>
+            <Field name="logo.opacity" label={t('wizard.visual.logoOpacity')} error={errors['logo.opacity']}>
+              {(p) => (
+                <input
+                  {...p}
+                  type="number"
+                  min={0}
+                  max={100}
+                  step={5}
+                  value={d.logoOpacity}
+                  onChange={(e) => set({ logoOpacity: e.target.value })}
+                  data-testid="logo-opacity"
+                />
+              )}
+            </Field>
+          </div>
+          <div className="field">
+            <label>
+              <input
+                type="checkbox"
+                checked={d.logoOnThumbnail}
+                onChange={(e) => set({ logoOnThumbnail: e.target.checked })}
+                data-testid="logo-on-thumbnail"
+              />{' '}
+              {t('wizard.visual.logoOnThumbnail')}
+            </label>
+          </div>
+        </>
+      )}
+    </fieldset>
   );
 }
 
@@ -401,11 +565,39 @@ function StepScript(props: StepProps) {
   );
 }
 
+/** Which linked YouTube account uploads; shown only when there is more than one to choose from,
+ * with the default account preselected. */
+function YoutubeAccountField({ d, set, errors }: StepProps) {
+  const t = useT();
+  const [accounts, reload] = useApi<LinkedYoutubeAccount[]>('/youtube/accounts');
+  useEffect(() => {
+    if (accounts.state !== 'ready' || accounts.data.length < 2 || d.youtubeAccount !== '') return;
+    const preferred = accounts.data.find((a) => a.is_default);
+    if (preferred) set({ youtubeAccount: preferred.channel_id });
+  }, [accounts, d.youtubeAccount, set]);
+  if (accounts.state === 'failed') return <ErrorNotice error={accounts.error} context="wizard: youtube accounts" onRetry={reload} />;
+  if (accounts.state !== 'ready' || accounts.data.length < 2) return null;
+  return (
+    <Field name="youtube.account" label={t('wizard.youtube.account')} hint={t('wizard.youtube.accountHint')} error={errors['youtube.account']}>
+      {(p) => (
+        <select {...p} value={d.youtubeAccount} onChange={(e) => set({ youtubeAccount: e.target.value })} data-testid="youtube-account-select">
+          {accounts.data.map((a) => (
+            <option key={a.channel_id} value={a.channel_id}>
+              {a.is_default ? t('wizard.youtube.accountDefault', { title: a.channel_title }) : a.channel_title} ({a.channel_id})
+            </option>
+          ))}
+        </select>
+      )}
+    </Field>
+  );
+}
+
 function StepYoutube({ d, set, errors }: StepProps) {
   const t = useT();
   const tagCount = parseTags(d.tags).length;
   return (
     <>
+      <YoutubeAccountField d={d} set={set} errors={errors} />
       <Field
         name="youtube.title"
         label={t('wizard.youtube.title')}
@@ -495,11 +687,18 @@ function StepReview({ d }: { d: Draft }) {
     ['wizard.visual.position', t(`wizard.visual.position.${d.position}`)],
     ['wizard.visual.kenBurns', t(`wizard.visual.kenBurns.${d.kenBurns as (typeof KEN_BURNS_MODES)[number]}`)],
     ['wizard.visual.presenter', d.presenter ? t('common.yes') : t('common.no')],
+    [
+      'wizard.visual.logo',
+      d.logoId === ''
+        ? t('wizard.visual.logoNone')
+        : `${t(`wizard.visual.logoPosition.${d.logoPosition}`)}, ${d.logoSize} %, ${t('wizard.visual.logoOpacity')} ${d.logoOpacity}`,
+    ],
     ['wizard.script.writer', d.scriptProvider === 'gemini' ? `${t('wizard.script.writer.gemini')} (${d.model})` : t('wizard.script.writer.local')],
     ['wizard.youtube.title', d.title || t('wizard.review.titleFromScript')],
     ['wizard.youtube.tags', parseTags(d.tags).join(', ') || t('common.none')],
     ['wizard.youtube.privacy', t(`wizard.youtube.privacy.${d.privacy}`)],
     ['wizard.youtube.when', d.publishMode === 'now' ? t('wizard.youtube.now') : new Date(d.publishAt).toLocaleString()],
+    ['wizard.youtube.account', d.youtubeAccount || t('wizard.review.defaultAccount')],
   ];
   return (
     <dl className="error-ids" data-testid="review">
@@ -525,6 +724,17 @@ function requestBody(d: Draft) {
     ken_burns: { mode: d.kenBurns },
     presenter: { enabled: d.presenter },
     providers: { script: d.scriptProvider },
+    // null clears a logo the chosen template has, when the user chose none.
+    logo:
+      d.logoId === ''
+        ? null
+        : {
+            upload: d.logoId,
+            position: d.logoPosition,
+            size_percent: Number(d.logoSize),
+            opacity: Number(d.logoOpacity) / 100,
+            on_thumbnail: d.logoOnThumbnail,
+          },
   };
   return {
     ...(d.name.trim() ? { name: d.name.trim() } : {}),
@@ -539,6 +749,7 @@ function requestBody(d: Draft) {
       tags,
       privacy: d.privacy,
       ...(d.publishMode === 'scheduled' ? { publish_at: new Date(d.publishAt).toISOString() } : {}),
+      ...(d.youtubeAccount ? { account: d.youtubeAccount } : {}),
     },
     start: true,
   };

@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'react';
 import { Link, useParams } from 'react-router-dom';
+import { withToken } from '../accessToken';
 import { ApiError, api, apiPath, asApiError } from '../api';
 import { ErrorNotice } from '../errors';
 import { useApi } from '../hooks';
@@ -86,6 +87,8 @@ export default function Result() {
   if (project.state !== 'ready' || result.state !== 'ready') return <p role="status">{t('common.loading')}</p>;
   const p = project.data;
   const r = result.data;
+  // The browser fetches media and downloads by URL, without our headers: with an access token,
+  // it rides in their query (accessToken.ts `withToken`).
   const downloads: [string, string, string][] = [
     [t('result.download.video', { size: formatBytes(r.video_bytes) }), r.video_url, 'final_video.mp4'],
     [t('result.download.thumbnail'), r.thumbnail_url, 'thumbnail.jpg'],
@@ -98,7 +101,7 @@ export default function Result() {
       <div className="result-grid">
         <section aria-labelledby="video-heading">
           <h2 id="video-heading">{t('result.video')}</h2>
-          <video controls preload="metadata" src={r.video_url} poster={r.thumbnail_url} data-testid="video" width={960}>
+          <video controls preload="metadata" src={withToken(r.video_url)} poster={withToken(r.thumbnail_url)} data-testid="video" width={960}>
             {track.url && (
               <track kind="subtitles" src={track.url} srcLang={/[\u3400-\u9fff]/.test(p.content) ? 'zh-TW' : 'en'} label={t('result.subtitlesTrack')} />
             )}
@@ -112,7 +115,7 @@ export default function Result() {
         </section>
         <section aria-labelledby="thumb-heading">
           <h2 id="thumb-heading">{t('result.thumbnail')}</h2>
-          <img className="thumbnail" src={r.thumbnail_url} alt={t('result.thumbnailAlt', { name: p.name })} width={640} data-testid="thumbnail" />
+          <img className="thumbnail" src={withToken(r.thumbnail_url)} alt={t('result.thumbnailAlt', { name: p.name })} width={640} data-testid="thumbnail" />
         </section>
       </div>
       <h2>{t('result.youtube.title')}</h2>
@@ -121,7 +124,7 @@ export default function Result() {
       <ul data-testid="downloads">
         {downloads.map(([label, url, file]) => (
           <li key={url}>
-            <a href={url} download={file}>
+            <a href={withToken(url)} download={file}>
               {label}
             </a>
           </li>
