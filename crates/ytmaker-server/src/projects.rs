@@ -213,6 +213,32 @@ fn merged_config(
     parse_config(merged)
 }
 
+/// What a configuration arriving over the API must satisfy beyond `ProjectConfig::validate`:
+/// the logo it names was uploaded, and it does not point the presenter at a file of the
+/// caller's choosing (SPEC §8: paths never come from user input). A portrait path is set only on
+/// the trusted side (the server's config file, the CLI's `--config`), so over the API it must
+/// stay what `base` (the default, the template or the project being edited) already had.
+pub(crate) async fn check_api_config(
+    data: &ytmaker_store::DataDir,
+    base: &ProjectConfig,
+    config: &ProjectConfig,
+) -> Result<(), ApiError> {
+    if config.presenter.portrait.is_some() && config.presenter.portrait != base.presenter.portrait {
+        return Err(ApiError(YtError::invalid_field(
+            ErrorCode::VALIDATION_ERROR,
+            "presenter.portrait",
+            "unchanged: a portrait file is named only in the server's or the CLI's configuration file",
+            config
+                .presenter
+                .portrait
+                .as_ref()
+                .map(|p| p.display().to_string()),
+        )));
+    }
+    ytmaker_pipeline::logos::check_config_logo(data, config).await?;
+    Ok(())
+}
+
 /// A configuration from JSON: unknown sections or fields and wrong types are `CONFIG_INVALID`
 /// naming the parser's complaint; out-of-range values are `CONFIG_INVALID` listing every one.
 pub(crate) fn parse_config(raw: Value) -> Result<ProjectConfig, ApiError> {
@@ -290,7 +316,7 @@ async fn create_project(
         None => (*state.default_config).clone(),
     };
     let configuration = merged_config(&base, body.configuration.as_ref())?;
-    ytmaker_pipeline::logos::check_config_logo(&state.data, &configuration).await?;
+    check_api_config(&state.data, &base, &configuration).await?;
     let youtube = match &body.youtube {
         Some(raw) => Some(youtube_settings(&state, raw).await?),
         None => None,
@@ -431,7 +457,7 @@ async fn update_configuration(
 ) -> ApiResult<Json<ProjectResponse>> {
     let p = editable(&state, id, "configuration").await?;
     let configuration = merged_config(&p.configuration, Some(&body))?;
-    ytmaker_pipeline::logos::check_config_logo(&state.data, &configuration).await?;
+    check_api_config(&state.data, &p.configuration, &configuration).await?;
     let p = state
         .store
         .update_project_settings(

@@ -15,7 +15,7 @@ use ytmaker_store::{ConfigTemplate, PromptTemplate};
 
 use crate::AppState;
 use crate::error::{ApiJson, ApiPath, ApiResult, ErrorBody};
-use crate::projects::parse_config;
+use crate::projects::{check_api_config, parse_config};
 
 pub(crate) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -133,7 +133,7 @@ async fn create_config(
 ) -> ApiResult<(StatusCode, Json<ConfigTemplate>)> {
     validate_name("name", &b.name)?;
     let config = parse_config(b.configuration)?;
-    ytmaker_pipeline::logos::check_config_logo(&s.data, &config).await?;
+    check_api_config(&s.data, &s.default_config, &config).await?;
     let t = s.store.create_config_template(&b.name, &config).await?;
     Ok((StatusCode::CREATED, Json(t)))
 }
@@ -158,7 +158,8 @@ async fn update_config(
 ) -> ApiResult<Json<ConfigTemplate>> {
     validate_name("name", &b.name)?;
     let config = parse_config(b.configuration)?;
-    ytmaker_pipeline::logos::check_config_logo(&s.data, &config).await?;
+    let stored = s.store.config_template(id).await?.configuration;
+    check_api_config(&s.data, &stored, &config).await?;
     Ok(Json(
         s.store.update_config_template(id, &b.name, &config).await?,
     ))

@@ -180,6 +180,16 @@ async fn error_table(app: TestApp) {
         case("more than 30 tags", Method::POST, "/api/v1/projects", ErrorCode::VALIDATION_ERROR)
             .json(json!({ "content": article(), "youtube": { "tags": (0..31).map(|i| format!("t{i}")).collect::<Vec<_>>() } }))
             .detail("field", Some(json!("youtube.tags"))),
+        // SPEC §8: a file path never comes from an API caller; the server would read it.
+        case("portrait path at creation", Method::POST, "/api/v1/projects", ErrorCode::VALIDATION_ERROR)
+            .json(json!({ "content": article(), "configuration": { "presenter": { "portrait": "/etc/passwd" } } }))
+            .detail("field", Some(json!("presenter.portrait"))),
+        case("portrait path in an edit", Method::PUT, format!("/api/v1/projects/{id}/configuration"), ErrorCode::VALIDATION_ERROR)
+            .json(json!({ "presenter": { "portrait": "/etc/passwd" } }))
+            .detail("field", Some(json!("presenter.portrait"))),
+        case("portrait path in a template", Method::POST, "/api/v1/configurations", ErrorCode::VALIDATION_ERROR)
+            .json(json!({ "name": "t", "configuration": { "presenter": { "portrait": "/etc/passwd" } } }))
+            .detail("field", Some(json!("presenter.portrait"))),
         case("name too long", Method::POST, "/api/v1/projects", ErrorCode::VALIDATION_ERROR)
             .json(json!({ "content": article(), "name": "n".repeat(101) }))
             .detail("field", Some(json!("name"))),

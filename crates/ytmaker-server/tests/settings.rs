@@ -13,7 +13,7 @@ use uuid::Uuid;
 use ytmaker_core::asset::{AssetKey, AssetKind};
 use ytmaker_core::config::ProjectConfig;
 use ytmaker_core::{ProjectStatus, TraceId};
-use ytmaker_store::{NewProject, Store};
+use ytmaker_store::NewProject;
 
 async fn put(app: &TestApp, body: &Value) -> reqwest::Response {
     app.client
@@ -100,9 +100,8 @@ async fn old_completed_project(app: &TestApp) -> Uuid {
             .await
             .unwrap();
     }
-    // Back-date the finish (the test store is SQLite: tests/common `open_store`).
-    let db = app.data.root().parent().unwrap().join("ytmaker.db");
-    let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&Store::sqlite_url(&db))
+    // Back-date the finish, on whichever backend the test runs.
+    let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&app.database_url)
         .await
         .unwrap();
     sqlx::query("UPDATE projects SET updated_at = '2000-01-01T00:00:00.000Z' WHERE id = $1")

@@ -21,6 +21,9 @@ pub struct TestApp {
     pub base: String,
     pub client: reqwest::Client,
     pub store: Store,
+    /// The store's database (SQLite or PostgreSQL), for tests that must change a row the API
+    /// offers no way to change (e.g. back-dating a project).
+    pub database_url: String,
     pub data: DataDir,
     pub tools: Toolchain,
     pub server: Option<RunningServer>,
@@ -48,18 +51,18 @@ pub fn fast_config() -> ProjectConfig {
     c
 }
 
-async fn open_store(dir: &std::path::Path, postgres: bool) -> Store {
+async fn open_store(dir: &std::path::Path, postgres: bool) -> (Store, String) {
     if postgres || std::env::var("YTMAKER_TEST_BACKEND").as_deref() == Ok("postgres") {
         let admin_url = std::env::var("YTMAKER_TEST_PG_URL")
             .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
         let name = format!("ytmaker_test_{}", uuid::Uuid::new_v4().simple());
         sqlx_create_db(&admin_url, &name).await;
         let base = admin_url.rsplit_once('/').unwrap().0;
-        return Store::open(&format!("{base}/{name}")).await.unwrap();
+        let url = format!("{base}/{name}");
+        return (Store::open(&url).await.unwrap(), url);
     }
-    Store::open(&Store::sqlite_url(&dir.join("ytmaker.db")))
-        .await
-        .unwrap()
+    let url = Store::sqlite_url(&dir.join("ytmaker.db"));
+    (Store::open(&url).await.unwrap(), url)
 }
 
 async fn sqlx_create_db(admin_url: &str, name: &str) {
@@ -77,7 +80,7 @@ pub async fn spawn_app(options: Options) -> TestApp {
     let dir = tempfile::tempdir().unwrap();
     let data = DataDir::new(dir.path().join("data"));
     std::fs::create_dir_all(data.root()).unwrap();
-    let store = open_store(dir.path(), options.postgres).await;
+    let (store, database_url) = open_store(dir.path(), options.postgres).await;
     let tools = Toolchain::locate().expect("FFmpeg (run scripts/install-system-deps.sh)");
     let server = ytmaker_server::start(ServerConfig {
         bind: "127.0.0.1".parse().unwrap(),
@@ -118,6 +121,7 @@ pub async fn spawn_app(options: Options) -> TestApp {
             .build()
             .unwrap(),
         store,
+        database_url,
         data,
         tools,
         server: Some(server),
