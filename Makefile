@@ -51,6 +51,7 @@ bench: deps
 	$(CARGO) build --release --locked -p ytmaker-render --example bench_render
 	target/release/examples/bench_render 60
 	target/release/examples/bench_render 300
+	target/release/examples/bench_render 60 --logo
 	$(CARGO) build --release --locked -p ytmaker-server --example bench_api
 	target/release/examples/bench_api 10000
 
