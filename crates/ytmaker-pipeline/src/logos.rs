@@ -10,6 +10,7 @@ use ytmaker_core::config::{LogoSettings, ProjectConfig};
 use ytmaker_core::{ErrorCode, YtError, YtResult};
 use ytmaker_store::DataDir;
 
+use crate::checkpoint::hex;
 use crate::stages::write_atomically;
 
 /// A logo upload's size limit: a logo is drawn at most 576 pixels wide.
@@ -110,10 +111,6 @@ pub async fn store_logo(data: &DataDir, content_type: &str, bytes: &[u8]) -> YtR
         height,
         bytes: png.len() as u64,
     })
-}
-
-fn hex(digest: &[u8]) -> String {
-    digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// The stored PNG of an upload id. An id that is not 64 lowercase hex digits is

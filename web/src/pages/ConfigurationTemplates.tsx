@@ -11,7 +11,8 @@ import { ErrorNotice } from '../errors';
 import { FieldError, describedBy, fieldErrors, type FieldErrors } from '../components/fieldErrors';
 import { useTemplateList } from '../templateList';
 import { useT, type MessageKey, type Translate } from '../i18n';
-import { LOGO_CORNERS, LOGO_MAX_BYTES, LOGO_SIZE_MAX, LOGO_SIZE_MIN, type UploadedLogo } from '../projects';
+import { useLogoUpload } from '../logoUpload';
+import { LOGO_CORNERS, LOGO_SIZE_MAX, LOGO_SIZE_MIN } from '../projects';
 
 type Json = Record<string, unknown>;
 
@@ -248,32 +249,10 @@ function typedNumber(raw: string): number | string {
  * configuration holds), removable again; its other fields take the server's defaults until set. */
 function LogoSection({ config, errors, onConfig }: { config: Json; errors: FieldErrors; onConfig: (c: Json) => void }) {
   const t = useT();
-  const [uploadError, setUploadError] = useState<{ error: ApiError; file: File } | null>(null);
-  const [uploading, setUploading] = useState(false);
-  /** A file refused here, before any request (the server's limit, checked first). */
-  const [refused, setRefused] = useState<string | null>(null);
   const logo = config.logo && typeof config.logo === 'object' ? (config.logo as Json) : null;
-  const upload = async (file: File) => {
-    setUploadError(null);
-    setRefused(null);
-    if (!['image/png', 'image/jpeg'].includes(file.type)) {
-      setRefused(t('wizard.visual.logoNotImage', { file: file.name }));
-      return;
-    }
-    if (file.size > LOGO_MAX_BYTES) {
-      setRefused(t('wizard.visual.logoTooLarge', { file: file.name, mb: (file.size / 1024 / 1024).toFixed(1) }));
-      return;
-    }
-    setUploading(true);
-    try {
-      const stored = await api.upload<UploadedLogo>('POST', '/uploads/logo', file);
-      onConfig(setPath(config, 'logo', { ...(logo ?? {}), upload: stored.id }));
-    } catch (e) {
-      setUploadError({ error: asApiError(e), file });
-    } finally {
-      setUploading(false);
-    }
-  };
+  const { upload, uploading, uploadError, refused } = useLogoUpload((stored) =>
+    onConfig(setPath(config, 'logo', { ...(logo ?? {}), upload: stored.id })),
+  );
   const set = (key: string, value: unknown) => onConfig(setPath(config, `logo.${key}`, value));
   const number = (key: string, fallback: number, scale = 1) => {
     const v = logo?.[key];

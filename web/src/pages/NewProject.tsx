@@ -10,6 +10,7 @@ import { Field } from '../components/Field';
 import type { LinkedYoutubeAccount } from '../components/YoutubeAccount';
 import { ErrorNotice } from '../errors';
 import { useApi } from '../hooks';
+import { useLogoUpload } from '../logoUpload';
 import { useT, type MessageKey, type Translate } from '../i18n';
 import {
   ARTICLE_MAX_CHARS,
@@ -18,7 +19,6 @@ import {
   FONT_SIZE_MAX,
   FONT_SIZE_MIN,
   LOGO_CORNERS,
-  LOGO_MAX_BYTES,
   LOGO_SIZE_MAX,
   LOGO_SIZE_MIN,
   MAX_TAGS,
@@ -32,7 +32,6 @@ import {
   type LogoCorner,
   type Project,
   type ProjectConfiguration,
-  type UploadedLogo,
 } from '../projects';
 
 const STEPS = ['text', 'visual', 'script', 'youtube', 'review'] as const;
@@ -378,31 +377,12 @@ function StepVisual({ d, set, errors }: StepProps) {
  * id, which the configuration names), previewed from the server, placed and sized here. */
 function LogoFields({ d, set, errors }: StepProps) {
   const t = useT();
-  const [uploading, setUploading] = useState(false);
-  const [uploadError, setUploadError] = useState<{ error: ApiError; file: File } | null>(null);
-  const upload = async (file: File) => {
-    setUploadError(null);
-    if (!['image/png', 'image/jpeg'].includes(file.type)) {
-      set({}, { logo: t('wizard.visual.logoNotImage', { file: file.name }) });
-      return;
-    }
-    if (file.size > LOGO_MAX_BYTES) {
-      set({}, { logo: t('wizard.visual.logoTooLarge', { file: file.name, mb: (file.size / 1024 / 1024).toFixed(1) }) });
-      return;
-    }
-    setUploading(true);
-    try {
-      const stored = await api.upload<UploadedLogo>('POST', '/uploads/logo', file);
-      set({ logoId: stored.id }, { logo: '', 'logo.upload': '' });
-    } catch (e) {
-      const error = asApiError(e);
-      setUploadError({ error, file });
-      const field = typeof error.details.field === 'string' ? error.details.field : '';
-      set({}, { logo: field === 'logo' || field === 'content-type' ? `${error.code}: ${error.message}` : '' });
-    } finally {
-      setUploading(false);
-    }
-  };
+  const { upload, uploading, uploadError, refused } = useLogoUpload((stored) =>
+    set({ logoId: stored.id }, { 'logo.upload': '' }),
+  );
+  // A refusal that names the file itself is shown at the field too, beside the notice.
+  const refusedField = uploadError && ['logo', 'content-type'].includes(String(uploadError.error.details.field ?? ''));
+  const fileError = refused ?? (refusedField ? `${uploadError.error.code}: ${uploadError.error.message}` : errors.logo || errors['logo.upload']);
   const onFile = (e: ChangeEvent<HTMLInputElement>) => {
     const file = e.target.files?.[0];
     if (file) void upload(file);
@@ -414,7 +394,7 @@ function LogoFields({ d, set, errors }: StepProps) {
         name="logo"
         label={t('wizard.visual.logoFile')}
         hint={uploading ? t('wizard.visual.logoUploading') : t('wizard.visual.logoFileHint')}
-        error={errors.logo ?? errors['logo.upload']}
+        error={fileError}
       >
         {(p) => <input {...p} type="file" accept="image/png,image/jpeg" onChange={onFile} disabled={uploading} data-testid="logo-file" />}
       </Field>
