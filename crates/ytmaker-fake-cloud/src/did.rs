@@ -1,7 +1,10 @@
 //! D-ID's talks API as ytmaker uses it: temporary uploads (`POST /images`, `POST /audios`,
-//! multipart), talks (`POST /talks` with an audio script, `GET /talks/{id}` moving from `created`
-//! through `started` to `done`), the result video, and `GET /credits`. Errors use D-ID's body
-//! `{"kind": "...", "description": "..."}`; the key is sent as `Authorization: Basic <key>`.
+//! multipart), talks (`POST /talks` with an audio script and optional `user_data`,
+//! `GET /talks/{id}` moving from `created` through `started` to `done`, `error` or `rejected`),
+//! the talk list (`GET /talks?limit=&token=`, newest first, `{"talks": [...], "token": "..."}`
+//! with `token` only while more pages follow), the result video, and `GET /credits`. Errors use
+//! D-ID's body `{"kind": "...", "description": "..."}`; the key is sent as
+//! `Authorization: Basic <key>`.
 //!
 //! The result is a real MP4 made by FFmpeg from the uploaded image and audio (512×512, the size
 //! D-ID answers with), so a client can probe it and its length follows the narration. It is served
@@ -10,13 +13,13 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use axum::Json;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::multipart::MultipartRejection;
-use axum::extract::{DefaultBodyLimit, Multipart, Path as UrlPath, State as AxumState};
+use axum::extract::{DefaultBodyLimit, Multipart, Path as UrlPath, Query, State as AxumState};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -28,6 +31,7 @@ pub const IMAGES_UPLOAD: &str = "images.upload";
 pub const AUDIOS_UPLOAD: &str = "audios.upload";
 pub const TALKS_CREATE: &str = "talks.create";
 pub const TALKS_GET: &str = "talks.get";
+pub const TALKS_LIST: &str = "talks.list";
 pub const RESULT_DOWNLOAD: &str = "result.download";
 pub const CREDITS: &str = "credits";
 
@@ -37,6 +41,10 @@ pub const TOTAL_CREDITS: u32 = 20;
 /// D-ID accepts audio files up to 15 MB; axum's default limit (2 MB) would refuse a long intro.
 const UPLOAD_LIMIT_BYTES: usize = 15 * 1024 * 1024;
 const RESULTS_PREFIX: &str = "/_fake/did/results/";
+/// D-ID's documented bounds of a talk's `user_data`: "length between 1 and 1000".
+const USER_DATA_MAX_CHARS: usize = 1000;
+/// `GET /talks` answers 100 talks per page unless `limit` says otherwise.
+const DEFAULT_LIST_LIMIT: usize = 100;
 
 /// The fake D-ID account: uploads, talks and rendered results, plus the switches tests use to
 /// make talks stall or fail the way D-ID reports processing failures.
@@ -44,6 +52,8 @@ const RESULTS_PREFIX: &str = "/_fake/did/results/";
 pub struct DidState {
     data: std::sync::Mutex<DidData>,
     stall: AtomicBool,
+    /// At most this many talks per `GET /talks` page, whatever `limit` asks (0: no cap).
+    list_page_cap: AtomicUsize,
 }
 
 #[derive(Default)]
@@ -53,6 +63,8 @@ struct DidData {
     audios: HashMap<String, Upload>,
     talks: HashMap<String, Talk>,
     results: HashMap<String, Bytes>,
+    /// Talk ids in creation order, for the list.
+    talk_order: Vec<String>,
     talks_created: u32,
     failure: Option<TalkFailure>,
     last_talk_request: Option<Value>,
@@ -65,6 +77,8 @@ struct Upload {
 
 #[derive(Clone)]
 struct TalkFailure {
+    /// `error`, or `rejected` for content moderation.
+    status: &'static str,
     kind: String,
     description: String,
 }
@@ -72,8 +86,22 @@ struct TalkFailure {
 struct Talk {
     source_url: String,
     audio_url: String,
+    user_data: Option<String>,
+    created_at: String,
     polls: u32,
     failure: Option<TalkFailure>,
+}
+
+impl Talk {
+    /// The status after `polls` polls: `created`, `started`, then `done` or the failure's status.
+    fn status(&self, stalled: bool) -> &'static str {
+        match self.polls {
+            0 | 1 => "created",
+            _ if stalled => "started",
+            2 => "started",
+            _ => self.failure.as_ref().map_or("done", |f| f.status),
+        }
+    }
 }
 
 impl DidState {
@@ -86,9 +114,36 @@ impl DidState {
     /// (D-ID's asynchronous errors: `FaceError`, `SourceError`, `DriverError`, `UnknownError`, …).
     pub fn fail_talks(&self, kind: &str, description: &str) {
         lock(&self.data).failure = Some(TalkFailure {
+            status: "error",
             kind: kind.into(),
             description: description.into(),
         });
+    }
+
+    /// Talks created from now on end in `status: "rejected"` with a `ContentModerationError`:
+    /// D-ID's moderation refused the image or the speech.
+    pub fn reject_talks(&self, description: &str) {
+        lock(&self.data).failure = Some(TalkFailure {
+            status: "rejected",
+            kind: "ContentModerationError".into(),
+            description: description.into(),
+        });
+    }
+
+    /// The `user_data` of every talk, in creation order.
+    pub fn talk_user_data(&self) -> Vec<Option<String>> {
+        let data = lock(&self.data);
+        data.talk_order
+            .iter()
+            .filter_map(|id| data.talks.get(id))
+            .map(|t| t.user_data.clone())
+            .collect()
+    }
+
+    /// `GET /talks` answers at most `n` talks per page from now on, as a server may return fewer
+    /// than `limit`; a client must follow `token` to the end.
+    pub fn cap_list_page(&self, n: usize) {
+        self.list_page_cap.store(n, Ordering::SeqCst);
     }
 
     /// The JSON body of the last accepted `POST /talks`.
@@ -110,6 +165,7 @@ pub(crate) fn endpoint_of(method: &str, path: &str) -> Option<&'static str> {
         ("POST", "/images") => Some(IMAGES_UPLOAD),
         ("POST", "/audios") => Some(AUDIOS_UPLOAD),
         ("POST", "/talks") => Some(TALKS_CREATE),
+        ("GET", "/talks") => Some(TALKS_LIST),
         ("GET", "/credits") => Some(CREDITS),
         ("GET", p) if one_segment_below(p, "/talks/") => Some(TALKS_GET),
         ("GET", p) if one_segment_below(p, RESULTS_PREFIX) => Some(RESULT_DOWNLOAD),
@@ -176,7 +232,7 @@ pub(crate) fn routes() -> Router<Arc<State>> {
     Router::new()
         .route("/images", post(upload_image))
         .route("/audios", post(upload_audio))
-        .route("/talks", post(create_talk))
+        .route("/talks", post(create_talk).get(list_talks))
         .route("/talks/{id}", get(get_talk))
         .route("/credits", get(credits))
         .route("/_fake/did/results/{file}", get(result))
@@ -302,6 +358,17 @@ async fn create_talk(
     let Some(audio_url) = script["audio_url"].as_str() else {
         return validation("\"script.audio_url\" is required");
     };
+    let user_data = match &request["user_data"] {
+        Value::Null => None,
+        Value::String(text) if (1..=USER_DATA_MAX_CHARS).contains(&text.chars().count()) => {
+            Some(text.clone())
+        }
+        _ => {
+            return validation(&format!(
+                "user_data must be a string of 1 to {USER_DATA_MAX_CHARS} characters"
+            ));
+        }
+    };
     if state.did.remaining_credits() == 0 {
         return error_response(TALKS_CREATE, 402, None);
     }
@@ -313,24 +380,122 @@ async fn create_talk(
         return validation("script.audio_url: the audio cannot be loaded");
     }
     let id = format!("tlk_{}", uuid::Uuid::new_v4().simple());
+    let created_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
     let talk = Talk {
         source_url: source_url.to_owned(),
         audio_url: audio_url.to_owned(),
+        user_data,
+        created_at: created_at.clone(),
         polls: 0,
         failure: data.failure.clone(),
     };
     data.talks.insert(id.clone(), talk);
+    data.talk_order.push(id.clone());
     data.talks_created += 1;
     data.last_talk_request = Some(request);
     (
         StatusCode::CREATED,
-        Json(json!({ "id": id, "object": "talk", "created_by": "fake|ytmaker", "status": "created" })),
+        Json(json!({
+            "id": id,
+            "object": "talk",
+            "created_at": created_at,
+            "created_by": "fake|ytmaker",
+            "status": "created",
+        })),
     )
         .into_response()
 }
 
+/// `GET /talks`: the account's talks, newest first, `limit` per page (100 unless given); the
+/// answer's `token`, passed back as `?token=`, gives the next page and is absent on the last.
+/// Listing does not move a talk along (only polling it does).
+async fn list_talks(
+    AxumState(state): AxumState<Arc<State>>,
+    headers: HeaderMap,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    if let Some(refused) = refusal(&headers) {
+        return refused;
+    }
+    let limit = match query.get("limit").map(|l| l.parse::<usize>()) {
+        None => DEFAULT_LIST_LIMIT,
+        Some(Ok(n)) if n >= 1 => n,
+        Some(_) => return validation("limit must be a positive number"),
+    };
+    let limit = match state.did.list_page_cap.load(Ordering::SeqCst) {
+        0 => limit,
+        cap => limit.min(cap),
+    };
+    // The token is opaque to clients; this one encodes where the next page starts.
+    let start = match query.get("token") {
+        None => 0,
+        Some(token) => match token
+            .strip_prefix("pg_")
+            .and_then(|n| n.parse::<usize>().ok())
+        {
+            Some(n) => n,
+            None => return validation("token: invalid pagination token"),
+        },
+    };
+    let stalled = state.did.stall.load(Ordering::SeqCst);
+    let data = lock(&state.did.data);
+    let newest_first: Vec<&String> = data.talk_order.iter().rev().collect();
+    let page: Vec<Value> = newest_first
+        .iter()
+        .skip(start)
+        .take(limit)
+        .filter_map(|id| {
+            let talk = data.talks.get(*id)?;
+            let has_result = data.results.contains_key(*id);
+            Some(talk_json(
+                &state,
+                id,
+                talk,
+                talk.status(stalled),
+                has_result,
+            ))
+        })
+        .collect();
+    let mut answer = json!({ "talks": page });
+    if start + limit < newest_first.len() {
+        answer["token"] = json!(format!("pg_{}", start + limit));
+    }
+    Json(answer).into_response()
+}
+
+/// A talk as `GET /talks/{id}` and `GET /talks` show it.
+fn talk_json(state: &State, id: &str, talk: &Talk, status: &str, has_result: bool) -> Value {
+    let mut json = json!({
+        "id": id,
+        "object": "talk",
+        "user_id": "fake|ytmaker",
+        "created_by": "fake|ytmaker",
+        "created_at": talk.created_at,
+        "source_url": talk.source_url,
+        "audio_url": talk.audio_url,
+        "status": status,
+        "config": { "stitch": false, "result_format": ".mp4", "fluent": false, "pad_audio": 0.0 },
+    });
+    if let Some(user_data) = &talk.user_data {
+        json["user_data"] = json!(user_data);
+    }
+    match status {
+        "done" if has_result => {
+            json["result_url"] = json!(format!("{}{RESULTS_PREFIX}{id}.mp4", state.base_url()));
+            json["metadata"] = json!({ "resolution": [512, 512] });
+        }
+        "error" | "rejected" => {
+            if let Some(f) = &talk.failure {
+                json["error"] = json!({ "kind": f.kind, "description": f.description });
+            }
+        }
+        _ => {}
+    }
+    json
+}
+
 /// Each poll moves the talk one step: `created`, `started`, then `done` (rendering the result on
-/// the way) or `error`.
+/// the way), `error` or `rejected`.
 async fn get_talk(
     AxumState(state): AxumState<Arc<State>>,
     headers: HeaderMap,
@@ -340,7 +505,7 @@ async fn get_talk(
         return refused;
     }
     let stalled = state.did.stall.load(Ordering::SeqCst);
-    let (status, failure, source_url, audio_url, inputs) = {
+    let (status, inputs) = {
         let mut data = lock(&state.did.data);
         let DidData {
             talks,
@@ -353,13 +518,7 @@ async fn get_talk(
             return error_response(TALKS_GET, 404, None);
         };
         talk.polls += 1;
-        let status = match talk.polls {
-            1 => "created",
-            _ if stalled => "started",
-            2 => "started",
-            _ if talk.failure.is_some() => "error",
-            _ => "done",
-        };
+        let status = talk.status(stalled);
         // The video is made once, on the first poll that finds the talk done.
         let inputs = (status == "done" && !results.contains_key(&id))
             .then(|| {
@@ -371,13 +530,7 @@ async fn get_talk(
                 ))
             })
             .flatten();
-        (
-            status,
-            talk.failure.clone(),
-            talk.source_url.clone(),
-            talk.audio_url.clone(),
-            inputs,
-        )
+        (status, inputs)
     };
     if let Some((image, audio)) = inputs {
         match render(image, audio).await {
@@ -387,29 +540,12 @@ async fn get_talk(
             Err(why) => return error(500, "UnknownError", &why),
         }
     }
-    let mut talk = json!({
-        "id": id,
-        "object": "talk",
-        "user_id": "fake|ytmaker",
-        "created_by": "fake|ytmaker",
-        "source_url": source_url,
-        "audio_url": audio_url,
-        "status": status,
-        "config": { "stitch": false, "result_format": ".mp4", "fluent": false, "pad_audio": 0.0 },
-    });
-    match status {
-        "done" => {
-            talk["result_url"] = json!(format!("{}{RESULTS_PREFIX}{id}.mp4", state.base_url()));
-            talk["metadata"] = json!({ "resolution": [512, 512] });
-        }
-        "error" => {
-            if let Some(f) = failure {
-                talk["error"] = json!({ "kind": f.kind, "description": f.description });
-            }
-        }
-        _ => {}
-    }
-    Json(talk).into_response()
+    let data = lock(&state.did.data);
+    let Some(talk) = data.talks.get(&id) else {
+        return error_response(TALKS_GET, 404, None);
+    };
+    let has_result = data.results.contains_key(&id);
+    Json(talk_json(&state, &id, talk, status, has_result)).into_response()
 }
 
 /// What D-ID would render: the still image for the length of the audio, H.264 + AAC.
@@ -540,7 +676,7 @@ mod tests {
             Some(RESULT_DOWNLOAD)
         );
         assert_eq!(endpoint_of("GET", "/credits"), Some(CREDITS));
-        assert_eq!(endpoint_of("GET", "/talks"), None);
+        assert_eq!(endpoint_of("GET", "/talks"), Some(TALKS_LIST));
         assert_eq!(endpoint_of("GET", "/talks/a/b"), None);
         assert_eq!(endpoint_of("DELETE", "/talks/tlk_1"), None);
     }

@@ -65,6 +65,12 @@ pub enum FaultAction {
     /// Close the connection without an answer. On an upload chunk, after half the chunk arrived
     /// (and was kept, as a real resumable-upload server keeps what it received).
     Drop,
+    /// Handle the call as usual — the provider does the work and keeps it (a D-ID talk is
+    /// created and charged) — then close the connection without sending the answer: a reply
+    /// lost on its way back, which the client cannot tell from a call that never arrived.
+    DropReply,
+    /// Handle the call as usual, then never send the answer (until the client gives up).
+    HangReply,
 }
 
 impl Fault {

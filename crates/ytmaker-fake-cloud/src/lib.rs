@@ -4,7 +4,8 @@
 //!
 //! It records every call ([`Call`]) and injects faults on demand ([`Fault`]): error answers in
 //! each provider's own error format with `Retry-After`, latency, hangs, malformed JSON, HTML error
-//! pages, and connections dropped in the middle of an upload chunk. Tests drive it in-process
+//! pages, connections dropped in the middle of an upload chunk, and answers lost after the work
+//! was done (`DropReply`, `HangReply`). Tests drive it in-process
 //! through [`FakeCloud`]; `make demo-cloud` runs the `ytmaker-fake-cloud` binary and scripts it
 //! through the control API under `/_fake/` (or a faults file given at start).
 //!
@@ -181,6 +182,19 @@ async fn intercept(
                 return next.run(request).await;
             }
             drop_connection();
+        }
+        Some(FaultAction::DropReply) => {
+            let handled = next.run(request).await;
+            record(0, Some("drop_reply"));
+            drop(handled);
+            drop_connection();
+        }
+        Some(FaultAction::HangReply) => {
+            let handled = next.run(request).await;
+            record(0, Some("hang_reply"));
+            drop(handled);
+            tokio::time::sleep(Duration::from_secs(3600)).await;
+            return StatusCode::GATEWAY_TIMEOUT.into_response();
         }
     };
     record(response.status().as_u16(), fault);

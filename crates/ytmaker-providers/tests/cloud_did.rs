@@ -236,6 +236,105 @@ async fn a_retry_polls_the_talk_already_paid_for() {
     assert!(!rig.state_file().exists());
 }
 
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Defect 8: D-ID accepted `POST /talks` (the talk exists and is charged) but its answer never
+/// arrived — the connection was reset, or nothing came back before the timeout. The retry must
+/// find that talk by its `user_data` and use it, not create and pay for a second one.
+#[tokio::test]
+async fn a_talk_whose_create_answer_was_lost_is_found_and_used_not_paid_for_twice() {
+    for (name, lost) in [
+        (
+            "connection reset after the talk was created",
+            FaultAction::DropReply,
+        ),
+        (
+            "no answer after the talk was created",
+            FaultAction::HangReply,
+        ),
+    ] {
+        let rig = Rig::new().await;
+        // Short enough for the hanging answer to time out, long enough for the fake to render
+        // the result while answering a poll.
+        let ctx = rig.ctx(Timeouts {
+            request: Duration::from_secs(5),
+            ..timeouts()
+        });
+        rig.cloud
+            .add_fault(Fault::new(Api::Did, Some("talks.create"), lost).times(1));
+
+        let clip = rig.present_with_retries(&ctx, KEY).await;
+
+        assert_eq!(
+            rig.count("talks.create"),
+            1,
+            "{name}: calls to talks.create in the fake cloud's record"
+        );
+        assert_eq!(rig.cloud.state().did.talks_created(), 1, "{name}");
+        let clip = clip.unwrap_or_else(|(e, n)| panic!("{name}: {e} after {n} attempts"));
+        assert!(clip.path.exists(), "{name}: the presenter clip is made");
+        assert!(
+            (clip.duration_s - rig.audio_s).abs() < 0.2,
+            "{name}: the clip speaks this narration"
+        );
+        assert!(
+            rig.count("talks.list") >= 1,
+            "{name}: the talk was looked up"
+        );
+        // The talk carries the fingerprint of its inputs.
+        let audio_sha = sha256_hex(&std::fs::read(&rig.audio).unwrap());
+        let user_data = rig.cloud.state().did.talk_user_data();
+        assert_eq!(user_data.len(), 1, "{name}");
+        let user_data = user_data[0].clone().unwrap_or_default();
+        assert!(
+            user_data.contains(&audio_sha) && user_data.chars().count() <= 500,
+            "{name}: user_data {user_data:?}"
+        );
+        assert!(!rig.state_file().exists(), "{name}");
+    }
+}
+
+/// The lost talk is found on a later page of `GET /talks`, past another clip's talk with other
+/// inputs, which is not taken for it.
+#[tokio::test]
+async fn the_lost_talk_is_found_past_the_first_page_and_another_clips_talk_is_not_taken() {
+    let rig = Rig::new().await;
+    let ctx = rig.ctx(timeouts());
+    let settings = PresenterSettings::default();
+    rig.cloud.state().did.cap_list_page(1);
+    rig.cloud
+        .add_fault(Fault::new(Api::Did, Some("talks.create"), FaultAction::DropReply).times(1));
+    let err = rig.present_with(&ctx, KEY, &settings).await.unwrap_err();
+    assert_eq!(err.code, ErrorCode::DID_NETWORK_ERROR, "{err}");
+
+    // Meanwhile the outro gets its own talk, which is now the newest.
+    let outro = rig.dir.path().join("outro.wav");
+    let outro_s = sine_wav(&outro, 1.0).await;
+    DidPresenter::new(&ctx, Secret::new(KEY), tools())
+        .present(&PresenterRequest {
+            audio: &outro,
+            duration_s: outro_s,
+            settings: &settings,
+            out_dir: rig.dir.path(),
+            file_stem: "avatar-outro",
+        })
+        .await
+        .unwrap();
+    assert_eq!(rig.count("talks.list"), 0, "a clean start looks nothing up");
+
+    let clip = rig.present_with(&ctx, KEY, &settings).await.unwrap();
+    assert_eq!(rig.count("talks.create"), 2, "one talk per clip");
+    assert_eq!(rig.cloud.state().did.talks_created(), 2);
+    assert_eq!(rig.count("talks.list"), 2, "the second page held the talk");
+    assert!((clip.duration_s - rig.audio_s).abs() < 0.2);
+}
+
 #[tokio::test]
 async fn a_damaged_talk_record_stops_before_paying_for_another_talk() {
     let rig = Rig::new().await;
