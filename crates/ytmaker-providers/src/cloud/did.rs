@@ -11,6 +11,15 @@
 //! file is removed once the clip is in place, or when D-ID reports the talk failed (D-ID returns
 //! the credits of a failed talk, and a retry has to start a new one).
 //!
+//! The answer to `POST /talks` can be lost after D-ID accepted the talk (a timeout, a reset
+//! connection, a gateway's 5xx), leaving a paid talk whose id we never learnt. So every create
+//! carries `user_data` (D-ID keeps it on the talk and shows it in `GET /talks`): the inputs'
+//! fingerprint and a nonce of this clip's record, written to the record *before* the request is
+//! sent and kept until D-ID's answer settles the outcome. An attempt that finds an unsettled
+//! create lists the account's talks (following `token` page by page) and uses the talk with that
+//! `user_data` instead of creating another; only when there is none is a talk created, with the
+//! same `user_data`.
+//!
 //! A single call that gets no answer in time is `DID_NETWORK_ERROR`, like a failed connection:
 //! `DID_PROCESSING_TIMEOUT` means a talk that was accepted and did not finish within
 //! `Timeouts::did_processing`, and its guide says so.
@@ -45,6 +54,7 @@ const IMAGES_UPLOAD: &str = "images.upload";
 const AUDIOS_UPLOAD: &str = "audios.upload";
 const TALKS_CREATE: &str = "talks.create";
 const TALKS_GET: &str = "talks.get";
+const TALKS_LIST: &str = "talks.list";
 const RESULT_DOWNLOAD: &str = "result.download";
 const CREDITS: &str = "credits";
 
@@ -54,6 +64,12 @@ const UPLOAD_REUSE_LIMIT: Duration = Duration::from_secs(12 * 3600);
 /// How far the clip's length may be from the narration's before the result is refused (AAC
 /// priming and the last video frame account for a few hundredths of a second).
 const DURATION_TOLERANCE_S: f64 = 0.5;
+/// Talks per `GET /talks` page (D-ID's default).
+const LIST_PAGE_SIZE: u32 = 100;
+/// How many pages of the talk list a lookup reads before it gives up and creates the talk: D-ID
+/// lists the newest talks first, so a talk created minutes ago is on the first page; the bound
+/// only keeps an account with thousands of talks from being read whole on every retry.
+const LIST_MAX_PAGES: u32 = 20;
 
 /// The presenter made by D-ID.
 pub struct DidPresenter {
@@ -159,20 +175,109 @@ impl DidPresenter {
         }
     }
 
-    async fn create_talk(&self, source_url: &str, audio_url: &str) -> YtResult<String> {
+    /// Creates the talk. The record says "create sent, outcome unknown" (with the `user_data`
+    /// the talk is created with) before the request leaves, and keeps saying it unless D-ID
+    /// answers: with the talk's id, or with a refusal (4xx), after which no talk exists.
+    async fn create_talk(
+        &self,
+        talk: &mut TalkState,
+        state: &StateFile,
+        source_url: &str,
+        audio_url: &str,
+    ) -> YtResult<String> {
+        let create = talk
+            .create
+            .get_or_insert_with(|| CreateAttempt::new(&talk.image_sha256, &talk.audio_sha256));
+        create.outcome_unknown = true;
+        let user_data = create.user_data.clone();
+        state.save(talk).await?;
         let body = serde_json::json!({
             "source_url": source_url,
             "script": { "type": "audio", "audio_url": audio_url },
+            "user_data": user_data,
         });
         let url = format!("{}/talks", self.base);
+        let request = self
+            .api
+            .http()
+            .post(url)
+            .json(&body)
+            .headers(auth(&self.key)?);
+        // No answer: D-ID may or may not have the talk; the record keeps the question open.
         let reply = self
-            .send(TALKS_CREATE, self.api.http().post(url).json(&body))
-            .await?;
+            .api
+            .send(TALKS_CREATE, request, self.timeouts.request)
+            .await
+            .map_err(|err| err.detail("talk_create_outcome", "unknown"))?;
+        if !reply.is_success() {
+            let err = reply_error(&self.api, &reply);
+            if reply.status >= 500 {
+                // A gateway or server error can come after the talk was stored.
+                return Err(err.detail("talk_create_outcome", "unknown"));
+            }
+            if let Some(create) = talk.create.as_mut() {
+                create.outcome_unknown = false;
+            }
+            if let Err(save_err) = state.save(talk).await {
+                // The next attempt then only looks the talk up once more before creating it.
+                tracing::warn!(path = %state.path.display(), "could not record that D-ID refused the talk: {}", save_err.message);
+            }
+            return Err(err.detail("talk_create_outcome", "refused"));
+        }
         let created: TalkCreated = self.api.json(&reply)?;
         match created.id {
-            Some(id) if !id.is_empty() => Ok(id),
+            Some(id) if !id.is_empty() => {
+                talk.talk_id = Some(id.clone());
+                talk.create = None;
+                state.save(talk).await?;
+                Ok(id)
+            }
+            // Accepted, yet no id to follow: the lookup by user_data finds it.
             _ => Err(self.api.invalid(&reply, "the created talk has no id")),
         }
+    }
+
+    /// The talk created with `user_data`, from `GET /talks` page by page: one still running or
+    /// done if there is one, else a failed one (whose error is then reported), else `None`.
+    async fn find_talk(&self, user_data: &str) -> YtResult<Option<String>> {
+        let url = format!("{}/talks", self.base);
+        let limit = LIST_PAGE_SIZE.to_string();
+        let mut token: Option<String> = None;
+        let mut failed: Option<String> = None;
+        for _ in 0..LIST_MAX_PAGES {
+            let mut query = vec![("limit", limit.as_str())];
+            if let Some(token) = &token {
+                query.push(("token", token.as_str()));
+            }
+            let reply = self
+                .send(TALKS_LIST, self.api.http().get(&url).query(&query))
+                .await?;
+            let page: TalkList = self.api.json(&reply)?;
+            for listed in page.talks {
+                if listed.user_data.as_deref() != Some(user_data) || listed.id.is_empty() {
+                    continue;
+                }
+                match listed.status.as_deref() {
+                    Some("error" | "rejected") => {
+                        failed.get_or_insert(listed.id);
+                    }
+                    _ => return Ok(Some(listed.id)),
+                }
+            }
+            match page.token {
+                Some(next) if !next.is_empty() => token = Some(next),
+                _ => return Ok(failed),
+            }
+        }
+        if failed.is_none() {
+            tracing::warn!(
+                api = CODES.api,
+                pages = LIST_MAX_PAGES,
+                "the talk whose create got no answer is not among the newest {} talks; creating it",
+                LIST_MAX_PAGES * LIST_PAGE_SIZE
+            );
+        }
+        Ok(failed)
     }
 
     /// Polls the talk until it is done and returns its `result_url`. A talk D-ID reports failed
@@ -392,6 +497,21 @@ impl Presenter for DidPresenter {
             path: req.out_dir.join(format!("{}.did-talk.json", req.file_stem)),
         };
         let mut talk = state.load(&image, &audio).await?;
+        if talk.talk_id.is_none()
+            && let Some(create) = talk.create.as_ref().filter(|c| c.outcome_unknown)
+        {
+            let user_data = create.user_data.clone();
+            if let Some(id) = self.find_talk(&user_data).await? {
+                tracing::info!(
+                    api = CODES.api,
+                    talk_id = id,
+                    "found the talk whose create got no answer; using it"
+                );
+                talk.talk_id = Some(id);
+                talk.create = None;
+                state.save(&talk).await?;
+            }
+        }
         let talk_id = match talk.talk_id.clone() {
             Some(id) => id,
             None => {
@@ -413,10 +533,8 @@ impl Presenter for DidPresenter {
                         url
                     }
                 };
-                let id = self.create_talk(&source_url, &audio_url).await?;
-                talk.talk_id = Some(id.clone());
-                state.save(&talk).await?;
-                id
+                self.create_talk(&mut talk, &state, &source_url, &audio_url)
+                    .await?
             }
         };
         let result_url = self.wait_for(&talk_id, &state).await?;
@@ -534,6 +652,22 @@ struct Talk {
     error: Option<ErrorBody>,
 }
 
+/// A page of `GET /talks`: `token` fetches the next one and is absent on the last.
+#[derive(Deserialize)]
+struct TalkList {
+    #[serde(default)]
+    talks: Vec<ListedTalk>,
+    token: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct ListedTalk {
+    #[serde(default)]
+    id: String,
+    status: Option<String>,
+    user_data: Option<String>,
+}
+
 #[derive(Clone, Copy)]
 enum ImageKind {
     Png,
@@ -613,6 +747,32 @@ struct TalkState {
     image: Option<Upload>,
     audio: Option<Upload>,
     talk_id: Option<String>,
+    /// The create in progress, until D-ID's answer gives the talk's id.
+    #[serde(default)]
+    create: Option<CreateAttempt>,
+}
+
+/// A `POST /talks` of this clip: the `user_data` every try of it sends, and whether the last
+/// try got no settling answer (so D-ID may hold a talk made from it).
+#[derive(Debug, Serialize, Deserialize)]
+struct CreateAttempt {
+    user_data: String,
+    outcome_unknown: bool,
+}
+
+impl CreateAttempt {
+    /// The inputs' fingerprint and a nonce of this record, so that only a talk made for this
+    /// clip by this record is ever taken (an older talk with the same inputs may have a result
+    /// that has expired). About 190 characters; D-ID takes up to 1,000.
+    fn new(image_sha256: &str, audio_sha256: &str) -> Self {
+        CreateAttempt {
+            user_data: format!(
+                "ytmaker presenter image={image_sha256} audio={audio_sha256} create={}",
+                uuid::Uuid::new_v4().simple()
+            ),
+            outcome_unknown: false,
+        }
+    }
 }
 
 #[derive(Debug, Serialize, Deserialize)]
