@@ -655,13 +655,20 @@ async fn run_project(
     project: &Project,
     trace: &TraceId,
 ) -> ExitCode {
-    // A project whose run would need more of a quota than is left is refused before anything
-    // runs (it keeps its status and can be run once the quota resets).
+    // A run that cannot work (a missing key or file, a short quota) is refused before anything
+    // runs, as the server refuses a start (it keeps its status and can be run once fixed).
     let prepared = async {
-        let cloud = ytmaker_pipeline::CloudAccess::from_env(&settings.data)?
-            .for_run(store, project.id, trace);
-        let limits = settings::load_quota_limits(settings)?;
-        ytmaker_pipeline::quota::check_start(store, &cloud, &limits, project).await?;
+        let access = ytmaker_pipeline::CloudAccess::from_env(&settings.data)?;
+        let check = ytmaker_pipeline::control::StartCheck {
+            quotas: ytmaker_pipeline::quota::QuotaCheck {
+                cloud: access.clone(),
+                limits: settings::load_quota_limits(settings)?,
+            },
+            data: settings.data.clone(),
+            tools: tools.clone(),
+        };
+        ytmaker_pipeline::control::check_ready(&check, store, project, trace).await?;
+        let cloud = access.for_run(store, project.id, trace);
         let providers = Providers::for_project(project, &tools, &cloud, store)?;
         Ok::<_, YtError>((cloud, providers))
     }
@@ -846,15 +853,8 @@ async fn projects(settings: &Settings, trace: &TraceId, action: ProjectsAction) 
             }
             ProjectsAction::Cancel { id } => {
                 let project = store.find_project(&id).await?;
-                let quotas = ytmaker_pipeline::quota::QuotaCheck {
-                    cloud: ytmaker_pipeline::CloudAccess::from_env(&settings.data)?
-                        .recording_calls(&store),
-                    limits: settings::load_quota_limits(settings)?,
-                };
-                let outcome = ytmaker_pipeline::control::apply(
+                let outcome = ytmaker_pipeline::control::stop(
                     &store,
-                    &ytmaker_pipeline::control::Wakeup::default(),
-                    &quotas,
                     project.id,
                     ytmaker_pipeline::control::Action::Cancel,
                     trace,

@@ -108,6 +108,14 @@ impl ProjectStatus {
         self.stage().is_some()
     }
 
+    /// A stage has finished and the next has not started: a run is still under way.
+    pub fn is_between_stages(self) -> bool {
+        matches!(
+            self,
+            ScriptGenerated | AssetsGenerated | Rendered | ThumbnailGenerated
+        )
+    }
+
     pub fn is_terminal(self) -> bool {
         matches!(self, Completed | Cancelled)
     }
@@ -135,7 +143,10 @@ impl ProjectStatus {
             | (ThumbnailGenerating, ThumbnailGenerated)
             | (ThumbnailGenerated, Uploading)
             | (Uploading, Completed) => true,
-            (from, Failed | Paused) => from.is_running(),
+            (from, Failed | Paused) if from.is_running() => true,
+            // A run that stopped between two stages, or a resumed project, whose run could not
+            // go on (its providers could not be built): the failure must still be recorded.
+            (from, Failed) if from.is_between_stages() || from == Paused => true,
             // Resume after a pause and retry after a failure go back into a running status; the
             // pipeline picks which one from the checkpoints.
             (Paused | Failed, to) => to.is_running(),
@@ -199,7 +210,7 @@ mod tests {
             (Completed, ScriptGenerating),
             (Cancelled, AssetsGenerating),
             (Initialized, Paused),
-            (Rendered, Failed),
+            (Rendered, Paused),
             (Initialized, Completed),
             (Failed, Completed),
             (Initialized, Initialized),
@@ -224,6 +235,20 @@ mod tests {
             assert!(Paused.allows(s) && Failed.allows(s), "{s}");
         }
         assert!(!Paused.allows(Completed));
+    }
+
+    #[test]
+    fn a_run_that_cannot_go_on_between_stages_or_after_a_pause_can_fail() {
+        for s in [
+            ScriptGenerated,
+            AssetsGenerated,
+            Rendered,
+            ThumbnailGenerated,
+            Paused,
+        ] {
+            assert!(s.allows(Failed), "{s}");
+        }
+        assert!(!Completed.allows(Failed) && !Cancelled.allows(Failed));
     }
 
     #[test]

@@ -257,6 +257,17 @@ fn fire_rule(rule: &Rule, inputs: &Inputs, config: &MonitorConfig) -> Vec<Firing
         } => {
             let mut out = Vec::new();
             let mut subjects = HashSet::new();
+            // Usage that cannot be read at all may be exhausted: say so rather than stay quiet.
+            if let Err(e) = &inputs.quotas {
+                out.push(state(
+                    "quotas",
+                    format!(
+                        "{}: quota usage cannot be read: {}",
+                        rule.summary, e.message
+                    ),
+                    json!({ "code": e.code, "unreadable": true }),
+                ));
+            }
             if let Ok(quotas) = &inputs.quotas {
                 for q in quotas {
                     // A quota that could not be read is shown with its error; never guessed.
@@ -478,12 +489,26 @@ impl Monitor {
                 .as_str()
                 .and_then(ErrorCode::parse);
             let at = parse_ms(&event.created_at);
-            if let (Some(code), Some(at_ms)) = (code, at) {
-                project_errors.push(ProjectError {
+            match (code, at) {
+                (Some(code), Some(at_ms)) => project_errors.push(ProjectError {
                     at_ms,
                     code,
                     trace_id: event.trace_id.clone(),
-                });
+                }),
+                // A stored error event the rules cannot read is a damaged row: it is reported
+                // with its place, never quietly left out of the error rate.
+                _ => {
+                    metrics::counter!("ytmaker_monitor_unreadable_events_total").increment(1);
+                    tracing::error!(
+                        error_code = %ErrorCode::DATABASE_ERROR,
+                        project_id = %event.project_id,
+                        seq = event.seq,
+                        trace_id = event.trace_id.as_deref(),
+                        payload = %event.payload,
+                        created_at = event.created_at.as_str(),
+                        "an error event cannot be read by the alert rules (unknown code or time)"
+                    );
+                }
             }
         }
         Ok(Inputs {
@@ -929,6 +954,19 @@ mod tests {
             rules_of(&fired),
             [("quota_low", "youtube"), ("quota_low", "stability")]
         );
+    }
+
+    #[test]
+    fn quota_usage_that_cannot_be_read_at_all_fires_instead_of_skipping_the_rule() {
+        let config = MonitorConfig::default();
+        let mut i = inputs(vec![], 50);
+        i.quotas = Err(YtError::new(
+            ErrorCode::DATABASE_ERROR,
+            "provider_calls unreadable",
+        ));
+        let fired = firing(&i, &config);
+        assert_eq!(rules_of(&fired), [("quota_low", "quotas")]);
+        assert_eq!(fired[0].details["code"], "DATABASE_ERROR");
     }
 
     #[test]

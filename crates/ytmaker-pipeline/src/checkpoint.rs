@@ -20,21 +20,7 @@ pub(crate) struct Made {
     pub metadata: Value,
 }
 
-/// A fingerprint of everything an asset is made from. When it changes (an edited description,
-/// a regenerated narration line, new subtitle style) the asset is made again; when it does not,
-/// the completed asset is reused and its provider is not called.
-pub(crate) fn fingerprint(parts: &[&str]) -> String {
-    let mut h = Sha256::new();
-    for part in parts {
-        h.update((part.len() as u64).to_le_bytes());
-        h.update(part.as_bytes());
-    }
-    hex(&h.finalize())
-}
-
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
+pub(crate) use crate::fingerprints::hex;
 
 pub(crate) async fn hash_file(path: &Path) -> YtResult<String> {
     let path = path.to_owned();
@@ -228,17 +214,4 @@ pub(crate) async fn report_retry(
         },
     );
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn fingerprints_change_with_any_input_and_are_not_ambiguous() {
-        let a = fingerprint(&["ab", "c"]);
-        assert_eq!(a, fingerprint(&["ab", "c"]));
-        assert_ne!(a, fingerprint(&["a", "bc"]));
-        assert_ne!(a, fingerprint(&["ab", "d"]));
-    }
 }

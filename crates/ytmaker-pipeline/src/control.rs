@@ -9,7 +9,56 @@ use uuid::Uuid;
 use ytmaker_core::{ErrorCode, ProjectStatus, TraceId, YtError, YtResult};
 use ytmaker_store::{JobQueue, JobState, Project, StopRequest, Store};
 
+use ytmaker_render::Toolchain;
+use ytmaker_store::DataDir;
+
+use crate::Providers;
 use crate::quota::QuotaCheck;
+
+/// What a start, resume or retry is checked against before anything is queued: the cloud
+/// access and quota limits, where the project's files are, and the local tools.
+#[derive(Clone)]
+pub struct StartCheck {
+    pub quotas: QuotaCheck,
+    pub data: DataDir,
+    pub tools: Toolchain,
+}
+
+/// Checks everything a run of `project` needs that can be known before anything is paid for,
+/// and refuses with the first problem's own code: the providers its configuration names can be
+/// built (a missing key is `PROVIDER_KEY_MISSING`), the files it names exist (the logo, the
+/// presenter's portrait), the narrator can work (`Narrator::check`), and the quotas cover the
+/// run (`QUOTA_INSUFFICIENT`). The CLI runs it too, so a run refused here never starts.
+pub async fn check_ready(
+    check: &StartCheck,
+    store: &Store,
+    project: &Project,
+    trace: &TraceId,
+) -> YtResult<()> {
+    // A provider asked for its balance or a voice list here is asked on this project's behalf.
+    let cloud = check.quotas.cloud.for_run(store, project.id, trace);
+    let providers = Providers::for_project(project, &check.tools, &cloud, store)?;
+    let cfg = &project.configuration;
+    if let Some(logo) = &cfg.logo {
+        crate::logos::logo_for_render(&check.data, logo).await?;
+    }
+    if cfg.presenter.enabled
+        && let Some(portrait) = &cfg.presenter.portrait
+    {
+        tokio::fs::metadata(portrait)
+            .await
+            .map_err(|e| YtError::io("read the presenter portrait", portrait, &e))?;
+    }
+    if let Err(err) = providers.narrator.check().await {
+        // A transient failure (a timeout, a 503) is the run's to retry under the code's policy;
+        // refusing the start for it would turn a retryable error into a final one.
+        if !err.code.spec().retry.is_retryable() {
+            return Err(err);
+        }
+        tracing::warn!(project_id = %project.id, error_code = %err.code, "the narrator check failed with a retryable error; the run will retry it: {}", err.message);
+    }
+    crate::quota::check_start(store, &cloud, &check.quotas.limits, project).await
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -72,13 +121,12 @@ fn refused(project: &Project, action: Action, why: &str) -> YtError {
     .detail("project_id", project.id.to_string())
 }
 
-/// Applies `action` to project `id`. A start, resume or retry is refused with
-/// `QUOTA_INSUFFICIENT` before anything is queued when the run would need more of a provider's
-/// quota than is left (see [`crate::quota::check_start`]).
+/// Applies `action` to project `id`. A start, resume or retry is refused before anything is
+/// queued when [`check_ready`] finds a problem (a missing key, a missing file, a short quota).
 pub async fn apply(
     store: &Store,
     wakeup: &Wakeup,
-    quotas: &QuotaCheck,
+    check: &StartCheck,
     id: Uuid,
     action: Action,
     trace: &TraceId,
@@ -92,7 +140,8 @@ pub async fn apply(
                 // A run interrupted outside the queue (a killed `generate`) is resumable too.
                 Action::Resume => {
                     project.status == ProjectStatus::Paused
-                        || (project.status.is_running() && live.is_none())
+                        || ((project.status.is_running() || project.status.is_between_stages())
+                            && live.is_none())
                 }
                 _ => project.status == ProjectStatus::Failed,
             };
@@ -122,13 +171,31 @@ pub async fn apply(
                 )
                 .detail("failed_stage", "input"));
             }
-            // A provider asked for its balance here is asked on this project's behalf.
-            let cloud = quotas.cloud.for_run(store, id, trace);
-            crate::quota::check_start(store, &cloud, &quotas.limits, &project).await?;
+            check_ready(check, store, &project, trace).await?;
             store.enqueue(id, trace).await?;
             wakeup.notify();
             "queued"
         }
+        Action::Pause | Action::Cancel => return stop(store, id, action, trace).await,
+    };
+    tracing::info!(project_id = %id, action = action.as_str(), result, "project action");
+    Ok(ActionOutcome {
+        action,
+        result,
+        project: store.get_project(id).await?,
+    })
+}
+
+/// Applies a pause or a cancel to project `id`; these need no start check, so the CLI can stop
+/// a project without locating the media tools.
+pub async fn stop(
+    store: &Store,
+    id: Uuid,
+    action: Action,
+    trace: &TraceId,
+) -> YtResult<ActionOutcome> {
+    let project = store.get_project(id).await?;
+    let result = match action {
         Action::Pause => match store.request_stop(id, StopRequest::Pause).await? {
             Some(JobState::Running) => "requested",
             Some(_) => "done",
@@ -147,6 +214,9 @@ pub async fn apply(
                     "done"
                 }
             }
+        }
+        Action::Start | Action::Resume | Action::Retry => {
+            return Err(refused(&project, action, "it is not a stop"));
         }
     };
     tracing::info!(project_id = %id, action = action.as_str(), result, "project action");

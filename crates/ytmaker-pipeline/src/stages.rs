@@ -16,14 +16,15 @@ use ytmaker_providers::{
     ImageRequest, NarrationRequest, PresenterRequest, PublishRequest, ScriptRequest,
 };
 use ytmaker_render::{
-    AssembleJob, Cue, LogoOverlay, Motion, PresenterClipJob, SegmentClipJob, ThumbnailJob,
-    Timeline, assemble, cues_for_line, make_thumbnail, probe, render_presenter_clip,
-    render_segment_clip, resolve_font, write_srt,
+    AssembleJob, LogoOverlay, Motion, PresenterClipJob, SegmentClipJob, ThumbnailJob, assemble,
+    make_thumbnail, probe, render_presenter_clip, render_segment_clip, resolve_font, write_srt,
 };
 use ytmaker_store::{Asset, Project, ProjectDir};
 
-use crate::checkpoint::{Checkpoint, Made, asset_path, fingerprint};
+use crate::checkpoint::{Checkpoint, Made, asset_path};
+use crate::fingerprints::{Fingerprints, ScriptSource};
 use crate::progress::{Progress, step};
+use crate::resume::{RenderPlan, clip_source, narration_seconds, spoken_lines};
 use crate::{Pipeline, STAGES, check_free_space};
 
 /// How a run ended when it did not fail.
@@ -170,49 +171,9 @@ pub(crate) async fn run(p: &Pipeline, id: Uuid, trace: &TraceId) -> YtResult<Run
     Ok(outcome)
 }
 
-/// Where a run starts: the stage the project is in (interrupted or paused), the one after the
-/// last finished stage, or the stage that failed.
+/// Where a run starts: the earliest stage with work to do (see [`crate::resume`]).
 async fn first_stage(p: &Pipeline, project: &Project) -> YtResult<Stage> {
-    let after = |s: Stage| STAGES.iter().skip_while(|x| **x != s).nth(1).copied();
-    let stage = match project.status {
-        ProjectStatus::Initialized => Some(Stage::Script),
-        s if s.is_running() => s.stage(),
-        ProjectStatus::ScriptGenerated => after(Stage::Script),
-        ProjectStatus::AssetsGenerated => after(Stage::Assets),
-        ProjectStatus::Rendered => after(Stage::Render),
-        ProjectStatus::ThumbnailGenerated => after(Stage::Thumbnail),
-        ProjectStatus::Failed | ProjectStatus::Paused => {
-            let from_error = project
-                .error_info
-                .as_ref()
-                .map(|i| i.stage)
-                .filter(|s| STAGES.contains(s));
-            match (project.status, from_error) {
-                (ProjectStatus::Failed, Some(stage)) => Some(stage),
-                _ => last_running_stage(p, project.id).await?,
-            }
-        }
-        _ => None,
-    };
-    stage.ok_or_else(|| {
-        YtError::new(
-            ErrorCode::INVALID_STATE_TRANSITION,
-            format!("a project in {} cannot be run", project.status),
-        )
-        .detail("from", project.status.as_str())
-    })
-}
-
-/// The running status a project left when it was paused or failed, from the event log.
-async fn last_running_stage(p: &Pipeline, id: Uuid) -> YtResult<Option<Stage>> {
-    let events = p.store.events_since(id, 0).await?;
-    Ok(events
-        .iter()
-        .rev()
-        .filter(|e| e.kind == "status")
-        .filter_map(|e| e.payload["from"].as_str().and_then(ProjectStatus::parse))
-        .find_map(ProjectStatus::stage)
-        .or(Some(Stage::Script)))
+    crate::resume::first_stage_with_work(&p.store, &p.data.project(project.id), project).await
 }
 
 async fn record_failure(
@@ -222,28 +183,16 @@ async fn record_failure(
     err: YtError,
     trace: &TraceId,
 ) -> YtError {
-    let err = err.at_stage(stage);
-    let attempts = err
-        .details
-        .get("attempts")
-        .and_then(Value::as_u64)
-        .unwrap_or(1) as u32;
-    let info = err.to_info(trace, attempts, p.lang);
-    let details = Value::Object(err.details.clone()).to_string();
-    tracing::error!(
-        stage = stage.as_str(),
-        error_code = %err.code,
-        is_retryable = info.is_retryable,
-        details = details.as_str(),
-        "stage failed: {}",
-        err.message
-    );
-    if let Err(store_err) = p.store.fail_project(id, &info).await {
-        tracing::error!(error_code = %store_err.code, "could not record the failure on the project: {}", store_err.message);
-        return err.detail("recording_failed", store_err.message);
-    }
-    p.sink.emit(id, &Progress::Failed { info });
-    err
+    crate::failure::record(
+        &p.store,
+        p.lang,
+        Some(p.sink.as_ref()),
+        id,
+        stage,
+        err,
+        trace,
+    )
+    .await
 }
 
 pub(crate) struct StageCtx<'a> {
@@ -312,27 +261,13 @@ impl StageCtx<'_> {
     }
 }
 
-fn json_of<T: serde::Serialize>(value: &T) -> YtResult<String> {
-    serde_json::to_string(value).map_err(|e| {
-        YtError::new(
-            ErrorCode::CONFIG_INVALID,
-            format!("cannot serialise the configuration: {e}"),
-        )
-    })
-}
-
 // ---- stage 1: script ----
 
 async fn script_stage(ctx: &StageCtx<'_>) -> YtResult<()> {
     let project = ctx.project().await?;
     let cfg = &project.configuration;
     let writer = ctx.p.providers.script.clone();
-    let inputs = fingerprint(&[
-        writer.id(),
-        &project.content,
-        &json_of(&cfg.script)?,
-        &json_of(&cfg.narration)?,
-    ]);
+    let inputs = Fingerprints::new(cfg)?.script(&ScriptSource::of(&project));
     let script_path = ctx.dir.script();
     let name = project.name.clone();
     let asset = ctx
@@ -369,9 +304,9 @@ async fn script_stage(ctx: &StageCtx<'_>) -> YtResult<()> {
         )
         .await?;
     // A reused script asset must also be on the project row (a crash can fall between the two).
-    let (_, script) = match ctx.script().await {
-        Ok(found) => found,
-        Err(_) => {
+    let script = match ctx.project().await?.script {
+        Some(script) => script,
+        None => {
             let path = asset_path(ctx.dir, &asset).unwrap_or(script_path);
             let bytes = tokio::fs::read(&path)
                 .await
@@ -384,7 +319,7 @@ async fn script_stage(ctx: &StageCtx<'_>) -> YtResult<()> {
                 .detail("path", path.display().to_string())
             })?;
             ctx.p.store.save_script(ctx.id, &script).await?;
-            (project, script)
+            script
         }
     };
     for warning in &script.warnings {
@@ -430,15 +365,6 @@ pub(crate) async fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> Yt
 }
 
 // ---- stage 2: assets ----
-
-/// The narration lines of the video: intro and outro only when the presenter is on.
-fn spoken_lines<'s>(script: &'s Script, cfg: &ProjectConfig) -> Vec<(LineId, &'s str)> {
-    script
-        .lines()
-        .into_iter()
-        .filter(|(line, _)| cfg.presenter.enabled || matches!(line, LineId::Segment(_)))
-        .collect()
-}
 
 fn concurrency(cfg: &ProjectConfig) -> usize {
     match cfg.render.parallel_clips {
@@ -521,7 +447,7 @@ async fn assets_stage(ctx: &StageCtx<'_>) -> YtResult<()> {
     // than this machine's cores.
     let image_limit = Arc::new(Semaphore::new(cfg.images.concurrency.max(1) as usize));
     let mut tasks = AssetTasks::new();
-    let narration_settings = json_of(&cfg.narration)?;
+    let fp = Arc::new(Fingerprints::new(&cfg)?);
     for (line, text) in lines.clone() {
         let key = AssetKey::indexed(AssetKind::Audio, script.line_index(line));
         let (p, dir, trace, cfg, script, limit, bump) = (
@@ -534,13 +460,13 @@ async fn assets_stage(ctx: &StageCtx<'_>) -> YtResult<()> {
             bump.clone(),
         );
         let id = ctx.id;
-        let narration_settings = narration_settings.clone();
+        let fp = fp.clone();
         tasks.spawn(
             key,
             async move {
                 let _permit = limit.acquire_owned().await;
                 let narrator = p.providers.narrator.clone();
-                let inputs = fingerprint(&[narrator.id(), &text, &narration_settings]);
+                let inputs = fp.narration(&text);
                 let cp = Checkpoint { pipeline: &p, project: id, dir: &dir, trace: &trace };
                 let stem = format!("line-{:03}", key.index.unwrap_or(0));
                 let out_dir = dir.audio();
@@ -567,15 +493,11 @@ async fn assets_stage(ctx: &StageCtx<'_>) -> YtResult<()> {
             bump.clone(),
         );
         let id = ctx.id;
+        let fp = fp.clone();
         tasks.spawn(key, async move {
             let _permit = limit.acquire_owned().await;
             let illustrator = p.providers.illustrator.clone();
-            let inputs = fingerprint(&[
-                illustrator.id(),
-                &segment.image_description,
-                segment.image_prompt.as_deref().unwrap_or(""),
-                &segment.key_phrase,
-            ]);
+            let inputs = fp.image(&segment);
             let cp = Checkpoint {
                 pipeline: &p,
                 project: id,
@@ -628,6 +550,7 @@ async fn assets_stage(ctx: &StageCtx<'_>) -> YtResult<()> {
                 bump.clone(),
             );
             let id = ctx.id;
+            let fp = fp.clone();
             tasks.spawn(key, async move {
                 let result = async {
                     let ctx = StageCtx {
@@ -645,8 +568,7 @@ async fn assets_stage(ctx: &StageCtx<'_>) -> YtResult<()> {
                         .detail("path", audio_path.display().to_string())
                     })?;
                     let presenter = p.providers.presenter.clone();
-                    let inputs =
-                        fingerprint(&[presenter.id(), audio.hash()?, &json_of(&cfg.presenter)?]);
+                    let inputs = fp.presenter(audio.hash()?);
                     let stem = kind.as_str().to_owned();
                     let out_dir = dir.avatar();
                     ctx.checkpoint()
@@ -737,21 +659,14 @@ async fn render_stage(ctx: &StageCtx<'_>) -> YtResult<()> {
     check_free_space(ctx.p.data.root())?;
     let (project, script) = ctx.script().await?;
     let cfg = Arc::new(project.configuration.clone());
+    let fp = Fingerprints::new(&cfg)?;
     let mut lines = Vec::new();
     for (id, text) in spoken_lines(&script, &cfg) {
         let (asset, path) = ctx
             .completed(AssetKey::indexed(AssetKind::Audio, script.line_index(id)))
             .await?;
-        let duration_s = asset.metadata["duration_s"]
-            .as_f64()
-            .filter(|d| *d > 0.0)
-            .ok_or_else(|| {
-                YtError::new(
-                    ErrorCode::MEDIA_INVALID,
-                    "narration line has no measured duration",
-                )
-                .detail("path", path.display().to_string())
-            })?;
+        let duration_s =
+            narration_seconds(&asset).map_err(|e| e.detail("path", path.display().to_string()))?;
         lines.push(Line {
             id,
             text: text.to_owned(),
@@ -761,39 +676,28 @@ async fn render_stage(ctx: &StageCtx<'_>) -> YtResult<()> {
         });
     }
     let durations: Vec<f64> = lines.iter().map(|l| l.duration_s).collect();
-    let timeline = Timeline::from_durations(&durations);
-    let total_s = timeline.total_frames() as f64 / FPS as f64;
-
-    // Subtitles: cues follow the narration; each clip gets its own, relative to its first frame.
-    let mut all_cues: Vec<Cue> = Vec::new();
-    let mut clip_cues: Vec<Vec<Cue>> = Vec::new();
-    for (line, entry) in lines.iter().zip(&timeline.entries) {
-        let start = entry.start_frame as f64 / FPS as f64;
-        let end = start + entry.frames as f64 / FPS as f64;
-        let cues = cues_for_line(&line.text, start, end, cfg.subtitles.max_line_chars);
-        clip_cues.push(
-            cues.iter()
-                .map(|c| Cue {
-                    start_s: c.start_s - start,
-                    end_s: c.end_s - start,
-                    text: c.text.clone(),
-                })
-                .collect(),
-        );
-        all_cues.extend(cues);
-    }
+    let plan = RenderPlan::new(
+        &lines
+            .iter()
+            .map(|l| (l.text.as_str(), l.duration_s))
+            .collect::<Vec<_>>(),
+        &cfg,
+    );
+    let total_s = plan.total_s;
+    let RenderPlan {
+        timeline,
+        clip_cues,
+        all_cues,
+        ..
+    } = plan;
 
     let frames_done = Arc::new(Mutex::new(vec![0u32; lines.len()]));
     let limit = Arc::new(Semaphore::new(concurrency(&cfg)));
     let mut tasks = AssetTasks::new();
-    let mut style_inputs = json_of(&(&cfg.subtitles, &cfg.render, &cfg.ken_burns))?;
-    // The logo's id is its content hash, so its settings are a complete fingerprint of it. Added
-    // only when set, so the clips of projects without a logo keep their fingerprints.
+    // The logo's id is its content hash, so its settings (in the clip fingerprint) are a complete
+    // fingerprint of it.
     let logo_file = match &cfg.logo {
-        Some(logo) => {
-            style_inputs.push_str(&json_of(logo)?);
-            Some(crate::logos::logo_for_render(&ctx.p.data, logo).await?)
-        }
+        Some(logo) => Some(crate::logos::logo_for_render(&ctx.p.data, logo).await?),
         None => None,
     };
     for (position, ((line, entry), cues)) in lines
@@ -803,23 +707,8 @@ async fn render_stage(ctx: &StageCtx<'_>) -> YtResult<()> {
         .enumerate()
     {
         let key = AssetKey::indexed(AssetKind::SegmentClip, position as u32);
-        let source_key = match line.id {
-            LineId::Intro => AssetKey::single(AssetKind::AvatarIntro),
-            LineId::Outro => AssetKey::single(AssetKind::AvatarOutro),
-            LineId::Segment(i) => AssetKey::indexed(AssetKind::Image, i),
-        };
-        let (source, source_path) = ctx.completed(source_key).await?;
-        let inputs = fingerprint(&[
-            source.hash()?,
-            &entry.frames.to_string(),
-            &json_of(
-                &cues
-                    .iter()
-                    .map(|c| (c.start_s, c.end_s, &c.text))
-                    .collect::<Vec<_>>(),
-            )?,
-            &style_inputs,
-        ]);
+        let (source, source_path) = ctx.completed(clip_source(line.id)).await?;
+        let inputs = fp.clip(source.hash()?, entry.frames, &cues)?;
         let frames = entry.frames;
         let line_id = line.id;
         let logo_file = logo_file.clone();
@@ -898,12 +787,7 @@ async fn render_stage(ctx: &StageCtx<'_>) -> YtResult<()> {
     fail_with_all(tasks.collect().await)?;
 
     let srt = ctx.dir.subtitles();
-    let srt_inputs = fingerprint(&[&json_of(
-        &all_cues
-            .iter()
-            .map(|c| (c.start_s, c.end_s, &c.text))
-            .collect::<Vec<_>>(),
-    )?]);
+    let srt_inputs = fp.subtitles(&all_cues)?;
     ctx.checkpoint()
         .ensure(
             AssetKey::single(AssetKind::Subtitles),
@@ -929,9 +813,8 @@ async fn render_stage(ctx: &StageCtx<'_>) -> YtResult<()> {
         clip_hashes.push(asset.hash()?.to_owned());
     }
     let narration: Vec<PathBuf> = lines.iter().map(|l| l.audio.clone()).collect();
-    let mut parts: Vec<&str> = clip_hashes.iter().map(String::as_str).collect();
-    parts.extend(lines.iter().map(|l| l.audio_hash.as_str()));
-    let final_inputs = fingerprint(&parts);
+    let audio_hashes: Vec<String> = lines.iter().map(|l| l.audio_hash.clone()).collect();
+    let final_inputs = fp.final_video(&clip_hashes, &audio_hashes);
     let video = ctx.dir.final_video();
     let narration_s: f64 = durations.iter().sum();
     ctx.checkpoint()
@@ -1026,23 +909,14 @@ async fn thumbnail_stage(ctx: &StageCtx<'_>) -> YtResult<()> {
     let (image, image_path) = ctx
         .completed(AssetKey::indexed(AssetKind::Image, segment))
         .await?;
-    let mut parts = vec![
-        image.hash()?.to_owned(),
-        script.title.clone(),
-        json_of(&cfg.thumbnail)?,
-        cfg.subtitles.font_family.clone(),
-    ];
     let logo = match cfg.logo.as_ref().filter(|l| l.on_thumbnail) {
-        Some(logo) => {
-            parts.push(json_of(logo)?);
-            Some((
-                crate::logos::logo_for_render(&ctx.p.data, logo).await?,
-                logo.clone(),
-            ))
-        }
+        Some(logo) => Some((
+            crate::logos::logo_for_render(&ctx.p.data, logo).await?,
+            logo.clone(),
+        )),
         None => None,
     };
-    let inputs = fingerprint(&parts.iter().map(String::as_str).collect::<Vec<_>>());
+    let inputs = Fingerprints::new(cfg)?.thumbnail(image.hash()?, &script.title);
     let out = ctx.dir.thumbnail();
     ctx.checkpoint()
         .ensure(

@@ -176,13 +176,34 @@ async fn run_with_lease(
     job: &Job,
     stopped: &mut watch::Receiver<bool>,
 ) -> YtResult<(JobState, Option<String>)> {
-    let project = ctx.store.get_project(job.project_id).await?;
-    let providers = Providers::for_project(
-        &project,
-        &ctx.tools,
-        &ctx.cloud.for_run(&ctx.store, job.project_id, &job.trace_id),
-        &ctx.store,
-    )?;
+    // Anything that fails before the run starts (a key removed since the start was accepted, an
+    // account unlinked) fails the project with its code, like a failure inside the run: a job
+    // that only logged it would leave the project waiting for ever with no reason shown.
+    let setup = async {
+        let project = ctx.store.get_project(job.project_id).await?;
+        Providers::for_project(
+            &project,
+            &ctx.tools,
+            &ctx.cloud.for_run(&ctx.store, job.project_id, &job.trace_id),
+            &ctx.store,
+        )
+    }
+    .await;
+    let providers = match setup {
+        Ok(providers) => providers,
+        Err(err) => {
+            let err = crate::failure::record_before_run(
+                &ctx.store,
+                &ctx.data,
+                ctx.lang,
+                job.project_id,
+                err,
+                &job.trace_id,
+            )
+            .await;
+            return Ok((JobState::Failed, Some(err.code.to_string())));
+        }
+    };
     let pipeline = Pipeline::new(
         ctx.store.clone(),
         ctx.data.clone(),

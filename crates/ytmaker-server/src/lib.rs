@@ -104,6 +104,8 @@ pub(crate) struct AppState {
     pub monitor: Monitor,
     /// The cloud access and limits starts are checked against (and `GET /quotas` reports).
     pub quotas: QuotaCheck,
+    /// What a start, resume or retry is checked against before it is queued.
+    pub start_check: ytmaker_pipeline::control::StartCheck,
 }
 
 /// A server that is listening. Dropping it does not stop it; call [`RunningServer::stop`].
@@ -236,6 +238,11 @@ pub async fn start(config: ServerConfig) -> YtResult<RunningServer> {
     let (router, api) = api_router().split_for_parts();
     let openapi = serde_json::to_value(&api)
         .map_err(|e| YtError::new(ErrorCode::SERVER_PANICKED, format!("OpenAPI document: {e}")))?;
+    let start_check = ytmaker_pipeline::control::StartCheck {
+        quotas: quotas.clone(),
+        data: config.data.clone(),
+        tools: config.tools.clone(),
+    };
     let state = AppState {
         store: config.store,
         data: config.data,
@@ -255,6 +262,7 @@ pub async fn start(config: ServerConfig) -> YtResult<RunningServer> {
         addr,
         monitor: monitor.clone(),
         quotas,
+        start_check,
     };
     let app = app(router, state, config.ui_dir);
     let (stop, stopped) = oneshot::channel::<()>();

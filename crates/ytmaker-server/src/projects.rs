@@ -325,18 +325,15 @@ async fn create_project(
         Some(id) => state.store.prompt_template(id).await?,
         None => state.store.default_prompt_template().await?,
     };
+    // One statement: a failure leaves no project without its settings.
     let project = state
         .store
-        .create_project(&NewProject {
-            name: body.name.clone().unwrap_or_default(),
-            content: body.content,
-            configuration,
-        })
-        .await?;
-    let project = state
-        .store
-        .update_project_settings(
-            project.id,
+        .create_project_with(
+            &NewProject {
+                name: body.name.clone().unwrap_or_default(),
+                content: body.content,
+                configuration,
+            },
             &ProjectSettings {
                 config_template_id: body.config_template_id,
                 prompt_template_id: Some(prompt.id),
@@ -349,15 +346,18 @@ async fn create_project(
         .await?;
     tracing::info!(project_id = %project.id, "project created");
     let project = if body.start {
+        // A refused start leaves the created project as it is (INITIALIZED); the error names it,
+        // so a client shows that project rather than creating another.
         control::apply(
             &state.store,
             &state.wakeup,
-            &state.quotas,
+            &state.start_check,
             project.id,
             Action::Start,
             &trace,
         )
-        .await?
+        .await
+        .map_err(|e| e.detail("project_id", project.id.to_string()))?
         .project
     } else {
         project
@@ -564,7 +564,7 @@ async fn act(
     } = control::apply(
         &state.store,
         &state.wakeup,
-        &state.quotas,
+        &state.start_check,
         id,
         action,
         trace,

@@ -44,10 +44,30 @@ pub(crate) async fn progress(
     // Refuse an unknown project before upgrading, so the client gets the JSON error.
     state.store.get_project(id).await?;
     Ok(upgrade.on_upgrade(move |socket| async move {
-        if let Err(reason) = stream(state, id, q.after_seq, socket).await {
-            tracing::info!(project_id = %id, "progress socket closed: {reason}");
+        match stream(state, id, q.after_seq, socket).await {
+            Ok(()) => {}
+            // The client went away: nothing failed on our side.
+            Err(StreamEnd::Client(reason)) => {
+                tracing::info!(project_id = %id, "progress socket closed: {reason}")
+            }
+            // The server could not read or send the project's events: the client lost its
+            // progress, so this is an error with its code.
+            Err(StreamEnd::Server(err)) => tracing::error!(
+                project_id = %id,
+                error_code = %err.code,
+                "progress socket ended by a server error: {}",
+                err.message
+            ),
         }
     }))
+}
+
+/// Why a progress stream ended before the client closed it.
+enum StreamEnd {
+    /// The connection failed or the client went away.
+    Client(String),
+    /// The events could not be read.
+    Server(ytmaker_core::YtError),
 }
 
 async fn stream(
@@ -55,15 +75,19 @@ async fn stream(
     id: Uuid,
     after_seq: Option<i64>,
     socket: WebSocket,
-) -> Result<(), String> {
+) -> Result<(), StreamEnd> {
     let (mut tx, mut rx) = socket.split();
     let events = state
         .store
         .events_since(id, 0)
         .await
-        .map_err(|e| e.message)?;
+        .map_err(StreamEnd::Server)?;
     let mut view = ProjectView::fold(&events);
-    let project = state.store.get_project(id).await.map_err(|e| e.message)?;
+    let project = state
+        .store
+        .get_project(id)
+        .await
+        .map_err(StreamEnd::Server)?;
     let snapshot = json!({
         "type": "snapshot",
         "seq": view.seq,
@@ -87,7 +111,7 @@ async fn stream(
     loop {
         tokio::select! {
             _ = poll.tick() => {
-                let new = state.store.events_since(id, last).await.map_err(|e| e.message)?;
+                let new = state.store.events_since(id, last).await.map_err(StreamEnd::Server)?;
                 for e in &new {
                     view.apply(e);
                     last = e.seq;
@@ -95,11 +119,11 @@ async fn stream(
                 }
             }
             _ = heartbeat.tick() => {
-                tx.send(Message::Ping(Default::default())).await.map_err(|e| e.to_string())?;
+                tx.send(Message::Ping(Default::default())).await.map_err(|e| StreamEnd::Client(e.to_string()))?;
             }
             incoming = rx.next() => match incoming {
                 None | Some(Ok(Message::Close(_))) => return Ok(()),
-                Some(Err(e)) => return Err(e.to_string()),
+                Some(Err(e)) => return Err(StreamEnd::Client(e.to_string())),
                 Some(Ok(_)) => {}
             }
         }
@@ -109,10 +133,10 @@ async fn stream(
 async fn send(
     tx: &mut futures_util::stream::SplitSink<WebSocket, Message>,
     msg: &Value,
-) -> Result<(), String> {
+) -> Result<(), StreamEnd> {
     tx.send(Message::Text(Utf8Bytes::from(msg.to_string())))
         .await
-        .map_err(|e| e.to_string())
+        .map_err(|e| StreamEnd::Client(e.to_string()))
 }
 
 /// The message for one stored event, given the view with that event applied.

@@ -144,19 +144,37 @@ impl Store {
     // ---- projects ----
 
     pub async fn create_project(&self, new: &NewProject) -> YtResult<Project> {
+        self.create_project_with(new, &ProjectSettings::default())
+            .await
+    }
+
+    /// Creates a project with its settings (templates, prompt, model, YouTube settings) in one
+    /// statement, so a failure leaves no half-made project behind. `settings.name` and
+    /// `settings.configuration` are not read: `new` has them.
+    pub async fn create_project_with(
+        &self,
+        new: &NewProject,
+        settings: &ProjectSettings,
+    ) -> YtResult<Project> {
         let id = Uuid::new_v4();
         let now = now_rfc3339();
         let config =
             serde_json::to_string(&new.configuration).map_err(|e| json_err("configuration", e))?;
         sqlx::query(
-            "INSERT INTO projects (id, name, content, status, configuration, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $6)",
+            "INSERT INTO projects (id, name, content, status, configuration, config_template_id, \
+             prompt_template_id, prompt_content, llm_model, youtube_settings, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11)",
         )
         .bind(id.to_string())
         .bind(&new.name)
         .bind(&new.content)
         .bind(ProjectStatus::Initialized.as_str())
         .bind(config)
+        .bind(settings.config_template_id.map(|u| u.to_string()))
+        .bind(settings.prompt_template_id.map(|u| u.to_string()))
+        .bind(settings.prompt_content.clone())
+        .bind(settings.llm_model.clone())
+        .bind(settings.youtube_settings.as_ref().map(|v| v.to_string()))
         .bind(&now)
         .execute(&self.pool)
         .await
@@ -404,17 +422,21 @@ impl Store {
         Ok(current)
     }
 
-    /// Moves a running project to FAILED with its `error_info`, and logs the error event.
+    /// Moves a project to FAILED with its `error_info`, and logs the error event. A project that
+    /// is FAILED already (a retry that failed again before it could start) gets the new
+    /// `error_info` and event, without a status change.
     pub async fn fail_project(&self, id: Uuid, info: &ErrorInfo) -> YtResult<()> {
         let current = self.get_project(id).await?.status;
-        current.transition(ProjectStatus::Failed)?;
+        if current != ProjectStatus::Failed {
+            current.transition(ProjectStatus::Failed)?;
+        }
         let info_json = serde_json::to_string(info).map_err(|e| json_err("error_info", e))?;
         let mut tx = self
             .pool
             .begin()
             .await
             .map_err(|e| db_err("begin a transaction", e))?;
-        sqlx::query("UPDATE projects SET status = $1, error_info = $2, updated_at = $3 WHERE id = $4 AND status = $5")
+        let changed = sqlx::query("UPDATE projects SET status = $1, error_info = $2, updated_at = $3 WHERE id = $4 AND status = $5")
             .bind(ProjectStatus::Failed.as_str())
             .bind(info_json)
             .bind(now_rfc3339())
@@ -422,12 +444,24 @@ impl Store {
             .bind(current.as_str())
             .execute(&mut *tx)
             .await
-            .map_err(|e| db_err("record a project failure", e))?;
+            .map_err(|e| db_err("record a project failure", e))?
+            .rows_affected();
+        if changed != 1 {
+            // Another writer moved the project since it was read; its status is not ours to
+            // overwrite, and the failure must not be reported as recorded.
+            return Err(YtError::new(
+                ErrorCode::INVALID_STATE_TRANSITION,
+                format!("the project left {current} while its failure was being recorded"),
+            )
+            .detail("from", current.as_str())
+            .detail("to", ProjectStatus::Failed.as_str()));
+        }
         let payload = serde_json::to_value(info).map_err(|e| json_err("error_info", e))?;
         insert_event(&mut tx, id, "error", &payload, &info.trace_id).await?;
-        let status =
-            serde_json::json!({ "from": current.as_str(), "to": ProjectStatus::Failed.as_str() });
-        insert_event(&mut tx, id, "status", &status, &info.trace_id).await?;
+        if current != ProjectStatus::Failed {
+            let status = serde_json::json!({ "from": current.as_str(), "to": ProjectStatus::Failed.as_str() });
+            insert_event(&mut tx, id, "status", &status, &info.trace_id).await?;
+        }
         tx.commit()
             .await
             .map_err(|e| db_err("commit a project failure", e))?;

@@ -1,0 +1,403 @@
+//! Where two features meet (issue "no silent failure and no double payment where features
+//! meet"): a run that cannot start, an edit after a late failure, a setting changed on a failed
+//! project. Real offline providers, real FFmpeg, a SQLite store.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use ytmaker_core::asset::{AssetKey, AssetKind};
+use ytmaker_core::config::{ProjectConfig, ProviderKind};
+use ytmaker_core::error::Lang;
+use ytmaker_core::{ErrorCode, ProjectStatus, Stage, TraceId, YtError, YtResult};
+use ytmaker_pipeline::control::{Action, StartCheck, Wakeup};
+use ytmaker_pipeline::quota::QuotaCheck;
+use ytmaker_pipeline::{
+    CloudAccess, Pipeline, Progress, ProgressSink, Providers, WorkerConfig, WorkerContext,
+    WorkerPool,
+};
+use ytmaker_providers::{
+    Illustrator, ImageAsset, ImageRequest, PublishRequest, PublishResult, Publisher,
+};
+use ytmaker_render::Toolchain;
+use ytmaker_store::{DataDir, JobQueue, NewProject, Project, ProjectSettings, Store};
+
+struct Fixture {
+    _tmp: tempfile::TempDir,
+    data: DataDir,
+    store: Store,
+    tools: Toolchain,
+    project: Project,
+}
+
+async fn fixture(adjust: impl FnOnce(&mut ProjectConfig)) -> Fixture {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = DataDir::new(tmp.path());
+    let store = Store::open(&Store::sqlite_url(&data.database()))
+        .await
+        .unwrap();
+    let tools = Toolchain::locate().unwrap();
+    let mut config = ProjectConfig::default();
+    config.script.target_min_seconds = 30.0;
+    config.script.target_max_seconds = 60.0;
+    config.render.x264_preset = "ultrafast".into();
+    config.presenter.enabled = false;
+    adjust(&mut config);
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../samples/article-zh-TW.txt"
+    ))
+    .unwrap();
+    let project = store
+        .create_project(&NewProject {
+            name: "seams".into(),
+            content: text,
+            configuration: config,
+        })
+        .await
+        .unwrap();
+    Fixture {
+        _tmp: tmp,
+        data,
+        store,
+        tools,
+        project,
+    }
+}
+
+struct Quiet;
+impl ProgressSink for Quiet {
+    fn emit(&self, _project: uuid::Uuid, _progress: &Progress) {}
+}
+
+fn start_check(f: &Fixture) -> StartCheck {
+    StartCheck {
+        quotas: QuotaCheck {
+            cloud: CloudAccess::from_env(&f.data).unwrap(),
+            limits: Default::default(),
+        },
+        data: f.data.clone(),
+        tools: f.tools.clone(),
+    }
+}
+
+/// The stored `error` events of a project.
+async fn error_events(store: &Store, id: uuid::Uuid) -> Vec<ytmaker_store::Event> {
+    store
+        .events_since(id, 0)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.kind == "error")
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_start_without_the_providers_key_is_refused_before_anything_is_queued() {
+    let f = fixture(|c| c.providers.narration = ProviderKind::GoogleTts).await;
+    let err = ytmaker_pipeline::control::apply(
+        &f.store,
+        &Wakeup::default(),
+        &start_check(&f),
+        f.project.id,
+        Action::Start,
+        &TraceId::generate(),
+    )
+    .await
+    .expect_err("a start whose narrator has no key must be refused");
+    assert_eq!(err.code, ErrorCode::PROVIDER_KEY_MISSING);
+    assert_eq!(err.details["provider"], "google_tts");
+    assert!(f.store.live_job(f.project.id).await.unwrap().is_none());
+    let project = f.store.get_project(f.project.id).await.unwrap();
+    assert_eq!(project.status, ProjectStatus::Initialized);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_that_cannot_start_fails_its_project_with_the_code_and_an_error_event() {
+    // The start was accepted (a key was stored then), and the key is gone when a worker claims
+    // the job: the project must not sit INITIALIZED with nothing to say.
+    let f = fixture(|c| c.providers.narration = ProviderKind::GoogleTts).await;
+    let trace = TraceId::generate();
+    f.store.enqueue(f.project.id, &trace).await.unwrap();
+    let pool = WorkerPool::start(
+        WorkerContext {
+            store: f.store.clone(),
+            data: f.data.clone(),
+            tools: f.tools.clone(),
+            lang: Lang::En,
+            wakeup: Wakeup::default(),
+            cloud: CloudAccess::from_env(&f.data).unwrap(),
+            retry_delay_scale: Default::default(),
+        },
+        WorkerConfig {
+            workers: 1,
+            lease: Duration::from_secs(5),
+            poll: Duration::from_millis(50),
+        },
+    );
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let project = loop {
+        let p = f.store.get_project(f.project.id).await.unwrap();
+        if p.status == ProjectStatus::Failed || std::time::Instant::now() > deadline {
+            break p;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    pool.shutdown().await;
+    assert_eq!(
+        project.status,
+        ProjectStatus::Failed,
+        "the project says why"
+    );
+    let info = project.error_info.expect("error_info is recorded");
+    assert_eq!(info.error_code, ErrorCode::PROVIDER_KEY_MISSING);
+    assert_eq!(info.trace_id, trace);
+    assert_eq!(info.stage, Stage::Script);
+    assert!(!info.solutions.is_empty());
+    let events = error_events(&f.store, f.project.id).await;
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].payload["error_code"], "PROVIDER_KEY_MISSING");
+    assert_eq!(events[0].trace_id.as_deref(), Some(trace.as_str()));
+    assert!(f.store.live_job(f.project.id).await.unwrap().is_none());
+}
+
+/// Fails its first `failures` publishes with a code that is not retried.
+struct FailingPublisher {
+    inner: Arc<dyn Publisher>,
+    failures: AtomicUsize,
+    published: Mutex<Vec<String>>,
+}
+
+#[async_trait]
+impl Publisher for FailingPublisher {
+    fn id(&self) -> &'static str {
+        self.inner.id()
+    }
+    async fn publish(&self, req: &PublishRequest<'_>) -> YtResult<PublishResult> {
+        if self
+            .failures
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+            .is_ok()
+        {
+            return Err(YtError::new(
+                ErrorCode::YOUTUBE_INVALID_METADATA,
+                "refused for the test",
+            ));
+        }
+        let bytes = std::fs::read(req.video).unwrap();
+        self.published.lock().unwrap().push(format!(
+            "{:x}",
+            <sha2::Sha256 as sha2::Digest>::digest(&bytes)
+        ));
+        self.inner.publish(req).await
+    }
+}
+
+struct CountingIllustrator {
+    inner: Arc<dyn Illustrator>,
+    calls: Mutex<Vec<u32>>,
+}
+
+#[async_trait]
+impl Illustrator for CountingIllustrator {
+    fn id(&self) -> &'static str {
+        self.inner.id()
+    }
+    async fn illustrate(&self, req: &ImageRequest<'_>) -> YtResult<ImageAsset> {
+        self.calls.lock().unwrap().push(req.segment.index);
+        self.inner.illustrate(req).await
+    }
+}
+
+fn png(width: u32, height: u32) -> Vec<u8> {
+    let mut bytes = Vec::new();
+    image::RgbImage::from_pixel(width, height, image::Rgb([200, 30, 30]))
+        .write_to(
+            &mut std::io::Cursor::new(&mut bytes),
+            image::ImageFormat::Png,
+        )
+        .unwrap();
+    bytes
+}
+
+async fn asset(store: &Store, project: uuid::Uuid, key: AssetKey) -> ytmaker_store::Asset {
+    store.asset(project, key).await.unwrap().unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_image_replaced_after_an_upload_failure_is_rendered_before_anything_is_published() {
+    let f = fixture(|_| {}).await;
+    let cloud = CloudAccess::from_env(&f.data).unwrap();
+    let local = Providers::for_project(&f.project, &f.tools, &cloud, &f.store).unwrap();
+    let publisher = Arc::new(FailingPublisher {
+        inner: local.publisher.clone(),
+        failures: AtomicUsize::new(1),
+        published: Mutex::new(Vec::new()),
+    });
+    let illustrator = Arc::new(CountingIllustrator {
+        inner: local.illustrator.clone(),
+        calls: Mutex::new(Vec::new()),
+    });
+    let pipeline = Pipeline::new(
+        f.store.clone(),
+        f.data.clone(),
+        f.tools.clone(),
+        Providers {
+            publisher: publisher.clone(),
+            illustrator: illustrator.clone(),
+            ..local
+        },
+        Arc::new(Quiet),
+        Lang::En,
+    );
+    let err = pipeline
+        .run(f.project.id, &TraceId::generate())
+        .await
+        .unwrap_err();
+    assert_eq!(err.code, ErrorCode::YOUTUBE_INVALID_METADATA);
+    let failed = f.store.get_project(f.project.id).await.unwrap();
+    assert_eq!(failed.error_info.unwrap().stage, Stage::Upload);
+    let final_key = AssetKey::single(AssetKind::FinalVideo);
+    let old_video = asset(&f.store, f.project.id, final_key).await;
+
+    // The user replaces segment 1's image and asks for segment 0's image again, then retries.
+    ytmaker_pipeline::edits::replace_segment_image(
+        &f.store,
+        &f.data,
+        f.project.id,
+        1,
+        &png(1280, 720),
+        &TraceId::generate(),
+    )
+    .await
+    .unwrap();
+    ytmaker_pipeline::edits::regenerate_segment_image(
+        &f.store,
+        f.project.id,
+        0,
+        &TraceId::generate(),
+    )
+    .await
+    .unwrap();
+    illustrator.calls.lock().unwrap().clear();
+    let outcome = pipeline
+        .run(f.project.id, &TraceId::generate())
+        .await
+        .unwrap();
+    assert_eq!(outcome.status, ProjectStatus::Completed);
+    assert_eq!(
+        *illustrator.calls.lock().unwrap(),
+        [0],
+        "only the regenerated image is made again"
+    );
+    let image0 = asset(
+        &f.store,
+        f.project.id,
+        AssetKey::indexed(AssetKind::Image, 0),
+    )
+    .await;
+    assert!(image0.is_completed(), "no image is left PENDING");
+    let new_video = asset(&f.store, f.project.id, final_key).await;
+    assert_ne!(
+        new_video.content_hash, old_video.content_hash,
+        "the video was rendered again with the new image"
+    );
+    let published = publisher.published.lock().unwrap().clone();
+    assert_eq!(
+        published,
+        [new_video.content_hash.clone().unwrap()],
+        "what was published is the video with the edit"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn settings_changed_on_a_failed_project_take_effect_on_retry() {
+    let f = fixture(|_| {}).await;
+    let cloud = CloudAccess::from_env(&f.data).unwrap();
+    let local = Providers::for_project(&f.project, &f.tools, &cloud, &f.store).unwrap();
+    let publisher = Arc::new(FailingPublisher {
+        inner: local.publisher.clone(),
+        failures: AtomicUsize::new(2),
+        published: Mutex::new(Vec::new()),
+    });
+    let illustrator = Arc::new(CountingIllustrator {
+        inner: local.illustrator.clone(),
+        calls: Mutex::new(Vec::new()),
+    });
+    let pipeline = Pipeline::new(
+        f.store.clone(),
+        f.data.clone(),
+        f.tools.clone(),
+        Providers {
+            publisher: publisher.clone(),
+            illustrator: illustrator.clone(),
+            ..local.clone()
+        },
+        Arc::new(Quiet),
+        Lang::En,
+    );
+    pipeline
+        .run(f.project.id, &TraceId::generate())
+        .await
+        .unwrap_err();
+    let segments = f
+        .store
+        .get_project(f.project.id)
+        .await
+        .unwrap()
+        .script
+        .unwrap()
+        .segments
+        .len();
+
+    // A Stability setting (seed, style preset, negative prompt) changes every image.
+    let mut config = f.project.configuration.clone();
+    config.images.seed = 42;
+    config.images.style_preset = Some("anime".into());
+    f.store
+        .update_project_settings(
+            f.project.id,
+            &ProjectSettings {
+                configuration: Some(config),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    illustrator.calls.lock().unwrap().clear();
+    pipeline
+        .run(f.project.id, &TraceId::generate())
+        .await
+        .unwrap_err();
+    assert_eq!(
+        illustrator.calls.lock().unwrap().len(),
+        segments,
+        "every image is made again with the new settings"
+    );
+
+    // A new prompt writes the script again.
+    let script_key = AssetKey::single(AssetKind::Script);
+    let script_before = asset(&f.store, f.project.id, script_key).await;
+    f.store
+        .update_project_settings(
+            f.project.id,
+            &ProjectSettings {
+                prompt_content: Some("Write a calmer script. {article}".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let outcome = pipeline
+        .run(f.project.id, &TraceId::generate())
+        .await
+        .unwrap();
+    assert_eq!(outcome.status, ProjectStatus::Completed);
+    let script_after = asset(&f.store, f.project.id, script_key).await;
+    assert_ne!(
+        script_before.metadata["inputs"], script_after.metadata["inputs"],
+        "the script was written again from the new prompt"
+    );
+    assert!(script_after.updated_at > script_before.updated_at);
+}
