@@ -5,14 +5,23 @@
 //! so the identity can live apart from the data, e.g. on another volume). Both files and their
 //! folder are readable by the owner only. Every write replaces the file atomically.
 //!
+//! Several processes (the server refreshing a YouTube token, `ytmaker keys set` in a shell) and
+//! several threads may change the store at once. Every read-modify-write therefore runs under an
+//! exclusive lock on `keys.age.lock` beside the file (an advisory `flock`, released when the
+//! process ends, even by `kill -9`), writes a temporary file of its own (pid + a counter), syncs it
+//! to disk before renaming it over `keys.age`, and syncs the folder after. Readers take no lock:
+//! the rename makes them see either the old file or the new one, never a mix.
+//!
 //! Why not the OS keyring here: servers have no Secret Service, and the kernel keyring forgets
 //! everything at reboot, so a Linux server would lose its keys silently. The choice is written
 //! in ARCHITECTURE.md.
 
 use std::collections::BTreeMap;
+use std::fs::File;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use ytmaker_core::{ErrorCode, Secret, YtError, YtResult};
 
@@ -82,6 +91,24 @@ impl SecretStore {
         self.dir.join("keys.age")
     }
 
+    /// Takes the store's write lock, waiting for another writer (thread or process) to finish.
+    /// The lock is held until the returned file is dropped.
+    fn lock(&self) -> YtResult<File> {
+        use std::os::unix::fs::OpenOptionsExt;
+        create_private_dir(&self.dir)?;
+        let path = self.dir.join("keys.age.lock");
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .mode(0o600)
+            .open(&path)
+            .map_err(|e| failed("open the lock", &path, e))?;
+        file.lock().map_err(|e| failed("lock", &path, e))?;
+        Ok(file)
+    }
+
     pub fn get(&self, name: &str) -> YtResult<Option<Secret>> {
         Ok(self.read_all()?.remove(name).map(Secret::new))
     }
@@ -96,6 +123,7 @@ impl SecretStore {
                 "",
             ));
         }
+        let _lock = self.lock()?;
         let mut all = self.read_all()?;
         all.insert(name.to_owned(), value.expose().to_owned());
         self.write_all(&all)
@@ -104,6 +132,7 @@ impl SecretStore {
     /// Returns whether there was a secret to delete.
     pub fn delete(&self, name: &str) -> YtResult<bool> {
         check_name(name)?;
+        let _lock = self.lock()?;
         let mut all = self.read_all()?;
         let had = all.remove(name).is_some();
         if had {
@@ -135,6 +164,8 @@ impl SecretStore {
         serde_json::from_slice(&plain).map_err(|e| failed("parse the decrypted", &file, e))
     }
 
+    /// Only called with the lock held ([`SecretStore::lock`]), so that no other writer can
+    /// create an identity or replace the file between our read and our write.
     fn write_all(&self, all: &BTreeMap<String, String>) -> YtResult<()> {
         create_private_dir(&self.dir)?;
         let identity = match self.identity.exists() {
@@ -201,21 +232,48 @@ fn create_private_dir(dir: &Path) -> YtResult<()> {
         .map_err(|e| failed("create", dir, e))
 }
 
-/// Writes `bytes` to a new owner-only file, then renames it over `path`.
+/// Writes `bytes` to a new owner-only file of this write's own, syncs it, renames it over `path`
+/// and syncs the folder, so that after a crash `path` holds the old bytes or the new ones.
 fn write_private(path: &Path, bytes: &[u8]) -> YtResult<()> {
+    static WRITES: AtomicU64 = AtomicU64::new(0);
+    let n = WRITES.fetch_add(1, Ordering::Relaxed);
+    let file_name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = path.with_file_name(format!(".{file_name}.tmp-{}-{n}", std::process::id()));
+    let written = write_new_private(&tmp, bytes)
+        .and_then(|()| std::fs::rename(&tmp, path).map_err(|e| failed("replace", path, e)));
+    if let Err(err) = written {
+        if let Err(e) = std::fs::remove_file(&tmp)
+            && e.kind() != std::io::ErrorKind::NotFound
+        {
+            tracing::warn!(
+                path = %tmp.display(),
+                "cannot remove a temporary key-store file after a failed write: {e}"
+            );
+        }
+        return Err(err);
+    }
+    if let Some(dir) = path.parent() {
+        File::open(dir)
+            .and_then(|d| d.sync_all())
+            .map_err(|e| failed("sync the folder", dir, e))?;
+    }
+    Ok(())
+}
+
+fn write_new_private(tmp: &Path, bytes: &[u8]) -> YtResult<()> {
     use std::os::unix::fs::OpenOptionsExt;
-    let tmp = path.with_extension(format!("tmp-{}", std::process::id()));
     let mut file = std::fs::OpenOptions::new()
         .write(true)
-        .create(true)
-        .truncate(true)
+        .create_new(true)
         .mode(0o600)
-        .open(&tmp)
-        .map_err(|e| failed("create", &tmp, e))?;
+        .open(tmp)
+        .map_err(|e| failed("create", tmp, e))?;
     file.write_all(bytes)
         .and_then(|()| file.sync_all())
-        .map_err(|e| failed("write", &tmp, e))?;
-    std::fs::rename(&tmp, path).map_err(|e| failed("replace", path, e))
+        .map_err(|e| failed("write", tmp, e))
 }
 
 #[cfg(test)]

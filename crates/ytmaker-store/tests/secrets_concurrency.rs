@@ -62,7 +62,7 @@ fn assert_every_write_is_there(data: &Path, writers: usize) {
     let leftovers: Vec<PathBuf> = std::fs::read_dir(data.join("secrets"))
         .unwrap()
         .map(|e| e.unwrap().path())
-        .filter(|p| p.to_string_lossy().contains("tmp"))
+        .filter(|p| p.file_name().unwrap().to_string_lossy().contains("tmp"))
         .collect();
     assert!(leftovers.is_empty(), "temporary files left: {leftovers:?}");
 }
