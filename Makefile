@@ -7,7 +7,7 @@ CARGO ?= cargo
 DEMO_DATA ?= $(CURDIR)/.data/demo
 BIN := target/release/ytmaker
 
-.PHONY: deps build web demo demo-cloud test test-rust web-test lint bench clean
+.PHONY: deps build web demo demo-cloud test test-rust web-test lint bench soak clean
 
 deps:
 	@bash scripts/install-system-deps.sh
@@ -46,6 +46,11 @@ web-test: deps
 	cd web && npm ci && npm run build && npm run test:e2e
 
 test: deps lint test-rust web-test
+
+# The model-based test of the seams (issue 12) for 2,000 random sequences; takes hours. Knobs in
+# crates/ytmaker-cli/tests/seams_model.rs (YTMAKER_SEAMS_SEED, _STEPS, _SHRINK, …).
+soak: deps
+	YTMAKER_SEAMS_CASES=$${YTMAKER_SEAMS_CASES:-2000} $(CARGO) test --locked -p ytmaker-cli --test seams_model -- --ignored --nocapture
 
 bench: deps
 	$(CARGO) build --release --locked -p ytmaker-render --example bench_render

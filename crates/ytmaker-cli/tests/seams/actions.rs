@@ -1,0 +1,828 @@
+//! The actions of a sequence, how a seed turns into a sequence, and how each action is applied to
+//! the real system while the model records what the system accepted.
+//!
+//! The model does not predict timing (when a run reaches a stage is up to the machine); it records
+//! what the system *accepted* — a start that was queued, an edit or a configuration change that
+//! was answered 2xx, a kill — and the invariants are checked against that record.
+
+use std::collections::BTreeSet;
+use std::fmt;
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use uuid::Uuid;
+use ytmaker_fake_cloud::{Api, Fault, FaultAction};
+
+use crate::seams::rng::Rng;
+use crate::seams::world::{KEYS, World};
+
+/// What a `WaitFor` waits for (each bounded; the sequence goes on either way).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Until {
+    /// The project reached this status (or stopped running without reaching it).
+    Status(&'static str),
+    /// Nothing runs the project: no running status, no live job, no CLI run alive.
+    Idle,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ConfigChange {
+    ImageSeed(u32),
+    StylePreset(&'static str),
+    NegativePrompt(u32),
+    SpeakingRate(u32),
+    SubtitleSize(u32),
+    KenBurnsZoom(u32),
+    ThumbnailTitleSize(u32),
+}
+
+/// Faults the sequence can inject, each a fixed recipe of the fake cloud's fault book.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FaultKind {
+    /// Two 429s with Retry-After: the retries absorb them.
+    StabilityRateLimit,
+    /// The content filter refuses one image: not retryable, the project fails in assets.
+    StabilityContentPolicy,
+    /// Stability answers slowly (widens the window of a kill in the middle of the images).
+    StabilitySlow,
+    GeminiUnavailable,
+    TtsServerError,
+    /// D-ID is out of credits: not retryable.
+    DidNoCredits,
+    DidServerError,
+    /// D-ID creates (and charges) the talk, but the answer is lost on the way back.
+    DidReplyLost,
+    YoutubeInsertServerError,
+    /// The connection drops half-way through an upload chunk.
+    YoutubeChunkDrop,
+    /// videos.insert refused (403): the project fails at upload, before anything was uploaded.
+    YoutubeForbidden,
+    /// thumbnails.set refused (400): the project fails at upload after the video was uploaded.
+    YoutubeThumbnailRefused,
+}
+
+impl FaultKind {
+    pub fn fault(self) -> Fault {
+        match self {
+            FaultKind::StabilityRateLimit => {
+                Fault::error(Api::Stability, Some("generate"), 429, Some("rate"))
+                    .retry_after(0)
+                    .times(2)
+            }
+            FaultKind::StabilityContentPolicy => Fault::error(
+                Api::Stability,
+                Some("generate"),
+                403,
+                Some("content_moderation"),
+            )
+            .times(1),
+            FaultKind::StabilitySlow => Fault::new(
+                Api::Stability,
+                Some("generate"),
+                FaultAction::Latency { ms: 1500 },
+            )
+            .times(6),
+            FaultKind::GeminiUnavailable => {
+                Fault::error(Api::Gemini, Some("generateContent"), 503, None).times(1)
+            }
+            FaultKind::TtsServerError => {
+                Fault::error(Api::GoogleTts, Some("synthesize"), 500, None).times(2)
+            }
+            FaultKind::DidNoCredits => {
+                Fault::error(Api::Did, Some("talks.create"), 402, None).times(1)
+            }
+            FaultKind::DidServerError => {
+                Fault::error(Api::Did, Some("talks.create"), 500, None).times(1)
+            }
+            FaultKind::DidReplyLost => {
+                Fault::new(Api::Did, Some("talks.create"), FaultAction::DropReply).times(1)
+            }
+            FaultKind::YoutubeInsertServerError => {
+                Fault::error(Api::Youtube, Some("videos.insert"), 503, None).times(1)
+            }
+            FaultKind::YoutubeChunkDrop => {
+                Fault::new(Api::Youtube, Some("upload.chunk"), FaultAction::Drop).times(1)
+            }
+            FaultKind::YoutubeForbidden => {
+                Fault::error(Api::Youtube, Some("videos.insert"), 403, None).times(1)
+            }
+            FaultKind::YoutubeThumbnailRefused => {
+                Fault::error(Api::Youtube, Some("thumbnails.set"), 400, None).times(1)
+            }
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Action {
+    Start(usize),
+    Pause(usize),
+    Resume(usize),
+    Retry(usize),
+    Cancel(usize),
+    /// `ytmaker projects resume <id>` in the background: a second runner, next to the server.
+    CliResume(usize),
+    CliRetry(usize),
+    /// SIGKILL of `ytmaker serve`, then a new server on the same data.
+    KillServer,
+    /// SIGKILL of the newest CLI runner still alive.
+    KillCli,
+    /// A new image description for a segment; `n` makes the text unique.
+    EditDescription(usize, u32, u32),
+    UploadImage(usize, u32, u32),
+    RegenerateImage(usize, u32),
+    ChangeConfig(usize, ConfigChange),
+    /// A new prompt text (`n` makes it unique).
+    ChangePrompt(usize, u32),
+    NoPresenter(usize),
+    RemoveKey(&'static str),
+    PutKey(&'static str),
+    InjectFault(FaultKind),
+    ClearFaults,
+    WaitFor(usize, Until),
+    Sleep(u64),
+}
+
+impl fmt::Display for Action {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Action::WaitFor(p, Until::Status(s)) => write!(f, "WaitFor(p{p}, {s})"),
+            Action::WaitFor(p, Until::Idle) => write!(f, "WaitFor(p{p}, idle)"),
+            other => write!(f, "{other:?}"),
+        }
+    }
+}
+
+/// One case: its seed, how many projects, and the actions.
+#[derive(Clone, Debug)]
+pub struct Case {
+    pub seed: u64,
+    pub projects: usize,
+    pub actions: Vec<Action>,
+}
+
+const STYLE_PRESETS: [&str; 8] = [
+    "photographic",
+    "anime",
+    "cinematic",
+    "comic-book",
+    "digital-art",
+    "fantasy-art",
+    "line-art",
+    "origami",
+];
+
+#[derive(Clone, Copy)]
+enum Kind {
+    Start,
+    Pause,
+    Resume,
+    Retry,
+    Cancel,
+    CliResume,
+    CliRetry,
+    KillServer,
+    KillCli,
+    Edit,
+    Upload,
+    Regenerate,
+    Config,
+    Prompt,
+    NoPresenter,
+    RemoveKey,
+    PutKey,
+    Fault,
+    ClearFaults,
+    Wait,
+    Sleep,
+}
+
+const WEIGHTS: [(u32, Kind); 21] = [
+    (2, Kind::Start),
+    (7, Kind::Pause),
+    (7, Kind::Resume),
+    (7, Kind::Retry),
+    (1, Kind::Cancel),
+    (4, Kind::CliResume),
+    (3, Kind::CliRetry),
+    (4, Kind::KillServer),
+    (3, Kind::KillCli),
+    (6, Kind::Edit),
+    (4, Kind::Upload),
+    (3, Kind::Regenerate),
+    (6, Kind::Config),
+    (3, Kind::Prompt),
+    (1, Kind::NoPresenter),
+    (2, Kind::RemoveKey),
+    (2, Kind::PutKey),
+    (9, Kind::Fault),
+    (1, Kind::ClearFaults),
+    (14, Kind::Wait),
+    (4, Kind::Sleep),
+];
+
+const FAULTS: [FaultKind; 12] = [
+    FaultKind::StabilityRateLimit,
+    FaultKind::StabilityContentPolicy,
+    FaultKind::StabilitySlow,
+    FaultKind::GeminiUnavailable,
+    FaultKind::TtsServerError,
+    FaultKind::DidNoCredits,
+    FaultKind::DidServerError,
+    FaultKind::DidReplyLost,
+    FaultKind::YoutubeInsertServerError,
+    FaultKind::YoutubeChunkDrop,
+    FaultKind::YoutubeForbidden,
+    FaultKind::YoutubeThumbnailRefused,
+];
+
+const WAIT_STATUSES: [&str; 5] = [
+    "SCRIPT_GENERATING",
+    "ASSETS_GENERATING",
+    "RENDERING",
+    "THUMBNAIL_GENERATING",
+    "UPLOADING",
+];
+
+/// The sequence a seed stands for: a start of every project, then `steps` random actions.
+pub fn generate(seed: u64, steps: usize) -> Case {
+    let mut rng = Rng::new(seed);
+    let projects = if rng.percent(30) { 2 } else { 1 };
+    let mut actions: Vec<Action> = (0..projects).map(Action::Start).collect();
+    for n in 0..steps as u32 {
+        let p = rng.below(projects as u64) as usize;
+        let seg = rng.below(3) as u32;
+        let action = match rng.weighted(&WEIGHTS) {
+            Kind::Start => Action::Start(p),
+            Kind::Pause => Action::Pause(p),
+            Kind::Resume => Action::Resume(p),
+            Kind::Retry => Action::Retry(p),
+            Kind::Cancel => Action::Cancel(p),
+            Kind::CliResume => Action::CliResume(p),
+            Kind::CliRetry => Action::CliRetry(p),
+            Kind::KillServer => Action::KillServer,
+            Kind::KillCli => Action::KillCli,
+            Kind::Edit => Action::EditDescription(p, seg, n),
+            Kind::Upload => Action::UploadImage(p, seg, n),
+            Kind::Regenerate => Action::RegenerateImage(p, seg),
+            Kind::Config => Action::ChangeConfig(
+                p,
+                match rng.below(7) {
+                    0 => ConfigChange::ImageSeed(1000 + n),
+                    1 => ConfigChange::StylePreset(rng.pick(&STYLE_PRESETS)),
+                    2 => ConfigChange::NegativePrompt(n),
+                    // Unique values per step, so that no change ever reverts an earlier one.
+                    3 => ConfigChange::SpeakingRate(150 + n % 50),
+                    4 => ConfigChange::SubtitleSize(30 + n % 60),
+                    5 => ConfigChange::KenBurnsZoom(101 + n % 45),
+                    _ => ConfigChange::ThumbnailTitleSize(40 + n % 80),
+                },
+            ),
+            Kind::Prompt => Action::ChangePrompt(p, n),
+            Kind::NoPresenter => Action::NoPresenter(p),
+            Kind::RemoveKey => Action::RemoveKey(rng.pick(&KEYS.map(|(k, _)| k))),
+            Kind::PutKey => Action::PutKey(rng.pick(&KEYS.map(|(k, _)| k))),
+            Kind::Fault => Action::InjectFault(rng.pick(&FAULTS)),
+            Kind::ClearFaults => Action::ClearFaults,
+            Kind::Wait => {
+                if rng.percent(45) {
+                    Action::WaitFor(p, Until::Idle)
+                } else {
+                    Action::WaitFor(p, Until::Status(rng.pick(&WAIT_STATUSES)))
+                }
+            }
+            Kind::Sleep => Action::Sleep(200 + rng.below(1800)),
+        };
+        actions.push(action);
+    }
+    Case {
+        seed,
+        projects,
+        actions,
+    }
+}
+
+/// A change the system accepted; the outputs of a COMPLETED project must reflect it.
+#[derive(Clone, Debug)]
+pub enum Changed {
+    Description {
+        seg: u32,
+        text: String,
+    },
+    /// The content hash the system recorded for the uploaded image.
+    Upload {
+        seg: u32,
+        hash: Option<String>,
+    },
+    Regenerate {
+        seg: u32,
+    },
+    Images,
+    Narration,
+    Subtitles,
+    KenBurns,
+    Thumbnail,
+    Script,
+    NoPresenter,
+}
+
+#[derive(Clone, Debug)]
+pub struct Change {
+    pub step: usize,
+    pub what: Changed,
+    /// The project's last event when the change was accepted: what reflects it comes after.
+    pub seq: i64,
+    pub label: String,
+}
+
+pub struct Proj {
+    pub id: Uuid,
+    pub tag: String,
+    pub changes: Vec<Change>,
+    pub start_accepted: bool,
+    pub regenerates: u32,
+    pub narration_changes: u32,
+    pub script_changes: u32,
+}
+
+/// What a kill interrupted, for the paid calls an interrupted request may excuse.
+#[derive(Clone, Debug, Default)]
+pub struct KillNote {
+    pub step: usize,
+    pub what: String,
+    /// Requests the killed runner may have had in flight, per API (unknown outcome).
+    pub gemini: u32,
+    pub images: u32,
+    pub audio: u32,
+}
+
+pub struct Model {
+    pub projects: Vec<Proj>,
+    pub kills: Vec<KillNote>,
+    pub log: Vec<String>,
+    pub removed_keys: BTreeSet<&'static str>,
+    pub faults_injected: Vec<FaultKind>,
+}
+
+/// Sentences of the articles: each gets a prefix naming the project and the sentence, so that
+/// every segment's image prompt (built from its first clause) is unique to its project.
+const SENTENCES: [&str; 8] = [
+    "the tide pools are small worlds left behind when the sea pulls back twice a day",
+    "anemones close into soft green buttons to keep from drying out in the sun",
+    "hermit crabs shuffle between borrowed shells and trade up when they find a larger one",
+    "sea stars grip the stone with hundreds of tiny tube feet and wait for the water",
+    "the sun warms the shallow pools until they are far hotter than the open sea",
+    "some creatures hide under seaweed while others seal themselves inside their shells",
+    "visitors learn a great deal by watching quietly and stepping only on bare rock",
+    "a careful visitor puts every stone back exactly where it was found before leaving",
+];
+
+pub fn article(tag: &str) -> String {
+    SENTENCES
+        .iter()
+        .enumerate()
+        .map(|(i, s)| format!("At {tag} station {}, {s}.", i + 1))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The configuration every project starts from: the five cloud providers, a fast voice (the
+/// fake narrator's audio halves in length at rate 2.0, and the video with it) and x264
+/// ultrafast.
+pub fn base_config() -> Value {
+    json!({
+        "providers": {
+            "script": "gemini",
+            "narration": "google_tts",
+            "images": "stability",
+            "avatar": "did",
+            "publish": "youtube"
+        },
+        "narration": { "speaking_rate": 2.0 },
+        "render": { "x264_preset": "ultrafast" }
+    })
+}
+
+pub async fn create_projects(world: &World, case: &Case) -> Result<Model, String> {
+    let mut projects = Vec::new();
+    for p in 0..case.projects {
+        let tag = format!("Q{:04x}{}", case.seed & 0xFFFF, (b'a' + p as u8) as char);
+        let created = world
+            .api(
+                "POST",
+                "/api/v1/projects",
+                Some(json!({
+                    "name": format!("seams {tag}"),
+                    "content": article(&tag),
+                    "configuration": base_config(),
+                    "start": false,
+                })),
+            )
+            .await;
+        let id = created.body["id"]
+            .as_str()
+            .and_then(|s| Uuid::parse_str(s).ok())
+            .ok_or_else(|| format!("create project: {} {}", created.short(), created.body))?;
+        projects.push(Proj {
+            id,
+            tag,
+            changes: Vec::new(),
+            start_accepted: false,
+            regenerates: 0,
+            narration_changes: 0,
+            script_changes: 0,
+        });
+    }
+    Ok(Model {
+        projects,
+        kills: Vec::new(),
+        log: Vec::new(),
+        removed_keys: BTreeSet::new(),
+        faults_injected: Vec::new(),
+    })
+}
+
+pub fn is_running_status(s: &str) -> bool {
+    ytmaker_core::ProjectStatus::parse(s).is_some_and(|s| s.is_running())
+}
+
+/// Whether anything runs project `p`: a running status, a live job, or a CLI run alive.
+pub async fn busy(world: &mut World, model: &Model, p: usize) -> bool {
+    let id = model.projects[p].id;
+    let cli = world
+        .live_clis()
+        .iter()
+        .any(|i| world.clis[*i].project == p);
+    if cli {
+        return true;
+    }
+    let status = world
+        .db_project(id)
+        .await
+        .map(|d| d.status)
+        .unwrap_or_default();
+    let job = world
+        .db_jobs(id)
+        .await
+        .unwrap_or_default()
+        .iter()
+        .any(|j| j.state == "queued" || j.state == "running");
+    is_running_status(&status) || job
+}
+
+/// What a kill may have cut off in flight for project `p` (see [`KillNote`]).
+async fn note_in_flight(world: &World, model: &Model, p: usize, note: &mut KillNote) {
+    let id = model.projects[p].id;
+    let Ok(project) = world.db_project(id).await else {
+        return;
+    };
+    match project.status.as_str() {
+        "SCRIPT_GENERATING" => note.gemini += 1,
+        "ASSETS_GENERATING" => {
+            let assets = world.db_assets(id).await.unwrap_or_default();
+            let segments = project
+                .script
+                .as_ref()
+                .map_or(0, |s| s["segments"].as_array().map_or(0, Vec::len));
+            let done = |kind: &str| {
+                assets
+                    .iter()
+                    .filter(|a| a.kind == kind && a.status == "COMPLETED")
+                    .count()
+            };
+            note.images += segments.saturating_sub(done("image")) as u32;
+            note.audio += (segments + 2).saturating_sub(done("audio")) as u32;
+        }
+        _ => {}
+    }
+}
+
+async fn post_action(world: &World, model: &Model, p: usize, action: &str) -> String {
+    let id = model.projects[p].id;
+    world
+        .api("POST", &format!("/api/v1/projects/{id}/{action}"), None)
+        .await
+        .short()
+}
+
+/// Applies one action; returns a line for the sequence's log.
+pub async fn apply(world: &mut World, model: &mut Model, step: usize, action: &Action) -> String {
+    let result = match action {
+        Action::Start(p) => {
+            let id = model.projects[*p].id;
+            let a = world
+                .api("POST", &format!("/api/v1/projects/{id}/start"), None)
+                .await;
+            if a.ok() {
+                model.projects[*p].start_accepted = true;
+            }
+            a.short()
+        }
+        Action::Pause(p) => post_action(world, model, *p, "pause").await,
+        Action::Resume(p) => post_action(world, model, *p, "resume").await,
+        Action::Retry(p) => post_action(world, model, *p, "retry").await,
+        Action::Cancel(p) => post_action(world, model, *p, "cancel").await,
+        Action::CliResume(p) | Action::CliRetry(p) => {
+            let verb = if matches!(action, Action::CliResume(_)) {
+                "resume"
+            } else {
+                "retry"
+            };
+            let id = model.projects[*p].id.to_string();
+            match world.spawn_cli(&["projects", verb, &id], *p) {
+                Ok(()) => "spawned".into(),
+                Err(e) => format!("not spawned: {e}"),
+            }
+        }
+        Action::KillServer => {
+            let mut note = KillNote {
+                step,
+                what: "server".into(),
+                ..Default::default()
+            };
+            let killed = world.kill_server();
+            for p in 0..model.projects.len() {
+                let id = model.projects[p].id;
+                let held = world
+                    .db_jobs(id)
+                    .await
+                    .unwrap_or_default()
+                    .iter()
+                    .any(|j| j.state == "running");
+                if held {
+                    note_in_flight(world, model, p, &mut note).await;
+                }
+            }
+            model.kills.push(note);
+            match world.start_server().await {
+                Ok(()) => format!("killed={killed}, restarted"),
+                Err(e) => format!("killed={killed}, RESTART FAILED: {e}"),
+            }
+        }
+        Action::KillCli => match world.kill_cli() {
+            Some(p) => {
+                let mut note = KillNote {
+                    step,
+                    what: format!("cli of p{p}"),
+                    ..Default::default()
+                };
+                note_in_flight(world, model, p, &mut note).await;
+                model.kills.push(note);
+                format!("killed the CLI run of p{p}")
+            }
+            None => "no CLI run alive".into(),
+        },
+        Action::EditDescription(p, seg, n) => {
+            let id = model.projects[*p].id;
+            let text =
+                format!("A lighthouse keeper's logbook, study number {n}, seen from the water");
+            let before = world.max_seq(id).await;
+            let a = world
+                .api(
+                    "PUT",
+                    &format!("/api/v1/projects/{id}/segments/{seg}/image"),
+                    Some(json!({ "image_description": text })),
+                )
+                .await;
+            if a.ok() {
+                let seq = world.max_seq(id).await.max(before);
+                model.projects[*p].changes.push(Change {
+                    step,
+                    what: Changed::Description { seg: *seg, text },
+                    seq,
+                    label: action.to_string(),
+                });
+            }
+            a.short()
+        }
+        Action::UploadImage(p, seg, n) => {
+            let id = model.projects[*p].id;
+            match world.png(u64::from(*n) + 1) {
+                Ok(png) => {
+                    let before = world.max_seq(id).await;
+                    let a = world
+                        .put_bytes(
+                            &format!("/api/v1/projects/{id}/segments/{seg}/image/file"),
+                            "image/png",
+                            png,
+                        )
+                        .await;
+                    if a.ok() {
+                        let seq = world.max_seq(id).await.max(before);
+                        let hash = world.db_assets(id).await.ok().and_then(|assets| {
+                            assets
+                                .into_iter()
+                                .find(|x| x.kind == "image" && x.index == i64::from(*seg))
+                                .and_then(|x| x.content_hash)
+                        });
+                        model.projects[*p].changes.push(Change {
+                            step,
+                            what: Changed::Upload { seg: *seg, hash },
+                            seq,
+                            label: action.to_string(),
+                        });
+                    }
+                    a.short()
+                }
+                Err(e) => format!("no image: {e}"),
+            }
+        }
+        Action::RegenerateImage(p, seg) => {
+            let id = model.projects[*p].id;
+            let before = world.max_seq(id).await;
+            let a = world
+                .api(
+                    "POST",
+                    &format!("/api/v1/projects/{id}/segments/{seg}/image/regenerate"),
+                    None,
+                )
+                .await;
+            if a.ok() {
+                let seq = world.max_seq(id).await.max(before);
+                model.projects[*p].regenerates += 1;
+                model.projects[*p].changes.push(Change {
+                    step,
+                    what: Changed::Regenerate { seg: *seg },
+                    seq,
+                    label: action.to_string(),
+                });
+            }
+            a.short()
+        }
+        Action::ChangeConfig(p, change) => {
+            let id = model.projects[*p].id;
+            let (body, what) = match change {
+                ConfigChange::ImageSeed(v) => (json!({ "images": { "seed": v } }), Changed::Images),
+                ConfigChange::StylePreset(v) => {
+                    (json!({ "images": { "style_preset": v } }), Changed::Images)
+                }
+                ConfigChange::NegativePrompt(v) => (
+                    json!({ "images": { "negative_prompt": format!("blurry, text, variant {v}") } }),
+                    Changed::Images,
+                ),
+                ConfigChange::SpeakingRate(v) => (
+                    json!({ "narration": { "speaking_rate": f64::from(*v) / 100.0 } }),
+                    Changed::Narration,
+                ),
+                ConfigChange::SubtitleSize(v) => (
+                    json!({ "subtitles": { "font_size": v } }),
+                    Changed::Subtitles,
+                ),
+                ConfigChange::KenBurnsZoom(v) => (
+                    json!({ "ken_burns": { "zoom": f64::from(*v) / 100.0 } }),
+                    Changed::KenBurns,
+                ),
+                ConfigChange::ThumbnailTitleSize(v) => (
+                    json!({ "thumbnail": { "title_font_size": v } }),
+                    Changed::Thumbnail,
+                ),
+            };
+            let before_config = world
+                .db_project(id)
+                .await
+                .map(|d| d.configuration)
+                .unwrap_or(Value::Null);
+            let before = world.max_seq(id).await;
+            let a = world
+                .api(
+                    "PUT",
+                    &format!("/api/v1/projects/{id}/configuration"),
+                    Some(body),
+                )
+                .await;
+            let after_config = world
+                .db_project(id)
+                .await
+                .map(|d| d.configuration)
+                .unwrap_or(Value::Null);
+            // A change that changed nothing (the same value again) asks nothing of the outputs.
+            if a.ok() && after_config != before_config {
+                let proj = &mut model.projects[*p];
+                if matches!(what, Changed::Narration) {
+                    proj.narration_changes += 1;
+                }
+                proj.changes.push(Change {
+                    step,
+                    what,
+                    seq: before,
+                    label: action.to_string(),
+                });
+            }
+            a.short()
+        }
+        Action::ChangePrompt(p, n) => {
+            let id = model.projects[*p].id;
+            let before = world.max_seq(id).await;
+            let text = format!(
+                "You write narrated video scripts (house style {n}). Keep every sentence of the \
+                 article in order.\nArticle:\n{{article}}"
+            );
+            let a = world
+                .api(
+                    "PUT",
+                    &format!("/api/v1/projects/{id}/prompt"),
+                    Some(json!({ "prompt_content": text })),
+                )
+                .await;
+            if a.ok() {
+                model.projects[*p].script_changes += 1;
+                model.projects[*p].changes.push(Change {
+                    step,
+                    what: Changed::Script,
+                    seq: before,
+                    label: action.to_string(),
+                });
+            }
+            a.short()
+        }
+        Action::NoPresenter(p) => {
+            let id = model.projects[*p].id;
+            let before = world.max_seq(id).await;
+            let a = world
+                .api(
+                    "POST",
+                    &format!("/api/v1/projects/{id}/continue-without-presenter"),
+                    None,
+                )
+                .await;
+            if a.ok() {
+                let seq = world.max_seq(id).await.max(before);
+                model.projects[*p].changes.push(Change {
+                    step,
+                    what: Changed::NoPresenter,
+                    seq,
+                    label: action.to_string(),
+                });
+            }
+            a.short()
+        }
+        Action::RemoveKey(provider) => {
+            let a = world
+                .api("DELETE", &format!("/api/v1/keys/{provider}"), None)
+                .await;
+            if a.ok() {
+                model.removed_keys.insert(provider);
+            }
+            a.short()
+        }
+        Action::PutKey(provider) => {
+            let value = KEYS
+                .iter()
+                .find(|(k, _)| k == provider)
+                .map_or("", |(_, v)| *v);
+            let a = world
+                .api(
+                    "PUT",
+                    &format!("/api/v1/keys/{provider}"),
+                    Some(json!({ "value": value })),
+                )
+                .await;
+            if a.ok() {
+                model.removed_keys.remove(provider);
+            }
+            a.short()
+        }
+        Action::InjectFault(kind) => {
+            world.cloud.add_fault(kind.fault());
+            model.faults_injected.push(*kind);
+            "injected".into()
+        }
+        Action::ClearFaults => {
+            world.cloud.clear_faults();
+            "cleared".into()
+        }
+        Action::WaitFor(p, until) => {
+            let started = Instant::now();
+            let limit = Duration::from_secs(match until {
+                Until::Idle => 120,
+                Until::Status(_) => 60,
+            });
+            let id = model.projects[*p].id;
+            loop {
+                let status = world
+                    .db_project(id)
+                    .await
+                    .map(|d| d.status)
+                    .unwrap_or_default();
+                let done = match until {
+                    Until::Status(s) => status == *s || !busy(world, model, *p).await,
+                    Until::Idle => !busy(world, model, *p).await,
+                };
+                if done {
+                    break format!("{status} after {:.1} s", started.elapsed().as_secs_f64());
+                }
+                if started.elapsed() > limit {
+                    break format!("still {status} after {} s", limit.as_secs());
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+        Action::Sleep(ms) => {
+            tokio::time::sleep(Duration::from_millis(*ms)).await;
+            "slept".into()
+        }
+    };
+    let line = format!("  step {step:>2}: {action} -> {result}");
+    model.log.push(line.clone());
+    line
+}

@@ -1,0 +1,315 @@
+//! A model-based test of the seams (issue 12): seeded random sequences of user and system actions
+//! over the real product — a `ytmaker serve` process, `ytmaker projects resume|retry` processes
+//! next to it on the same SQLite database, SIGKILL of either, the five real cloud clients against
+//! the fake cloud with faults injected, keys removed and put back, edits and configuration
+//! changes — and after every sequence the invariants of the issue:
+//!
+//! 1. a COMPLETED project's outputs reflect every accepted edit and configuration change (the
+//!    assets they touch were made after the change, and YouTube has the final video asset);
+//! 2. no paid call is made twice for the same inputs (the fake cloud's own record);
+//! 3. every FAILED project has `error_info` and a stored `error` event with the same code and
+//!    trace id (and an accepted start never ends in silence);
+//! 4. no project sits in a running status without a live lease once nothing runs;
+//! 5. the REST view, the WebSocket snapshot and the database agree.
+//!
+//! After the random part the sequence settles (every runner ends), the invariants 3–5 are
+//! checked, then every fault is cleared, every key put back and every project continued until
+//! it completes ("finish"), and all invariants are checked again, plus liveness (a project that
+//! can be continued completes).
+//!
+//! Knobs (environment):
+//! - `YTMAKER_SEAMS_CASES`   sequences to run (default 12; `make soak` runs 2000)
+//! - `YTMAKER_SEAMS_STEPS`   random actions per sequence after the starts (default 10)
+//! - `YTMAKER_SEAMS_SEED`    seed of the first case (default: from the clock, printed); case n
+//!                           uses seed + n, so `YTMAKER_SEAMS_SEED=<s> YTMAKER_SEAMS_CASES=1`
+//!                           replays one case
+//! - `YTMAKER_SEAMS_KEEP`    `1,4,5` — replay only these action indices of the case (what the
+//!                           shrinker prints)
+//! - `YTMAKER_SEAMS_SHRINK`  re-runs the shrinker may spend per failing case (default 12)
+//! - `YTMAKER_SEAMS_BUDGET_S` stop starting new cases after this many seconds (default none)
+//! - `YTMAKER_SEAMS_LEASE_MS` job lease of every runner (default 1500)
+//!
+//! Run: `cargo test -p ytmaker-cli --test seams_model -- --ignored --nocapture`.
+
+mod seams;
+
+use std::collections::BTreeSet;
+use std::time::{Duration, Instant};
+
+use seams::actions::{self, Case};
+use seams::invariants::{self, Violation};
+use seams::world::World;
+
+struct Settings {
+    cases: u64,
+    steps: usize,
+    seed: u64,
+    keep: Option<Vec<usize>>,
+    shrink_runs: usize,
+    budget: Option<Duration>,
+    lease_ms: u64,
+}
+
+fn env_num(name: &str) -> Option<u64> {
+    std::env::var(name).ok().and_then(|v| v.trim().parse().ok())
+}
+
+impl Settings {
+    fn from_env() -> Settings {
+        let seed = env_num("YTMAKER_SEAMS_SEED").unwrap_or_else(|| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(1, |d| d.as_nanos() as u64 % 1_000_000_007)
+        });
+        Settings {
+            cases: env_num("YTMAKER_SEAMS_CASES").unwrap_or(12),
+            steps: env_num("YTMAKER_SEAMS_STEPS").unwrap_or(10) as usize,
+            seed,
+            keep: std::env::var("YTMAKER_SEAMS_KEEP")
+                .ok()
+                .map(|k| k.split(',').filter_map(|i| i.trim().parse().ok()).collect()),
+            shrink_runs: env_num("YTMAKER_SEAMS_SHRINK").unwrap_or(12) as usize,
+            budget: env_num("YTMAKER_SEAMS_BUDGET_S").map(Duration::from_secs),
+            lease_ms: env_num("YTMAKER_SEAMS_LEASE_MS").unwrap_or(1500),
+        }
+    }
+}
+
+/// What one run of a sequence found.
+struct Outcome {
+    violations: Vec<Violation>,
+    log: Vec<String>,
+    seconds: f64,
+}
+
+async fn run_case(case: &Case, keep: &[usize], lease_ms: u64) -> Outcome {
+    let started = Instant::now();
+    let mut log = Vec::new();
+    let mut world = match World::new(lease_ms).await {
+        Ok(w) => w,
+        Err(e) => {
+            return Outcome {
+                violations: vec![Violation {
+                    invariant: 0,
+                    tag: "setup",
+                    project: None,
+                    message: e,
+                }],
+                log,
+                seconds: started.elapsed().as_secs_f64(),
+            };
+        }
+    };
+    let setup = async {
+        world.set_up_accounts().await?;
+        actions::create_projects(&world, case).await
+    }
+    .await;
+    let mut model = match setup {
+        Ok(m) => m,
+        Err(e) => {
+            log.push(world.server_log_tail());
+            return Outcome {
+                violations: vec![Violation {
+                    invariant: 0,
+                    tag: "setup",
+                    project: None,
+                    message: e,
+                }],
+                log,
+                seconds: started.elapsed().as_secs_f64(),
+            };
+        }
+    };
+    for (p, proj) in model.projects.iter().enumerate() {
+        log.push(format!("  p{p} = {} ({})", proj.id, proj.tag));
+    }
+    for &i in keep {
+        actions::apply(&mut world, &mut model, i, &case.actions[i]).await;
+    }
+    let mut violations = invariants::settle(&mut world, &mut model, Duration::from_secs(300)).await;
+    model
+        .log
+        .push("  -- settled; checking invariants 3, 4, 5".into());
+    violations.extend(invariants::check_quiescent(&world, &model).await);
+    model
+        .log
+        .push("  -- finish: faults cleared, keys back, every project continued".into());
+    violations.extend(invariants::finish(&mut world, &mut model).await);
+    violations.extend(invariants::check_quiescent(&world, &model).await);
+    violations.extend(invariants::check_outputs(&world, &model).await);
+    violations.extend(invariants::check_payments(&world, &model).await);
+    // One line per distinct violation (the quiescent checks run twice).
+    let mut seen = BTreeSet::new();
+    violations.retain(|v| seen.insert(v.to_string()));
+    log.extend(model.log.iter().cloned());
+    if !violations.is_empty() {
+        log.push(world.server_log_tail());
+    }
+    Outcome {
+        violations,
+        log,
+        seconds: started.elapsed().as_secs_f64(),
+    }
+}
+
+fn signature(v: &Violation) -> (u8, &'static str) {
+    (v.invariant, v.tag)
+}
+
+/// Removes actions while the run still breaks the same invariant (same tag), spending at most
+/// `budget` runs. Timing makes a run not fully repeatable, so a removal is kept only when the
+/// smaller sequence fails again.
+async fn shrink(
+    case: &Case,
+    keep: Vec<usize>,
+    target: (u8, &'static str),
+    budget: usize,
+    lease_ms: u64,
+) -> (Vec<usize>, Option<Outcome>, usize) {
+    let mut current = keep;
+    let mut best = None;
+    let mut runs = 0;
+    let mut chunk = current.len().div_ceil(2);
+    while chunk >= 1 && runs < budget {
+        let mut i = 0;
+        let mut removed = false;
+        while i < current.len() && runs < budget {
+            let candidate: Vec<usize> = current
+                .iter()
+                .enumerate()
+                .filter(|(n, _)| *n < i || *n >= i + chunk)
+                .map(|(_, x)| *x)
+                .collect();
+            if candidate.is_empty() {
+                i += chunk;
+                continue;
+            }
+            runs += 1;
+            let outcome = run_case(case, &candidate, lease_ms).await;
+            let again = outcome.violations.iter().any(|v| signature(v) == target);
+            eprintln!(
+                "    shrink run {runs}: {} actions -> {}",
+                candidate.len(),
+                if again { "still fails" } else { "passes" }
+            );
+            if again {
+                current = candidate;
+                best = Some(outcome);
+                removed = true;
+            } else {
+                i += chunk;
+            }
+        }
+        if !removed || chunk > current.len() {
+            chunk /= 2;
+        }
+    }
+    (current, best, runs)
+}
+
+fn describe(case: &Case, keep: &[usize]) -> String {
+    keep.iter()
+        .map(|i| format!("    [{i}] {}", case.actions[*i]))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+#[ignore = "issue 12: enable in `make test` once its defects are fixed (remove this line); run with --ignored"]
+fn seams_model() {
+    let settings = Settings::from_env();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    let started = Instant::now();
+    eprintln!(
+        "seams model: {} case(s) of {} random actions from seed {} (YTMAKER_SEAMS_SEED), lease {} ms",
+        settings.cases, settings.steps, settings.seed, settings.lease_ms
+    );
+    let mut failures = Vec::new();
+    let mut ran = 0;
+    let mut actions_run = 0;
+    for n in 0..settings.cases {
+        if settings.budget.is_some_and(|b| started.elapsed() > b) {
+            eprintln!("seams model: time budget spent after {ran} case(s)");
+            break;
+        }
+        let seed = seams::rng::case_seed(settings.seed, n);
+        let case = actions::generate(seed, settings.steps);
+        let keep: Vec<usize> = match &settings.keep {
+            Some(k) => k
+                .iter()
+                .copied()
+                .filter(|i| *i < case.actions.len())
+                .collect(),
+            None => (0..case.actions.len()).collect(),
+        };
+        let outcome = runtime.block_on(run_case(&case, &keep, settings.lease_ms));
+        ran += 1;
+        actions_run += keep.len();
+        eprintln!(
+            "case {n} seed {seed}: {} project(s), {} actions, {:.0} s, {}",
+            case.projects,
+            keep.len(),
+            outcome.seconds,
+            if outcome.violations.is_empty() {
+                "ok".to_owned()
+            } else {
+                format!("{} violation(s)", outcome.violations.len())
+            }
+        );
+        if outcome.violations.is_empty() {
+            continue;
+        }
+        for v in &outcome.violations {
+            eprintln!("  {v}");
+        }
+        eprintln!("  sequence:\n{}", describe(&case, &keep));
+        eprintln!("  what happened:\n{}", outcome.log.join("\n"));
+        let target = signature(&outcome.violations[0]);
+        let (minimal, shrunk, runs) = runtime.block_on(shrink(
+            &case,
+            keep.clone(),
+            target,
+            settings.shrink_runs,
+            settings.lease_ms,
+        ));
+        let report = format!(
+            "seed {seed} (YTMAKER_SEAMS_SEED={seed} YTMAKER_SEAMS_CASES=1 YTMAKER_SEAMS_STEPS={} YTMAKER_SEAMS_KEEP={}):\n  {}\n  minimal sequence ({} of {} actions, {runs} shrink runs):\n{}{}",
+            settings.steps,
+            minimal
+                .iter()
+                .map(usize::to_string)
+                .collect::<Vec<_>>()
+                .join(","),
+            outcome
+                .violations
+                .iter()
+                .map(Violation::to_string)
+                .collect::<Vec<_>>()
+                .join("\n  "),
+            minimal.len(),
+            keep.len(),
+            describe(&case, &minimal),
+            shrunk
+                .map(|o| format!("\n  the minimal run:\n{}", o.log.join("\n")))
+                .unwrap_or_default()
+        );
+        eprintln!("FAILED {report}");
+        failures.push(report);
+    }
+    eprintln!(
+        "seams model: {ran} sequence(s), {actions_run} actions, {:.0} s, {} failing",
+        started.elapsed().as_secs_f64(),
+        failures.len()
+    );
+    assert!(
+        failures.is_empty(),
+        "{} of {ran} sequence(s) broke an invariant:\n\n{}",
+        failures.len(),
+        failures.join("\n\n")
+    );
+}
