@@ -388,6 +388,7 @@ enum Setup {
     Key(&'static str),
     StallTalks,
     FailTalks(&'static str, &'static str),
+    RejectTalks(&'static str),
 }
 
 struct Row {
@@ -527,6 +528,18 @@ fn rows() -> Vec<Row> {
                 "talks.create",
             )
         },
+        no_talk(row(
+            "moderation refuses the create (451)",
+            error_at("talks.create", 451, None),
+            DID_CONTENT_REJECTED,
+            "talks.create",
+        )),
+        row(
+            "moderation rejects the talk while processing",
+            Setup::RejectTalks("the image violates the content policy"),
+            DID_CONTENT_REJECTED,
+            "talks.create",
+        ),
         row(
             "D-ID finds no face while processing",
             Setup::FailTalks("FaceError", "no face detected"),
@@ -575,6 +588,7 @@ async fn every_did_failure_ends_as_its_code_after_the_catalogues_attempts() {
             Setup::FailTalks(kind, description) => {
                 rig.cloud.state().did.fail_talks(kind, description)
             }
+            Setup::RejectTalks(description) => rig.cloud.state().did.reject_talks(description),
         }
 
         let (err, made) = rig.present_with_retries(&ctx, key).await.unwrap_err();
@@ -613,6 +627,37 @@ async fn every_did_failure_ends_as_its_code_after_the_catalogues_attempts() {
         );
         assert_eq!(err.details["api"], "did", "{name}");
     }
+}
+
+/// A talk D-ID's moderation rejected is about the content, not a face: its own code, whose
+/// guide says to change the portrait or the words, and the talk is not polled again.
+#[tokio::test]
+async fn a_talk_rejected_by_moderation_is_content_rejected_not_a_face_problem() {
+    let rig = Rig::new().await;
+    let ctx = rig.ctx(timeouts());
+    rig.cloud
+        .state()
+        .did
+        .reject_talks("the request was rejected by content moderation");
+    let err = rig
+        .present_with(&ctx, KEY, &PresenterSettings::default())
+        .await
+        .unwrap_err();
+    assert_eq!(err.code, ErrorCode::DID_CONTENT_REJECTED, "{err}");
+    assert_eq!(err.details["kind"], "ContentModerationError");
+    assert_eq!(err.details["talk_status"], "rejected");
+    assert!(!err.code.spec().retry.is_retryable());
+    let guide = &err.code.spec().en;
+    let text = format!(
+        "{} {} {:?}",
+        guide.title, guide.explanation, guide.solutions
+    );
+    assert!(text.contains("moderation"), "{text}");
+    assert!(!text.to_lowercase().contains("face"), "{text}");
+    assert!(
+        !rig.state_file().exists(),
+        "a rejected talk is never polled again"
+    );
 }
 
 #[tokio::test]
