@@ -137,9 +137,13 @@ pub trait JobQueue: Send + Sync {
 }
 
 pub fn now_ms() -> i64 {
-    SystemTime::now()
+    let ms = SystemTime::now()
         .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+    // The unit tests below play a host whose clock is wrong.
+    #[cfg(test)]
+    let ms = ms.saturating_add(tests::HOST_CLOCK_SKEW_MS.with(std::cell::Cell::get));
+    ms
 }
 
 fn lease_ms(lease: Duration) -> i64 {
@@ -385,5 +389,159 @@ impl JobQueue for Store {
                 0
             },
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! Leases across hosts whose clocks disagree (issue 12, defect 7). `now_ms`, this process's
+    //! clock, is skewed per test thread; the database's clock is not. A lease must mean the same
+    //! to every host, so only the database's clock may decide when one expires.
+
+    use std::cell::Cell;
+    use std::time::Duration;
+
+    use super::*;
+    use crate::records::NewProject;
+
+    thread_local! {
+        pub(super) static HOST_CLOCK_SKEW_MS: Cell<i64> = const { Cell::new(0) };
+    }
+
+    const HOUR_MS: i64 = 3_600_000;
+    const LEASE: Duration = Duration::from_secs(30);
+
+    /// Runs what follows as a host whose clock is `skew_ms` off.
+    fn host_clock_off_by(skew_ms: i64) {
+        HOST_CLOCK_SKEW_MS.with(|c| c.set(skew_ms));
+    }
+
+    async fn sqlite() -> (Store, tempfile::TempDir) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&Store::sqlite_url(&dir.path().join("t.db")))
+            .await
+            .unwrap();
+        (store, dir)
+    }
+
+    async fn postgres() -> Store {
+        let admin_url = std::env::var("YTMAKER_TEST_PG_URL")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+        let name = format!("ytmaker_test_{}", Uuid::new_v4().simple());
+        sqlx::any::install_default_drivers();
+        let mut admin = <sqlx::AnyConnection as sqlx::Connection>::connect(&admin_url)
+            .await
+            .expect(
+                "PostgreSQL must be running for the storage tests (scripts/ensure-services.sh)",
+            );
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .execute(&mut admin)
+            .await
+            .unwrap();
+        let base = admin_url.rsplit_once('/').unwrap().0;
+        Store::open(&format!("{base}/{name}")).await.unwrap()
+    }
+
+    async fn queued_job(store: &Store, name: &str) -> Job {
+        let p = store
+            .create_project(&NewProject {
+                name: name.into(),
+                content: "x".repeat(600),
+                configuration: ytmaker_core::config::ProjectConfig::default(),
+            })
+            .await
+            .unwrap();
+        store.enqueue(p.id, &TraceId::generate()).await.unwrap()
+    }
+
+    /// A worker on a host an hour ahead dies holding a short lease: a worker with a right clock
+    /// takes the job over once the lease has run out, not an hour later.
+    async fn a_fast_host_does_not_lock_a_job_for_an_hour(store: Store) {
+        let job = queued_job(&store, "fast").await;
+        host_clock_off_by(HOUR_MS);
+        let held = store
+            .claim("fast-host", Duration::from_millis(300))
+            .await
+            .unwrap()
+            .expect("claimed");
+        assert_eq!(held.id, job.id);
+        host_clock_off_by(0);
+        tokio::time::sleep(Duration::from_millis(600)).await;
+        let taken = store.claim("right-host", LEASE).await.unwrap();
+        assert_eq!(
+            taken.map(|j| j.id),
+            Some(job.id),
+            "the dead fast host's lease ran out on the database's clock"
+        );
+    }
+
+    /// A host an hour behind claims or renews a lease: a host with a right clock must not take
+    /// the job while that lease runs (that would run the project twice and pay twice).
+    async fn a_slow_host_keeps_its_lease(store: Store) {
+        let job = queued_job(&store, "slow").await;
+        host_clock_off_by(-HOUR_MS);
+        store
+            .claim("slow-host", LEASE)
+            .await
+            .unwrap()
+            .expect("claimed");
+        host_clock_off_by(0);
+        assert!(
+            store.claim("right-host", LEASE).await.unwrap().is_none(),
+            "a live lease of a slow host was taken"
+        );
+        // The same for a renewal: claimed on a right clock, renewed on a slow one.
+        let other = queued_job(&store, "slow-renewal").await;
+        let held = store
+            .claim("renewing-host", LEASE)
+            .await
+            .unwrap()
+            .expect("claimed");
+        assert_eq!(held.id, other.id);
+        host_clock_off_by(-HOUR_MS);
+        assert_eq!(
+            store
+                .heartbeat(other.id, "renewing-host", LEASE)
+                .await
+                .unwrap(),
+            Lease::Held(None)
+        );
+        host_clock_off_by(0);
+        assert!(
+            store.claim("right-host", LEASE).await.unwrap().is_none(),
+            "a lease renewed by a slow host was taken"
+        );
+        assert_eq!(
+            store.heartbeat(job.id, "slow-host", LEASE).await.unwrap(),
+            Lease::Held(None)
+        );
+    }
+
+    /// How long the oldest job has waited does not depend on the clock of the host asking.
+    async fn queue_age_is_measured_on_the_database_clock(store: Store) {
+        host_clock_off_by(-HOUR_MS);
+        queued_job(&store, "waiting").await;
+        host_clock_off_by(HOUR_MS);
+        let stats = store.stats().await.unwrap();
+        host_clock_off_by(0);
+        assert_eq!(stats.queued, 1);
+        assert!(
+            stats.oldest_queued_ms < 60_000,
+            "a job queued a moment ago has waited {} ms",
+            stats.oldest_queued_ms
+        );
+    }
+
+    macro_rules! both_backends {
+        ($($name:ident => $body:ident;)+) => {
+            mod on_sqlite { $( #[tokio::test] async fn $name() { let (store, _dir) = super::sqlite().await; super::$body(store).await } )+ }
+            mod on_postgres { $( #[tokio::test] async fn $name() { super::$body(super::postgres().await).await } )+ }
+        };
+    }
+
+    both_backends! {
+        fast_host => a_fast_host_does_not_lock_a_job_for_an_hour;
+        slow_host => a_slow_host_keeps_its_lease;
+        queue_age => queue_age_is_measured_on_the_database_clock;
     }
 }
