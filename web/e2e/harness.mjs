@@ -13,9 +13,14 @@ import { chromium } from 'playwright-core';
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const repoRoot = path.resolve(here, '..', '..');
 export const artifactsDir = path.join(repoRoot, 'target', 'ui-artifacts');
-const serverBin = path.join(repoRoot, 'target', 'debug', 'ytmaker');
-const cloudBin = path.join(repoRoot, 'target', 'debug', 'ytmaker-fake-cloud');
-const uiDir = path.join(repoRoot, 'web', 'dist');
+// YTMAKER_E2E_BIN_DIR runs binaries built elsewhere (e.g. a copy kept while the shared target
+// dir is rebuilt); the default is this work tree's target/debug.
+const binDir = process.env.YTMAKER_E2E_BIN_DIR || path.join(repoRoot, 'target', 'debug');
+const serverBin = path.join(binDir, 'ytmaker');
+const cloudBin = path.join(binDir, 'ytmaker-fake-cloud');
+// YTMAKER_E2E_UI_DIR serves another build of the UI (e.g. one built from an older commit, to
+// see a new test fail before its fix); the default is this work tree's web/dist.
+const uiDir = process.env.YTMAKER_E2E_UI_DIR || path.join(repoRoot, 'web', 'dist');
 // How long a child process may take to print its address before the test gives up on it
 // (a failure condition, not a measurement).
 const STARTUP_LIMIT_MS = 60_000;
