@@ -342,7 +342,8 @@ impl DidPresenter {
         }
     }
 
-    /// The code of a talk that ended in `error` or `rejected`, from D-ID's error kind.
+    /// The code of a talk that ended in `error` or `rejected`, from D-ID's error kind; a
+    /// `rejected` talk is one D-ID's content moderation refused.
     fn talk_failed(
         &self,
         reply: &Reply,
@@ -353,7 +354,11 @@ impl DidPresenter {
         let error = error.unwrap_or_default();
         let kind = error.kind.unwrap_or_default();
         let description = error.description.unwrap_or_default();
-        let code = classify(&kind, &description, ErrorCode::DID_SERVER_ERROR);
+        let code = if status == "rejected" {
+            ErrorCode::DID_CONTENT_REJECTED
+        } else {
+            classify(&kind, &description, ErrorCode::DID_SERVER_ERROR)
+        };
         self.api
             .error(
                 code,
@@ -580,6 +585,8 @@ fn reply_error(api: &ApiClient, reply: &Reply) -> YtError {
     };
     let description = description.unwrap_or_default();
     let code = match reply.status {
+        // Whichever call it refused: the image or the words must change, not the format.
+        _ if is_moderation(&kind) => ErrorCode::DID_CONTENT_REJECTED,
         401 | 403 => ErrorCode::DID_INVALID_API_KEY,
         402 => ErrorCode::DID_QUOTA_EXCEEDED,
         429 if mentions_credits(&kind, &description) => ErrorCode::DID_QUOTA_EXCEEDED,
@@ -607,16 +614,20 @@ fn reply_error(api: &ApiClient, reply: &Reply) -> YtError {
     .detail("description", description)
 }
 
-/// Which input a D-ID error is about: the audio, the image (no face, unreadable source), or
-/// neither (`otherwise`).
+/// D-ID's `ContentModerationError`: its moderation refused the content.
+fn is_moderation(kind: &str) -> bool {
+    kind.to_ascii_lowercase().contains("moderation")
+}
+
+/// Which input a D-ID error is about: the content (moderation), the audio, the image (no face,
+/// unreadable source), or neither (`otherwise`).
 fn classify(kind: &str, description: &str, otherwise: ErrorCode) -> ErrorCode {
     let text = format!("{kind} {description}").to_lowercase();
-    if text.contains("audio") {
+    if is_moderation(kind) {
+        ErrorCode::DID_CONTENT_REJECTED
+    } else if text.contains("audio") {
         ErrorCode::DID_INVALID_AUDIO
-    } else if ["face", "image", "source", "moderation"]
-        .iter()
-        .any(|w| text.contains(w))
-    {
+    } else if ["face", "image", "source"].iter().any(|w| text.contains(w)) {
         ErrorCode::DID_INVALID_IMAGE
     } else {
         otherwise
