@@ -11,11 +11,12 @@ use tokio::task::JoinSet;
 use tracing::Instrument;
 use uuid::Uuid;
 use ytmaker_core::error::Lang;
-use ytmaker_core::{ErrorCode, YtResult};
+use ytmaker_core::{ErrorCode, YtError};
 use ytmaker_render::Toolchain;
 use ytmaker_store::{DataDir, Job, JobQueue, JobState, Lease, StopRequest, Store};
 
 use crate::control::Wakeup;
+use crate::progress::ProgressSink;
 use crate::sink::EventSink;
 use crate::{Pipeline, Providers};
 
@@ -130,8 +131,43 @@ async fn worker_loop(
 enum Interruption {
     Cancel,
     LeaseLost,
-    Shutdown,
+    Stop(StopKind),
     QueueUnreachable(String),
+}
+
+/// What the process holding a lease asks of its run when it must stop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StopKind {
+    /// The server is stopping: hand the job back, the project keeps its status, and the next
+    /// worker continues it.
+    HandBack,
+    /// The user pressed Ctrl-C in the CLI: the project is PAUSED.
+    Pause,
+}
+
+/// How a run under a lease ended.
+#[derive(Debug)]
+pub enum LeasedEnd {
+    Completed(crate::RunOutcome),
+    /// Recorded on the project (FAILED, `error_info`, an `error` event) before this returns.
+    Failed(YtError),
+    Paused,
+    Cancelled,
+    /// The lease is not ours any more (lost to another runner, handed back, or the queue could
+    /// not be reached): this run stopped without writing anything more.
+    LeaseGone,
+}
+
+impl LeasedEnd {
+    fn job_state(&self) -> (JobState, Option<String>) {
+        match self {
+            LeasedEnd::Completed(_) => (JobState::Done, None),
+            LeasedEnd::Failed(err) => (JobState::Failed, Some(err.code.to_string())),
+            LeasedEnd::Paused => (JobState::Stopped, Some("paused".into())),
+            LeasedEnd::Cancelled => (JobState::Stopped, Some("cancelled".into())),
+            LeasedEnd::LeaseGone => (JobState::Running, None),
+        }
+    }
 }
 
 async fn run_job(
@@ -143,22 +179,29 @@ async fn run_job(
 ) {
     tracing::info!(attempt = job.attempts, "job claimed");
     metrics::gauge!("ytmaker_workers_busy").increment(1.0);
-    let outcome = run_with_lease(ctx, config, worker, &job, stopped).await;
-    metrics::gauge!("ytmaker_workers_busy").decrement(1.0);
-    let (state, error) = match outcome {
-        Ok(state) => state,
-        Err(err) => {
-            tracing::error!(error_code = %err.code, "job could not run: {}", err.message);
-            (JobState::Failed, Some(err.code.to_string()))
-        }
+    let sink: Arc<dyn ProgressSink> =
+        Arc::new(EventSink::start(ctx.store.clone(), job.trace_id.clone()));
+    let shutdown = async {
+        // An error means the pool is gone, which is a shutdown too.
+        let _closed = stopped.changed().await;
+        StopKind::HandBack
     };
+    let end = run_leased(ctx, config.lease, worker, &job, sink, shutdown).await;
+    metrics::gauge!("ytmaker_workers_busy").decrement(1.0);
+    close_job(ctx, worker, &job, &end).await;
+}
+
+/// Records how a leased job ended in the queue (nothing when the lease is gone: the row is
+/// someone else's now).
+async fn close_job(ctx: &WorkerContext, runner: &str, job: &Job, end: &LeasedEnd) {
+    let (state, error) = end.job_state();
     metrics::counter!("ytmaker_jobs_total", "outcome" => state.as_str()).increment(1);
     if state == JobState::Running {
-        return; // lease lost or handed back: someone else owns the row now
+        return;
     }
     match ctx
         .store
-        .finish(job.id, worker, state, error.as_deref())
+        .finish(job.id, runner, state, error.as_deref())
         .await
     {
         Ok(true) => tracing::info!(outcome = state.as_str(), "job finished"),
@@ -169,13 +212,31 @@ async fn run_job(
     }
 }
 
-async fn run_with_lease(
+/// Runs `job`'s project while `runner` holds its lease, renewing it every third of `lease` and
+/// acting on the pause or cancel a user asks for. Every failure, including one before the run
+/// starts, is recorded on the project. Used by the workers and by the CLI's foreground runs,
+/// so there is one way to run a project.
+pub(crate) async fn run_leased(
     ctx: &WorkerContext,
-    config: &WorkerConfig,
-    worker: &str,
+    lease: Duration,
+    runner: &str,
     job: &Job,
-    stopped: &mut watch::Receiver<bool>,
-) -> YtResult<(JobState, Option<String>)> {
+    sink: Arc<dyn ProgressSink>,
+    stop: impl std::future::Future<Output = StopKind>,
+) -> LeasedEnd {
+    let failed = |err: YtError| async {
+        LeasedEnd::Failed(
+            crate::failure::record_before_run(
+                &ctx.store,
+                &ctx.data,
+                ctx.lang,
+                job.project_id,
+                err,
+                &job.trace_id,
+            )
+            .await,
+        )
+    };
     // Anything that fails before the run starts (a key removed since the start was accepted, an
     // account unlinked) fails the project with its code, like a failure inside the run: a job
     // that only logged it would leave the project waiting for ever with no reason shown.
@@ -191,31 +252,21 @@ async fn run_with_lease(
     .await;
     let providers = match setup {
         Ok(providers) => providers,
-        Err(err) => {
-            let err = crate::failure::record_before_run(
-                &ctx.store,
-                &ctx.data,
-                ctx.lang,
-                job.project_id,
-                err,
-                &job.trace_id,
-            )
-            .await;
-            return Ok((JobState::Failed, Some(err.code.to_string())));
-        }
+        Err(err) => return failed(err).await,
     };
     let pipeline = Pipeline::new(
         ctx.store.clone(),
         ctx.data.clone(),
         ctx.tools.clone(),
         providers,
-        Arc::new(EventSink::start(ctx.store.clone(), job.trace_id.clone())),
+        sink,
         ctx.lang,
     )
     .with_retry_delay_scale(ctx.retry_delay_scale);
-    let beat = (config.lease / 3).max(Duration::from_millis(50));
+    let beat = (lease / 3).max(Duration::from_millis(50));
     let run = pipeline.run(job.project_id, &job.trace_id);
     tokio::pin!(run);
+    tokio::pin!(stop);
     let mut pausing = false;
     // Dropping the run future stops it at once: spawned asset tasks are aborted, FFmpeg and
     // espeak-ng are killed, and every file is written under a temporary name first, so no
@@ -225,18 +276,21 @@ async fn run_with_lease(
         tokio::select! {
             result = &mut run => {
                 return match result {
-                    Ok(_) => Ok((JobState::Done, None)),
+                    Ok(outcome) => LeasedEnd::Completed(outcome),
                     Err(err) if err.code == ErrorCode::RUN_STOPPED => {
-                        pipeline.mark_paused(job.project_id, &job.trace_id).await?;
-                        Ok((JobState::Stopped, Some("paused".into())))
+                        match pipeline.mark_paused(job.project_id, &job.trace_id).await {
+                            Ok(()) => LeasedEnd::Paused,
+                            Err(err) => failed(err).await,
+                        }
                     }
-                    Err(err) => Ok((JobState::Failed, Some(err.code.to_string()))),
+                    // The stages recorded it on the project already.
+                    Err(err) => LeasedEnd::Failed(err),
                 };
             }
             _ = tokio::time::sleep(beat) => {}
-            _ = stopped.changed() => break Interruption::Shutdown,
+            kind = &mut stop => break Interruption::Stop(kind),
         }
-        match ctx.store.heartbeat(job.id, worker, config.lease).await {
+        match ctx.store.heartbeat(job.id, runner, lease).await {
             Ok(Lease::Held(None)) => {}
             Ok(Lease::Held(Some(StopRequest::Pause))) => {
                 if !pausing {
@@ -254,22 +308,28 @@ async fn run_with_lease(
     };
     match interrupted {
         Interruption::Cancel => {
-            pipeline
-                .mark_cancelled(job.project_id, &job.trace_id)
-                .await?;
-            Ok((JobState::Stopped, Some("cancelled".into())))
+            match pipeline.mark_cancelled(job.project_id, &job.trace_id).await {
+                Ok(()) => LeasedEnd::Cancelled,
+                Err(err) => failed(err).await,
+            }
         }
         Interruption::LeaseLost => {
-            tracing::warn!("lease lost to another worker; this run stops without writing");
-            Ok((JobState::Running, None))
+            tracing::warn!("lease lost to another runner; this run stops without writing");
+            LeasedEnd::LeaseGone
         }
-        Interruption::Shutdown => {
-            if let Err(err) = ctx.store.release(job.id, worker).await {
+        Interruption::Stop(StopKind::HandBack) => {
+            if let Err(err) = ctx.store.release(job.id, runner).await {
                 tracing::error!(error_code = %err.code, "cannot hand the job back; it will be taken over when its lease expires: {}", err.message);
             } else {
                 tracing::info!("server stopping: job handed back to the queue");
             }
-            Ok((JobState::Running, None))
+            LeasedEnd::LeaseGone
+        }
+        Interruption::Stop(StopKind::Pause) => {
+            match pipeline.mark_paused(job.project_id, &job.trace_id).await {
+                Ok(()) => LeasedEnd::Paused,
+                Err(err) => failed(err).await,
+            }
         }
         Interruption::QueueUnreachable(message) => {
             // Without a lease another worker may take the job; stop rather than work twice.
@@ -277,7 +337,7 @@ async fn run_with_lease(
                 error_code = "QUEUE_CONNECTION_FAILED",
                 "cannot renew the job lease, stopping this run: {message}"
             );
-            Ok((JobState::Running, None))
+            LeasedEnd::LeaseGone
         }
     }
 }

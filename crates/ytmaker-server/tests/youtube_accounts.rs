@@ -190,8 +190,9 @@ async fn two_accounts_are_linked_switched_chosen_per_project_and_removed() {
         &format!("/api/v1/youtube/accounts/{}/default", second.id),
     )
     .await;
-    assert_eq!(switched.status(), 200);
+    let switched_status = switched.status();
     let switched: Value = switched.json().await.unwrap();
+    assert_eq!(switched_status, 200, "{switched}");
     assert_eq!(switched["is_default"], true);
     assert_eq!(
         ids_and_defaults(&accounts(&app).await),

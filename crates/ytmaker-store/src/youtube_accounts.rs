@@ -105,23 +105,28 @@ impl Store {
             .begin()
             .await
             .map_err(|e| db_err("begin a transaction", e))?;
-        let exists = sqlx::query("SELECT 1 FROM youtube_accounts WHERE channel_id = $1")
-            .bind(channel_id)
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(|e| db_err("read a YouTube account", e))?;
-        if exists.is_none() {
+        // The transaction writes first: on SQLite a transaction that reads and then writes
+        // cannot wait for another writer ("database is locked" at once, whatever the busy
+        // timeout), while one that starts by writing waits its turn.
+        sqlx::query(
+            "UPDATE youtube_accounts SET is_default = 0 \
+             WHERE is_default = 1 AND EXISTS (SELECT 1 FROM youtube_accounts WHERE channel_id = $1)",
+        )
+        .bind(channel_id)
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| db_err("change the default YouTube account", e))?;
+        let chosen =
+            sqlx::query("UPDATE youtube_accounts SET is_default = 1 WHERE channel_id = $1")
+                .bind(channel_id)
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| db_err("change the default YouTube account", e))?
+                .rows_affected();
+        if chosen == 0 {
+            // Not linked: the first statement's EXISTS was false, so it changed nothing.
             return Err(account_not_found(channel_id));
         }
-        sqlx::query("UPDATE youtube_accounts SET is_default = 0 WHERE is_default = 1")
-            .execute(&mut *tx)
-            .await
-            .map_err(|e| db_err("change the default YouTube account", e))?;
-        sqlx::query("UPDATE youtube_accounts SET is_default = 1 WHERE channel_id = $1")
-            .bind(channel_id)
-            .execute(&mut *tx)
-            .await
-            .map_err(|e| db_err("change the default YouTube account", e))?;
         tx.commit()
             .await
             .map_err(|e| db_err("commit the default YouTube account", e))?;
