@@ -16,6 +16,7 @@ use ytmaker_core::youtube::{Privacy, YoutubeSettings};
 use ytmaker_core::{ErrorCode, Secret, YtError, YtResult};
 use ytmaker_fake_cloud::youtube::{CHANNEL_ID, CHANNEL_TITLE};
 use ytmaker_fake_cloud::{Api, FakeCloud, Fault, FaultAction};
+use ytmaker_providers::cloud::http::{CallRecord, CallRecorder};
 use ytmaker_providers::cloud::youtube::{
     self, TokenStore, UPLOAD_STATE_FILE, YoutubePublisher, YoutubeTokens,
 };
@@ -569,14 +570,46 @@ async fn a_refused_consent_is_a_failed_login() {
     assert_eq!(err.details["error"], "access_denied");
 }
 
+/// Keeps every record the client reports.
+#[derive(Debug, Default)]
+struct Collect(Mutex<Vec<CallRecord>>);
+
+impl CallRecorder for Collect {
+    fn record(&self, call: CallRecord) {
+        self.0.lock().unwrap().push(call);
+    }
+}
+
 #[tokio::test]
 async fn a_401_refreshes_the_token_once_and_repeats_the_call() {
     let cloud = FakeCloud::start_local().await.unwrap();
     let store = linked(&cloud);
     let before = store.current();
     cloud.state().youtube.expire_access_tokens();
-    let ctx = ctx(&cloud);
+    let records = Arc::new(Collect::default());
+    let ctx = ctx(&cloud).with_recorder(records.clone());
     let channel = youtube::channel(&ctx, store.as_ref()).await.unwrap();
+    // The refused call is recorded as refused (with the code of a token that is refreshed
+    // automatically), not as a success.
+    let seen: Vec<_> = records
+        .0
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|r| (r.endpoint, r.status, r.error_code))
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            (
+                "channels.list",
+                Some(401),
+                Some(ErrorCode::YOUTUBE_TOKEN_EXPIRED)
+            ),
+            ("oauth.token", Some(200), None),
+            ("channels.list", Some(200), None),
+        ]
+    );
     assert_eq!(channel.id, CHANNEL_ID);
     assert_eq!(cloud.count(Api::Youtube, "channels.list"), 2);
     assert_eq!(cloud.count(Api::Oauth, "oauth.token"), 1);
@@ -606,6 +639,37 @@ async fn a_token_about_to_expire_is_refreshed_before_the_call() {
         cloud.count(Api::Youtube, "channels.list"),
         1,
         "no 401 was needed"
+    );
+}
+
+/// A token refused right after its refresh: not retried, and the guide says to link the account
+/// again instead of "nothing to do".
+#[tokio::test]
+async fn a_token_refused_after_its_refresh_asks_to_link_again() {
+    let cloud = FakeCloud::start_local().await.unwrap();
+    let store = linked(&cloud);
+    cloud.add_fault(Fault::error(YT, Some("channels.list"), 401, None));
+    let ctx = ctx(&cloud);
+    let (err, attempts) = with_retries(|| youtube::channel(&ctx, store.as_ref()))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code, ErrorCode::YOUTUBE_AUTH_REVOKED, "{err}");
+    assert_eq!(attempts, 1);
+    assert_eq!(cloud.count(Api::Oauth, "oauth.token"), 1);
+    let spec = err.code.spec();
+    assert!(!spec.retry.is_retryable());
+    assert!(
+        spec.en.solutions[0].starts_with("Re-link"),
+        "{:?}",
+        spec.en.solutions
+    );
+    assert!(
+        spec.en
+            .solutions
+            .iter()
+            .all(|s| !s.contains("Nothing to do")),
+        "{:?}",
+        spec.en.solutions
     );
 }
 
@@ -876,25 +940,35 @@ fn rows() -> Vec<Row> {
         )
         .fault(Fault::new(YT, Some("channels.list"), FaultAction::Drop))
         .calls(CHANNELS.0, CHANNELS.1, 5),
-        // Each attempt is a 401, a refresh, and the one repeat (401 again).
+        // A 401, a refresh, and the one repeat (401 again): a fresh token refused is an account
+        // to link again, and another attempt would only refresh and be refused once more.
         row(
             "token refused even after a refresh",
             Op::Channel,
-            E::YOUTUBE_INVALID_TOKEN,
-            2,
+            E::YOUTUBE_AUTH_REVOKED,
+            1,
         )
         .fault(error("channels.list", 401, None))
-        .calls(CHANNELS.0, CHANNELS.1, 4)
-        .calls(Api::Oauth, "oauth.token", 2),
+        .calls(CHANNELS.0, CHANNELS.1, 2)
+        .calls(Api::Oauth, "oauth.token", 1),
         row(
             "token said expired even after a refresh",
             Op::Channel,
-            E::YOUTUBE_TOKEN_EXPIRED,
-            2,
+            E::YOUTUBE_AUTH_REVOKED,
+            1,
         )
         .fault(error("channels.list", 401, Some("expired")))
-        .calls(CHANNELS.0, CHANNELS.1, 4)
-        .calls(Api::Oauth, "oauth.token", 2),
+        .calls(CHANNELS.0, CHANNELS.1, 2)
+        .calls(Api::Oauth, "oauth.token", 1),
+        row(
+            "upload refused even after a refresh",
+            Op::Publish,
+            E::YOUTUBE_AUTH_REVOKED,
+            1,
+        )
+        .fault(error("videos.insert", 401, None))
+        .calls(YT, "videos.insert", 2)
+        .calls(Api::Oauth, "oauth.token", 1),
         row(
             "invalid tokens: the refresh is refused",
             Op::Channel,
