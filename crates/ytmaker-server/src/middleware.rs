@@ -181,15 +181,17 @@ pub async fn require_token(
         .get::<MatchedPath>()
         .is_some_and(|m| ROUTES_WITHOUT_TOKEN.contains(&m.as_str()));
     if let Some(expected) = state.security.token.as_ref().filter(|_| !public) {
+        // RFC 9110 §11.1: the scheme name is case-insensitive ("bearer", "BEARER").
         let bearer = req
             .headers()
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .map(str::to_owned);
+            .and_then(|v| v.trim().split_once(' '))
+            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+            .map(|(_, token)| token.trim().to_owned());
         let given = bearer.or(query_token).unwrap_or_default();
         if !constant_time_eq(given.as_bytes(), expected.as_bytes()) {
-            return ApiError(
+            let mut refused = ApiError(
                 YtError::new(
                     ErrorCode::UNAUTHORIZED,
                     "this server requires its access token",
@@ -197,6 +199,12 @@ pub async fn require_token(
                 .detail("header", "Authorization"),
             )
             .into_response();
+            // RFC 9110 §11.6.1: a 401 names the scheme that would be accepted.
+            refused.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                header::HeaderValue::from_static("Bearer realm=\"ytmaker\""),
+            );
+            return refused;
         }
     }
     next.run(req).await

@@ -714,27 +714,56 @@ fn file_for(
 }
 
 /// Parses a single `bytes=a-b`, `bytes=a-` or `bytes=-n` range against `size`.
-fn parse_range(raw: &str, size: u64) -> Option<(u64, u64)> {
-    let spec = raw.trim().strip_prefix("bytes=")?;
-    if spec.contains(',') {
-        return None;
-    }
-    let (a, b) = spec.split_once('-')?;
-    let (start, end) = match (a.trim(), b.trim()) {
-        ("", n) => {
-            let n: u64 = n.parse().ok()?;
-            if n == 0 {
-                return None;
-            }
-            (size.saturating_sub(n), size.checked_sub(1)?)
+/// What a `Range` header asks of a file of `size` bytes.
+#[derive(Debug, PartialEq)]
+enum RangeRequest {
+    /// One satisfiable byte range, inclusive.
+    Bytes(u64, u64),
+    /// Well-formed but outside the file: 416.
+    Unsatisfiable,
+    /// Not a single well-formed byte range (bad syntax, another unit, several ranges): RFC 9110
+    /// §14.2 lets a server ignore it and send the whole file, which is what clients expect.
+    Ignored,
+}
+
+fn parse_range(raw: &str, size: u64) -> RangeRequest {
+    let parsed = || -> Option<(Option<u64>, Option<u64>)> {
+        let spec = raw.trim().strip_prefix("bytes=")?;
+        if spec.contains(',') {
+            return None;
         }
-        (s, "") => (s.parse().ok()?, size.checked_sub(1)?),
-        (s, e) => (
-            s.parse().ok()?,
-            e.parse::<u64>().ok()?.min(size.checked_sub(1)?),
-        ),
+        let (a, b) = spec.split_once('-')?;
+        let number = |t: &str| -> Option<Option<u64>> {
+            let t = t.trim();
+            if t.is_empty() {
+                Some(None)
+            } else if t.bytes().all(|c| c.is_ascii_digit()) {
+                t.parse().ok().map(Some)
+            } else {
+                None
+            }
+        };
+        let (a, b) = (number(a)?, number(b)?);
+        match (a, b) {
+            (None, None) => None,
+            (Some(s), Some(e)) if s > e => None,
+            other => Some(other),
+        }
     };
-    (start <= end && end < size).then_some((start, end))
+    let Some(spec) = parsed() else {
+        return RangeRequest::Ignored;
+    };
+    let Some(last) = size.checked_sub(1) else {
+        return RangeRequest::Unsatisfiable;
+    };
+    match spec {
+        (None, Some(0)) => RangeRequest::Unsatisfiable,
+        (None, Some(n)) => RangeRequest::Bytes(size.saturating_sub(n), last),
+        (Some(s), _) if s > last => RangeRequest::Unsatisfiable,
+        (Some(s), None) => RangeRequest::Bytes(s, last),
+        (Some(s), Some(e)) => RangeRequest::Bytes(s, e.min(last)),
+        (None, None) => RangeRequest::Ignored,
+    }
 }
 
 #[utoipa::path(get, path = "/api/v1/projects/{id}/files/{name}", tag = "projects",
@@ -799,13 +828,14 @@ async fn send_file(
     let (status, start, len) = match range {
         None => (StatusCode::OK, 0, size),
         Some(raw) => match parse_range(&raw, size) {
-            Some((start, end)) => {
+            RangeRequest::Ignored => (StatusCode::OK, 0, size),
+            RangeRequest::Bytes(start, end) => {
                 if let Ok(v) = HeaderValue::from_str(&format!("bytes {start}-{end}/{size}")) {
                     response_headers.insert(header::CONTENT_RANGE, v);
                 }
                 (StatusCode::PARTIAL_CONTENT, start, end - start + 1)
             }
-            None => {
+            RangeRequest::Unsatisfiable => {
                 let mut r = ApiError(
                     YtError::new(
                         ErrorCode::RANGE_NOT_SATISFIABLE,
@@ -1011,17 +1041,24 @@ async fn asset_file(
 
 #[cfg(test)]
 mod tests {
-    use super::parse_range;
+    use super::{RangeRequest, parse_range};
 
     #[test]
     fn ranges_follow_rfc_9110() {
-        assert_eq!(parse_range("bytes=0-99", 1000), Some((0, 99)));
-        assert_eq!(parse_range("bytes=900-", 1000), Some((900, 999)));
-        assert_eq!(parse_range("bytes=-100", 1000), Some((900, 999)));
-        assert_eq!(parse_range("bytes=500-5000", 1000), Some((500, 999)));
-        assert_eq!(parse_range("bytes=1000-", 1000), None);
-        assert_eq!(parse_range("bytes=5-1", 1000), None);
-        assert_eq!(parse_range("bytes=0-1,5-6", 1000), None);
-        assert_eq!(parse_range("items=0-1", 1000), None);
+        use RangeRequest::*;
+        assert_eq!(parse_range("bytes=0-99", 1000), Bytes(0, 99));
+        assert_eq!(parse_range("bytes=900-", 1000), Bytes(900, 999));
+        assert_eq!(parse_range("bytes=-100", 1000), Bytes(900, 999));
+        assert_eq!(parse_range("bytes=500-5000", 1000), Bytes(500, 999));
+        // Well-formed but outside the file: 416.
+        assert_eq!(parse_range("bytes=1000-", 1000), Unsatisfiable);
+        assert_eq!(parse_range("bytes=-0", 1000), Unsatisfiable);
+        // Malformed, several ranges, another unit: ignored, the whole file is sent (§14.2).
+        assert_eq!(parse_range("bytes=5-1", 1000), Ignored);
+        assert_eq!(parse_range("bytes=0-1,5-6", 1000), Ignored);
+        assert_eq!(parse_range("items=0-1", 1000), Ignored);
+        assert_eq!(parse_range("bytes=abc", 1000), Ignored);
+        assert_eq!(parse_range("bytes=-", 1000), Ignored);
+        assert_eq!(parse_range("bytes=+5-9", 1000), Ignored);
     }
 }

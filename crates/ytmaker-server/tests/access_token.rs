@@ -54,6 +54,16 @@ async fn token_app(token: &str, ui: &tempfile::TempDir) -> TestApp {
 
 async fn assert_unauthorized(resp: reqwest::Response, what: &str, never_echoed: &[&str]) {
     assert_eq!(resp.status(), StatusCode::UNAUTHORIZED, "{what}");
+    // RFC 9110 §11.6.1: a 401 says which scheme it wants.
+    let challenge = resp
+        .headers()
+        .get(reqwest::header::WWW_AUTHENTICATE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    assert!(
+        challenge.starts_with("Bearer"),
+        "{what}: WWW-Authenticate {challenge:?}"
+    );
     let text = resp.text().await.unwrap();
     let body: Value = serde_json::from_str(&text).unwrap_or_else(|_| panic!("{what}: {text}"));
     assert_eq!(body["error"]["code"], "UNAUTHORIZED", "{what}: {body}");
@@ -102,6 +112,17 @@ async fn the_token_guards_the_api_and_metrics_but_not_the_ui_files() {
             StatusCode::OK
         };
         assert_eq!(ok.status(), expected, "{path} with the token");
+        // The scheme name is case-insensitive (RFC 9110 §11.1).
+        for scheme in ["bearer", "BEARER"] {
+            let r = app
+                .client
+                .get(app.url(path))
+                .header("Authorization", format!("{scheme} {TOKEN}"))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), expected, "{path} with `{scheme}`");
+        }
     }
     // The error catalogue is documentation: readable without the token, so the sign-in screen
     // can explain a refusal; a path beside it is not.
