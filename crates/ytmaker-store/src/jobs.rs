@@ -15,7 +15,7 @@ use sqlx::any::AnyRow;
 use uuid::Uuid;
 use ytmaker_core::{ErrorCode, TraceId, YtError, YtResult};
 
-use crate::{Store, db_err};
+use crate::{Backend, Store, db_err};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -199,22 +199,48 @@ fn already_live(project: Uuid) -> YtError {
     .detail("reason", "a live job exists")
 }
 
+impl Store {
+    /// SQL for the database's clock in Unix milliseconds. Every time a lease or the queue is
+    /// measured by comes from here, never from the host running the query: hosts sharing a
+    /// PostgreSQL database may disagree about the time, and a lease must mean the same to all.
+    fn sql_now_ms(&self) -> &'static str {
+        match self.backend {
+            // julianday('now') is fixed for the whole statement; ROUND keeps a float error from
+            // losing a millisecond.
+            Backend::Sqlite => {
+                "CAST(ROUND((julianday('now') - 2440587.5) * 86400000.0) AS INTEGER)"
+            }
+            Backend::Postgres => "(EXTRACT(EPOCH FROM clock_timestamp()) * 1000)::BIGINT",
+        }
+    }
+
+    /// The database's clock, in Unix milliseconds: the clock job leases are measured by.
+    pub async fn db_now_ms(&self) -> YtResult<i64> {
+        let sql = format!("SELECT {} AS now_ms", self.sql_now_ms());
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .fetch_one(&self.pool)
+            .await
+            .map_err(|e| db_err("read the database clock", e))?;
+        row.try_get("now_ms")
+            .map_err(|e| db_err("read the database clock", e))
+    }
+}
+
 #[async_trait]
 impl JobQueue for Store {
     async fn enqueue(&self, project: Uuid, trace: &TraceId) -> YtResult<Job> {
         if self.live_job(project).await?.is_some() {
             return Err(already_live(project));
         }
-        let now = now_ms();
+        let now = self.sql_now_ms();
         let sql = format!(
             "INSERT INTO jobs (id, project_id, state, trace_id, attempts, enqueued_ms, updated_ms) \
-             VALUES ($1, $2, 'queued', $3, 0, $4, $4) RETURNING {JOB_COLUMNS}"
+             VALUES ($1, $2, 'queued', $3, 0, {now}, {now}) RETURNING {JOB_COLUMNS}"
         );
         let row = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(Uuid::new_v4().to_string())
             .bind(project.to_string())
             .bind(trace.as_str())
-            .bind(now)
             .fetch_one(&self.pool)
             .await
             .map_err(|e| {
@@ -231,22 +257,21 @@ impl JobQueue for Store {
     }
 
     async fn claim(&self, worker: &str, lease: Duration) -> YtResult<Option<Job>> {
-        let now = now_ms();
+        let now = self.sql_now_ms();
         // The candidate is picked by a sub-select and the UPDATE re-checks the same condition,
         // so when two workers race for one row only one of them changes it.
         let sql = format!(
-            "UPDATE jobs SET state = 'running', lease_owner = $1, lease_expires_ms = $2, \
-             attempts = attempts + 1, updated_ms = $3 \
+            "UPDATE jobs SET state = 'running', lease_owner = $1, lease_expires_ms = {now} + $2, \
+             attempts = attempts + 1, updated_ms = {now} \
              WHERE id = (SELECT id FROM jobs WHERE state = 'queued' \
-                           OR (state = 'running' AND lease_expires_ms < $3) \
+                           OR (state = 'running' AND lease_expires_ms < {now}) \
                          ORDER BY enqueued_ms LIMIT 1) \
-               AND (state = 'queued' OR (state = 'running' AND lease_expires_ms < $3)) \
+               AND (state = 'queued' OR (state = 'running' AND lease_expires_ms < {now})) \
              RETURNING {JOB_COLUMNS}"
         );
         let row = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(worker)
-            .bind(now + lease_ms(lease))
-            .bind(now)
+            .bind(lease_ms(lease))
             .fetch_optional(&self.pool)
             .await
             .map_err(|e| db_err("claim a job", e))?;
@@ -254,18 +279,18 @@ impl JobQueue for Store {
     }
 
     async fn heartbeat(&self, job: Uuid, worker: &str, lease: Duration) -> YtResult<Lease> {
-        let now = now_ms();
-        let row = sqlx::query(
-            "UPDATE jobs SET lease_expires_ms = $1, updated_ms = $2 \
-             WHERE id = $3 AND lease_owner = $4 AND state = 'running' RETURNING stop_request",
-        )
-        .bind(now + lease_ms(lease))
-        .bind(now)
-        .bind(job.to_string())
-        .bind(worker)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(|e| db_err("renew a job lease", e))?;
+        let now = self.sql_now_ms();
+        let sql = format!(
+            "UPDATE jobs SET lease_expires_ms = {now} + $1, updated_ms = {now} \
+             WHERE id = $2 AND lease_owner = $3 AND state = 'running' RETURNING stop_request"
+        );
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(lease_ms(lease))
+            .bind(job.to_string())
+            .bind(worker)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(|e| db_err("renew a job lease", e))?;
         let Some(row) = row else {
             return Ok(Lease::Lost);
         };
@@ -293,33 +318,35 @@ impl JobQueue for Store {
         state: JobState,
         error: Option<&str>,
     ) -> YtResult<bool> {
-        let changed = sqlx::query(
+        let sql = format!(
             "UPDATE jobs SET state = $1, last_error = $2, lease_owner = NULL, lease_expires_ms = NULL, \
-             updated_ms = $3 WHERE id = $4 AND lease_owner = $5 AND state = 'running'",
-        )
-        .bind(state.as_str())
-        .bind(error)
-        .bind(now_ms())
-        .bind(job.to_string())
-        .bind(worker)
-        .execute(&self.pool)
-        .await
-        .map_err(|e| db_err("finish a job", e))?
-        .rows_affected();
+             updated_ms = {} WHERE id = $3 AND lease_owner = $4 AND state = 'running'",
+            self.sql_now_ms()
+        );
+        let changed = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(state.as_str())
+            .bind(error)
+            .bind(job.to_string())
+            .bind(worker)
+            .execute(&self.pool)
+            .await
+            .map_err(|e| db_err("finish a job", e))?
+            .rows_affected();
         Ok(changed == 1)
     }
 
     async fn release(&self, job: Uuid, worker: &str) -> YtResult<()> {
-        sqlx::query(
+        let sql = format!(
             "UPDATE jobs SET state = 'queued', lease_owner = NULL, lease_expires_ms = NULL, \
-             updated_ms = $1 WHERE id = $2 AND lease_owner = $3 AND state = 'running'",
-        )
-        .bind(now_ms())
-        .bind(job.to_string())
-        .bind(worker)
-        .execute(&self.pool)
-        .await
-        .map_err(|e| db_err("hand a job back to the queue", e))?;
+             updated_ms = {} WHERE id = $1 AND lease_owner = $2 AND state = 'running'",
+            self.sql_now_ms()
+        );
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(job.to_string())
+            .bind(worker)
+            .execute(&self.pool)
+            .await
+            .map_err(|e| db_err("hand a job back to the queue", e))?;
         Ok(())
     }
 
@@ -336,58 +363,56 @@ impl JobQueue for Store {
     }
 
     async fn request_stop(&self, project: Uuid, stop: StopRequest) -> YtResult<Option<JobState>> {
-        let now = now_ms();
-        let dequeued = sqlx::query(
-            "UPDATE jobs SET state = 'stopped', stop_request = $1, updated_ms = $2 \
-             WHERE project_id = $3 AND state = 'queued'",
-        )
-        .bind(stop.as_str())
-        .bind(now)
-        .bind(project.to_string())
-        .execute(&self.pool)
-        .await
-        .map_err(|e| db_err("stop a queued job", e))?
-        .rows_affected();
+        let now = self.sql_now_ms();
+        let sql = format!(
+            "UPDATE jobs SET state = 'stopped', stop_request = $1, updated_ms = {now} \
+             WHERE project_id = $2 AND state = 'queued'"
+        );
+        let dequeued = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(stop.as_str())
+            .bind(project.to_string())
+            .execute(&self.pool)
+            .await
+            .map_err(|e| db_err("stop a queued job", e))?
+            .rows_affected();
         if dequeued > 0 {
             return Ok(Some(JobState::Stopped));
         }
-        let flagged = sqlx::query(
-            "UPDATE jobs SET stop_request = $1, updated_ms = $2 WHERE project_id = $3 AND state = 'running'",
-        )
-        .bind(stop.as_str())
-        .bind(now)
-        .bind(project.to_string())
-        .execute(&self.pool)
-        .await
-        .map_err(|e| db_err("flag a running job", e))?
-        .rows_affected();
+        let sql = format!(
+            "UPDATE jobs SET stop_request = $1, updated_ms = {now} \
+             WHERE project_id = $2 AND state = 'running'"
+        );
+        let flagged = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(stop.as_str())
+            .bind(project.to_string())
+            .execute(&self.pool)
+            .await
+            .map_err(|e| db_err("flag a running job", e))?
+            .rows_affected();
         Ok((flagged > 0).then_some(JobState::Running))
     }
 
     async fn stats(&self) -> YtResult<QueueStats> {
-        let row = sqlx::query(
+        let sql = format!(
             "SELECT \
                COALESCE(SUM(CASE WHEN state = 'queued' THEN 1 ELSE 0 END), 0) AS queued, \
                COALESCE(SUM(CASE WHEN state = 'running' THEN 1 ELSE 0 END), 0) AS running, \
-               COALESCE(MIN(CASE WHEN state = 'queued' THEN enqueued_ms END), 0) AS oldest \
+               COALESCE({} - MIN(CASE WHEN state = 'queued' THEN enqueued_ms END), 0) AS oldest \
              FROM jobs WHERE state IN ('queued', 'running')",
-        )
-        .fetch_one(&self.pool)
-        .await
-        .map_err(|e| db_err("count jobs", e))?;
+            self.sql_now_ms()
+        );
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .fetch_one(&self.pool)
+            .await
+            .map_err(|e| db_err("count jobs", e))?;
         let get = |c: &str| -> YtResult<i64> {
             row.try_get::<i64, _>(c)
                 .map_err(|e| db_err(&format!("read job count {c}"), e))
         };
-        let oldest = get("oldest")?;
         Ok(QueueStats {
             queued: get("queued")?,
             running: get("running")?,
-            oldest_queued_ms: if oldest > 0 {
-                (now_ms() - oldest).max(0)
-            } else {
-                0
-            },
+            oldest_queued_ms: get("oldest")?.max(0),
         })
     }
 }
