@@ -166,8 +166,9 @@ impl<'a> Auth<'a> {
         Ok(())
     }
 
-    /// Sends `build()` with the access token. A 401 refreshes the token and repeats this one
-    /// request once; a second 401 is `YOUTUBE_TOKEN_EXPIRED` or `YOUTUBE_INVALID_TOKEN`.
+    /// Sends `build()` with the access token. A 401 (recorded as `YOUTUBE_TOKEN_EXPIRED` or
+    /// `YOUTUBE_INVALID_TOKEN`, the codes of a token refreshed automatically) refreshes the token
+    /// and repeats this one request once; a second 401 is `YOUTUBE_AUTH_REVOKED`.
     async fn send(
         &mut self,
         api: &ApiClient,
@@ -180,16 +181,19 @@ impl<'a> Auth<'a> {
         if reply.status != 401 {
             return Ok(reply);
         }
+        let refused = refused_token(api, &reply);
+        drop(reply);
         tracing::info!(
             api = "youtube",
             endpoint,
+            error_code = %refused.code,
             "access token refused; refreshing it once"
         );
         self.refresh().await?;
         let request = build().bearer_auth(self.tokens.access_token.expose());
         let reply = api.send(endpoint, request, timeout).await?;
         if reply.status == 401 {
-            return Err(refused_token(api, &reply));
+            return Err(refused_after_refresh(api, &reply));
         }
         Ok(reply)
     }
@@ -256,7 +260,8 @@ impl GoogleError {
     }
 }
 
-/// A 401 that survived a refresh.
+/// A 401 before the refresh: the token expired or was refused, and is refreshed now. The
+/// error only marks the call's record; it is not returned.
 fn refused_token(api: &ApiClient, reply: &Reply) -> YtError {
     let google = GoogleError::of(reply);
     let expired = google.info_reason() == Some("ACCESS_TOKEN_EXPIRED")
@@ -269,11 +274,24 @@ fn refused_token(api: &ApiClient, reply: &Reply) -> YtError {
     } else {
         (ErrorCode::YOUTUBE_INVALID_TOKEN, "refused the access token")
     };
+    let message = format!("YouTube {} {what}", reply.endpoint);
+    google.describe(api.error(code, reply, message))
+}
+
+/// A 401 that survived a refresh: Google issued the token and YouTube still refuses it, so no
+/// retry can help — the account must be linked again.
+fn refused_after_refresh(api: &ApiClient, reply: &Reply) -> YtError {
+    let google = GoogleError::of(reply);
+    let auth_reason = google.info_reason().map(str::to_owned);
     let message = format!(
-        "YouTube {} {what}, even after refreshing it",
+        "YouTube {} refused the access token even right after refreshing it; link the account again",
         reply.endpoint
     );
-    google.describe(api.error(code, reply, message))
+    let err = google.describe(api.error(ErrorCode::YOUTUBE_AUTH_REVOKED, reply, message));
+    match auth_reason {
+        Some(reason) => err.detail("auth_reason", reason),
+        None => err,
+    }
 }
 
 /// Which call an error answer belongs to: 5xx and size limits mean different things on each.
