@@ -660,6 +660,60 @@ async fn a_talk_rejected_by_moderation_is_content_rejected_not_a_face_problem() 
     );
 }
 
+/// The clip-length check refuses the downloaded MP4: the details say how big it was and of which
+/// type, and never carry its binary bytes (which the CLI would print); a text answer still has
+/// its head.
+#[tokio::test]
+async fn a_refused_binary_answer_is_described_not_copied_into_the_details() {
+    let rig = Rig::new().await;
+    let ctx = rig.ctx(timeouts());
+    let settings = PresenterSettings::default();
+    let presenter = DidPresenter::new(&ctx, Secret::new(KEY), tools());
+    let err = presenter
+        .present(&PresenterRequest {
+            audio: &rig.audio,
+            duration_s: rig.audio_s + 3.0,
+            settings: &settings,
+            out_dir: rig.dir.path(),
+            file_stem: STEM,
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code, ErrorCode::DID_INVALID_RESPONSE, "{err}");
+    assert!(err.details.contains_key("clip_duration_s"), "{err}");
+    assert!(
+        !err.details.contains_key("body_head"),
+        "binary bytes in the details: {:?}",
+        err.details.get("body_head")
+    );
+    assert_eq!(err.details["content_type"], "video/mp4");
+    let body_bytes = err.details["body_bytes"].as_u64().unwrap_or(0);
+    assert!(body_bytes > 1000, "body_bytes {body_bytes}");
+    let shown = serde_json::to_string(&err.details).unwrap();
+    assert!(
+        !shown.contains('\u{FFFD}') && !shown.contains("ftyp"),
+        "{shown}"
+    );
+
+    // A text answer (an error page) keeps its first bytes.
+    let rig = Rig::new().await;
+    let ctx = rig.ctx(timeouts());
+    rig.cloud.add_fault(Fault::new(
+        Api::Did,
+        Some("result.download"),
+        FaultAction::Html { status: 403 },
+    ));
+    let err = rig.present_with(&ctx, KEY, &settings).await.unwrap_err();
+    assert_eq!(err.code, ErrorCode::DID_INVALID_RESPONSE, "{err}");
+    assert!(
+        err.details["body_head"]
+            .as_str()
+            .is_some_and(|h| h.starts_with("<!DOCTYPE html>")),
+        "{:?}",
+        err.details
+    );
+}
+
 #[tokio::test]
 async fn retry_after_reaches_the_details() {
     let rig = Rig::new().await;
