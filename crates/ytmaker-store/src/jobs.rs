@@ -85,8 +85,49 @@ pub struct Job {
     /// How many times a worker has claimed it (1 on the first run; more after a takeover).
     pub attempts: i64,
     pub lease_owner: Option<String>,
+    /// When the lease runs out unless renewed, in Unix milliseconds on the database's clock
+    /// ([`Store::db_now_ms`]); `None` unless running.
+    pub lease_expires_ms: Option<i64>,
+    /// How many earlier runs ended with their worker gone: claims that took the job over from a
+    /// lease that had run out. A job handed back with [`JobQueue::release`] does not count.
+    pub abandoned_runs: i64,
+    /// The worker whose lease on this job last ran out (the last one that died), if any.
+    pub previous_owner: Option<String>,
     pub stop_request: Option<StopRequest>,
+    /// When it was queued, on the database's clock.
     pub enqueued_ms: i64,
+}
+
+impl Job {
+    /// How many abandoned runs a job may have before it is given up, unless configured.
+    pub const DEFAULT_MAX_ABANDONED_RUNS: u32 = 3;
+
+    /// Whether this job's workers died `max_abandoned_runs` times (or more) without finishing, so
+    /// the one that just claimed it should not run it again but mark the project failed with
+    /// [`Job::worker_kept_dying`] and then end the job with [`JobQueue::give_up`]. In that order:
+    /// if this worker dies too before the project is marked, the next claim sees the same.
+    pub fn kept_dying(&self, max_abandoned_runs: u32) -> bool {
+        self.abandoned_runs >= i64::from(max_abandoned_runs)
+    }
+
+    /// The catalogued error for a job that [`Job::kept_dying`], naming the last worker that died.
+    pub fn worker_kept_dying(&self) -> YtError {
+        let last = self.previous_owner.as_deref().unwrap_or("unknown");
+        YtError::new(
+            ErrorCode::WORKER_KEPT_DYING,
+            format!(
+                "the run was started {} times and its worker ended {} times without finishing \
+                 (last: {last}); it is not started again by itself",
+                self.attempts, self.abandoned_runs
+            ),
+        )
+        .detail("job_id", self.id.to_string())
+        .detail("project_id", self.project_id.to_string())
+        .detail("attempts", self.attempts)
+        .detail("abandoned_runs", self.abandoned_runs)
+        .detail("last_worker", last)
+        .detail("trace_id", self.trace_id.as_str())
+    }
 }
 
 /// The answer to a heartbeat.
@@ -114,6 +155,8 @@ pub trait JobQueue: Send + Sync {
     /// queued or running job.
     async fn enqueue(&self, project: Uuid, trace: &TraceId) -> YtResult<Job>;
     /// Takes the oldest claimable job (queued, or running with an expired lease) for `worker`.
+    /// Taking over an expired lease counts an abandoned run and records the worker that held it
+    /// ([`Job::abandoned_runs`], [`Job::previous_owner`]); the caller checks [`Job::kept_dying`].
     async fn claim(&self, worker: &str, lease: Duration) -> YtResult<Option<Job>>;
     async fn heartbeat(&self, job: Uuid, worker: &str, lease: Duration) -> YtResult<Lease>;
     /// Ends a job this worker holds. Returns false if the lease had been lost.
@@ -124,6 +167,12 @@ pub trait JobQueue: Send + Sync {
         state: JobState,
         error: Option<&str>,
     ) -> YtResult<bool>;
+    /// Ends a job this worker holds as failed because its workers [kept dying](Job::kept_dying),
+    /// recording `error`'s code. Returns false if the lease had been lost.
+    async fn give_up(&self, job: Uuid, worker: &str, error: &YtError) -> YtResult<bool> {
+        self.finish(job, worker, JobState::Failed, Some(error.code.as_str()))
+            .await
+    }
     /// Hands a job this worker holds back to the queue (the server is stopping), so the next
     /// worker claims it at once instead of waiting for the lease to expire.
     async fn release(&self, job: Uuid, worker: &str) -> YtResult<()>;
@@ -177,6 +226,15 @@ fn job_from_row(row: &AnyRow) -> YtResult<Job> {
         lease_owner: row
             .try_get("lease_owner")
             .map_err(|e| read("lease_owner", e))?,
+        lease_expires_ms: row
+            .try_get("lease_expires_ms")
+            .map_err(|e| read("lease_expires_ms", e))?,
+        abandoned_runs: row
+            .try_get("abandoned_runs")
+            .map_err(|e| read("abandoned_runs", e))?,
+        previous_owner: row
+            .try_get("previous_owner")
+            .map_err(|e| read("previous_owner", e))?,
         stop_request: match stop {
             Some(s) => Some(StopRequest::parse(&s).ok_or_else(|| corrupt("stop_request", &s))?),
             None => None,
@@ -187,8 +245,20 @@ fn job_from_row(row: &AnyRow) -> YtResult<Job> {
     })
 }
 
-const JOB_COLUMNS: &str =
-    "id, project_id, state, trace_id, attempts, lease_owner, stop_request, enqueued_ms";
+const JOB_COLUMNS: &str = "id, project_id, state, trace_id, attempts, lease_owner, \
+     lease_expires_ms, abandoned_runs, previous_owner, stop_request, enqueued_ms";
+
+/// The SET list that gives a claimable job (queued, or running with an expired lease) to the
+/// runner bound as `$1` for `$2` ms. Every right-hand side reads the row as it was, so a running
+/// row's `lease_owner` is the worker whose lease ran out.
+fn take_job_sql(now: &str) -> String {
+    format!(
+        "previous_owner = CASE WHEN state = 'running' THEN lease_owner ELSE previous_owner END, \
+         abandoned_runs = abandoned_runs + CASE WHEN state = 'running' THEN 1 ELSE 0 END, \
+         state = 'running', lease_owner = $1, lease_expires_ms = {now} + $2, \
+         attempts = attempts + 1, updated_ms = {now}"
+    )
+}
 
 fn already_live(project: Uuid) -> YtError {
     YtError::new(
@@ -260,9 +330,9 @@ impl JobQueue for Store {
         let now = self.sql_now_ms();
         // The candidate is picked by a sub-select and the UPDATE re-checks the same condition,
         // so when two workers race for one row only one of them changes it.
+        let take = take_job_sql(now);
         let sql = format!(
-            "UPDATE jobs SET state = 'running', lease_owner = $1, lease_expires_ms = {now} + $2, \
-             attempts = attempts + 1, updated_ms = {now} \
+            "UPDATE jobs SET {take} \
              WHERE id = (SELECT id FROM jobs WHERE state = 'queued' \
                            OR (state = 'running' AND lease_expires_ms < {now}) \
                          ORDER BY enqueued_ms LIMIT 1) \
