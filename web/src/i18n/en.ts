@@ -341,6 +341,8 @@ export const en: Record<MessageKey, string> = {
   'dashboard.resume.title': 'Unfinished projects ({n})',
   'dashboard.resume.resume': 'Resume',
   'dashboard.resume.retry': 'Retry',
+  'dashboard.resume.shown': 'Showing {shown} of {total}',
+  'dashboard.resume.showMore': 'Show {n} more',
   'dashboard.resume.all': 'Resume all ({n})',
   'dashboard.resume.sent': '{n} projects sent on to continue.',
   'dashboard.projects.title': 'Projects',

@@ -340,6 +340,8 @@ export const zhTW = {
   'dashboard.resume.title': '未完成的專案（{n}）',
   'dashboard.resume.resume': '繼續',
   'dashboard.resume.retry': '重試',
+  'dashboard.resume.shown': '顯示 {shown} 個，共 {total} 個',
+  'dashboard.resume.showMore': '再顯示 {n} 個',
   'dashboard.resume.all': '全部繼續（{n}）',
   'dashboard.resume.sent': '已送出 {n} 個專案繼續執行。',
   'dashboard.projects.title': '專案',

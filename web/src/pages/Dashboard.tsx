@@ -1,8 +1,8 @@
-import { useEffect, useState } from 'react';
+import { useCallback, useEffect, useState } from 'react';
 import { Link, useSearchParams } from 'react-router-dom';
 import { ApiError, api, asApiError, newTraceId } from '../api';
 import { ErrorNotice } from '../errors';
-import { useApi } from '../hooks';
+import { useApi, type Loaded } from '../hooks';
 import { useLang, useT } from '../i18n';
 import {
   STATUSES,
@@ -50,6 +50,10 @@ interface CatalogueEntry {
 }
 
 const PAGE_SIZE = 10;
+/** The most the list route answers at once (projects.rs `list_projects`: limit 1–200). */
+const API_PAGE_LIMIT = 200;
+/** Unfinished projects listed at first, and how many more each "show more" adds. */
+const RESUME_SHOWN = 50;
 const SORTS = ['created_at', 'updated_at', 'name', 'status'] as const;
 
 export function formatTime(iso: string, lang: string): string {
@@ -148,11 +152,44 @@ function QuotaBars() {
   );
 }
 
-/** Paused projects and failed ones whose error is retryable, with one button each. */
+/** Every project in `status`, page after page (the API answers at most 200 at a time), oldest
+ * first so that projects created meanwhile are appended rather than shifting the pages. */
+function useAllProjects(status: string): [Loaded<ProjectSummary[]>, () => Promise<void>] {
+  const [loaded, setLoaded] = useState<Loaded<ProjectSummary[]>>({ state: 'loading' });
+  const load = useCallback(async () => {
+    try {
+      const byId = new Map<string, ProjectSummary>();
+      for (let offset = 0; ; ) {
+        const query = new URLSearchParams({
+          status,
+          limit: String(API_PAGE_LIMIT),
+          offset: String(offset),
+          sort: 'created_at',
+          order: 'asc',
+        });
+        const page = await api.get<ProjectPage>(`/projects?${query.toString()}`);
+        for (const p of page.items) byId.set(p.id, p);
+        offset += page.items.length;
+        if (page.items.length === 0 || offset >= page.total) break;
+      }
+      setLoaded({ state: 'ready', data: [...byId.values()] });
+    } catch (e) {
+      setLoaded({ state: 'failed', error: asApiError(e) });
+    }
+  }, [status]);
+  useEffect(() => {
+    void load();
+  }, [load]);
+  return [loaded, load];
+}
+
+/** Paused projects and failed ones whose error is retryable, with one button each; all of them,
+ * however many (the list shows them in steps, "resume all" takes every one). */
 function ResumeUnfinished({ onChanged }: { onChanged: () => void }) {
   const t = useT();
-  const [paused, reloadPaused] = useApi<ProjectPage>('/projects?status=PAUSED&limit=200&sort=updated_at');
-  const [failed, reloadFailed] = useApi<ProjectPage>('/projects?status=FAILED&limit=200&sort=updated_at');
+  const [paused, reloadPaused] = useAllProjects('PAUSED');
+  const [failed, reloadFailed] = useAllProjects('FAILED');
+  const [shown, setShown] = useState(RESUME_SHOWN);
   const [catalogue] = useApi<CatalogueEntry[]>('/system/errors');
   const [error, setError] = useState<ApiError | null>(null);
   const [busy, setBusy] = useState(false);
@@ -165,8 +202,8 @@ function ResumeUnfinished({ onChanged }: { onChanged: () => void }) {
   if (paused.state !== 'ready' || failed.state !== 'ready' || catalogue.state !== 'ready') return null;
   const retryable = new Set(catalogue.data.filter((c) => c.is_retryable).map((c) => c.code));
   const items: { project: ProjectSummary; action: 'resume' | 'retry' }[] = [
-    ...paused.data.items.map((p) => ({ project: p, action: 'resume' as const })),
-    ...failed.data.items
+    ...paused.data.map((p) => ({ project: p, action: 'resume' as const })),
+    ...failed.data
       .filter((p) => p.error_code !== null && retryable.has(p.error_code))
       .map((p) => ({ project: p, action: 'retry' as const })),
   ].filter(({ project }) => !sent.has(project.id));
@@ -196,8 +233,8 @@ function ResumeUnfinished({ onChanged }: { onChanged: () => void }) {
   return (
     <section className="panel" aria-labelledby="resume-heading" data-testid="resume-unfinished">
       <h2 id="resume-heading">{t('dashboard.resume.title', { n: items.length })}</h2>
-      <ul>
-        {items.map(({ project, action }) => (
+      <ul data-testid="resume-list">
+        {items.slice(0, shown).map(({ project, action }) => (
           <li key={project.id}>
             <Link to={`/projects/${project.id}`}>{project.name || project.id}</Link> <StatusBadge status={project.status} />{' '}
             {project.error_code && <code>{project.error_code}</code>}{' '}
@@ -207,6 +244,14 @@ function ResumeUnfinished({ onChanged }: { onChanged: () => void }) {
           </li>
         ))}
       </ul>
+      {items.length > shown && (
+        <p className="actions">
+          <span data-testid="resume-shown">{t('dashboard.resume.shown', { shown, total: items.length })}</span>
+          <button type="button" onClick={() => setShown((n) => n + RESUME_SHOWN)} data-testid="resume-show-more">
+            {t('dashboard.resume.showMore', { n: Math.min(RESUME_SHOWN, items.length - shown) })}
+          </button>
+        </p>
+      )}
       <button type="button" className="primary" disabled={busy} onClick={() => void run(items)} data-testid="resume-all">
         {t('dashboard.resume.all', { n: items.length })}
       </button>
