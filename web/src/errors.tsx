@@ -1,7 +1,10 @@
-// The UI's one error policy (design review change 5): every error shows its message, code and
-// trace id (copyable) and is posted to the server's client log; a retryable error offers Retry;
-// a non-retryable one opens a dialog with the reason, the details and the catalogue's solutions
-// for that code in the current language.
+// The UI's one error policy (design review change 5): every error shows what went wrong, its code
+// and trace id (copyable) and is posted to the server's client log; a retryable error offers
+// Retry; a non-retryable one opens a dialog with the reason, the details and the catalogue's
+// solutions for that code in the current language. The reason is the catalogue's explanation in
+// the UI's language; the raw message (often an English OS message) is kept under "details".
+// Where the caller can continue after the user fixed the cause (a FAILED project), a
+// non-retryable error offers "Try again after fixing" instead of leaving only a way out.
 
 import { useEffect, useId, useRef, useState } from 'react';
 import { ApiError, UI_CODES, api, asApiError, isUiCode, reportError } from './api';
@@ -36,6 +39,8 @@ const uiGuides: Record<string, { title: MessageKey; solutions: MessageKey[] }> =
 
 interface Guide {
   title: string;
+  /** The catalogue's explanation in the UI's language; null for the UI's own codes, whose
+   * message is already in the UI's language. */
   explanation: string | null;
   solutions: string[];
 }
@@ -149,9 +154,82 @@ function DetailValue({ value }: { value: unknown }) {
   return <code className="selectable">{typeof value === 'string' ? value : JSON.stringify(value)}</code>;
 }
 
-export function ErrorDialog({ error, onClose }: { error: ApiError; onClose: () => void }) {
+/** What the user can do from the notice and the dialog besides closing them. */
+interface WayOn {
+  /** "Retry" (retryable) or "Try again after fixing" (not retryable); null when neither. */
+  kind: 'retry' | 'afterFix' | null;
+  busy: boolean;
+  run: () => void;
+}
+
+function WayOnButton({ wayOn, onDone }: { wayOn: WayOn; onDone?: () => void }) {
   const t = useT();
-  const guide = useGuide(error, t);
+  if (wayOn.kind === null) return null;
+  const label =
+    wayOn.kind === 'retry'
+      ? wayOn.busy
+        ? t('error.retrying')
+        : t('error.retry')
+      : wayOn.busy
+        ? t('error.retrying')
+        : t('error.retryAfterFix');
+  return (
+    <button
+      type="button"
+      className="primary"
+      data-testid={wayOn.kind === 'retry' ? 'error-retry' : 'error-retry-after-fix'}
+      disabled={wayOn.busy}
+      onClick={() => {
+        onDone?.();
+        wayOn.run();
+      }}
+    >
+      {label}
+    </button>
+  );
+}
+
+/** The raw message and the error's details, folded away behind "details". */
+function RawDetails({ error, showMessage }: { error: ApiError; showMessage: boolean }) {
+  const t = useT();
+  const detailEntries = Object.entries(error.details);
+  if (!showMessage && detailEntries.length === 0) return null;
+  return (
+    <details className="error-raw" data-testid="error-raw">
+      <summary>{t('error.details')}</summary>
+      {showMessage && (
+        <p>
+          {t('error.rawMessage')}: <span className="selectable" data-testid="error-message">{error.message}</span>
+        </p>
+      )}
+      {detailEntries.length > 0 && (
+        <dl className="error-details" data-testid="error-details">
+          {detailEntries.map(([key, value]) => (
+            <div key={key}>
+              <dt>{key}</dt>
+              <dd>
+                <DetailValue value={value} />
+              </dd>
+            </div>
+          ))}
+        </dl>
+      )}
+    </details>
+  );
+}
+
+function ErrorDialog({
+  error,
+  guide,
+  wayOn,
+  onClose,
+}: {
+  error: ApiError;
+  guide: GuideState;
+  wayOn: WayOn;
+  onClose: () => void;
+}) {
+  const t = useT();
   const ref = useRef<HTMLDialogElement>(null);
   const titleId = useId();
   useEffect(() => {
@@ -162,7 +240,7 @@ export function ErrorDialog({ error, onClose }: { error: ApiError; onClose: () =
   const title = guide.state === 'ready' ? guide.guide.title : error.code;
   const solutions =
     guide.state === 'ready' ? guide.guide.solutions : guide.state === 'failed' ? guide.fallback : [];
-  const detailEntries = Object.entries(error.details);
+  const explanation = guide.state === 'ready' ? guide.guide.explanation : null;
   return (
     <dialog
       ref={ref}
@@ -177,8 +255,15 @@ export function ErrorDialog({ error, onClose }: { error: ApiError; onClose: () =
     >
       <h2 id={titleId}>{t('error.dialogTitle', { title })}</h2>
       <h3>{t('error.reason')}</h3>
-      <p data-testid="error-message">{error.message}</p>
-      {guide.state === 'ready' && guide.guide.explanation && <p>{guide.guide.explanation}</p>}
+      {/* The catalogue's explanation in the UI's language; until it is known (or when it cannot
+          be had) the message itself, so the reason is never missing. */}
+      <p data-testid="error-reason">
+        {explanation ?? (
+          <span className="selectable" data-testid="error-message">
+            {error.message}
+          </span>
+        )}
+      </p>
       {error.stage && (
         <p>
           {t('error.stage')}: <code>{error.stage}</code>
@@ -197,23 +282,11 @@ export function ErrorDialog({ error, onClose }: { error: ApiError; onClose: () =
           ))}
         </ol>
       )}
-      {detailEntries.length > 0 && (
-        <>
-          <h3>{t('error.details')}</h3>
-          <dl className="error-details" data-testid="error-details">
-            {detailEntries.map(([key, value]) => (
-              <div key={key}>
-                <dt>{key}</dt>
-                <dd>
-                  <DetailValue value={value} />
-                </dd>
-              </div>
-            ))}
-          </dl>
-        </>
-      )}
+      {wayOn.kind === 'afterFix' && <p className="hint">{t('error.retryAfterFixHint')}</p>}
+      <RawDetails error={error} showMessage={explanation !== null} />
       <div className="actions">
-        <button type="button" className="primary" onClick={() => ref.current?.close()} autoFocus>
+        <WayOnButton wayOn={wayOn} onDone={() => ref.current?.close()} />
+        <button type="button" className={wayOn.kind === null ? 'primary' : ''} onClick={() => ref.current?.close()} autoFocus>
           {t('common.close')}
         </button>
       </div>
@@ -227,49 +300,60 @@ export interface ErrorNoticeProps {
   context: string;
   /** Offered as a Retry button when the error is retryable. */
   onRetry?: () => Promise<void> | void;
+  /** Offered as "Try again after fixing" when the error is not retryable but the caller can
+   * continue once the user has fixed the cause (e.g. `POST /projects/{id}/retry`). */
+  onRetryAfterFix?: () => Promise<void> | void;
 }
 
-export function ErrorNotice({ error, context, onRetry }: ErrorNoticeProps) {
+export function ErrorNotice({ error, context, onRetry, onRetryAfterFix }: ErrorNoticeProps) {
   const t = useT();
+  const guide = useGuide(error, t);
   const [dialogOpen, setDialogOpen] = useState(!error.isRetryable);
   const [retrying, setRetrying] = useState(false);
   useEffect(() => {
     reportError(error, context);
     setDialogOpen(!error.isRetryable);
   }, [error, context]);
-  const retry = async () => {
-    if (!onRetry) return;
+  const handler = error.isRetryable ? onRetry : onRetryAfterFix;
+  const run = async () => {
+    if (!handler) return;
     setRetrying(true);
     try {
-      await onRetry();
+      await handler();
     } finally {
       setRetrying(false);
     }
   };
+  const wayOn: WayOn = {
+    kind: handler ? (error.isRetryable ? 'retry' : 'afterFix') : null,
+    busy: retrying,
+    run: () => void run(),
+  };
+  // The catalogue's title in the UI's language says what went wrong; the raw message goes under
+  // "details". The UI's own codes have messages in the UI's language already.
+  const explained = guide.state === 'ready' && guide.guide.explanation !== null;
   return (
     <>
       <div className="error-notice" role="alert" data-testid="error-notice">
-        <p className="error-message">{error.message}</p>
+        <p className="error-message" data-testid="error-headline">
+          {explained ? guide.guide.title : error.message}
+        </p>
+        {explained && (
+          <details className="error-raw">
+            <summary>{t('error.details')}</summary>
+            <span className="selectable">{error.message}</span>
+          </details>
+        )}
         <CodeAndTrace error={error} />
         <div className="actions">
-          {error.isRetryable && onRetry && (
-            <button
-              type="button"
-              className="primary"
-              data-testid="error-retry"
-              disabled={retrying}
-              onClick={() => void retry()}
-            >
-              {retrying ? t('error.retrying') : t('error.retry')}
-            </button>
-          )}
+          <WayOnButton wayOn={wayOn} />
           {error.isRetryable && !onRetry && <span className="muted">{t('error.retryable')}</span>}
           <button type="button" onClick={() => setDialogOpen(true)}>
             {t('error.showDetails')}
           </button>
         </div>
       </div>
-      {dialogOpen && <ErrorDialog error={error} onClose={() => setDialogOpen(false)} />}
+      {dialogOpen && <ErrorDialog error={error} guide={guide} wayOn={wayOn} onClose={() => setDialogOpen(false)} />}
     </>
   );
 }

@@ -5,7 +5,15 @@ import { ErrorNotice } from '../errors';
 import { useApi } from '../hooks';
 import { useT, type Translate } from '../i18n';
 import { useProgressSocket } from '../progressSocket';
-import { STAGES, isInProgress, stageKey, statusKey, type ActionResponse, type Project, type ProjectView } from '../projects';
+import {
+  STAGES,
+  isInProgress,
+  stageKey,
+  statusKey,
+  type ActionResponse,
+  type Project,
+  type ProjectView,
+} from '../projects';
 import { StatusBadge } from './Dashboard';
 
 type Action = 'start' | 'pause' | 'resume' | 'cancel' | 'retry';
@@ -132,17 +140,21 @@ export default function Progress() {
   const { id = '' } = useParams();
   const [project, reloadProject] = useApi<Project>(`/projects/${id}`);
   const live = useProgressSocket(project.state === 'ready' ? id : null);
-  const [continued, setContinued] = useState<string | null>(null);
+  const [continued, setContinued] = useState(false);
   const [retryError, setRetryError] = useState<ApiError | null>(null);
+  // The event seq when a retry was accepted: the failure it answered is not offered again (the
+  // project stays FAILED until a worker takes it), only a failure after it.
+  const [retriedAt, setRetriedAt] = useState<number | null>(null);
   const view = live.view;
   const storedError = project.state === 'ready' ? project.data.error_info : null;
   const failure = useMemo(() => {
     if (view?.status !== 'FAILED') return null;
+    if (retriedAt !== null && view.seq <= retriedAt) return null;
     // The event log's error is the live one; the project's stored error_info is the same failure
     // for a log whose error event could not be read.
     const info = view.error ?? storedError;
     return info ? ApiError.fromErrorInfo(info, id) : null;
-  }, [view?.status, view?.error, storedError, id]);
+  }, [view?.status, view?.seq, view?.error, storedError, id, retriedAt]);
 
   if (project.state === 'loading') return <p role="status">{t('common.loading')}</p>;
   if (project.state === 'failed') {
@@ -155,17 +167,20 @@ export default function Progress() {
   }
   const p = project.data;
   const noteContinuation = (r: ActionResponse) => {
-    setContinued(
-      r.action === 'resume' || r.action === 'retry' || r.action === 'start'
-        ? t('progress.continued', { status: t(statusKey(r.project.status)) })
-        : null,
-    );
+    // The answer's status is the one before a worker took the project (a retried project is
+    // still FAILED then); the note names the live status instead.
+    setContinued(r.action === 'resume' || r.action === 'retry' || r.action === 'start');
     void reloadProject();
   };
+  // Retry (a retryable failure) and "Try again after fixing" (any other): both continue the
+  // project from the step that failed, as `ytmaker projects retry` does.
   const retry = async () => {
     setRetryError(null);
+    const seq = view?.seq ?? null;
     try {
-      noteContinuation(await api.send<ActionResponse>('POST', `/projects/${id}/retry`));
+      const response = await api.send<ActionResponse>('POST', `/projects/${id}/retry`);
+      setRetriedAt(seq);
+      noteContinuation(response);
     } catch (e) {
       setRetryError(asApiError(e));
     }
@@ -210,10 +225,12 @@ export default function Progress() {
           <Timeline view={view} />
           {continued && view.status !== 'FAILED' && (
             <p role="status" data-testid="continued">
-              {continued}
+              {t('progress.continued', { status: t(statusKey(view.status)) })}
             </p>
           )}
-          {failure && <ErrorNotice error={failure} context="progress: project failed" onRetry={retry} />}
+          {failure && (
+            <ErrorNotice error={failure} context="progress: project failed" onRetry={retry} onRetryAfterFix={retry} />
+          )}
           {retryError && <ErrorNotice error={retryError} context="progress: retry" />}
           <Controls project={p} view={view} onActed={noteContinuation} />
           {live.retries.length > 0 && (
