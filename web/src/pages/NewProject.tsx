@@ -38,9 +38,20 @@ const STEPS = ['text', 'visual', 'script', 'youtube', 'review'] as const;
 type Step = (typeof STEPS)[number];
 
 const KEN_BURNS_MODES = ['auto', 'zoom_in', 'zoom_out', 'pan_left', 'pan_right', 'still'] as const;
-/** Bottom-centre of the subtitle block in the 1920×1080 frame. */
+/** Bottom-centre of the subtitle block in the 1920×1080 frame: presets that fill in x and y. */
 const POSITIONS = { bottom: { x: 960, y: 1010 }, middle: { x: 960, y: 600 }, top: { x: 960, y: 220 } } as const;
 type PositionName = keyof typeof POSITIONS;
+/** The frame the position lies in (config.rs: x < 1920, y < 1080). */
+const FRAME_WIDTH = 1920;
+const FRAME_HEIGHT = 1080;
+/** `#RRGGBB` or `#RRGGBBAA` (AA = opacity, FF opaque), as config.rs `is_hex_color`. */
+const HEX_COLOR = /^#[0-9a-fA-F]{6}([0-9a-fA-F]{2})?$/;
+
+/** The preset a position is, or null for any other point. */
+function presetOf(x: string, y: string): PositionName | null {
+  const found = (Object.keys(POSITIONS) as PositionName[]).find((k) => String(POSITIONS[k].x) === x && String(POSITIONS[k].y) === y);
+  return found ?? null;
+}
 
 interface Draft {
   name: string;
@@ -48,8 +59,10 @@ interface Draft {
   configTemplateId: string;
   fontFamily: string;
   fontSize: string;
+  /** As the template or the user gave it: `#RRGGBB` or `#RRGGBBAA` (the alpha is kept). */
   color: string;
-  position: PositionName;
+  posX: string;
+  posY: string;
   kenBurns: string;
   presenter: boolean;
   /** The uploaded logo's id; '' = no logo. */
@@ -62,6 +75,10 @@ interface Draft {
   promptTemplateId: string;
   scriptProvider: 'local' | 'gemini';
   model: string;
+  /** Whether a Gemini key is stored (null until the script step has asked). Without one there
+   * is no model list to choose from, so no model is asked for; the project cannot write its
+   * script until a key is stored (PROVIDER_KEY_MISSING), which the wizard says at the field. */
+  geminiKeyStored: boolean | null;
   title: string;
   description: string;
   tags: string;
@@ -70,7 +87,29 @@ interface Draft {
   publishAt: string;
   /** The linked account's channel id to upload with; '' = the default account at upload time. */
   youtubeAccount: string;
+  /** The chosen configuration template's values as the fields show them (null: no template).
+   * Only fields that differ from these are sent, so the template's values reach the project
+   * exactly as stored (nothing the form cannot show is rounded, snapped or dropped). */
+  base: ConfigFields | null;
 }
+
+/** The fields that edit the project's configuration. */
+type ConfigFields = Pick<
+  Draft,
+  | 'fontFamily'
+  | 'fontSize'
+  | 'color'
+  | 'posX'
+  | 'posY'
+  | 'kenBurns'
+  | 'presenter'
+  | 'scriptProvider'
+  | 'logoId'
+  | 'logoPosition'
+  | 'logoSize'
+  | 'logoOpacity'
+  | 'logoOnThumbnail'
+>;
 
 const initialDraft: Draft = {
   name: '',
@@ -78,8 +117,9 @@ const initialDraft: Draft = {
   configTemplateId: '',
   fontFamily: 'Noto Sans CJK TC',
   fontSize: '56',
-  color: '#ffffff',
-  position: 'bottom',
+  color: '#FFFFFF',
+  posX: String(POSITIONS.bottom.x),
+  posY: String(POSITIONS.bottom.y),
   kenBurns: 'auto',
   presenter: true,
   logoId: '',
@@ -90,6 +130,7 @@ const initialDraft: Draft = {
   promptTemplateId: '',
   scriptProvider: 'local',
   model: '',
+  geminiKeyStored: null,
   title: '',
   description: '',
   tags: '',
@@ -97,6 +138,7 @@ const initialDraft: Draft = {
   publishMode: 'now',
   publishAt: '',
   youtubeAccount: '',
+  base: null,
 };
 
 type FieldErrors = Record<string, string>;
@@ -108,6 +150,8 @@ const FIELD_STEP: Record<string, Step> = {
   'subtitles.font_family': 'visual',
   'subtitles.font_size': 'visual',
   'subtitles.primary_color': 'visual',
+  'subtitles.position.x': 'visual',
+  'subtitles.position.y': 'visual',
   logo: 'visual',
   'logo.upload': 'visual',
   'logo.size_percent': 'visual',
@@ -137,7 +181,15 @@ function validate(step: Step, d: Draft, t: Translate, now: number): FieldErrors 
       errors['subtitles.font_size'] = t('wizard.visual.fontSizeRange', { min: FONT_SIZE_MIN, max: FONT_SIZE_MAX });
     }
     if (d.fontFamily.trim() === '') errors['subtitles.font_family'] = t('wizard.visual.fontFamilyEmpty');
-    if (!/^#[0-9a-fA-F]{6}$/.test(d.color)) errors['subtitles.primary_color'] = t('wizard.visual.colorInvalid');
+    if (!HEX_COLOR.test(d.color)) errors['subtitles.primary_color'] = t('wizard.visual.colorInvalid');
+    const x = Number(d.posX);
+    if (d.posX.trim() === '' || !Number.isInteger(x) || x < 0 || x >= FRAME_WIDTH) {
+      errors['subtitles.position.x'] = t('wizard.visual.positionRange', { max: FRAME_WIDTH - 1 });
+    }
+    const y = Number(d.posY);
+    if (d.posY.trim() === '' || !Number.isInteger(y) || y < 0 || y >= FRAME_HEIGHT) {
+      errors['subtitles.position.y'] = t('wizard.visual.positionRange', { max: FRAME_HEIGHT - 1 });
+    }
     if (d.logoId !== '') {
       const logoSize = Number(d.logoSize);
       if (d.logoSize.trim() === '' || !(logoSize >= LOGO_SIZE_MIN && logoSize <= LOGO_SIZE_MAX)) {
@@ -147,7 +199,7 @@ function validate(step: Step, d: Draft, t: Translate, now: number): FieldErrors 
       if (d.logoOpacity.trim() === '' || !(opacity >= 0 && opacity <= 100)) errors['logo.opacity'] = t('wizard.visual.logoOpacityRange');
     }
   }
-  if (step === 'script' && d.scriptProvider === 'gemini' && d.model === '') {
+  if (step === 'script' && d.scriptProvider === 'gemini' && d.geminiKeyStored !== false && d.model === '') {
     errors.llm_model = t('wizard.script.modelRequired');
   }
   if (step === 'youtube') {
@@ -212,9 +264,34 @@ interface GeminiModels {
   default_model: string;
 }
 
-function positionOf(config: ProjectConfiguration): PositionName {
-  const y = config.subtitles.position.y;
-  return y < 400 ? 'top' : y < 800 ? 'middle' : 'bottom';
+/** A template's configuration as the wizard's fields show it. Nothing is rounded to a preset:
+ * the position stays x/y, the colour keeps its alpha, the script writer stays the template's. */
+function templateFields(c: ProjectConfiguration, current: Draft): ConfigFields {
+  return {
+    fontFamily: c.subtitles.font_family,
+    fontSize: String(c.subtitles.font_size),
+    color: c.subtitles.primary_color,
+    posX: String(c.subtitles.position.x),
+    posY: String(c.subtitles.position.y),
+    kenBurns: c.ken_burns.mode,
+    presenter: c.presenter.enabled,
+    scriptProvider: c.providers.script === 'gemini' ? 'gemini' : 'local',
+    ...(c.logo
+      ? {
+          logoId: c.logo.upload,
+          logoPosition: c.logo.position,
+          logoSize: String(c.logo.size_percent),
+          logoOpacity: String(Math.round(c.logo.opacity * 100)),
+          logoOnThumbnail: c.logo.on_thumbnail,
+        }
+      : {
+          logoId: '',
+          logoPosition: current.logoPosition,
+          logoSize: current.logoSize,
+          logoOpacity: current.logoOpacity,
+          logoOnThumbnail: current.logoOnThumbnail,
+        }),
+  };
 }
 
 function StepText({ d, set, errors }: StepProps) {
@@ -271,29 +348,14 @@ function StepVisual({ d, set, errors }: StepProps) {
     if (templates.state !== 'ready') return;
     const chosen = templates.data.find((c) => c.id === id);
     if (!chosen) {
-      set({ configTemplateId: '' });
+      // The default settings: every field is sent as shown.
+      set({ configTemplateId: '', base: null });
       return;
     }
-    const c = chosen.configuration;
-    set({
-      configTemplateId: id,
-      fontFamily: c.subtitles.font_family,
-      fontSize: String(c.subtitles.font_size),
-      color: c.subtitles.primary_color.slice(0, 7).toLowerCase(),
-      position: positionOf(c),
-      kenBurns: c.ken_burns.mode,
-      presenter: c.presenter.enabled,
-      ...(c.logo
-        ? {
-            logoId: c.logo.upload,
-            logoPosition: c.logo.position,
-            logoSize: String(c.logo.size_percent),
-            logoOpacity: String(Math.round(c.logo.opacity * 100)),
-            logoOnThumbnail: c.logo.on_thumbnail,
-          }
-        : { logoId: '' }),
-    });
+    const fields = templateFields(chosen.configuration, d);
+    set({ configTemplateId: id, ...fields, base: fields });
   };
+  const preset = presetOf(d.posX, d.posY);
   return (
     <>
       {templates.state === 'failed' && <ErrorNotice error={templates.error} context="wizard: configuration templates" onRetry={reload} />}
@@ -334,18 +396,76 @@ function StepVisual({ d, set, errors }: StepProps) {
               />
             )}
           </Field>
-          <Field name="subtitles.primary_color" label={t('wizard.visual.color')} error={errors['subtitles.primary_color']}>
-            {(p) => <input {...p} type="color" value={d.color} onChange={(e) => set({ color: e.target.value })} data-testid="font-color" />}
-          </Field>
-          <Field name="subtitles.position" label={t('wizard.visual.position')}>
+          <Field
+            name="subtitles.primary_color"
+            label={t('wizard.visual.color')}
+            hint={t('wizard.visual.colorHint')}
+            error={errors['subtitles.primary_color']}
+          >
             {(p) => (
-              <select {...p} value={d.position} onChange={(e) => set({ position: e.target.value as PositionName })}>
+              <span className="color-pair">
+                <input {...p} value={d.color} onChange={(e) => set({ color: e.target.value.trim() })} size={10} data-testid="font-color" />
+                {/* The picker edits the red, green and blue; an alpha already there is kept. */}
+                <input
+                  type="color"
+                  aria-label={t('wizard.visual.colorPicker')}
+                  value={HEX_COLOR.test(d.color) ? d.color.slice(0, 7).toLowerCase() : '#ffffff'}
+                  onChange={(e) => set({ color: e.target.value.toUpperCase() + (HEX_COLOR.test(d.color) ? d.color.slice(7) : '') })}
+                  data-testid="font-color-picker"
+                />
+              </span>
+            )}
+          </Field>
+        </div>
+        <div className="field-row">
+          <Field name="subtitles.position" label={t('wizard.visual.position')} hint={t('wizard.visual.positionHint')}>
+            {(p) => (
+              <select
+                {...p}
+                value={preset ?? 'custom'}
+                onChange={(e) => {
+                  const chosen = POSITIONS[e.target.value as PositionName] as { x: number; y: number } | undefined;
+                  if (chosen) set({ posX: String(chosen.x), posY: String(chosen.y) });
+                }}
+                data-testid="position-preset"
+              >
                 {(Object.keys(POSITIONS) as PositionName[]).map((pos) => (
                   <option key={pos} value={pos}>
                     {t(`wizard.visual.position.${pos}`)}
                   </option>
                 ))}
+                <option value="custom" disabled={preset !== null}>
+                  {t('wizard.visual.position.custom')}
+                </option>
               </select>
+            )}
+          </Field>
+          <Field name="subtitles.position.x" label={t('wizard.visual.positionX')} error={errors['subtitles.position.x']}>
+            {(p) => (
+              <input
+                {...p}
+                type="number"
+                min={0}
+                max={FRAME_WIDTH - 1}
+                step={1}
+                value={d.posX}
+                onChange={(e) => set({ posX: e.target.value })}
+                data-testid="position-x"
+              />
+            )}
+          </Field>
+          <Field name="subtitles.position.y" label={t('wizard.visual.positionY')} error={errors['subtitles.position.y']}>
+            {(p) => (
+              <input
+                {...p}
+                type="number"
+                min={0}
+                max={FRAME_HEIGHT - 1}
+                step={1}
+                value={d.posY}
+                onChange={(e) => set({ posY: e.target.value })}
+                data-testid="position-y"
+              />
             )}
           </Field>
         </div>
@@ -503,6 +623,11 @@ function StepScript(props: StepProps) {
   const [prompts, reloadPrompts] = useApi<PromptTemplate[]>('/prompt-templates');
   const [keys, reloadKeys] = useApi<KeyStatus[]>('/keys');
   const hasGemini = keys.state === 'ready' && keys.data.some((k) => k.provider === 'gemini' && k.stored);
+  useEffect(() => {
+    if (keys.state === 'ready' && d.geminiKeyStored !== hasGemini) set({ geminiKeyStored: hasGemini });
+  }, [keys.state, hasGemini, d.geminiKeyStored, set]);
+  // A template that chose Gemini keeps it even without a key: the choice is shown, not replaced.
+  const offerWriters = hasGemini || d.scriptProvider === 'gemini';
   return (
     <>
       {prompts.state === 'failed' && <ErrorNotice error={prompts.error} context="wizard: prompt templates" onRetry={reloadPrompts} />}
@@ -522,8 +647,8 @@ function StepScript(props: StepProps) {
         )}
       </Field>
       {keys.state === 'failed' && <ErrorNotice error={keys.error} context="wizard: keys" onRetry={reloadKeys} />}
-      {keys.state === 'ready' && !hasGemini && <p data-testid="local-writer">{t('wizard.script.localOnly')}</p>}
-      {hasGemini && (
+      {keys.state === 'ready' && !offerWriters && <p data-testid="local-writer">{t('wizard.script.localOnly')}</p>}
+      {keys.state === 'ready' && offerWriters && (
         <>
           <Field name="providers.script" label={t('wizard.script.writer')}>
             {(p) => (
@@ -538,7 +663,12 @@ function StepScript(props: StepProps) {
               </select>
             )}
           </Field>
-          {d.scriptProvider === 'gemini' && <GeminiModelField {...props} />}
+          {d.scriptProvider === 'gemini' && hasGemini && <GeminiModelField {...props} />}
+          {d.scriptProvider === 'gemini' && !hasGemini && (
+            <p className="field-error" data-testid="gemini-key-missing">
+              {t('wizard.script.geminiKeyMissing')}
+            </p>
+          )}
         </>
       )}
     </>
@@ -664,7 +794,10 @@ function StepReview({ d }: { d: Draft }) {
     ['wizard.visual.fontFamily', d.fontFamily],
     ['wizard.visual.fontSize', d.fontSize],
     ['wizard.visual.color', d.color],
-    ['wizard.visual.position', t(`wizard.visual.position.${d.position}`)],
+    [
+      'wizard.visual.position',
+      `${t(`wizard.visual.position.${presetOf(d.posX, d.posY) ?? 'custom'}`)} (x ${d.posX}, y ${d.posY})`,
+    ],
     ['wizard.visual.kenBurns', t(`wizard.visual.kenBurns.${d.kenBurns as (typeof KEN_BURNS_MODES)[number]}`)],
     ['wizard.visual.presenter', d.presenter ? t('common.yes') : t('common.no')],
     [
@@ -692,37 +825,58 @@ function StepReview({ d }: { d: Draft }) {
   );
 }
 
+/** The configuration the wizard sends: with a template, only what the user changed (the server
+ * merges it over the template, so every other value stays exactly the template's); without one,
+ * every field as shown. */
+function configurationOf(d: Draft): Record<string, unknown> {
+  const base = d.base;
+  const changed = (k: keyof ConfigFields) => base === null || d[k] !== base[k];
+  const configuration: Record<string, unknown> = {};
+  const subtitles: Record<string, unknown> = {};
+  if (changed('fontFamily')) subtitles.font_family = d.fontFamily.trim();
+  if (changed('fontSize')) subtitles.font_size = Number(d.fontSize);
+  if (changed('color')) subtitles.primary_color = d.color;
+  if (changed('posX') || changed('posY')) subtitles.position = { x: Number(d.posX), y: Number(d.posY) };
+  if (Object.keys(subtitles).length > 0) configuration.subtitles = subtitles;
+  if (changed('kenBurns')) configuration.ken_burns = { mode: d.kenBurns };
+  if (changed('presenter')) configuration.presenter = { enabled: d.presenter };
+  if (changed('scriptProvider')) configuration.providers = { script: d.scriptProvider };
+  const fullLogo = () => ({
+    upload: d.logoId,
+    position: d.logoPosition,
+    size_percent: Number(d.logoSize),
+    opacity: Number(d.logoOpacity) / 100,
+    on_thumbnail: d.logoOnThumbnail,
+  });
+  if (base === null) {
+    // null clears a logo the template has, when the user chose none.
+    configuration.logo = d.logoId === '' ? null : fullLogo();
+  } else if (base.logoId === '') {
+    if (d.logoId !== '') configuration.logo = fullLogo();
+  } else if (d.logoId === '') {
+    configuration.logo = null;
+  } else {
+    const logo: Record<string, unknown> = {};
+    if (changed('logoId')) logo.upload = d.logoId;
+    if (changed('logoPosition')) logo.position = d.logoPosition;
+    if (changed('logoSize')) logo.size_percent = Number(d.logoSize);
+    if (changed('logoOpacity')) logo.opacity = Number(d.logoOpacity) / 100;
+    if (changed('logoOnThumbnail')) logo.on_thumbnail = d.logoOnThumbnail;
+    if (Object.keys(logo).length > 0) configuration.logo = logo;
+  }
+  return configuration;
+}
+
 function requestBody(d: Draft) {
   const tags = parseTags(d.tags);
-  const configuration = {
-    subtitles: {
-      font_family: d.fontFamily.trim(),
-      font_size: Number(d.fontSize),
-      primary_color: d.color.toUpperCase(),
-      position: POSITIONS[d.position],
-    },
-    ken_burns: { mode: d.kenBurns },
-    presenter: { enabled: d.presenter },
-    providers: { script: d.scriptProvider },
-    // null clears a logo the chosen template has, when the user chose none.
-    logo:
-      d.logoId === ''
-        ? null
-        : {
-            upload: d.logoId,
-            position: d.logoPosition,
-            size_percent: Number(d.logoSize),
-            opacity: Number(d.logoOpacity) / 100,
-            on_thumbnail: d.logoOnThumbnail,
-          },
-  };
+  const configuration = configurationOf(d);
   return {
     ...(d.name.trim() ? { name: d.name.trim() } : {}),
     content: d.content,
     configuration,
     ...(d.configTemplateId ? { config_template_id: d.configTemplateId } : {}),
     ...(d.promptTemplateId ? { prompt_template_id: d.promptTemplateId } : {}),
-    ...(d.scriptProvider === 'gemini' ? { llm_model: d.model } : {}),
+    ...(d.scriptProvider === 'gemini' && d.model !== '' ? { llm_model: d.model } : {}),
     youtube: {
       title: d.title,
       description: d.description,
