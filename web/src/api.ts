@@ -63,6 +63,23 @@ export class ApiError extends Error {
     this.projectId = init.projectId ?? null;
   }
 
+  /** The error as plain data (for history state); `new ApiError(init)` makes it again. */
+  toInit(): ApiErrorInit {
+    return {
+      code: this.code,
+      message: this.message,
+      isRetryable: this.isRetryable,
+      details: this.details,
+      solutions: this.solutions,
+      traceId: this.traceId,
+      status: this.status,
+      kind: this.kind,
+      lang: this.lang,
+      stage: this.stage,
+      projectId: this.projectId,
+    };
+  }
+
   /** A project's stored `error_info` (or a WebSocket `error` message folded into the view). */
   static fromErrorInfo(info: ErrorInfo, projectId: string, kind: ErrorKind = 'api'): ApiError {
     return new ApiError({

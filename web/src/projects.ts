@@ -2,7 +2,7 @@
 // crates/ytmaker-pipeline/src/view.rs) and the rules the UI checks before sending anything,
 // mirroring the server's (crates/ytmaker-core/src/article.rs, youtube.rs, config.rs).
 
-import type { ErrorInfo } from './api';
+import type { ApiErrorInit, ErrorInfo } from './api';
 import type { MessageKey } from './i18n';
 
 export const STATUSES = [
@@ -128,6 +128,12 @@ export interface YoutubeSettings {
   tags: string[];
   privacy: 'private' | 'unlisted' | 'public';
   publish_at?: string | null;
+}
+
+/** What another page hands the project page when it navigates there (history state, so plain
+ * data): a start the server refused, to be shown at the Start button. */
+export interface ProjectPageState {
+  startError?: ApiErrorInit;
 }
 
 export interface ActionResponse {

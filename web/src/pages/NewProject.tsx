@@ -31,6 +31,7 @@ import {
   utf8Bytes,
   type LogoCorner,
   type Project,
+  type ProjectPageState,
   type ProjectConfiguration,
 } from '../projects';
 
@@ -228,6 +229,13 @@ function validate(step: Step, d: Draft, t: Translate, now: number): FieldErrors 
 
 function validateAll(d: Draft, t: Translate, now: number): FieldErrors {
   return Object.assign({}, ...STEPS.map((s) => validate(s, d, t, now))) as FieldErrors;
+}
+
+/** The project a refused create-and-start made anyway: the server names it in
+ * `details.project_id` when the project was created and only its start was refused. */
+function createdProjectId(error: ApiError): string | null {
+  const id = error.kind === 'api' ? error.details.project_id : undefined;
+  return typeof id === 'string' && /^[0-9a-f-]{36}$/.test(id) ? id : null;
 }
 
 /** The field a server rejection names, so it is shown where the user types. */
@@ -937,6 +945,14 @@ export default function NewProject() {
       navigate(`/projects/${project.id}`);
     } catch (e) {
       const error = asApiError(e);
+      // The project was created but its start was refused (e.g. QUOTA_INSUFFICIENT,
+      // PROVIDER_KEY_MISSING): it exists, so go to it and show the refusal at its Start button.
+      // Staying here would make the next click create a second project.
+      const createdId = createdProjectId(error);
+      if (createdId !== null) {
+        navigate(`/projects/${createdId}`, { state: { startError: error.toInit() } satisfies ProjectPageState });
+        return;
+      }
       setSubmitError(error);
       const fields = fieldsOf(error);
       setErrors(fields);

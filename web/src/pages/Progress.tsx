@@ -1,5 +1,5 @@
-import { useMemo, useState } from 'react';
-import { Link, useParams } from 'react-router-dom';
+import { useEffect, useMemo, useState } from 'react';
+import { Link, useLocation, useNavigate, useParams } from 'react-router-dom';
 import { ApiError, api, asApiError } from '../api';
 import { ErrorNotice } from '../errors';
 import { useApi } from '../hooks';
@@ -12,6 +12,7 @@ import {
   statusKey,
   type ActionResponse,
   type Project,
+  type ProjectPageState,
   type ProjectView,
 } from '../projects';
 import { StatusBadge } from './Dashboard';
@@ -80,14 +81,20 @@ function Controls({
   project,
   view,
   onActed,
+  refusedStart,
 }: {
   project: Project;
   view: ProjectView;
   onActed: (r: ActionResponse) => void;
+  /** A start refused before this page opened (the wizard's create-and-start). */
+  refusedStart: ApiError | null;
 }) {
   const t = useT();
   const [busy, setBusy] = useState<Action | null>(null);
-  const [error, setError] = useState<ApiError | null>(null);
+  // The refusal of the last action, shown here beside its button (a refused Start stays at Start).
+  const [error, setError] = useState<{ action: Action; error: ApiError } | null>(
+    refusedStart ? { action: 'start', error: refusedStart } : null,
+  );
   const act = async (action: Action) => {
     if (action === 'cancel' && !window.confirm(t('progress.action.cancelConfirm'))) return;
     setBusy(action);
@@ -95,7 +102,7 @@ function Controls({
     try {
       onActed(await api.send<ActionResponse>('POST', `/projects/${project.id}/${action}`));
     } catch (e) {
-      setError(asApiError(e));
+      setError({ action, error: asApiError(e) });
     } finally {
       setBusy(null);
     }
@@ -130,7 +137,11 @@ function Controls({
           </Link>
         )}
       </div>
-      {error && <ErrorNotice error={error} context={`progress: ${busy ?? 'action'}`} />}
+      {error && (
+        <div data-testid={`action-error-${error.action}`}>
+          <ErrorNotice error={error.error} context={`progress: ${error.action}`} />
+        </div>
+      )}
     </>
   );
 }
@@ -138,6 +149,19 @@ function Controls({
 export default function Progress() {
   const t = useT();
   const { id = '' } = useParams();
+  const location = useLocation();
+  const navigate = useNavigate();
+  // A start the wizard's create-and-start had refused, shown once at the Start button (then
+  // dropped from the history entry, so a reload does not show an old refusal again).
+  const [refusedStart] = useState<ApiError | null>(() => {
+    const init = (location.state as ProjectPageState | null)?.startError;
+    return init ? new ApiError({ ...init, projectId: id }) : null;
+  });
+  useEffect(() => {
+    if ((location.state as ProjectPageState | null)?.startError) {
+      void navigate(location.pathname, { replace: true, state: null });
+    }
+  }, [location.state, location.pathname, navigate]);
   const [project, reloadProject] = useApi<Project>(`/projects/${id}`);
   const live = useProgressSocket(project.state === 'ready' ? id : null);
   const [continued, setContinued] = useState(false);
@@ -232,7 +256,7 @@ export default function Progress() {
             <ErrorNotice error={failure} context="progress: project failed" onRetry={retry} onRetryAfterFix={retry} />
           )}
           {retryError && <ErrorNotice error={retryError} context="progress: retry" />}
-          <Controls project={p} view={view} onActed={noteContinuation} />
+          <Controls project={p} view={view} onActed={noteContinuation} refusedStart={refusedStart} />
           {live.retries.length > 0 && (
             <section aria-labelledby="retries-heading" data-testid="retry-notices">
               <h2 id="retries-heading">{t('progress.retries.title')}</h2>
