@@ -3,7 +3,8 @@
 //! What lives here: the project status state machine ([`status`]), the error catalogue and the
 //! typed error every fallible function returns ([`error`]), the script ([`script`]), the
 //! per-project configuration with its validation ([`config`]), asset kinds ([`asset`]), the
-//! retention policy for intermediate files ([`retention`]) and trace ids ([`trace`]).
+//! retention policy for intermediate files ([`retention`]), trace ids ([`trace`]) and the
+//! catalogue of every metric recorded ([`metric`]).
 //!
 //! What does not: any I/O. This crate never touches the file system, the network, a database or
 //! a process, so every rule here can be tested with plain values.
@@ -12,6 +13,7 @@ pub mod article;
 pub mod asset;
 pub mod config;
 pub mod error;
+pub mod metric;
 pub mod prompt;
 pub mod quota;
 pub mod retention;
