@@ -130,6 +130,18 @@ impl Job {
     }
 }
 
+/// Who holds a live lease on a project's job, as [`JobQueue::acquire`] reports it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LeaseHolder {
+    pub job_id: Uuid,
+    /// The worker or runner holding the lease (e.g. `server-host:1234:w0`, `cli-host:5678`).
+    pub lease_owner: String,
+    /// When the lease runs out unless renewed, in Unix milliseconds on the database's clock.
+    pub lease_expires_ms: i64,
+    /// How long that was from the moment of the answer (at most the holder's lease).
+    pub expires_in_ms: i64,
+}
+
 /// The answer to a heartbeat.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Lease {
@@ -154,6 +166,20 @@ pub trait JobQueue: Send + Sync {
     /// Queues a run of `project`. Refused with `INVALID_STATE_TRANSITION` if it already has a
     /// queued or running job.
     async fn enqueue(&self, project: Uuid, trace: &TraceId) -> YtResult<Job>;
+    /// Gives `runner` (a process running `project` itself, e.g. the CLI's `generate` or
+    /// `projects resume`) the project's job under a lease of `lease`, atomically: its queued job,
+    /// or its running job whose lease has run out (a takeover, counted as in [`JobQueue::claim`]),
+    /// or a new running job (with `trace`) when it has no live one. When another worker or runner
+    /// holds a live lease, nothing changes and the holder is returned. The runner then renews the
+    /// lease with [`JobQueue::heartbeat`] and ends the job with [`JobQueue::finish`] or
+    /// [`JobQueue::release`] like a worker; a job taken from the queue keeps its own trace id.
+    async fn acquire(
+        &self,
+        project: Uuid,
+        runner: &str,
+        lease: Duration,
+        trace: &TraceId,
+    ) -> YtResult<Result<Job, LeaseHolder>>;
     /// Takes the oldest claimable job (queued, or running with an expired lease) for `worker`.
     /// Taking over an expired lease counts an abandoned run and records the worker that held it
     /// ([`Job::abandoned_runs`], [`Job::previous_owner`]); the caller checks [`Job::kept_dying`].
@@ -260,6 +286,33 @@ fn take_job_sql(now: &str) -> String {
     )
 }
 
+const ACQUIRE_ROUNDS: usize = 5;
+
+fn holder_from_row(row: &AnyRow) -> YtResult<LeaseHolder> {
+    let read = |c: &str, e: sqlx::Error| db_err(&format!("read jobs.{c}"), e);
+    let id: String = row.try_get("id").map_err(|e| read("id", e))?;
+    let owner: Option<String> = row
+        .try_get("lease_owner")
+        .map_err(|e| read("lease_owner", e))?;
+    let corrupt = |c: &str, v: &str| {
+        YtError::new(
+            ErrorCode::DATABASE_ERROR,
+            format!("stored jobs.{c} is not valid: {v:.80}"),
+        )
+        .detail("column", c)
+    };
+    Ok(LeaseHolder {
+        job_id: Uuid::parse_str(&id).map_err(|_| corrupt("id", &id))?,
+        lease_owner: owner.ok_or_else(|| corrupt("lease_owner", "NULL on a running job"))?,
+        lease_expires_ms: row
+            .try_get("lease_expires_ms")
+            .map_err(|e| read("lease_expires_ms", e))?,
+        expires_in_ms: row
+            .try_get("expires_in_ms")
+            .map_err(|e| read("expires_in_ms", e))?,
+    })
+}
+
 fn already_live(project: Uuid) -> YtError {
     YtError::new(
         ErrorCode::INVALID_STATE_TRANSITION,
@@ -346,6 +399,82 @@ impl JobQueue for Store {
             .await
             .map_err(|e| db_err("claim a job", e))?;
         row.as_ref().map(job_from_row).transpose()
+    }
+
+    async fn acquire(
+        &self,
+        project: Uuid,
+        runner: &str,
+        lease: Duration,
+        trace: &TraceId,
+    ) -> YtResult<Result<Job, LeaseHolder>> {
+        let now = self.sql_now_ms();
+        let take = take_job_sql(now);
+        let take_sql = format!(
+            "UPDATE jobs SET {take} WHERE project_id = $3 \
+               AND (state = 'queued' OR (state = 'running' AND lease_expires_ms < {now})) \
+             RETURNING {JOB_COLUMNS}"
+        );
+        let start_sql = format!(
+            "INSERT INTO jobs (id, project_id, state, trace_id, attempts, lease_owner, \
+               lease_expires_ms, enqueued_ms, updated_ms) \
+             VALUES ($1, $2, 'running', $3, 1, $4, {now} + $5, {now}, {now}) \
+             RETURNING {JOB_COLUMNS}"
+        );
+        let holder_sql = format!(
+            "SELECT id, lease_owner, lease_expires_ms, lease_expires_ms - {now} AS expires_in_ms \
+             FROM jobs WHERE project_id = $1 AND state = 'running' AND lease_expires_ms >= {now}"
+        );
+        // Each round either settles or saw the live job change between two statements (it
+        // finished, was handed back or its lease ran out); a few rounds are plenty.
+        for _ in 0..ACQUIRE_ROUNDS {
+            // 1. The project's queued job, or its running one whose lease ran out.
+            let taken = sqlx::query(sqlx::AssertSqlSafe(take_sql.as_str()))
+                .bind(runner)
+                .bind(lease_ms(lease))
+                .bind(project.to_string())
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(|e| db_err("take a project's job", e))?;
+            if let Some(row) = taken {
+                return Ok(Ok(job_from_row(&row)?));
+            }
+            // 2. No live job: start one. The partial unique index refuses it if another runner
+            // got there first.
+            let started = sqlx::query(sqlx::AssertSqlSafe(start_sql.as_str()))
+                .bind(Uuid::new_v4().to_string())
+                .bind(project.to_string())
+                .bind(trace.as_str())
+                .bind(runner)
+                .bind(lease_ms(lease))
+                .fetch_one(&self.pool)
+                .await;
+            match started {
+                Ok(row) => return Ok(Ok(job_from_row(&row)?)),
+                Err(e)
+                    if e.as_database_error()
+                        .is_some_and(|d| d.is_unique_violation()) => {}
+                Err(e) => return Err(db_err("start a project's job", e)),
+            }
+            // 3. Someone holds a live job: report a live lease, or go round again.
+            let held = sqlx::query(sqlx::AssertSqlSafe(holder_sql.as_str()))
+                .bind(project.to_string())
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(|e| db_err("read who holds a project's job", e))?;
+            if let Some(row) = held {
+                return Ok(Err(holder_from_row(&row)?));
+            }
+        }
+        Err(YtError::new(
+            ErrorCode::DATABASE_ERROR,
+            format!(
+                "the project's job kept changing while {runner} tried to take it \
+                 ({ACQUIRE_ROUNDS} rounds)"
+            ),
+        )
+        .detail("operation", "acquire a project's job")
+        .detail("project_id", project.to_string()))
     }
 
     async fn heartbeat(&self, job: Uuid, worker: &str, lease: Duration) -> YtResult<Lease> {

@@ -17,7 +17,7 @@ mod templates;
 mod youtube_accounts;
 
 pub use alerts::{Alert, AlertState, Delivery, NewAlert, Notice};
-pub use jobs::{Job, JobQueue, JobState, Lease, QueueStats, StopRequest, now_ms};
+pub use jobs::{Job, JobQueue, JobState, Lease, LeaseHolder, QueueStats, StopRequest, now_ms};
 pub use layout::{DataDir, ProjectDir};
 pub use provider_calls::{ProviderCall, ProviderUsage};
 pub use records::{
