@@ -389,14 +389,12 @@ impl DidPresenter {
         match reply.status {
             200..=299 => {}
             500..=599 => {
-                return Err(self
-                    .api
-                    .error(
-                        ErrorCode::DID_SERVER_ERROR,
-                        &reply,
-                        format!("D-ID's result storage answered HTTP {}", reply.status),
-                    )
-                    .detail("body_head", reply.body_head()));
+                let err = self.api.error(
+                    ErrorCode::DID_SERVER_ERROR,
+                    &reply,
+                    format!("D-ID's result storage answered HTTP {}", reply.status),
+                );
+                return Err(reply.describe_body(err));
             }
             // Storage answers with its own XML: an expired or missing result.
             status => {
@@ -574,14 +572,12 @@ fn reply_error(api: &ApiClient, reply: &Reply) -> YtError {
                 );
             }
         };
-        return api
-            .error(
-                code,
-                reply,
-                format!("D-ID {} answered HTTP {}", reply.endpoint, reply.status),
-            )
-            .detail("content_type", reply.header("content-type").unwrap_or(""))
-            .detail("body_head", reply.body_head());
+        let err = api.error(
+            code,
+            reply,
+            format!("D-ID {} answered HTTP {}", reply.endpoint, reply.status),
+        );
+        return reply.describe_body(err);
     };
     let description = description.unwrap_or_default();
     let code = match reply.status {

@@ -597,9 +597,7 @@ pub(crate) fn google_details(
     google: Option<&GoogleError>,
 ) -> YtError {
     let Some(g) = google else {
-        return err
-            .detail("content_type", reply.header("content-type").unwrap_or(""))
-            .detail("body_head", reply.body_head());
+        return reply.describe_body(err);
     };
     err = err
         .detail("google_status", g.status.as_str())

@@ -13,7 +13,7 @@ use ytmaker_core::{ErrorCode, YtError, YtResult};
 
 use super::{CloudContext, Timeouts};
 
-/// How many bytes of an unexpected body are kept in an error's details.
+/// How many bytes of an unexpected text body are kept in an error's details.
 const BODY_HEAD_BYTES: usize = 300;
 
 /// The codes of one API for failures that look the same on every API.
@@ -89,7 +89,7 @@ fn finish(record: CallRecord, recorder: Option<&dyn CallRecorder>) {
         None => ("success", "none"),
     };
     metrics::counter!(
-        "ytmaker_provider_calls_total",
+        ytmaker_core::metric::PROVIDER_CALLS_TOTAL,
         "api" => record.api,
         "endpoint" => record.endpoint,
         "outcome" => outcome,
@@ -138,11 +138,57 @@ impl Reply {
             .map(|s| s.saturating_mul(1000))
     }
 
-    /// The first bytes of the body, for an error's details.
-    pub fn body_head(&self) -> String {
-        let end = self.body.len().min(BODY_HEAD_BYTES);
-        String::from_utf8_lossy(&self.body[..end]).into_owned()
+    /// Adds what the body was to an error's details: `content_type`, and its first bytes
+    /// (`body_head`) when it is text, else only its size (`body_bytes`). Binary bytes (a video,
+    /// an image) never go into details: they reach logs, the API and the CLI as garbage.
+    pub fn describe_body(&self, err: YtError) -> YtError {
+        let content_type = self.header("content-type");
+        let err = err.detail("content_type", content_type.unwrap_or(""));
+        match text_head(content_type, &self.body) {
+            Some(head) => err.detail("body_head", head),
+            None => err.detail("body_bytes", self.body.len() as u64),
+        }
     }
+}
+
+/// The first [`BODY_HEAD_BYTES`] of a body as text, or `None` when it is not text: declared as a
+/// non-text type, not UTF-8, or holding control characters other than line breaks and tabs.
+fn text_head(content_type: Option<&str>, body: &[u8]) -> Option<String> {
+    if content_type.is_some_and(|ct| !is_textual(ct)) {
+        return None;
+    }
+    let head = &body[..body.len().min(BODY_HEAD_BYTES)];
+    let text = match std::str::from_utf8(head) {
+        Ok(text) => text,
+        // Only a character cut by the end of the head: still text.
+        Err(e) if e.error_len().is_none() => std::str::from_utf8(&head[..e.valid_up_to()]).ok()?,
+        Err(_) => return None,
+    };
+    if text
+        .chars()
+        .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+    {
+        return None;
+    }
+    Some(text.to_owned())
+}
+
+/// Whether a `Content-Type` names text: `text/*`, JSON, XML, a form, or nothing at all.
+fn is_textual(content_type: &str) -> bool {
+    let mime = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    mime.is_empty()
+        || mime.starts_with("text/")
+        || mime.ends_with("/json")
+        || mime.ends_with("+json")
+        || mime.ends_with("/xml")
+        || mime.ends_with("+xml")
+        || mime == "application/x-www-form-urlencoded"
+        || mime == "application/javascript"
 }
 
 /// An HTTP client bound to one API's codes.
@@ -202,7 +248,7 @@ impl ApiClient {
         .await;
         let duration = started.elapsed();
         let duration_ms = duration.as_millis() as u64;
-        metrics::histogram!("ytmaker_provider_call_duration_seconds", "api" => api, "endpoint" => endpoint)
+        metrics::histogram!(ytmaker_core::metric::PROVIDER_CALL_DURATION_SECONDS, "api" => api, "endpoint" => endpoint)
             .record(duration.as_secs_f64());
         let record = |status, error_code| CallRecord {
             at_ms,
@@ -262,20 +308,21 @@ impl ApiClient {
             .detail("cause", chain(&err))
     }
 
-    /// `*_INVALID_RESPONSE` with the status, content type and first bytes of the body.
+    /// `*_INVALID_RESPONSE` with the status, content type and first bytes of the body (its
+    /// size only, when it is not text: [`Reply::describe_body`]).
     pub fn invalid(&self, reply: &Reply, why: impl Into<String>) -> YtError {
         let why = why.into();
-        self.error(
-            self.codes.invalid_response,
-            reply,
-            format!(
-                "{} {} answered something unexpected: {why}",
-                self.codes.api, reply.endpoint
-            ),
-        )
-        .detail("reason", why)
-        .detail("content_type", reply.header("content-type").unwrap_or(""))
-        .detail("body_head", reply.body_head())
+        let err = self
+            .error(
+                self.codes.invalid_response,
+                reply,
+                format!(
+                    "{} {} answered something unexpected: {why}",
+                    self.codes.api, reply.endpoint
+                ),
+            )
+            .detail("reason", why);
+        reply.describe_body(err)
     }
 
     /// An error of `code` about `reply`, with the API, endpoint, status and any `Retry-After`.
@@ -307,7 +354,7 @@ impl ApiClient {
     }
 
     fn count(&self, err: &YtError) {
-        metrics::counter!("ytmaker_provider_errors_total", "api" => self.codes.api, "code" => err.code.as_str())
+        metrics::counter!(ytmaker_core::metric::PROVIDER_ERRORS_TOTAL, "api" => self.codes.api, "code" => err.code.as_str())
             .increment(1);
     }
 }
@@ -322,4 +369,40 @@ fn chain(err: &dyn std::error::Error) -> String {
         source = s.source();
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_bodies_keep_their_head_and_binary_ones_only_their_size() {
+        let json = br#"{"kind": "ValidationError", "description": "bad request"}"#;
+        assert_eq!(
+            text_head(Some("application/json; charset=utf-8"), json).as_deref(),
+            std::str::from_utf8(json).ok()
+        );
+        let html = "<!DOCTYPE html><p>502 Bad Gateway</p>\n".repeat(20);
+        let head = text_head(Some("text/html"), html.as_bytes()).unwrap();
+        assert_eq!(head.len(), BODY_HEAD_BYTES);
+        assert!(html.starts_with(&head));
+        assert!(text_head(Some("application/problem+json"), b"{}").is_some());
+        assert!(text_head(Some("application/xml"), b"<Error/>").is_some());
+        assert_eq!(text_head(None, b"").as_deref(), Some(""));
+
+        // A character cut by the end of the head is dropped, the rest kept.
+        let chinese = "錯誤".repeat(100);
+        let head = text_head(Some("text/plain"), chinese.as_bytes()).unwrap();
+        assert_eq!(head, "錯誤".repeat(50));
+
+        // Declared binary, undeclared binary, and binary mislabelled as JSON.
+        let mp4 = b"\0\0\0 ftypisom\0\0\x02\0isomiso2avc1mp41";
+        assert_eq!(text_head(Some("video/mp4"), b"plain words"), None);
+        assert_eq!(text_head(None, mp4), None);
+        assert_eq!(
+            text_head(Some("application/json"), &[0xFF, 0xD8, 0xFF, 0xE0]),
+            None
+        );
+        assert_eq!(text_head(Some("application/octet-stream"), b"{}"), None);
+    }
 }

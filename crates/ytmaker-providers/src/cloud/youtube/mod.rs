@@ -360,7 +360,7 @@ fn api_error(api: &ApiClient, reply: &Reply, call: Call) -> YtError {
         format!("YouTube {endpoint} {what}{reason_text}"),
     ));
     if !reply.body.is_empty() && !err.details.contains_key("provider_message") {
-        err = err.detail("body_head", reply.body_head());
+        err = reply.describe_body(err);
     }
     err
 }
@@ -381,7 +381,7 @@ impl QuotaMeter {
             quota_units = units,
             "YouTube quota used"
         );
-        metrics::counter!("ytmaker_quota_units_total", "service" => "youtube", "method" => method)
+        metrics::counter!(ytmaker_core::metric::QUOTA_UNITS_TOTAL, "service" => "youtube", "method" => method)
             .increment(units);
     }
 

@@ -172,7 +172,7 @@ fn token_error(api: &ApiClient, reply: &Reply, refused: ErrorCode, what: &str) -
     }
     let mut err = api.error(code, reply, message);
     if body.error.is_empty() {
-        err = err.detail("body_head", reply.body_head());
+        err = reply.describe_body(err);
     } else {
         err = err
             .detail("error", body.error)
