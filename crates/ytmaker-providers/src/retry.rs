@@ -90,7 +90,8 @@ where
             max_attempts: policy.max_retries + 1,
             delay: scale.apply(policy.delay_before(made, hint)),
         };
-        metrics::counter!("ytmaker_retries_total", "code" => err.code.as_str()).increment(1);
+        metrics::counter!(ytmaker_core::metric::RETRIES_TOTAL, "code" => err.code.as_str())
+            .increment(1);
         if let Err(report_err) = before_retry(err.clone(), retry).await {
             return Err((report_err, made));
         }
@@ -155,6 +156,96 @@ mod tests {
         assert_eq!(
             failing_with(ErrorCode::STABILITY_RATE_LIMIT, Some(3)).await,
             (Ok(3), 3)
+        );
+    }
+
+    /// The delays `run` waits for a code that always fails, as `before_retry` is told them.
+    async fn delays_of(code: ErrorCode, scale: f64, retry_after_ms: Option<u64>) -> Vec<Duration> {
+        let mut seen = Vec::new();
+        let out: Result<(), _> = run(
+            DelayScale(scale),
+            |_| async {
+                let err = YtError::new(code, "scripted");
+                Err(match retry_after_ms {
+                    Some(ms) => err.detail("retry_after_ms", ms),
+                    None => err,
+                })
+            },
+            |_, r| {
+                seen.push(r.delay);
+                async { Ok(()) }
+            },
+        )
+        .await;
+        assert!(out.is_err());
+        seen
+    }
+
+    #[tokio::test]
+    async fn waits_have_equal_jitter_within_the_catalogue_delay() {
+        // STABILITY_RATE_LIMIT: exponential from 2 s, four retries; scaled to 2, 4, 8, 16 ms.
+        let catalogue = [2u64, 4, 8, 16].map(Duration::from_millis);
+        let mut runs = Vec::new();
+        for _ in 0..3 {
+            let seen = delays_of(ErrorCode::STABILITY_RATE_LIMIT, 0.001, None).await;
+            assert_eq!(seen.len(), 4);
+            for (delay, full) in seen.iter().zip(catalogue) {
+                assert!(
+                    *delay >= full / 2 && *delay <= full,
+                    "{delay:?} outside [{:?}, {full:?}]",
+                    full / 2
+                );
+            }
+            runs.push(seen);
+        }
+        assert!(
+            runs.iter()
+                .flatten()
+                .zip(catalogue.iter().cycle())
+                .any(|(d, full)| d != full),
+            "no jitter: every wait is exactly the catalogue's {runs:?}"
+        );
+        assert!(
+            runs[0] != runs[1] || runs[1] != runs[2],
+            "three runs waited the same: {runs:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_retry_after_past_the_cap_ends_the_retries_and_says_so() {
+        let mut retries = 0;
+        let out: Result<(), _> = run(
+            DelayScale(0.0),
+            |_| async {
+                Err(YtError::new(ErrorCode::DID_RATE_LIMIT, "slow down")
+                    .detail("retry_after_ms", 3_600_000u64))
+            },
+            |_, _| {
+                retries += 1;
+                async { Ok(()) }
+            },
+        )
+        .await;
+        let (err, attempts) = out.unwrap_err();
+        assert_eq!(attempts, 1, "an hour's Retry-After is not slept through");
+        assert_eq!(retries, 0);
+        assert_eq!(err.code, ErrorCode::DID_RATE_LIMIT);
+        assert_eq!(err.details["retry_after_ms"], 3_600_000);
+        assert_eq!(err.details["retry_after_cap_ms"], 300_000);
+        assert!(
+            err.details["retries_stopped"]
+                .as_str()
+                .is_some_and(|s| s.contains("3600 s")),
+            "{:?}",
+            err.details
+        );
+
+        // A Retry-After of exactly the cap is waited for (scaled).
+        let seen = delays_of(ErrorCode::DID_RATE_LIMIT, 0.0001, Some(300_000)).await;
+        assert_eq!(seen.len(), 3);
+        assert!(
+            seen.iter().all(|d| *d == Duration::from_millis(30)),
+            "{seen:?}"
         );
     }
 
