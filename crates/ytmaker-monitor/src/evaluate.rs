@@ -498,7 +498,8 @@ impl Monitor {
                 // A stored error event the rules cannot read is a damaged row: it is reported
                 // with its place, never quietly left out of the error rate.
                 _ => {
-                    metrics::counter!("ytmaker_monitor_unreadable_events_total").increment(1);
+                    metrics::counter!(ytmaker_core::metric::MONITOR_UNREADABLE_EVENTS_TOTAL)
+                        .increment(1);
                     tracing::error!(
                         error_code = %ErrorCode::DATABASE_ERROR,
                         project_id = %event.project_id,
@@ -568,7 +569,7 @@ impl Monitor {
                     // None: another evaluator opened it a moment ago; it reports it.
                     if let Some(alert) = store.open_alert(&new).await? {
                         log_opened(&alert, rule);
-                        metrics::counter!("ytmaker_alerts_raised_total", "rule" => rule.id.as_str())
+                        metrics::counter!(ytmaker_core::metric::ALERTS_RAISED_TOTAL, "rule" => rule.id.as_str())
                             .increment(1);
                         evaluation.opened.push(alert);
                     }
@@ -609,7 +610,7 @@ impl Monitor {
                 .iter()
                 .filter(|a| a.priority == label)
                 .count();
-            metrics::gauge!("ytmaker_alerts_open", "priority" => label).set(n as f64);
+            metrics::gauge!(ytmaker_core::metric::ALERTS_OPEN, "priority" => label).set(n as f64);
         }
         if let Some(webhook) = &self.webhook {
             self.deliver_notices(webhook, now_ms).await?;

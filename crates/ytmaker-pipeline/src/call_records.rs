@@ -109,7 +109,7 @@ fn lost(call: &ProviderCall, err: &ytmaker_core::YtError) {
         "provider call could not be recorded: {}",
         err.message
     );
-    metrics::counter!("ytmaker_provider_call_records_failed_total", "api" => call.api.clone())
+    metrics::counter!(ytmaker_core::metric::PROVIDER_CALL_RECORDS_FAILED_TOTAL, "api" => call.api.clone())
         .increment(1);
 }
 

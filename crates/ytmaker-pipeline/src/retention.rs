@@ -152,7 +152,7 @@ pub async fn sweep(
                     "retention clean-up failed for a project: {}",
                     err.message
                 );
-                metrics::counter!("ytmaker_retention_failures_total").increment(1);
+                metrics::counter!(ytmaker_core::metric::RETENTION_FAILURES_TOTAL).increment(1);
                 report.failures.push(SweepFailure {
                     project_id: project.id,
                     code: err.code,
@@ -164,7 +164,8 @@ pub async fn sweep(
     }
     report.cutoff = Some(cutoff);
     if mode == SweepMode::Delete {
-        metrics::counter!("ytmaker_retention_bytes_freed_total").increment(report.bytes_freed);
+        metrics::counter!(ytmaker_core::metric::RETENTION_BYTES_FREED_TOTAL)
+            .increment(report.bytes_freed);
         if !report.projects.is_empty() || !report.failures.is_empty() {
             tracing::info!(
                 retention = %policy,

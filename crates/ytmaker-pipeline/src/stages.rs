@@ -123,7 +123,7 @@ pub(crate) async fn run(p: &Pipeline, id: Uuid, trace: &TraceId) -> YtResult<Run
         } else {
             "failed"
         };
-        metrics::histogram!("ytmaker_stage_duration_seconds", "stage" => stage.as_str(), "outcome" => outcome_label)
+        metrics::histogram!(ytmaker_core::metric::STAGE_DURATION_SECONDS, "stage" => stage.as_str(), "outcome" => outcome_label)
             .record(stage_started.elapsed().as_secs_f64());
         if let Err(err) = result {
             if err.code == ErrorCode::RUN_STOPPED {

@@ -72,7 +72,7 @@ impl WorkerPool {
                     .instrument(tracing::info_span!("worker", worker = %name)),
             );
         }
-        metrics::gauge!("ytmaker_workers").set(config.workers.max(1) as f64);
+        metrics::gauge!(ytmaker_core::metric::WORKERS).set(config.workers.max(1) as f64);
         WorkerPool { stop, tasks }
     }
 
@@ -114,7 +114,7 @@ async fn worker_loop(
             }
             Ok(None) => {}
             Err(err) => {
-                metrics::counter!("ytmaker_queue_errors_total").increment(1);
+                metrics::counter!(ytmaker_core::metric::QUEUE_ERRORS_TOTAL).increment(1);
                 tracing::error!(error_code = %err.code, "cannot claim a job: {}", err.message);
             }
         }
@@ -178,7 +178,7 @@ async fn run_job(
     stopped: &mut watch::Receiver<bool>,
 ) {
     tracing::info!(attempt = job.attempts, "job claimed");
-    metrics::gauge!("ytmaker_workers_busy").increment(1.0);
+    metrics::gauge!(ytmaker_core::metric::WORKERS_BUSY).increment(1.0);
     let sink: Arc<dyn ProgressSink> =
         Arc::new(EventSink::start(ctx.store.clone(), job.trace_id.clone()));
     let shutdown = async {
@@ -187,7 +187,7 @@ async fn run_job(
         StopKind::HandBack
     };
     let end = run_leased(ctx, config.lease, worker, &job, sink, shutdown).await;
-    metrics::gauge!("ytmaker_workers_busy").decrement(1.0);
+    metrics::gauge!(ytmaker_core::metric::WORKERS_BUSY).decrement(1.0);
     close_job(ctx, worker, &job, &end).await;
 }
 
@@ -195,7 +195,7 @@ async fn run_job(
 /// someone else's now).
 async fn close_job(ctx: &WorkerContext, runner: &str, job: &Job, end: &LeasedEnd) {
     let (state, error) = end.job_state();
-    metrics::counter!("ytmaker_jobs_total", "outcome" => state.as_str()).increment(1);
+    metrics::counter!(ytmaker_core::metric::JOBS_TOTAL, "outcome" => state.as_str()).increment(1);
     if state == JobState::Running {
         return;
     }

@@ -345,7 +345,7 @@ fn spawn_retention_loop(
             .instrument(span.clone())
             .await;
             if let Err(e) = swept {
-                metrics::counter!("ytmaker_retention_failures_total").increment(1);
+                metrics::counter!(ytmaker_core::metric::RETENTION_FAILURES_TOTAL).increment(1);
                 span.in_scope(|| {
                     tracing::error!(
                         error_code = %e.code,

@@ -1,5 +1,6 @@
 //! Prometheus text at `/metrics`. The recorder is process-wide (the `metrics` facade has one
-//! global recorder), installed on first use; gauges that describe the world rather than events
+//! global recorder), installed on first use, when every metric of `ytmaker_core::metric` is
+//! described to it (help text and unit); gauges that describe the world rather than events
 //! (queue depth, disk free, projects by status, quota used and limit) are refreshed at each
 //! scrape.
 
@@ -31,6 +32,7 @@ pub(crate) fn install() -> Result<&'static PrometheusHandle, YtError> {
                 .map_err(|e| e.to_string())?
                 .install_recorder()
                 .map_err(|e| e.to_string())
+                .inspect(|_| describe_all())
         })
         .as_ref()
         .map_err(|e| {
@@ -41,15 +43,34 @@ pub(crate) fn install() -> Result<&'static PrometheusHandle, YtError> {
         })
 }
 
+/// Gives the recorder every metric's help text and unit (`ytmaker_core::metric::ALL`, the one
+/// definition of the names the call sites use), so each family carries `# HELP`.
+fn describe_all() {
+    use ytmaker_core::metric::{ALL, MetricKind, MetricUnit};
+    for m in ALL {
+        let unit = match m.unit {
+            MetricUnit::Count => metrics::Unit::Count,
+            MetricUnit::Seconds => metrics::Unit::Seconds,
+            MetricUnit::Bytes => metrics::Unit::Bytes,
+        };
+        match m.kind {
+            MetricKind::Counter => metrics::describe_counter!(m.name, unit, m.help),
+            MetricKind::Gauge => metrics::describe_gauge!(m.name, unit, m.help),
+            MetricKind::Histogram => metrics::describe_histogram!(m.name, unit, m.help),
+        }
+    }
+}
+
 pub(crate) async fn render(State(state): State<AppState>) -> ApiResult<Response> {
     let handle = install().map_err(ApiError)?;
     let queue = state.store.stats().await?;
-    metrics::gauge!("ytmaker_queue_jobs", "state" => "queued").set(queue.queued as f64);
-    metrics::gauge!("ytmaker_queue_jobs", "state" => "running").set(queue.running as f64);
-    metrics::gauge!("ytmaker_queue_oldest_job_age_seconds")
+    metrics::gauge!(ytmaker_core::metric::QUEUE_JOBS, "state" => "queued").set(queue.queued as f64);
+    metrics::gauge!(ytmaker_core::metric::QUEUE_JOBS, "state" => "running")
+        .set(queue.running as f64);
+    metrics::gauge!(ytmaker_core::metric::QUEUE_OLDEST_JOB_AGE_SECONDS)
         .set(queue.oldest_queued_ms as f64 / 1000.0);
     match crate::system::free_bytes(state.data.root()) {
-        Ok(free) => metrics::gauge!("ytmaker_disk_free_bytes").set(free as f64),
+        Ok(free) => metrics::gauge!(ytmaker_core::metric::DISK_FREE_BYTES).set(free as f64),
         // The scrape still serves every other metric; the gap is logged with its code.
         Err(err) => {
             tracing::error!(error_code = %err.code, "cannot measure free disk space: {}", err.message)
@@ -61,7 +82,7 @@ pub(crate) async fn render(State(state): State<AppState>) -> ApiResult<Response>
             .iter()
             .find(|(s, _)| *s == status)
             .map_or(0, |(_, n)| *n);
-        metrics::gauge!("ytmaker_projects", "status" => status.as_str()).set(n as f64);
+        metrics::gauge!(ytmaker_core::metric::PROJECTS, "status" => status.as_str()).set(n as f64);
     }
     match ytmaker_pipeline::quota::current(&state.store, &state.quotas.cloud, &state.quotas.limits)
         .await
@@ -78,9 +99,9 @@ pub(crate) async fn render(State(state): State<AppState>) -> ApiResult<Response>
                     );
                     continue;
                 }
-                metrics::gauge!("ytmaker_quota_used", &labels).set(q.used as f64);
+                metrics::gauge!(ytmaker_core::metric::QUOTA_USED, &labels).set(q.used as f64);
                 if let Some(limit) = q.limit {
-                    metrics::gauge!("ytmaker_quota_limit", &labels).set(limit as f64);
+                    metrics::gauge!(ytmaker_core::metric::QUOTA_LIMIT, &labels).set(limit as f64);
                 }
             }
         }

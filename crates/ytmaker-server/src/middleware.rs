@@ -119,8 +119,8 @@ pub async fn observe(State(state): State<AppState>, mut req: Request, next: Next
     let elapsed = started.elapsed();
     // Unmatched paths are one label, so a scan of random URLs cannot blow up the metric.
     let route_label = route.unwrap_or_else(|| "unmatched".into());
-    metrics::counter!("ytmaker_http_requests_total", "method" => method.to_string(), "route" => route_label.clone(), "status" => status.as_u16().to_string()).increment(1);
-    metrics::histogram!("ytmaker_http_request_duration_seconds", "method" => method.to_string(), "route" => route_label).record(elapsed.as_secs_f64());
+    metrics::counter!(ytmaker_core::metric::HTTP_REQUESTS_TOTAL, "method" => method.to_string(), "route" => route_label.clone(), "status" => status.as_u16().to_string()).increment(1);
+    metrics::histogram!(ytmaker_core::metric::HTTP_REQUEST_DURATION_SECONDS, "method" => method.to_string(), "route" => route_label).record(elapsed.as_secs_f64());
     let _enter = span.enter();
     let duration_ms = elapsed.as_millis() as u64;
     match error_code {

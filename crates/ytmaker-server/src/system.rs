@@ -227,7 +227,7 @@ async fn health(State(s): State<AppState>) -> Response {
     } else {
         StatusCode::OK
     };
-    metrics::gauge!("ytmaker_health_unhealthy").set(if unhealthy { 1.0 } else { 0.0 });
+    metrics::gauge!(ytmaker_core::metric::HEALTH_UNHEALTHY).set(if unhealthy { 1.0 } else { 0.0 });
     (
         code,
         Json(Health {
