@@ -2,8 +2,16 @@
 //! policy for that code says (count, delay, fixed or exponential), waiting longer when the
 //! provider's `Retry-After` asks for it. Nothing else in the product decides whether or when to
 //! retry; the pipeline's checkpoints and the publish stage both run their calls through [`run`].
+//!
+//! Each wait has *equal jitter*: half the catalogue's delay plus a random part of the other half,
+//! so the many narration lines and images of a run that hit one rate limit together do not all
+//! come back at the same instant. A provider's `Retry-After` is a floor (never shortened by the
+//! jitter) up to [`RETRY_AFTER_CAP`]; one asking for longer ends the retries with its code, and the
+//! details say so, rather than holding a worker asleep for hours.
 
+use std::collections::hash_map::RandomState;
 use std::future::Future;
+use std::hash::{BuildHasher, Hasher};
 use std::time::Duration;
 
 use serde_json::Value;
@@ -53,12 +61,68 @@ impl DelayScale {
     }
 }
 
+/// The longest `Retry-After` the loop waits for. A provider asking for more (a quota window, an
+/// outage) is not waited out: the error ends the retries and the user retries later.
+pub const RETRY_AFTER_CAP: Duration = Duration::from_secs(5 * 60);
+
+/// The random part of the waits: SplitMix64, seeded from the OS's per-process randomness in
+/// production ([`Jitter::from_entropy`]) and from a fixed seed in tests ([`Jitter::seeded`]).
+#[derive(Clone, Debug)]
+pub struct Jitter {
+    state: u64,
+}
+
+impl Jitter {
+    pub fn seeded(seed: u64) -> Self {
+        Jitter { state: seed }
+    }
+
+    /// A seed nobody else has: std's `RandomState` keys come from the OS's random source.
+    pub fn from_entropy() -> Self {
+        Jitter::seeded(RandomState::new().build_hasher().finish())
+    }
+
+    /// The next number in `[0, 1)`.
+    fn next_unit(&mut self) -> f64 {
+        self.state = self.state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^= z >> 31;
+        // The top 53 bits fill an f64's mantissa exactly.
+        (z >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    /// Equal jitter: half of `delay`, plus a random part of the other half.
+    pub fn apply(&mut self, delay: Duration) -> Duration {
+        let half = delay / 2;
+        half + (delay - half).mul_f64(self.next_unit())
+    }
+}
+
 /// Calls `attempt(n)` (n from 1) until it succeeds, fails with a code that is not retryable, or
-/// the code's retries are used up. Before each retry `before_retry` is told (given the error) (it logs and reports
-/// it; an error from it ends the loop), then the delay is waited. Returns the last error with the
-/// number of attempts made.
+/// the code's retries are used up. Before each retry `before_retry` is told (given the error) (it
+/// logs and reports it; an error from it ends the loop), then the delay is waited. Returns the
+/// last error with the number of attempts made. The waits are jittered from the OS's randomness;
+/// [`run_with`] takes the [`Jitter`].
 pub async fn run<T, A, AFut, B, BFut>(
     scale: DelayScale,
+    attempt: A,
+    before_retry: B,
+) -> Result<T, (YtError, u32)>
+where
+    A: FnMut(u32) -> AFut,
+    AFut: Future<Output = YtResult<T>>,
+    B: FnMut(YtError, Retry) -> BFut,
+    BFut: Future<Output = YtResult<()>>,
+{
+    run_with(scale, Jitter::from_entropy(), attempt, before_retry).await
+}
+
+/// [`run`] with a given [`Jitter`] (a seeded one makes the waits reproducible).
+pub async fn run_with<T, A, AFut, B, BFut>(
+    scale: DelayScale,
+    mut jitter: Jitter,
     mut attempt: A,
     mut before_retry: B,
 ) -> Result<T, (YtError, u32)>
@@ -85,10 +149,27 @@ where
             .get("retry_after_ms")
             .and_then(Value::as_u64)
             .map(Duration::from_millis);
+        if let Some(hint) = hint.filter(|h| *h > RETRY_AFTER_CAP) {
+            let why = format!(
+                "the provider asked to wait {} s (Retry-After), longer than the {} s a retry waits; not retried now, retry later",
+                hint.as_secs(),
+                RETRY_AFTER_CAP.as_secs()
+            );
+            tracing::warn!(error_code = %err.code, attempt = made, "{why}");
+            let err = err
+                .detail("retry_after_cap_ms", RETRY_AFTER_CAP.as_millis() as u64)
+                .detail("retries_stopped", why);
+            return Err((err, made));
+        }
+        let ours = jitter.apply(policy.delay_before(made, None));
+        let wait = match hint {
+            Some(hint) if hint > ours => hint,
+            _ => ours,
+        };
         let retry = Retry {
             retry: made,
             max_attempts: policy.max_retries + 1,
-            delay: scale.apply(policy.delay_before(made, hint)),
+            delay: scale.apply(wait),
         };
         metrics::counter!(ytmaker_core::metric::RETRIES_TOTAL, "code" => err.code.as_str())
             .increment(1);
@@ -247,6 +328,53 @@ mod tests {
             seen.iter().all(|d| *d == Duration::from_millis(30)),
             "{seen:?}"
         );
+    }
+
+    #[test]
+    fn jitter_is_reproducible_from_its_seed_and_stays_in_the_upper_half() {
+        let full = Duration::from_secs(30);
+        let draw = |seed| {
+            let mut jitter = Jitter::seeded(seed);
+            (0..1000).map(|_| jitter.apply(full)).collect::<Vec<_>>()
+        };
+        let a = draw(7);
+        assert_eq!(a, draw(7), "same seed, same waits");
+        assert_ne!(a, draw(8), "another seed, other waits");
+        assert!(a.iter().all(|d| *d >= full / 2 && *d <= full));
+        // Spread over the whole upper half, not stuck at one end.
+        let low = a.iter().filter(|d| **d < full * 3 / 4).count();
+        assert!(
+            (400..=600).contains(&low),
+            "{low} of 1000 in the lower quarter"
+        );
+        assert_eq!(Jitter::seeded(1).apply(Duration::ZERO), Duration::ZERO);
+    }
+
+    #[tokio::test]
+    async fn a_seeded_run_waits_the_same_jittered_delays() {
+        let waits = |seed| async move {
+            let mut seen = Vec::new();
+            let out: Result<(), _> = run_with(
+                DelayScale(0.0001),
+                Jitter::seeded(seed),
+                |_| async { Err(YtError::new(ErrorCode::DID_SERVER_ERROR, "scripted")) },
+                |_, r| {
+                    seen.push(r.delay);
+                    async { Ok(()) }
+                },
+            )
+            .await;
+            assert!(out.is_err());
+            seen
+        };
+        let first = waits(3).await;
+        assert_eq!(first, waits(3).await);
+        // DID_SERVER_ERROR: two retries of 30 s, scaled to 3 ms, jittered into [1.5, 3] ms.
+        let mut jitter = Jitter::seeded(3);
+        let expected: Vec<_> = (0..2)
+            .map(|_| DelayScale(0.0001).apply(jitter.apply(Duration::from_secs(30))))
+            .collect();
+        assert_eq!(first, expected);
     }
 
     #[tokio::test]
