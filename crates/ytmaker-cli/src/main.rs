@@ -22,7 +22,7 @@ use tracing::Instrument;
 use uuid::Uuid;
 use ytmaker_core::error::Lang;
 use ytmaker_core::{ErrorCode, ProjectStatus, Stage, TraceId, YtError, YtResult};
-use ytmaker_pipeline::{Pipeline, Providers, RunOutcome};
+use ytmaker_pipeline::RunOutcome;
 use ytmaker_providers::retry::DelayScale;
 use ytmaker_render::Toolchain;
 use ytmaker_store::{NewProject, Project, ProjectFilter, Store};
@@ -318,8 +318,9 @@ fn log_filter() -> String {
     std::env::var("YTMAKER_LOG").unwrap_or_else(|_| "info".into())
 }
 
-/// Lease and poll interval of the workers; the environment overrides exist so that tests can
-/// exercise a takeover without waiting 30 s.
+/// Lease and poll interval of the workers, and how many dead runs a job may have before it is
+/// given up; the environment overrides exist so that tests can exercise a takeover without
+/// waiting 30 s.
 fn worker_config(workers: usize) -> YtResult<ytmaker_pipeline::WorkerConfig> {
     let mut config = ytmaker_pipeline::WorkerConfig {
         workers,
@@ -335,6 +336,17 @@ fn worker_config(workers: usize) -> YtResult<ytmaker_pipeline::WorkerConfig> {
             })?;
             *slot = std::time::Duration::from_millis(ms.max(10));
         }
+    }
+    const MAX_ABANDONED: &str = "YTMAKER_JOB_MAX_ABANDONED_RUNS";
+    if let Ok(raw) = std::env::var(MAX_ABANDONED) {
+        config.max_abandoned_runs = raw.parse().ok().filter(|n| *n >= 1).ok_or_else(|| {
+            YtError::invalid_field(
+                ErrorCode::CONFIG_INVALID,
+                MAX_ABANDONED,
+                "a whole number of runs, 1 or more",
+                raw.as_str(),
+            )
+        })?;
     }
     Ok(config)
 }
@@ -655,6 +667,15 @@ async fn run_project(
     project: &Project,
     trace: &TraceId,
 ) -> ExitCode {
+    let fail = |err: &YtError| {
+        report::fail(
+            err,
+            trace,
+            Some(project.id),
+            settings.lang,
+            exit_code_for(err.code),
+        )
+    };
     // A run that cannot work (a missing key or file, a short quota) is refused before anything
     // runs, as the server refuses a start (it keeps its status and can be run once fixed).
     let prepared = async {
@@ -668,74 +689,64 @@ async fn run_project(
             tools: tools.clone(),
         };
         ytmaker_pipeline::control::check_ready(&check, store, project, trace).await?;
-        let cloud = access.for_run(store, project.id, trace);
-        let providers = Providers::for_project(project, &tools, &cloud, store)?;
-        Ok::<_, YtError>((cloud, providers))
+        let ctx = ytmaker_pipeline::WorkerContext {
+            store: store.clone(),
+            data: settings.data.clone(),
+            tools: tools.clone(),
+            lang: settings.lang,
+            wakeup: ytmaker_pipeline::control::Wakeup::default(),
+            cloud: access.clone(),
+            retry_delay_scale: DelayScale::from_env()?,
+        };
+        Ok::<_, YtError>((access, ctx, worker_config(1)?.lease))
     }
     .await;
-    let (cloud, providers) = match prepared {
+    let (access, ctx, lease) = match prepared {
         Ok(p) => p,
-        Err(err) => {
-            return report::fail(
-                &err,
-                trace,
-                Some(project.id),
-                settings.lang,
-                exit_code_for(err.code),
-            );
+        Err(err) => return fail(&err),
+    };
+    // The same lease as the server's workers: while this process runs the project, a worker or
+    // another CLI is refused, and a pause or cancel asked of the server reaches this run.
+    let interrupt = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::error!("cannot listen for Ctrl-C: {e}");
+            std::future::pending::<()>().await;
         }
     };
-    let retry_delay_scale = match DelayScale::from_env() {
-        Ok(scale) => scale,
-        Err(err) => {
-            return report::fail(
-                &err,
-                trace,
-                Some(project.id),
-                settings.lang,
-                exit_code_for(err.code),
-            );
-        }
-    };
-    let sink = Arc::new(bars::StageBars::new());
-    let pipeline = Pipeline::new(
-        store.clone(),
-        settings.data.clone(),
-        tools,
-        providers,
-        sink,
-        settings.lang,
+    let ended = ytmaker_pipeline::run_in_foreground(
+        &ctx,
+        lease,
+        &ytmaker_pipeline::foreground_runner_name(),
+        project.id,
+        trace,
+        Arc::new(bars::StageBars::new()),
+        interrupt,
     )
-    .with_retry_delay_scale(retry_delay_scale);
-    let outcome = tokio::select! {
-        result = pipeline.run(project.id, trace) => result,
-        interrupted = tokio::signal::ctrl_c() => {
-            if let Err(e) = interrupted {
-                tracing::error!("cannot listen for Ctrl-C: {e}");
-            }
-            cloud.flush_call_records().await;
-            return match pipeline.mark_paused(project.id, trace).await {
-                Ok(()) => {
-                    eprintln!("\ninterrupted; project {} is PAUSED. Continue with: ytmaker projects resume {}", project.id, project.id);
-                    ExitCode::from(EXIT_INTERRUPTED)
-                }
-                Err(err) => report::fail(&err, trace, Some(project.id), settings.lang, exit_code_for(err.code)),
-            };
-        }
-    };
-    cloud.flush_call_records().await;
-    match outcome {
-        Ok(outcome) => {
+    .await;
+    access.flush_call_records().await;
+    match ended {
+        Ok(ytmaker_pipeline::LeasedEnd::Completed(outcome)) => {
             print_outcome(project.id, &outcome, trace);
             ExitCode::SUCCESS
         }
-        Err(err) => report::fail(
-            &err,
-            trace,
-            Some(project.id),
-            settings.lang,
-            exit_code_for(err.code),
-        ),
+        Ok(ytmaker_pipeline::LeasedEnd::Paused) => {
+            eprintln!(
+                "\nproject {} is PAUSED. Continue with: ytmaker projects resume {}",
+                project.id, project.id
+            );
+            ExitCode::from(EXIT_INTERRUPTED)
+        }
+        Ok(ytmaker_pipeline::LeasedEnd::Cancelled) => {
+            eprintln!("\nproject {} was CANCELLED", project.id);
+            ExitCode::from(EXIT_INTERRUPTED)
+        }
+        Ok(ytmaker_pipeline::LeasedEnd::LeaseGone) => fail(&YtError::new(
+            ErrorCode::QUEUE_CONNECTION_FAILED,
+            "this run lost its lease on the project (the database could not be reached to \
+             renew it, or another runner took it over) and stopped without writing more; \
+             continue with `ytmaker projects resume`",
+        )),
+        Ok(ytmaker_pipeline::LeasedEnd::Failed(err)) | Err(err) => fail(&err),
     }
 }
 
@@ -894,18 +905,8 @@ async fn continue_project(
         )
         .detail("from", project.status.as_str()));
     }
-    // A server's worker may hold it; running it here too would do the work twice.
-    if ytmaker_store::JobQueue::live_job(store, project.id)
-        .await?
-        .is_some()
-    {
-        return Err(YtError::new(
-            ErrorCode::INVALID_STATE_TRANSITION,
-            "a worker of `ytmaker serve` is running or about to run this project",
-        )
-        .detail("from", project.status.as_str())
-        .detail("reason", "a live job exists"));
-    }
+    // A server's worker or another CLI holding its lease is named in the refusal
+    // (`run_in_foreground`): running it here too would do the work twice.
     let tools = Toolchain::locate()?;
     eprintln!(
         "resuming project {} from {} (trace id {trace})",

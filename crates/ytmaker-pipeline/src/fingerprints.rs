@@ -253,11 +253,13 @@ mod tests {
 
     /// A configuration with every optional section present, so their fields are walked too.
     fn full_config() -> ProjectConfig {
-        let mut c = ProjectConfig::default();
-        c.logo = Some(LogoSettings {
-            upload: "a".repeat(64),
-            ..LogoSettings::default()
-        });
+        let mut c = ProjectConfig {
+            logo: Some(LogoSettings {
+                upload: "a".repeat(64),
+                ..LogoSettings::default()
+            }),
+            ..ProjectConfig::default()
+        };
         c.images.style_preset = Some("anime".into());
         c.presenter.portrait = Some("/portrait.png".into());
         c

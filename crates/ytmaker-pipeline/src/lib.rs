@@ -35,7 +35,9 @@ pub use progress::{Progress, ProgressSink, stage_band};
 pub use providers::{CLOUD_BASE_URL_ENV, CloudAccess, KEYED_PROVIDERS, Providers, test_key};
 pub use sink::EventSink;
 pub use view::{ProjectView, SubProgress};
-pub use worker::{WorkerConfig, WorkerContext, WorkerPool};
+pub use worker::{
+    LeasedEnd, WorkerConfig, WorkerContext, WorkerPool, foreground_runner_name, run_in_foreground,
+};
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};

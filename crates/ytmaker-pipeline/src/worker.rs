@@ -11,7 +11,7 @@ use tokio::task::JoinSet;
 use tracing::Instrument;
 use uuid::Uuid;
 use ytmaker_core::error::Lang;
-use ytmaker_core::{ErrorCode, YtError};
+use ytmaker_core::{ErrorCode, TraceId, YtError, YtResult};
 use ytmaker_render::Toolchain;
 use ytmaker_store::{DataDir, Job, JobQueue, JobState, Lease, StopRequest, Store};
 
@@ -27,6 +27,9 @@ pub struct WorkerConfig {
     pub lease: Duration,
     /// How often an idle worker looks for work queued by another process.
     pub poll: Duration,
+    /// Runs of one job whose worker died (its lease ran out) before the job is given up and its
+    /// project FAILED with `WORKER_KEPT_DYING`, instead of being claimed for ever.
+    pub max_abandoned_runs: u32,
 }
 
 impl Default for WorkerConfig {
@@ -35,6 +38,7 @@ impl Default for WorkerConfig {
             workers: 2,
             lease: Duration::from_secs(30),
             poll: Duration::from_millis(500),
+            max_abandoned_runs: Job::DEFAULT_MAX_ABANDONED_RUNS,
         }
     }
 }
@@ -105,6 +109,11 @@ async fn worker_loop(
             break;
         }
         match ctx.store.claim(&name, config.lease).await {
+            Ok(Some(job)) if job.kept_dying(config.max_abandoned_runs) => {
+                let span = tracing::info_span!("job", trace_id = %job.trace_id, project_id = %job.project_id, job_id = %job.id, attempt = job.attempts);
+                give_up(&ctx, &name, &job).instrument(span).await;
+                continue;
+            }
             Ok(Some(job)) => {
                 let span = tracing::info_span!("job", trace_id = %job.trace_id, project_id = %job.project_id, job_id = %job.id, attempt = job.attempts);
                 run_job(&ctx, &config, &name, job, &mut stopped)
@@ -125,6 +134,58 @@ async fn worker_loop(
         }
     }
     tracing::info!("worker stopped");
+}
+
+/// Ends a job whose workers kept dying: its project is FAILED with `WORKER_KEPT_DYING`, naming
+/// the last worker and the last line it logged for this run, and the job is closed. The project
+/// first, so that if this worker dies too the next claim does the same.
+async fn give_up(ctx: &WorkerContext, worker: &str, job: &Job) {
+    let mut err = job.worker_kept_dying();
+    match last_log_line(ctx, job) {
+        Ok(Some(line)) => err = err.detail("last_log_line", line),
+        Ok(None) => {
+            err = err.detail(
+                "last_log_line",
+                "none in this host's log (the worker ran elsewhere or logged nothing)",
+            )
+        }
+        Err(read) => {
+            tracing::error!(error_code = %read.code, "cannot read the log for the dead worker's last line: {}", read.message);
+            err = err.detail("last_log_line_unreadable", read.message);
+        }
+    }
+    let err = crate::failure::record_before_run(
+        &ctx.store,
+        &ctx.data,
+        ctx.lang,
+        job.project_id,
+        err,
+        &job.trace_id,
+    )
+    .await;
+    metrics::counter!("ytmaker_jobs_total", "outcome" => "given_up").increment(1);
+    match ctx.store.give_up(job.id, worker, &err).await {
+        Ok(true) => tracing::error!(error_code = %err.code, "job given up: {}", err.message),
+        Ok(false) => tracing::warn!("job was taken over before it could be given up"),
+        Err(e) => tracing::error!(error_code = %e.code, "cannot close the job: {}", e.message),
+    }
+}
+
+/// The last line the dead worker logged for this run, from this host's log files.
+fn last_log_line(ctx: &WorkerContext, job: &Job) -> YtResult<Option<String>> {
+    let Some(owner) = job.previous_owner.as_deref() else {
+        return Ok(None);
+    };
+    let filter = ytmaker_telemetry::LogFilter {
+        trace_id: Some(job.trace_id.to_string()),
+        project_id: None,
+        error_code: None,
+    };
+    let lines = ytmaker_telemetry::read_lines(&ctx.data.logs(), &filter)?;
+    Ok(lines.into_iter().rev().find(|line| {
+        serde_json::from_str::<serde_json::Value>(line)
+            .is_ok_and(|v| v["worker"].as_str() == Some(owner))
+    }))
 }
 
 /// Why a run was stopped before it ended by itself.
@@ -340,4 +401,89 @@ pub(crate) async fn run_leased(
             LeasedEnd::LeaseGone
         }
     }
+}
+
+/// Runs project `id` in this process (the CLI's `generate` and `projects resume|retry`) under
+/// the same lease as the workers: the project's job is acquired for `runner`, renewed while the
+/// run goes on, and closed at the end, so no second runner (a worker, another CLI) can run it
+/// at the same time. One that holds a live lease is named in the refusal
+/// (`INVALID_STATE_TRANSITION`, `details.lease_owner`, `details.lease_expires_at`). A lease left
+/// by a process of this host that is gone (a `kill -9`) is waited out rather than refused.
+pub async fn run_in_foreground(
+    ctx: &WorkerContext,
+    lease: Duration,
+    runner: &str,
+    id: uuid::Uuid,
+    trace: &TraceId,
+    sink: Arc<dyn ProgressSink>,
+    interrupt: impl std::future::Future<Output = ()>,
+) -> YtResult<LeasedEnd> {
+    let job = loop {
+        match ctx.store.acquire(id, runner, lease, trace).await? {
+            Ok(job) => break job,
+            Err(holder) if local_process_gone(&holder.lease_owner) => {
+                let wait = Duration::from_millis(holder.expires_in_ms.max(0) as u64 + 50);
+                tracing::warn!(
+                    lease_owner = holder.lease_owner.as_str(),
+                    wait_ms = wait.as_millis() as u64,
+                    "the project's lease belongs to a process of this host that is gone; waiting for it to run out"
+                );
+                tokio::time::sleep(wait).await;
+            }
+            Err(holder) => return Err(held_elsewhere(id, &holder)),
+        }
+    };
+    let end = run_leased(ctx, lease, runner, &job, sink, async {
+        interrupt.await;
+        StopKind::Pause
+    })
+    .await;
+    close_job(ctx, runner, &job, &end).await;
+    Ok(end)
+}
+
+/// The name a foreground runner holds a lease under: `cli/<host>/<pid>`.
+pub fn foreground_runner_name() -> String {
+    format!("cli/{}/{}", host_name(), std::process::id())
+}
+
+fn host_name() -> String {
+    std::env::var("HOSTNAME")
+        .ok()
+        .filter(|h| !h.is_empty())
+        .or_else(|| {
+            std::fs::read_to_string("/proc/sys/kernel/hostname")
+                .ok()
+                .map(|h| h.trim().to_owned())
+        })
+        .unwrap_or_else(|| "local".into())
+}
+
+/// Whether `owner` is a foreground runner of this host whose process no longer exists.
+fn local_process_gone(owner: &str) -> bool {
+    let mut parts = owner.split('/');
+    match (parts.next(), parts.next(), parts.next(), parts.next()) {
+        (Some("cli"), Some(host), Some(pid), None) if host == host_name() => pid
+            .parse::<u32>()
+            .is_ok_and(|pid| !std::path::Path::new(&format!("/proc/{pid}")).exists()),
+        _ => false,
+    }
+}
+
+fn held_elsewhere(id: uuid::Uuid, holder: &ytmaker_store::LeaseHolder) -> YtError {
+    let until = chrono::DateTime::from_timestamp_millis(holder.lease_expires_ms)
+        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+        .unwrap_or_else(|| holder.lease_expires_ms.to_string());
+    YtError::new(
+        ErrorCode::INVALID_STATE_TRANSITION,
+        format!(
+            "the project is being run by {} (its lease runs until {until}, renewed while it works); \
+             pause or cancel it there, or wait until it ends",
+            holder.lease_owner
+        ),
+    )
+    .detail("project_id", id.to_string())
+    .detail("lease_owner", holder.lease_owner.as_str())
+    .detail("lease_expires_at", until)
+    .detail("job_id", holder.job_id.to_string())
 }

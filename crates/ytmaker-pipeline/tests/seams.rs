@@ -134,6 +134,7 @@ async fn a_run_that_cannot_start_fails_its_project_with_the_code_and_an_error_ev
             workers: 1,
             lease: Duration::from_secs(5),
             poll: Duration::from_millis(50),
+            ..Default::default()
         },
     );
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
