@@ -803,6 +803,42 @@ mod tests {
     }
 
     #[test]
+    fn every_html5_entity_and_numeric_reference_is_decoded() {
+        assert_eq!(strip_html("&copy; 2024 Ytmaker"), "\u{A9} 2024 Ytmaker");
+        assert_eq!(strip_html("a&nbsp;b"), "a b");
+        assert_eq!(strip_html("wait&hellip;"), "wait\u{2026}");
+        assert_eq!(strip_html("&#x4E2D;&#25991;"), "中文");
+        assert_eq!(
+            strip_html("&eacute;t&eacute; &euro;5 &frac12; &trade;"),
+            "été €5 ½ ™"
+        );
+        assert_eq!(strip_html("&alpha;&Omega; &rarr; &le; &infin;"), "αΩ → ≤ ∞");
+        // The longest name, and one that stands for two code points.
+        assert_eq!(strip_html("&CounterClockwiseContourIntegral;"), "\u{2233}");
+        assert_eq!(strip_html("&NotEqualTilde;"), "\u{2242}\u{338}");
+        // Windows-1252 references as old pages write them, and what HTML makes of bad numbers.
+        assert_eq!(
+            strip_html("&#147;quoted&#148; &#150; it&#146;s"),
+            "\u{201C}quoted\u{201D} \u{2013} it\u{2019}s"
+        );
+        assert_eq!(
+            strip_html("&#0;&#xD800;&#x110000;"),
+            "\u{FFFD}\u{FFFD}\u{FFFD}"
+        );
+        // Not references: left as written.
+        assert_eq!(
+            strip_html("AT&T, R&D, &notanentity; &copy"),
+            "AT&T, R&D, &notanentity; &copy"
+        );
+        assert_eq!(strip_html("&#;&#x;&amp"), "&#;&#x;&amp");
+        // Decoded text is text, not markup.
+        assert_eq!(strip_html("&lt;p&gt;"), "<p>");
+        let n = normalise("<p>&copy; 2024 caf&eacute;&nbsp;au&shy;lait</p>");
+        // The soft hyphen is invisible and goes; the no-break space is a space.
+        assert_eq!(n.joined(), "\u{A9} 2024 café aulait");
+    }
+
+    #[test]
     fn hard_wrapped_english_lines_are_joined_and_blank_lines_separate_paragraphs() {
         let n = normalise(
             "How Lighthouses Work\n\nA lighthouse puts a light\nin a known place.\nIt is seen from far away.\n\nThe end came in 1939.",
