@@ -176,6 +176,10 @@ fn last_log_line(ctx: &WorkerContext, job: &Job) -> YtResult<Option<String>> {
     let Some(owner) = job.previous_owner.as_deref() else {
         return Ok(None);
     };
+    // No log folder: nothing was ever logged on this host (the worker ran elsewhere).
+    if !ctx.data.logs().is_dir() {
+        return Ok(None);
+    }
     let filter = ytmaker_telemetry::LogFilter {
         trace_id: Some(job.trace_id.to_string()),
         project_id: None,

@@ -402,3 +402,71 @@ async fn settings_changed_on_a_failed_project_take_effect_on_retry() {
     );
     assert!(script_after.updated_at > script_before.updated_at);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_job_whose_workers_keep_dying_fails_its_project_instead_of_running_for_ever() {
+    let f = fixture(|_| {}).await;
+    let trace = TraceId::generate();
+    f.store.enqueue(f.project.id, &trace).await.unwrap();
+    // Three workers claim it and die (their leases run out without a heartbeat).
+    for dead in ["dead-1", "dead-2", "dead-3"] {
+        let job = f
+            .store
+            .claim(dead, Duration::from_millis(1))
+            .await
+            .unwrap()
+            .expect("the job is claimable");
+        assert_eq!(job.project_id, f.project.id);
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let pool = WorkerPool::start(
+        WorkerContext {
+            store: f.store.clone(),
+            data: f.data.clone(),
+            tools: f.tools.clone(),
+            lang: Lang::En,
+            wakeup: Wakeup::default(),
+            cloud: CloudAccess::from_env(&f.data).unwrap(),
+            retry_delay_scale: Default::default(),
+        },
+        WorkerConfig {
+            workers: 1,
+            lease: Duration::from_secs(5),
+            poll: Duration::from_millis(50),
+            max_abandoned_runs: 3,
+        },
+    );
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let project = loop {
+        let p = f.store.get_project(f.project.id).await.unwrap();
+        if p.status == ProjectStatus::Failed || std::time::Instant::now() > deadline {
+            break p;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    pool.shutdown().await;
+    assert_eq!(project.status, ProjectStatus::Failed);
+    let info = project.error_info.expect("error_info");
+    assert_eq!(info.error_code, ErrorCode::WORKER_KEPT_DYING);
+    assert_eq!(info.details["last_worker"], "dead-3");
+    assert_eq!(info.details["abandoned_runs"], 3);
+    assert!(
+        info.details["last_log_line"]
+            .as_str()
+            .is_some_and(|l| l.contains("none in this host's log")),
+        "{:?}",
+        info.details
+    );
+    assert_eq!(info.trace_id, trace);
+    let events = error_events(&f.store, f.project.id).await;
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].payload["error_code"], "WORKER_KEPT_DYING");
+    assert!(
+        f.store.live_job(f.project.id).await.unwrap().is_none(),
+        "the job is closed, not claimed again"
+    );
+    assert!(
+        f.store.assets(f.project.id).await.unwrap().is_empty(),
+        "nothing was run"
+    );
+}
