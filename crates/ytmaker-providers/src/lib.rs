@@ -20,6 +20,7 @@ use ytmaker_core::script::{Language, Script, Segment};
 
 pub mod atomic;
 pub mod cloud;
+mod html_entities;
 pub mod local;
 mod process;
 pub mod retry;

@@ -4,7 +4,11 @@
 //! that callers (and tests) can see exactly which text a script was made from: every narration
 //! line is a run of the sentences [`split_sentences`] finds in [`normalise`]'s paragraphs.
 
+use std::borrow::Cow;
+
 use ytmaker_core::script::Language;
+
+use crate::html_entities;
 
 /// One paragraph of the cleaned article.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -119,7 +123,7 @@ const HEADING_TAGS: &[&str] = &["h1", "h2", "h3", "h4", "h5", "h6"];
 const HEADING_MARK: char = '\u{E000}';
 
 /// Removes tags (block-level ones become paragraph breaks, headings become marked lines) and
-/// decodes the common entities.
+/// decodes character references (every HTML5 name, decimal and hexadecimal numbers).
 fn strip_html(text: &str) -> String {
     let chars: Vec<char> = text.chars().collect();
     let mut out = String::with_capacity(text.len());
@@ -159,7 +163,8 @@ fn strip_html(text: &str) -> String {
         if c == '&'
             && let Some((decoded, len)) = decode_entity(&chars[i..])
         {
-            out.push(decoded);
+            // A no-break space is a space to a narrator.
+            out.extend(decoded.chars().map(|c| if c == '\u{A0}' { ' ' } else { c }));
             i += len;
             continue;
         }
@@ -203,34 +208,59 @@ fn skip_past_closing(chars: &[char], from: usize, name: &str) -> usize {
     chars.len()
 }
 
-fn decode_entity(chars: &[char]) -> Option<(char, usize)> {
-    let end = chars.iter().take(12).position(|&c| c == ';')?;
+/// The longest reference looked for, `&` to `;` (the longest name,
+/// `&CounterClockwiseContourIntegral;`, has 33 characters).
+const MAX_REFERENCE_CHARS: usize = 40;
+
+/// The text of the character reference at the start of `chars` and how many characters it spans:
+/// `&name;` for every name of HTML5 ([`crate::html_entities`]), `&#NNN;` and `&#xHHH;`. A name
+/// without its `;` is left as written: HTML reads 106 legacy names that way, but articles pasted as
+/// plain text use `&` freely ("AT&T", "R&D", "Q&A"), and the terminated form is what HTML writes.
+fn decode_entity(chars: &[char]) -> Option<(Cow<'static, str>, usize)> {
+    let end = chars
+        .iter()
+        .take(MAX_REFERENCE_CHARS)
+        .position(|&c| c == ';')?;
     let name: String = chars[1..end].iter().collect();
-    let decoded = match name.as_str() {
-        "amp" => '&',
-        "lt" => '<',
-        "gt" => '>',
-        "quot" => '"',
-        "apos" => '\'',
-        "nbsp" => ' ',
-        "mdash" => '—',
-        "ndash" => '–',
-        "hellip" => '…',
-        "ldquo" => '“',
-        "rdquo" => '”',
-        "lsquo" => '‘',
-        "rsquo" => '’',
-        _ => {
-            let code =
-                if let Some(hex) = name.strip_prefix("#x").or_else(|| name.strip_prefix("#X")) {
-                    u32::from_str_radix(hex, 16).ok()?
-                } else {
-                    name.strip_prefix('#')?.parse::<u32>().ok()?
-                };
-            char::from_u32(code)?
+    let decoded = match name.strip_prefix('#') {
+        Some(number) => {
+            let (digits, radix) = match number.strip_prefix(['x', 'X']) {
+                Some(hex) => (hex, 16),
+                None => (number, 10),
+            };
+            if digits.is_empty() || !digits.chars().all(|c| c.is_digit(radix)) {
+                return None;
+            }
+            // Saturating: any number past U+10FFFF stands for U+FFFD all the same.
+            let code = digits.chars().fold(0u32, |n, c| {
+                n.saturating_mul(radix)
+                    .saturating_add(c.to_digit(radix).unwrap_or(0))
+            });
+            Cow::Owned(numeric_reference(code))
         }
+        None => Cow::Borrowed(html_entities::lookup(&name)?),
     };
     Some((decoded, end + 1))
+}
+
+/// What `&#code;` stands for, as HTML decodes it: NUL, surrogates and numbers past Unicode are
+/// U+FFFD, C1 controls are read as Windows-1252 (`&#146;` is ’), and other controls and
+/// noncharacters are dropped (nothing a narrator could say).
+fn numeric_reference(code: u32) -> String {
+    if let Some(c) = html_entities::windows_1252(code) {
+        return c.to_string();
+    }
+    match char::from_u32(code) {
+        None | Some('\0') => '\u{FFFD}'.to_string(),
+        Some(c) if c.is_control() && !matches!(c, '\n' | '\t' | '\r') => String::new(),
+        Some(_) if is_noncharacter(code) => String::new(),
+        Some(c) => c.to_string(),
+    }
+}
+
+/// Unicode's noncharacters: U+FDD0..U+FDEF and the last two code points of every plane.
+fn is_noncharacter(code: u32) -> bool {
+    (0xFDD0..=0xFDEF).contains(&code) || code & 0xFFFE == 0xFFFE
 }
 
 /// Splits into lines and removes Markdown block and inline markup.
@@ -432,7 +462,7 @@ fn starts_url(chars: &[char]) -> bool {
 
 fn is_invisible_or_emoji(c: char) -> bool {
     matches!(c as u32,
-        0x200B..=0x200F | 0x2060..=0x2064 | 0xFEFF | 0xFE00..=0xFE0F | 0xE000
+        0x00AD | 0x200B..=0x200F | 0x2060..=0x2064 | 0xFEFF | 0xFE00..=0xFE0F | 0xE000
         | 0x1F000..=0x1FAFF | 0x2600..=0x27BF | 0x2B00..=0x2BFF | 0xE0000..=0xE007F)
         || (c.is_control() && c != '\n' && c != '\t')
 }
