@@ -7,7 +7,7 @@ CARGO ?= cargo
 DEMO_DATA ?= $(CURDIR)/.data/demo
 BIN := target/release/ytmaker
 
-.PHONY: deps build web demo demo-cloud test test-rust web-test lint bench soak clean
+.PHONY: deps build web demo demo-cloud test test-rust web-test api-contract lint bench soak clean
 
 deps:
 	@bash scripts/install-system-deps.sh
@@ -45,7 +45,12 @@ web-test: deps
 	$(CARGO) build --locked -p ytmaker-cli -p ytmaker-fake-cloud
 	cd web && npm ci && npm run build && npm run test:e2e
 
-test: deps lint test-rust web-test
+# The API contract on a live server: openapi-spec-validator on /api/v1/openapi.json (0 errors) and
+# promtool check metrics on /metrics (no lint line). Installs the validator into target/venv-tools.
+api-contract: deps
+	CARGO=$(CARGO) bash scripts/check-openapi.sh
+
+test: deps lint test-rust web-test api-contract
 
 # The model-based test of the seams (issue 12) for 2,000 random sequences; takes hours. Knobs in
 # crates/ytmaker-cli/tests/seams_model.rs (YTMAKER_SEAMS_SEED, _STEPS, _SHRINK, …).

@@ -16,6 +16,10 @@ declare -A probe=(
   # the web UI is built with Node.js and npm (make web)
   [nodejs]=/usr/bin/node
   [npm]=/usr/bin/npm
+  # scripts/check-openapi.sh (make test): promtool lints the live /metrics (Debian ships it in
+  # prometheus), and openapi-spec-validator is pip-installed into a venv
+  [prometheus]=/usr/bin/promtool
+  [python3-venv]=/usr/share/doc/python3-venv
 )
 
 missing=()

@@ -20,6 +20,7 @@ use ytmaker_providers::cloud::youtube::{self, LoginRequest};
 
 use crate::AppState;
 use crate::error::{ApiJson, ApiPath, ApiResult, ErrorBody, invalid};
+use crate::openapi::ProviderErrors;
 
 pub(crate) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -44,7 +45,7 @@ pub struct Models {
 }
 
 #[utoipa::path(get, path = "/api/v1/providers/gemini/models", tag = "keys",
-    responses((status = 200, body = Models), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
+    responses((status = 200, body = Models), ProviderErrors))]
 async fn gemini_models(State(s): State<AppState>) -> ApiResult<Json<Models>> {
     let key = s.cloud.key(ProviderKind::Gemini)?;
     let models = ytmaker_providers::cloud::gemini::list_models(&s.cloud.ctx, &key).await?;
@@ -143,7 +144,8 @@ async fn set_key(
 
 #[utoipa::path(delete, path = "/api/v1/keys/{provider}", tag = "keys",
     params(("provider" = String, Path, description = "gemini, google_tts, stability or did")),
-    responses((status = 204), (status = 404, body = ErrorBody)))]
+    responses((status = 204), (status = 404, body = ErrorBody, description = "NOT_FOUND: no key is stored for this provider"),
+        (status = 422, body = ErrorBody, description = "VALIDATION_ERROR: not a provider that takes a key")))]
 async fn delete_key(
     State(s): State<AppState>,
     ApiPath(provider): ApiPath<String>,
@@ -171,7 +173,7 @@ pub struct KeyTest {
 
 #[utoipa::path(post, path = "/api/v1/keys/{provider}/test", tag = "keys",
     params(("provider" = String, Path, description = "gemini, google_tts, stability, did or youtube")),
-    responses((status = 200, body = KeyTest), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
+    responses((status = 200, body = KeyTest), (status = 422, body = ErrorBody, description = "VALIDATION_ERROR: not a provider that can be tested"), ProviderErrors))]
 async fn test_key(
     State(s): State<AppState>,
     ApiPath(provider): ApiPath<String>,
@@ -229,7 +231,10 @@ async fn start_login(
 }
 
 #[utoipa::path(get, path = "/api/v1/youtube/callback", tag = "youtube",
-    responses((status = 200, description = "an HTML page saying the account is linked"), (status = 400, body = ErrorBody)))]
+    params(("state" = Option<String>, Query, description = "the login's state, as Google sends it back"),
+           ("code" = Option<String>, Query, description = "the authorization code (absent when the login was refused)"),
+           ("error" = Option<String>, Query, description = "Google's refusal, e.g. access_denied (YOUTUBE_LOGIN_FAILED)")),
+    responses((status = 200, description = "an HTML page saying the account is linked", content_type = "text/html"), ProviderErrors))]
 async fn login_callback(
     State(s): State<AppState>,
     Query(query): Query<HashMap<String, String>>,
@@ -280,7 +285,7 @@ pub struct Channel {
 
 /// The default account's channel, as YouTube answers for its tokens (a real call).
 #[utoipa::path(get, path = "/api/v1/youtube/channel", tag = "youtube",
-    responses((status = 200, body = Channel), (status = 400, body = ErrorBody)))]
+    responses((status = 200, body = Channel), ProviderErrors))]
 async fn channel(State(s): State<AppState>) -> ApiResult<Json<Channel>> {
     let tokens = s.cloud.youtube_tokens(&s.store, None);
     let c = youtube::channel(&s.cloud.ctx, tokens.as_ref()).await?;
@@ -333,7 +338,7 @@ impl From<ytmaker_store::YoutubeAccount> for YoutubeAccountView {
 /// The linked accounts, the earliest linked first. An account an earlier version linked is
 /// imported first (one `channels.list` call).
 #[utoipa::path(get, path = "/api/v1/youtube/accounts", tag = "youtube",
-    responses((status = 200, body = Vec<YoutubeAccountView>), (status = 400, body = ErrorBody)))]
+    responses((status = 200, body = Vec<YoutubeAccountView>), ProviderErrors))]
 async fn list_accounts(State(s): State<AppState>) -> ApiResult<Json<Vec<YoutubeAccountView>>> {
     let accounts = youtube_accounts::accounts(&s.cloud, &s.store).await?;
     Ok(Json(accounts.into_iter().map(Into::into).collect()))
@@ -341,7 +346,7 @@ async fn list_accounts(State(s): State<AppState>) -> ApiResult<Json<Vec<YoutubeA
 
 #[utoipa::path(put, path = "/api/v1/youtube/accounts/{channel_id}/default", tag = "youtube",
     params(("channel_id" = String, Path, description = "a linked account's channel id")),
-    responses((status = 200, body = YoutubeAccountView), (status = 404, body = ErrorBody, description = "NOT_FOUND: no linked account has this channel id")))]
+    responses((status = 200, body = YoutubeAccountView), (status = 404, body = ErrorBody, description = "NOT_FOUND: no linked account has this channel id"), ProviderErrors))]
 async fn set_default_account(
     State(s): State<AppState>,
     ApiPath(channel_id): ApiPath<String>,
@@ -359,7 +364,7 @@ async fn set_default_account(
 /// other account becomes the default.
 #[utoipa::path(delete, path = "/api/v1/youtube/accounts/{channel_id}", tag = "youtube",
     params(("channel_id" = String, Path, description = "a linked account's channel id")),
-    responses((status = 204), (status = 404, body = ErrorBody, description = "NOT_FOUND: no linked account has this channel id")))]
+    responses((status = 204), (status = 404, body = ErrorBody, description = "NOT_FOUND: no linked account has this channel id"), ProviderErrors))]
 async fn remove_account(
     State(s): State<AppState>,
     ApiPath(channel_id): ApiPath<String>,

@@ -14,6 +14,7 @@ mod keys;
 mod metrics_endpoint;
 mod middleware;
 mod monitoring;
+mod openapi;
 mod projects;
 mod quotas;
 mod settings;
@@ -236,8 +237,7 @@ pub async fn start(config: ServerConfig) -> YtResult<RunningServer> {
     metrics_endpoint::install()?;
     let (retention_store, retention_data) = (config.store.clone(), config.data.clone());
     let (router, api) = api_router().split_for_parts();
-    let openapi = serde_json::to_value(&api)
-        .map_err(|e| YtError::new(ErrorCode::SERVER_PANICKED, format!("OpenAPI document: {e}")))?;
+    let openapi = openapi::document(&api)?;
     let start_check = ytmaker_pipeline::control::StartCheck {
         quotas: quotas.clone(),
         data: config.data.clone(),
@@ -297,18 +297,8 @@ pub async fn start(config: ServerConfig) -> YtResult<RunningServer> {
     })
 }
 
-#[derive(OpenApi)]
-#[openapi(
-    info(
-        title = "ytmaker API",
-        description = "Local API of ytmaker: projects, templates, progress and system status. Every error has the shape {\"error\": {code, message, is_retryable, details, solutions, trace_id, timestamp}}; the codes are listed by GET /api/v1/system/errors.",
-    ),
-    components(schemas(ErrorBody, ErrorObject))
-)]
-struct ApiDoc;
-
 fn api_router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
+    OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .merge(projects::router())
         .merge(templates::router())
         .merge(system::router())

@@ -157,7 +157,8 @@ pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> R
 /// Routes served without the access token: the error catalogue, which is documentation (the same
 /// text as `ytmaker errors`, holding no data), so the UI can explain a refused token — the
 /// UNAUTHORIZED guide included — on the sign-in screen, before it has a token.
-const ROUTES_WITHOUT_TOKEN: [&str; 2] = ["/api/v1/system/errors", "/api/v1/system/errors/{code}"];
+pub(crate) const ROUTES_WITHOUT_TOKEN: [&str; 2] =
+    ["/api/v1/system/errors", "/api/v1/system/errors/{code}"];
 
 /// When the server has an access token, refuses requests without it. Layered on the routes only
 /// (the API, the WebSocket, `/metrics`), not on the fallback that serves the UI's files: those

@@ -28,6 +28,7 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
 const LIST_LIMIT: u32 = 500;
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct AlertsQuery {
     /// `open` (default), `resolved` or `all`.
@@ -94,6 +95,7 @@ async fn overview(State(s): State<AppState>) -> ApiResult<Json<Overview>> {
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct SummaryQuery {
     /// The UTC day, YYYY-MM-DD (default: today, so far).

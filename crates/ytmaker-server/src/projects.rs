@@ -30,6 +30,7 @@ use crate::error::{
     ApiError, ApiJson, ApiPath, ApiQuery, ApiResult, ErrorBody, invalid, json_value,
 };
 use crate::middleware::RequestTrace;
+use crate::openapi::{NoExtraErrors, ProviderErrors};
 
 pub(crate) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -102,13 +103,21 @@ pub(crate) async fn respond(state: &AppState, p: Project) -> ApiResult<Json<Proj
     }))
 }
 
+/// The largest `offset` a listing accepts: the document declares it an int32, and the server
+/// refuses what the document refuses.
+const MAX_OFFSET: u32 = i32::MAX as u32;
+
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
-    /// Only projects in this status.
+    /// Only projects in this status (case-insensitive), e.g. `FAILED`.
     status: Option<String>,
-    /// 1–200, default 50.
+    /// Projects per page: 1–200, default 50.
+    #[param(minimum = 1, maximum = 200, default = 50)]
     limit: Option<u32>,
+    /// Projects skipped: 0–2147483647, default 0.
+    #[param(minimum = 0, maximum = 2147483647, default = 0)]
     offset: Option<u32>,
     /// `created_at` (default), `updated_at`, `name` or `status`.
     sort: Option<String>,
@@ -161,6 +170,9 @@ async fn list_projects(
         other => return Err(invalid("order", "asc or desc", other)),
     };
     let offset = q.offset.unwrap_or(0);
+    if offset > MAX_OFFSET {
+        return Err(invalid("offset", "0 to 2147483647", offset));
+    }
     let filter = ProjectFilter {
         status,
         limit,
@@ -300,8 +312,9 @@ async fn youtube_settings(state: &AppState, raw: &Value) -> Result<Value, ApiErr
 }
 
 #[utoipa::path(post, path = "/api/v1/projects", tag = "projects", request_body = CreateProject,
-    responses((status = 201, body = ProjectResponse), (status = 422, body = ErrorBody), (status = 400, body = ErrorBody),
-        (status = 429, body = ErrorBody, description = "QUOTA_INSUFFICIENT with `start`: the project is created but not started")))]
+    responses((status = 201, body = ProjectResponse), (status = 422, body = ErrorBody), (status = 404, body = ErrorBody, description = "NOT_FOUND: the configuration or prompt template named does not exist"),
+        ProviderErrors,
+        (status = 429, body = ErrorBody, description = "QUOTA_INSUFFICIENT with `start`: the project is created but not started (details.project_id); or a provider's rate limit")))]
 async fn create_project(
     State(state): State<AppState>,
     Extension(RequestTrace(trace)): Extension<RequestTrace>,
@@ -377,6 +390,7 @@ async fn get_project(
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct DeleteQuery {
     /// Also delete the project's folder (inputs, assets, outputs). Default false.
@@ -586,14 +600,17 @@ async fn act(
     ))
 }
 
+/// `$errors`: the extra error answers of the action (`ProviderErrors` where the start check asks
+/// the providers and counts the quota, `NoExtraErrors` otherwise).
 macro_rules! action_route {
-    ($fn_name:ident, $action:expr, $path:literal, $doc:literal) => {
+    ($fn_name:ident, $action:expr, $path:literal, $doc:literal, $errors:ident) => {
         #[doc = $doc]
         #[utoipa::path(post, path = $path, tag = "projects",
             params(("id" = Uuid, Path, description = "project id")),
-            responses((status = 202, body = ActionResponse), (status = 200, body = ActionResponse),
+            responses((status = 202, body = ActionResponse, description = "queued, or requested (the running worker stops after its current step)"),
+                      (status = 200, body = ActionResponse, description = "done: applied at once"),
                       (status = 409, body = ErrorBody), (status = 404, body = ErrorBody),
-                      (status = 429, body = ErrorBody, description = "QUOTA_INSUFFICIENT: the run would need more of a provider's quota than is left")))]
+                      $errors))]
         async fn $fn_name(
             State(state): State<AppState>,
             Extension(RequestTrace(trace)): Extension<RequestTrace>,
@@ -608,31 +625,36 @@ action_route!(
     start_project,
     Action::Start,
     "/api/v1/projects/{id}/start",
-    "Queue a new project."
+    "Queue a new project.",
+    ProviderErrors
 );
 action_route!(
     pause_project,
     Action::Pause,
     "/api/v1/projects/{id}/pause",
-    "Pause after the current step; completed assets are kept."
+    "Pause after the current step; completed assets are kept.",
+    NoExtraErrors
 );
 action_route!(
     resume_project,
     Action::Resume,
     "/api/v1/projects/{id}/resume",
-    "Continue a paused or interrupted project."
+    "Continue a paused or interrupted project.",
+    ProviderErrors
 );
 action_route!(
     cancel_project,
     Action::Cancel,
     "/api/v1/projects/{id}/cancel",
-    "Stop for good; what was made is kept."
+    "Stop for good; what was made is kept.",
+    NoExtraErrors
 );
 action_route!(
     retry_project,
     Action::Retry,
     "/api/v1/projects/{id}/retry",
-    "Continue a failed project from its failed step."
+    "Continue a failed project from its failed step.",
+    ProviderErrors
 );
 
 #[derive(Serialize, ToSchema)]
@@ -861,6 +883,7 @@ async fn send_file(
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct EventsQuery {
     /// Only events with a larger sequence number.

@@ -67,6 +67,7 @@ async fn put_settings(
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct SweepQuery {
     /// Only report what would be removed.

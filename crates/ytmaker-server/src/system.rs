@@ -195,7 +195,8 @@ pub(crate) async fn health_report(s: &AppState, open: &[Alert]) -> HealthReport 
 }
 
 #[utoipa::path(get, path = "/api/v1/system/health", tag = "system",
-    responses((status = 200, body = Health), (status = 503, body = Health)))]
+    responses((status = 200, body = Health, description = "healthy or degraded"),
+        (status = 503, body = Health, description = "unhealthy: a check that the service needs failed (the body is the same report, not an error)")))]
 async fn health(State(s): State<AppState>) -> Response {
     let mut checks = serde_json::Map::new();
     let open = match s.store.alerts(Some(AlertState::Open), 500).await {

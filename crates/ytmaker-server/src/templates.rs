@@ -64,7 +64,7 @@ async fn get_prompt(
     Ok(Json(s.store.prompt_template(id).await?))
 }
 
-#[utoipa::path(put, path = "/api/v1/prompt-templates/{id}", tag = "templates",
+#[utoipa::path(put, path = "/api/v1/prompt-templates/{id}", tag = "templates", operation_id = "update_prompt_template",
     params(("id" = Uuid, Path, description = "template id")), request_body = PromptBody,
     responses((status = 200, body = Object), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn update_prompt(
