@@ -145,7 +145,12 @@ pub const RULES: &[Rule] = &[
     Rule {
         id: RuleId::YoutubeRefreshFailed,
         priority: Priority::P0,
-        watch: Watch::Codes(&[ErrorCode::YOUTUBE_REFRESH_FAILED]),
+        // A refused refresh, or a token refused again right after its refresh (access
+        // revoked): either way a person must link the account again.
+        watch: Watch::Codes(&[
+            ErrorCode::YOUTUBE_REFRESH_FAILED,
+            ErrorCode::YOUTUBE_AUTH_REVOKED,
+        ]),
         window: Some(DAY),
         clears: Clears::WhenCallSucceeds,
         suppressed_by: &[],
