@@ -25,9 +25,11 @@
 //!                           replays one case
 //! - `YTMAKER_SEAMS_KEEP`    `1,4,5` — replay only these action indices of the case (what the
 //!                           shrinker prints)
-//! - `YTMAKER_SEAMS_SHRINK`  re-runs the shrinker may spend per failing case (default 12)
+//! - `YTMAKER_SEAMS_SHRINK`  re-runs the shrinker may spend per failing case (default 12), and
+//!                           `YTMAKER_SEAMS_SHRINK_TOTAL` in the whole run (default 24)
 //! - `YTMAKER_SEAMS_BUDGET_S` stop starting new cases after this many seconds (default none)
 //! - `YTMAKER_SEAMS_LEASE_MS` job lease of every runner (default 1500)
+//! - `YTMAKER_SEAMS_VERBOSE=1` print what happened in every case, not only in failing ones
 //!
 //! Run: `cargo test -p ytmaker-cli --test seams_model -- --ignored --nocapture`.
 
@@ -46,6 +48,7 @@ struct Settings {
     seed: u64,
     keep: Option<Vec<usize>>,
     shrink_runs: usize,
+    shrink_total: usize,
     budget: Option<Duration>,
     lease_ms: u64,
 }
@@ -69,6 +72,7 @@ impl Settings {
                 .ok()
                 .map(|k| k.split(',').filter_map(|i| i.trim().parse().ok()).collect()),
             shrink_runs: env_num("YTMAKER_SEAMS_SHRINK").unwrap_or(12) as usize,
+            shrink_total: env_num("YTMAKER_SEAMS_SHRINK_TOTAL").unwrap_or(24) as usize,
             budget: env_num("YTMAKER_SEAMS_BUDGET_S").map(Duration::from_secs),
             lease_ms: env_num("YTMAKER_SEAMS_LEASE_MS").unwrap_or(1500),
         }
@@ -225,11 +229,13 @@ fn seams_model() {
         .build()
         .expect("tokio runtime");
     let started = Instant::now();
+    let verbose = std::env::var("YTMAKER_SEAMS_VERBOSE").is_ok_and(|v| v == "1");
     eprintln!(
         "seams model: {} case(s) of {} random actions from seed {} (YTMAKER_SEAMS_SEED), lease {} ms",
         settings.cases, settings.steps, settings.seed, settings.lease_ms
     );
     let mut failures = Vec::new();
+    let mut shrink_left = settings.shrink_total;
     let mut ran = 0;
     let mut actions_run = 0;
     for n in 0..settings.cases {
@@ -261,6 +267,9 @@ fn seams_model() {
                 format!("{} violation(s)", outcome.violations.len())
             }
         );
+        if verbose {
+            eprintln!("  what happened:\n{}", outcome.log.join("\n"));
+        }
         if outcome.violations.is_empty() {
             continue;
         }
@@ -268,15 +277,18 @@ fn seams_model() {
             eprintln!("  {v}");
         }
         eprintln!("  sequence:\n{}", describe(&case, &keep));
-        eprintln!("  what happened:\n{}", outcome.log.join("\n"));
+        if !verbose {
+            eprintln!("  what happened:\n{}", outcome.log.join("\n"));
+        }
         let target = signature(&outcome.violations[0]);
         let (minimal, shrunk, runs) = runtime.block_on(shrink(
             &case,
             keep.clone(),
             target,
-            settings.shrink_runs,
+            settings.shrink_runs.min(shrink_left),
             settings.lease_ms,
         ));
+        shrink_left -= runs;
         let report = format!(
             "seed {seed} (YTMAKER_SEAMS_SEED={seed} YTMAKER_SEAMS_CASES=1 YTMAKER_SEAMS_STEPS={} YTMAKER_SEAMS_KEEP={}):\n  {}\n  minimal sequence ({} of {} actions, {runs} shrink runs):\n{}{}",
             settings.steps,

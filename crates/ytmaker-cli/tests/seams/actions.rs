@@ -119,10 +119,14 @@ pub enum Action {
     Pause(usize),
     Resume(usize),
     Retry(usize),
+    /// What a user presses to go on: retry when FAILED, resume otherwise (start when new).
+    Continue(usize),
     Cancel(usize),
     /// `ytmaker projects resume <id>` in the background: a second runner, next to the server.
     CliResume(usize),
     CliRetry(usize),
+    /// `ytmaker projects retry` when FAILED, else `projects resume`.
+    CliContinue(usize),
     /// SIGKILL of `ytmaker serve`, then a new server on the same data.
     KillServer,
     /// SIGKILL of the newest CLI runner still alive.
@@ -161,15 +165,24 @@ pub struct Case {
     pub actions: Vec<Action>,
 }
 
-const STYLE_PRESETS: [&str; 8] = [
-    "photographic",
+const STYLE_PRESETS: [&str; 17] = [
+    "3d-model",
+    "analog-film",
     "anime",
     "cinematic",
     "comic-book",
     "digital-art",
+    "enhance",
     "fantasy-art",
+    "isometric",
     "line-art",
+    "low-poly",
+    "modeling-compound",
+    "neon-punk",
     "origami",
+    "photographic",
+    "pixel-art",
+    "tile-texture",
 ];
 
 #[derive(Clone, Copy)]
@@ -178,9 +191,11 @@ enum Kind {
     Pause,
     Resume,
     Retry,
+    Continue,
     Cancel,
     CliResume,
     CliRetry,
+    CliContinue,
     KillServer,
     KillCli,
     Edit,
@@ -197,27 +212,29 @@ enum Kind {
     Sleep,
 }
 
-const WEIGHTS: [(u32, Kind); 21] = [
-    (2, Kind::Start),
-    (7, Kind::Pause),
-    (7, Kind::Resume),
-    (7, Kind::Retry),
+const WEIGHTS: [(u32, Kind); 23] = [
+    (1, Kind::Start),
+    (10, Kind::Pause),
+    (3, Kind::Resume),
+    (3, Kind::Retry),
+    (8, Kind::Continue),
     (1, Kind::Cancel),
-    (4, Kind::CliResume),
-    (3, Kind::CliRetry),
-    (4, Kind::KillServer),
+    (2, Kind::CliResume),
+    (1, Kind::CliRetry),
+    (4, Kind::CliContinue),
+    (5, Kind::KillServer),
     (3, Kind::KillCli),
-    (6, Kind::Edit),
+    (7, Kind::Edit),
     (4, Kind::Upload),
     (3, Kind::Regenerate),
-    (6, Kind::Config),
+    (7, Kind::Config),
     (3, Kind::Prompt),
     (1, Kind::NoPresenter),
-    (2, Kind::RemoveKey),
+    (3, Kind::RemoveKey),
     (2, Kind::PutKey),
-    (9, Kind::Fault),
+    (8, Kind::Fault),
     (1, Kind::ClearFaults),
-    (14, Kind::Wait),
+    (8, Kind::Wait),
     (4, Kind::Sleep),
 ];
 
@@ -244,22 +261,63 @@ const WAIT_STATUSES: [&str; 5] = [
     "UPLOADING",
 ];
 
-/// The sequence a seed stands for: a start of every project, then `steps` random actions.
+/// Faults after which the project fails (not retryable): the usual way to an edit.
+const FAILING: [FaultKind; 4] = [
+    FaultKind::StabilityContentPolicy,
+    FaultKind::DidNoCredits,
+    FaultKind::YoutubeForbidden,
+    FaultKind::YoutubeThumbnailRefused,
+];
+
+/// The sequence a seed stands for: a start of every project (usually first, sometimes later, so
+/// that a start can meet a removed key or a fault), then `steps` random actions. An
+/// edit or a configuration change is accepted only while nothing runs the project, so most of
+/// them are led in by a pause or a failing fault and a wait until the project is idle.
 pub fn generate(seed: u64, steps: usize) -> Case {
     let mut rng = Rng::new(seed);
     let projects = if rng.percent(30) { 2 } else { 1 };
-    let mut actions: Vec<Action> = (0..projects).map(Action::Start).collect();
-    for n in 0..steps as u32 {
+    let late: Vec<bool> = (0..projects).map(|_| rng.percent(25)).collect();
+    let mut actions: Vec<Action> = (0..projects)
+        .filter(|p| !late[*p])
+        .map(Action::Start)
+        .collect();
+    let end = projects + steps;
+    while actions.len() < end {
+        let n = actions.len() as u32;
         let p = rng.below(projects as u64) as usize;
-        let seg = rng.below(3) as u32;
-        let action = match rng.weighted(&WEIGHTS) {
+        let seg = rng.below(2) as u32;
+        let kind = rng.weighted(&WEIGHTS);
+        if matches!(
+            kind,
+            Kind::Edit
+                | Kind::Upload
+                | Kind::Regenerate
+                | Kind::Config
+                | Kind::Prompt
+                | Kind::NoPresenter
+        ) {
+            match rng.below(10) {
+                0..=4 => {
+                    actions.push(Action::Pause(p));
+                    actions.push(Action::WaitFor(p, Until::Idle));
+                }
+                5..=7 => {
+                    actions.push(Action::InjectFault(rng.pick(&FAILING)));
+                    actions.push(Action::WaitFor(p, Until::Idle));
+                }
+                _ => {}
+            }
+        }
+        let action = match kind {
             Kind::Start => Action::Start(p),
             Kind::Pause => Action::Pause(p),
             Kind::Resume => Action::Resume(p),
             Kind::Retry => Action::Retry(p),
+            Kind::Continue => Action::Continue(p),
             Kind::Cancel => Action::Cancel(p),
             Kind::CliResume => Action::CliResume(p),
             Kind::CliRetry => Action::CliRetry(p),
+            Kind::CliContinue => Action::CliContinue(p),
             Kind::KillServer => Action::KillServer,
             Kind::KillCli => Action::KillCli,
             Kind::Edit => Action::EditDescription(p, seg, n),
@@ -269,7 +327,7 @@ pub fn generate(seed: u64, steps: usize) -> Case {
                 p,
                 match rng.below(7) {
                     0 => ConfigChange::ImageSeed(1000 + n),
-                    1 => ConfigChange::StylePreset(rng.pick(&STYLE_PRESETS)),
+                    1 => ConfigChange::StylePreset(STYLE_PRESETS[n as usize % STYLE_PRESETS.len()]),
                     2 => ConfigChange::NegativePrompt(n),
                     // Unique values per step, so that no change ever reverts an earlier one.
                     3 => ConfigChange::SpeakingRate(150 + n % 50),
@@ -282,10 +340,14 @@ pub fn generate(seed: u64, steps: usize) -> Case {
             Kind::NoPresenter => Action::NoPresenter(p),
             Kind::RemoveKey => Action::RemoveKey(rng.pick(&KEYS.map(|(k, _)| k))),
             Kind::PutKey => Action::PutKey(rng.pick(&KEYS.map(|(k, _)| k))),
-            Kind::Fault => Action::InjectFault(rng.pick(&FAULTS)),
+            Kind::Fault => Action::InjectFault(if rng.percent(40) {
+                rng.pick(&FAILING)
+            } else {
+                rng.pick(&FAULTS)
+            }),
             Kind::ClearFaults => Action::ClearFaults,
             Kind::Wait => {
-                if rng.percent(45) {
+                if rng.percent(35) {
                     Action::WaitFor(p, Until::Idle)
                 } else {
                     Action::WaitFor(p, Until::Status(rng.pick(&WAIT_STATUSES)))
@@ -294,6 +356,11 @@ pub fn generate(seed: u64, steps: usize) -> Case {
             Kind::Sleep => Action::Sleep(200 + rng.below(1800)),
         };
         actions.push(action);
+    }
+    actions.truncate(end - late.iter().filter(|l| **l).count());
+    for (p, _) in late.iter().enumerate().filter(|(_, l)| **l) {
+        let at = 1 + rng.below(actions.len() as u64) as usize;
+        actions.insert(at.min(actions.len()), Action::Start(p));
     }
     Case {
         seed,
@@ -366,15 +433,13 @@ pub struct Model {
 
 /// Sentences of the articles: each gets a prefix naming the project and the sentence, so that
 /// every segment's image prompt (built from its first clause) is unique to its project.
-const SENTENCES: [&str; 8] = [
+const SENTENCES: [&str; 6] = [
     "the tide pools are small worlds left behind when the sea pulls back twice a day",
     "anemones close into soft green buttons to keep from drying out in the sun",
     "hermit crabs shuffle between borrowed shells and trade up when they find a larger one",
     "sea stars grip the stone with hundreds of tiny tube feet and wait for the water",
     "the sun warms the shallow pools until they are far hotter than the open sea",
     "some creatures hide under seaweed while others seal themselves inside their shells",
-    "visitors learn a great deal by watching quietly and stepping only on bare rock",
-    "a careful visitor puts every stone back exactly where it was found before leaving",
 ];
 
 pub fn article(tag: &str) -> String {
@@ -521,16 +586,43 @@ pub async fn apply(world: &mut World, model: &mut Model, step: usize, action: &A
         Action::Pause(p) => post_action(world, model, *p, "pause").await,
         Action::Resume(p) => post_action(world, model, *p, "resume").await,
         Action::Retry(p) => post_action(world, model, *p, "retry").await,
+        Action::Continue(p) => {
+            let id = model.projects[*p].id;
+            let status = world.db_project(id).await.map(|d| d.status).unwrap_or_default();
+            let verb = match status.as_str() {
+                "FAILED" => "retry",
+                "INITIALIZED" => "start",
+                _ => "resume",
+            };
+            let a = world
+                .api("POST", &format!("/api/v1/projects/{id}/{verb}"), None)
+                .await;
+            if a.ok() && verb == "start" {
+                model.projects[*p].start_accepted = true;
+            }
+            format!("{verb}: {}", a.short())
+        }
         Action::Cancel(p) => post_action(world, model, *p, "cancel").await,
-        Action::CliResume(p) | Action::CliRetry(p) => {
-            let verb = if matches!(action, Action::CliResume(_)) {
-                "resume"
-            } else {
-                "retry"
+        Action::CliResume(p) | Action::CliRetry(p) | Action::CliContinue(p) => {
+            let status = world
+                .db_project(model.projects[*p].id)
+                .await
+                .map(|d| d.status)
+                .unwrap_or_default();
+            let verb = match action {
+                Action::CliResume(_) => "resume",
+                Action::CliRetry(_) => "retry",
+                _ if status == "FAILED" => "retry",
+                _ => "resume",
             };
             let id = model.projects[*p].id.to_string();
             match world.spawn_cli(&["projects", verb, &id], *p) {
-                Ok(()) => "spawned".into(),
+                Ok(()) => {
+                    // Long enough for the process to open the database and take (or be refused)
+                    // the project before the next action.
+                    tokio::time::sleep(Duration::from_millis(400)).await;
+                    format!("spawned `projects {verb}`")
+                }
                 Err(e) => format!("not spawned: {e}"),
             }
         }

@@ -263,7 +263,9 @@ pub async fn check_quiescent(world: &World, model: &Model) -> Vec<Violation> {
                 }
             }
         }
-        if proj.start_accepted && db.status == "INITIALIZED" {
+        // A start paused while still queued leaves the project INITIALIZED on purpose.
+        let paused_in_queue = jobs.last().is_some_and(|j| j.state == "stopped");
+        if proj.start_accepted && db.status == "INITIALIZED" && !paused_in_queue {
             out.push(v(
                 3,
                 "start_accepted_then_silent",
@@ -307,6 +309,17 @@ pub async fn check_quiescent(world: &World, model: &Model) -> Vec<Violation> {
                     ),
                 ));
             }
+        }
+
+        // 4 (one runner): two runs of one project at the same time, seen in the event log: the
+        // asset and stage events of two runs (trace ids) interleave, each inside the other's span.
+        if let Some((a, b)) = concurrent_runs(&events) {
+            out.push(v(
+                4,
+                "two_runners_at_once",
+                Some(p),
+                format!("the runs {a} and {b} made assets of this project at the same time"),
+            ));
         }
 
         // 5. REST, WebSocket and database agree.
@@ -366,6 +379,33 @@ pub async fn check_quiescent(world: &World, model: &Model) -> Vec<Violation> {
         }
     }
     out
+}
+
+/// Two trace ids whose asset/stage events interleave so that each has an event strictly inside
+/// the other's first-to-last span: the two runs were in progress at once. A run taken over after
+/// a kill (same job, same trace, later) does not count: the killed one wrote nothing meanwhile.
+fn concurrent_runs(events: &[DbEvent]) -> Option<(String, String)> {
+    let mut spans: BTreeMap<&str, Vec<i64>> = BTreeMap::new();
+    for e in events
+        .iter()
+        .filter(|e| e.kind == "asset" || e.kind == "stage")
+    {
+        if let Some(t) = e.trace_id.as_deref() {
+            spans.entry(t).or_default().push(e.seq);
+        }
+    }
+    let inside = |seqs: &[i64], first: i64, last: i64| seqs.iter().any(|s| *s > first && *s < last);
+    let traces: Vec<(&str, &Vec<i64>)> = spans.iter().map(|(t, s)| (*t, s)).collect();
+    for (i, (a, sa)) in traces.iter().enumerate() {
+        for (b, sb) in &traces[i + 1..] {
+            let (fa, la) = (sa[0], sa[sa.len() - 1]);
+            let (fb, lb) = (sb[0], sb[sb.len() - 1]);
+            if inside(sa, fb, lb) && inside(sb, fa, la) {
+                return Some(((*a).to_owned(), (*b).to_owned()));
+            }
+        }
+    }
+    None
 }
 
 fn jobs_text(jobs: &[crate::seams::world::DbJob]) -> String {
@@ -732,7 +772,25 @@ pub async fn check_payments(world: &World, model: &Model) -> Vec<Violation> {
     }
     let dups: u32 = seen.values().map(|n| n - 1).sum();
     let regenerates: u32 = model.projects.iter().map(|p| p.regenerates).sum();
-    if dups > regenerates + kills_images {
+    // An edited image followed by a new prompt: the rewritten script brings back the segment's
+    // first description, whose image was given up for the edit — asked for again, rightly.
+    let reverted: u32 = model
+        .projects
+        .iter()
+        .map(|p| {
+            p.changes
+                .iter()
+                .enumerate()
+                .filter(|(i, c)| {
+                    matches!(c.what, Changed::Description { .. })
+                        && p.changes[i + 1..]
+                            .iter()
+                            .any(|l| matches!(l.what, Changed::Script))
+                })
+                .count() as u32
+        })
+        .sum();
+    if dups > regenerates + reverted + kills_images {
         let twice: Vec<String> = seen
             .iter()
             .filter(|(_, n)| **n > 1)
@@ -743,7 +801,7 @@ pub async fn check_payments(world: &World, model: &Model) -> Vec<Violation> {
             "stability_paid_twice",
             None,
             format!(
-                "{dups} repeated image request(s), {regenerates} asked by a regenerate, {kills_images} excused by a kill in flight: {}",
+                "{dups} repeated image request(s), {regenerates} asked by a regenerate, {reverted} by an edit undone by a new prompt, {kills_images} excused by a kill in flight: {}",
                 twice.join("; ")
             ),
         ));
