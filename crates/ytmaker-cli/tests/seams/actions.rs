@@ -588,7 +588,11 @@ pub async fn apply(world: &mut World, model: &mut Model, step: usize, action: &A
         Action::Retry(p) => post_action(world, model, *p, "retry").await,
         Action::Continue(p) => {
             let id = model.projects[*p].id;
-            let status = world.db_project(id).await.map(|d| d.status).unwrap_or_default();
+            let status = world
+                .db_project(id)
+                .await
+                .map(|d| d.status)
+                .unwrap_or_default();
             let verb = match status.as_str() {
                 "FAILED" => "retry",
                 "INITIALIZED" => "start",
