@@ -21,12 +21,12 @@
 //! - `YTMAKER_SEAMS_CASES`   sequences to run (default 12; `make soak` runs 2000)
 //! - `YTMAKER_SEAMS_STEPS`   random actions per sequence after the starts (default 10)
 //! - `YTMAKER_SEAMS_SEED`    seed of the first case (default: from the clock, printed); case n
-//!                           uses seed + n, so `YTMAKER_SEAMS_SEED=<s> YTMAKER_SEAMS_CASES=1`
-//!                           replays one case
+//!   uses seed + n, so `YTMAKER_SEAMS_SEED=<s> YTMAKER_SEAMS_CASES=1`
+//!   replays one case
 //! - `YTMAKER_SEAMS_KEEP`    `1,4,5` — replay only these action indices of the case (what the
-//!                           shrinker prints)
+//!   shrinker prints)
 //! - `YTMAKER_SEAMS_SHRINK`  re-runs the shrinker may spend per failing case (default 12), and
-//!                           `YTMAKER_SEAMS_SHRINK_TOTAL` in the whole run (default 24)
+//!   `YTMAKER_SEAMS_SHRINK_TOTAL` in the whole run (default 24)
 //! - `YTMAKER_SEAMS_BUDGET_S` stop starting new cases after this many seconds (default none)
 //! - `YTMAKER_SEAMS_LEASE_MS` job lease of every runner (default 1500)
 //! - `YTMAKER_SEAMS_VERBOSE=1` print what happened in every case, not only in failing ones
