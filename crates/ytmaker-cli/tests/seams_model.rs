@@ -18,18 +18,19 @@
 //! can be continued completes).
 //!
 //! Knobs (environment):
-//! - `YTMAKER_SEAMS_CASES`   sequences to run (default 12; `make soak` runs 2000)
-//! - `YTMAKER_SEAMS_STEPS`   random actions per sequence after the starts (default 10)
-//! - `YTMAKER_SEAMS_SEED`    seed of the first case (default: from the clock, printed); case n
-//!   uses seed + n, so `YTMAKER_SEAMS_SEED=<s> YTMAKER_SEAMS_CASES=1`
-//!   replays one case
-//! - `YTMAKER_SEAMS_KEEP`    `1,4,5` — replay only these action indices of the case (what the
-//!   shrinker prints)
-//! - `YTMAKER_SEAMS_SHRINK`  re-runs the shrinker may spend per failing case (default 12), and
-//!   `YTMAKER_SEAMS_SHRINK_TOTAL` in the whole run (default 24)
-//! - `YTMAKER_SEAMS_BUDGET_S` stop starting new cases after this many seconds (default none)
-//! - `YTMAKER_SEAMS_LEASE_MS` job lease of every runner (default 1500)
-//! - `YTMAKER_SEAMS_VERBOSE=1` print what happened in every case, not only in failing ones
+//! - `YTMAKER_SEAMS_CASES`: sequences to run (default 24; `make soak` runs 2,000).
+//! - `YTMAKER_SEAMS_STEPS`: random actions per sequence after the starts (default 14).
+//! - `YTMAKER_SEAMS_SEED`: seed of the first case (default: from the clock, printed); case n uses
+//!   seed + n, so `YTMAKER_SEAMS_SEED=<s> YTMAKER_SEAMS_CASES=1` replays one case.
+//! - `YTMAKER_SEAMS_KEEP`: `1,4,5`, replay only these action indices of the case.
+//! - `YTMAKER_SEAMS_SEQUENCE`: `Start(0); Pause(0); WaitFor(p0, idle); …`, run this sequence as
+//!   written (what a failure prints after `replay:`; independent of the generator's version).
+//! - `YTMAKER_SEAMS_SHRINK`: re-runs the shrinker may spend per failing case (default 12), and
+//!   `YTMAKER_SEAMS_SHRINK_TOTAL` in the whole run (default 24).
+//! - `YTMAKER_SEAMS_BUDGET_S`: start no new case after this many seconds (default 840; 0: no
+//!   limit, as in `make soak`).
+//! - `YTMAKER_SEAMS_LEASE_MS`: job lease of every runner (default 1500).
+//! - `YTMAKER_SEAMS_VERBOSE=1`: print what happened in every case, not only in failing ones.
 //!
 //! Run: `cargo test -p ytmaker-cli --test seams_model -- --ignored --nocapture`.
 
@@ -65,15 +66,17 @@ impl Settings {
                 .map_or(1, |d| d.as_nanos() as u64 % 1_000_000_007)
         });
         Settings {
-            cases: env_num("YTMAKER_SEAMS_CASES").unwrap_or(12),
-            steps: env_num("YTMAKER_SEAMS_STEPS").unwrap_or(10) as usize,
+            cases: env_num("YTMAKER_SEAMS_CASES").unwrap_or(24),
+            steps: env_num("YTMAKER_SEAMS_STEPS").unwrap_or(14) as usize,
             seed,
             keep: std::env::var("YTMAKER_SEAMS_KEEP")
                 .ok()
                 .map(|k| k.split(',').filter_map(|i| i.trim().parse().ok()).collect()),
             shrink_runs: env_num("YTMAKER_SEAMS_SHRINK").unwrap_or(12) as usize,
             shrink_total: env_num("YTMAKER_SEAMS_SHRINK_TOTAL").unwrap_or(24) as usize,
-            budget: env_num("YTMAKER_SEAMS_BUDGET_S").map(Duration::from_secs),
+            budget: Some(env_num("YTMAKER_SEAMS_BUDGET_S").unwrap_or(840))
+                .filter(|s| *s > 0)
+                .map(Duration::from_secs),
             lease_ms: env_num("YTMAKER_SEAMS_LEASE_MS").unwrap_or(1500),
         }
     }
@@ -213,10 +216,17 @@ async fn shrink(
 }
 
 fn describe(case: &Case, keep: &[usize]) -> String {
-    keep.iter()
+    let listed = keep
+        .iter()
         .map(|i| format!("    [{i}] {}", case.actions[*i]))
         .collect::<Vec<_>>()
-        .join("\n")
+        .join("\n");
+    let replay = keep
+        .iter()
+        .map(|i| case.actions[*i].to_string())
+        .collect::<Vec<_>>()
+        .join("; ");
+    format!("{listed}\n    replay: YTMAKER_SEAMS_SEQUENCE='{replay}'")
 }
 
 #[test]
@@ -244,7 +254,10 @@ fn seams_model() {
             break;
         }
         let seed = seams::rng::case_seed(settings.seed, n);
-        let case = actions::generate(seed, settings.steps);
+        let case = match std::env::var("YTMAKER_SEAMS_SEQUENCE") {
+            Ok(text) => actions::parse_sequence(&text).expect("YTMAKER_SEAMS_SEQUENCE"),
+            Err(_) => actions::generate(seed, settings.steps),
+        };
         let keep: Vec<usize> = match &settings.keep {
             Some(k) => k
                 .iter()

@@ -210,9 +210,13 @@ enum Kind {
     ClearFaults,
     Wait,
     Sleep,
+    /// A key removed just before the project is continued (put back later or by `finish`).
+    KeyGap,
+    /// A CLI runner and the server asked to run the same project one right after the other.
+    TwoRunners,
 }
 
-const WEIGHTS: [(u32, Kind); 23] = [
+const WEIGHTS: [(u32, Kind); 25] = [
     (1, Kind::Start),
     (10, Kind::Pause),
     (3, Kind::Resume),
@@ -236,6 +240,8 @@ const WEIGHTS: [(u32, Kind); 23] = [
     (1, Kind::ClearFaults),
     (8, Kind::Wait),
     (4, Kind::Sleep),
+    (3, Kind::KeyGap),
+    (4, Kind::TwoRunners),
 ];
 
 const FAULTS: [FaultKind; 12] = [
@@ -354,6 +360,19 @@ pub fn generate(seed: u64, steps: usize) -> Case {
                 }
             }
             Kind::Sleep => Action::Sleep(200 + rng.below(1800)),
+            Kind::KeyGap => {
+                actions.push(Action::RemoveKey(rng.pick(&["stability", "google_tts", "did"])));
+                Action::Continue(p)
+            }
+            Kind::TwoRunners => {
+                if rng.percent(50) {
+                    actions.push(Action::CliContinue(p));
+                    Action::Continue(p)
+                } else {
+                    actions.push(Action::Continue(p));
+                    Action::CliContinue(p)
+                }
+            }
         };
         actions.push(action);
     }
@@ -921,4 +940,112 @@ pub async fn apply(world: &mut World, model: &mut Model, step: usize, action: &A
     let line = format!("  step {step:>2}: {action} -> {result}");
     model.log.push(line.clone());
     line
+}
+
+/// Parses a sequence as the test prints it (`Start(0); Pause(0); WaitFor(p0, idle); …`), so a
+/// minimal sequence can be replayed as written (`YTMAKER_SEAMS_SEQUENCE`), whatever the
+/// generator of the day makes of a seed.
+pub fn parse_sequence(text: &str) -> Result<Case, String> {
+    let mut actions = Vec::new();
+    for raw in text.split(';').map(str::trim).filter(|s| !s.is_empty()) {
+        let cleaned: String = raw
+            .chars()
+            .map(|c| if matches!(c, '(' | ')' | ',' | '"') { ' ' } else { c })
+            .collect();
+        let t: Vec<&str> = cleaned.split_whitespace().collect();
+        let bad = || format!("cannot read the action {raw:?}");
+        let num = |i: usize| -> Result<u64, String> {
+            t.get(i)
+                .map(|s| s.trim_start_matches('p'))
+                .and_then(|s| s.parse().ok())
+                .ok_or_else(bad)
+        };
+        let p = || num(1).map(|n| n as usize);
+        let name = |list: &[&'static str], i: usize| -> Result<&'static str, String> {
+            let want = t.get(i).ok_or_else(bad)?;
+            list.iter().copied().find(|x| x == want).ok_or_else(bad)
+        };
+        let action = match *t.first().ok_or_else(bad)? {
+            "Start" => Action::Start(p()?),
+            "Pause" => Action::Pause(p()?),
+            "Resume" => Action::Resume(p()?),
+            "Retry" => Action::Retry(p()?),
+            "Continue" => Action::Continue(p()?),
+            "Cancel" => Action::Cancel(p()?),
+            "CliResume" => Action::CliResume(p()?),
+            "CliRetry" => Action::CliRetry(p()?),
+            "CliContinue" => Action::CliContinue(p()?),
+            "KillServer" => Action::KillServer,
+            "KillCli" => Action::KillCli,
+            "EditDescription" => Action::EditDescription(p()?, num(2)? as u32, num(3)? as u32),
+            "UploadImage" => Action::UploadImage(p()?, num(2)? as u32, num(3)? as u32),
+            "RegenerateImage" => Action::RegenerateImage(p()?, num(2)? as u32),
+            "ChangeConfig" => Action::ChangeConfig(
+                p()?,
+                match *t.get(2).ok_or_else(bad)? {
+                    "ImageSeed" => ConfigChange::ImageSeed(num(3)? as u32),
+                    "StylePreset" => ConfigChange::StylePreset(name(&STYLE_PRESETS, 3)?),
+                    "NegativePrompt" => ConfigChange::NegativePrompt(num(3)? as u32),
+                    "SpeakingRate" => ConfigChange::SpeakingRate(num(3)? as u32),
+                    "SubtitleSize" => ConfigChange::SubtitleSize(num(3)? as u32),
+                    "KenBurnsZoom" => ConfigChange::KenBurnsZoom(num(3)? as u32),
+                    "ThumbnailTitleSize" => ConfigChange::ThumbnailTitleSize(num(3)? as u32),
+                    _ => return Err(bad()),
+                },
+            ),
+            "ChangePrompt" => Action::ChangePrompt(p()?, num(2)? as u32),
+            "NoPresenter" => Action::NoPresenter(p()?),
+            "RemoveKey" => Action::RemoveKey(name(&KEYS.map(|(k, _)| k), 1)?),
+            "PutKey" => Action::PutKey(name(&KEYS.map(|(k, _)| k), 1)?),
+            "InjectFault" => {
+                let want = t.get(1).ok_or_else(bad)?;
+                Action::InjectFault(
+                    FAULTS
+                        .iter()
+                        .copied()
+                        .find(|f| format!("{f:?}") == *want)
+                        .ok_or_else(bad)?,
+                )
+            }
+            "ClearFaults" => Action::ClearFaults,
+            "WaitFor" => Action::WaitFor(
+                p()?,
+                match *t.get(2).ok_or_else(bad)? {
+                    "idle" => Until::Idle,
+                    _ => Until::Status(name(&WAIT_STATUSES, 2)?),
+                },
+            ),
+            "Sleep" => Action::Sleep(num(1)?),
+            _ => return Err(bad()),
+        };
+        actions.push(action);
+    }
+    let projects = actions
+        .iter()
+        .filter_map(|a| match a {
+            Action::Start(p)
+            | Action::Pause(p)
+            | Action::Resume(p)
+            | Action::Retry(p)
+            | Action::Continue(p)
+            | Action::Cancel(p)
+            | Action::CliResume(p)
+            | Action::CliRetry(p)
+            | Action::CliContinue(p)
+            | Action::EditDescription(p, _, _)
+            | Action::UploadImage(p, _, _)
+            | Action::RegenerateImage(p, _)
+            | Action::ChangeConfig(p, _)
+            | Action::ChangePrompt(p, _)
+            | Action::NoPresenter(p)
+            | Action::WaitFor(p, _) => Some(*p + 1),
+            _ => None,
+        })
+        .max()
+        .unwrap_or(1);
+    Ok(Case {
+        seed: 0,
+        projects,
+        actions,
+    })
 }

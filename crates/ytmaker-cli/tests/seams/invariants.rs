@@ -277,9 +277,30 @@ pub async fn check_quiescent(world: &World, model: &Model) -> Vec<Violation> {
                 ),
             ));
         }
+        // A failed job whose code is not the one the FAILED project shows: the last run's failure
+        // never reached the project, which still shows an older one.
         if let Some(last) = jobs.last()
             && last.state == "failed"
-            && db.status != "FAILED"
+            && db.status == "FAILED"
+            && last.last_error.is_some()
+            && last.last_error != info_code
+        {
+            out.push(v(
+                3,
+                "job_failure_not_recorded",
+                Some(p),
+                format!(
+                    "its last job failed with {:?} but error_info still shows {info_code:?}",
+                    last.last_error
+                ),
+            ));
+        }
+        // A failed job whose project still shows the status it had (INITIALIZED, PAUSED, a running
+        // one): the failure never reached the project. (COMPLETED or CANCELLED: something ran
+        // or ended it afterwards.)
+        if let Some(last) = jobs.last()
+            && last.state == "failed"
+            && !matches!(db.status.as_str(), "FAILED" | "COMPLETED" | "CANCELLED")
         {
             out.push(v(
                 3,
