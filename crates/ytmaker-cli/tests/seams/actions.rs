@@ -361,7 +361,11 @@ pub fn generate(seed: u64, steps: usize) -> Case {
             }
             Kind::Sleep => Action::Sleep(200 + rng.below(1800)),
             Kind::KeyGap => {
-                actions.push(Action::RemoveKey(rng.pick(&["stability", "google_tts", "did"])));
+                actions.push(Action::RemoveKey(rng.pick(&[
+                    "stability",
+                    "google_tts",
+                    "did",
+                ])));
                 Action::Continue(p)
             }
             Kind::TwoRunners => {
@@ -950,7 +954,13 @@ pub fn parse_sequence(text: &str) -> Result<Case, String> {
     for raw in text.split(';').map(str::trim).filter(|s| !s.is_empty()) {
         let cleaned: String = raw
             .chars()
-            .map(|c| if matches!(c, '(' | ')' | ',' | '"') { ' ' } else { c })
+            .map(|c| {
+                if matches!(c, '(' | ')' | ',' | '"') {
+                    ' '
+                } else {
+                    c
+                }
+            })
             .collect();
         let t: Vec<&str> = cleaned.split_whitespace().collect();
         let bad = || format!("cannot read the action {raw:?}");
