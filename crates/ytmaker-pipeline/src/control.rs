@@ -37,6 +37,9 @@ pub async fn check_ready(
 ) -> YtResult<()> {
     // A provider asked for its balance or a voice list here is asked on this project's behalf.
     let cloud = check.quotas.cloud.for_run(store, project.id, trace);
+    // Quotas first: a run that could not be paid for today is refused as such, whatever else
+    // is missing.
+    crate::quota::check_start(store, &cloud, &check.quotas.limits, project).await?;
     let providers = Providers::for_project(project, &check.tools, &cloud, store)?;
     let cfg = &project.configuration;
     if let Some(logo) = &cfg.logo {
@@ -57,7 +60,7 @@ pub async fn check_ready(
         }
         tracing::warn!(project_id = %project.id, error_code = %err.code, "the narrator check failed with a retryable error; the run will retry it: {}", err.message);
     }
-    crate::quota::check_start(store, &cloud, &check.quotas.limits, project).await
+    Ok(())
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

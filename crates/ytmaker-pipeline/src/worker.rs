@@ -422,7 +422,7 @@ pub async fn run_in_foreground(
     sink: Arc<dyn ProgressSink>,
     interrupt: impl std::future::Future<Output = ()>,
 ) -> YtResult<LeasedEnd> {
-    let job = loop {
+    let mut job = loop {
         match ctx.store.acquire(id, runner, lease, trace).await? {
             Ok(job) => break job,
             Err(holder) if local_process_gone(&holder.lease_owner) => {
@@ -437,6 +437,9 @@ pub async fn run_in_foreground(
             Err(holder) => return Err(held_elsewhere(id, &holder)),
         }
     };
+    // A job taken over (a dead run's, or one queued by the server) keeps its row's trace id;
+    // this run is the one the user started here, under the trace id this process printed.
+    job.trace_id = trace.clone();
     let end = run_leased(ctx, lease, runner, &job, sink, async {
         interrupt.await;
         StopKind::Pause
