@@ -422,6 +422,22 @@ pub async fn run_in_foreground(
     sink: Arc<dyn ProgressSink>,
     interrupt: impl std::future::Future<Output = ()>,
 ) -> YtResult<LeasedEnd> {
+    // A project queued for the server's workers is theirs to run: the terminal does not take
+    // it from the queue (a running one is refused below, naming its holder).
+    if let Some(queued) = ctx
+        .store
+        .live_job(id)
+        .await?
+        .filter(|j| j.state == JobState::Queued)
+    {
+        return Err(YtError::new(
+            ErrorCode::INVALID_STATE_TRANSITION,
+            "the project is queued for a worker of `ytmaker serve`; pause or cancel it there first",
+        )
+        .detail("project_id", id.to_string())
+        .detail("job_id", queued.id.to_string())
+        .detail("reason", "a queued job exists"));
+    }
     let mut job = loop {
         match ctx.store.acquire(id, runner, lease, trace).await? {
             Ok(job) => break job,
