@@ -31,6 +31,7 @@
 //!   limit, as in `make soak`).
 //! - `YTMAKER_SEAMS_LEASE_MS`: job lease of every runner (default 1500).
 //! - `YTMAKER_SEAMS_VERBOSE=1`: print what happened in every case, not only in failing ones.
+//! - `YTMAKER_SEAMS_KEEP_DIR=1`: keep the data directory of a failing case (logs, database).
 //!
 //! Run: `cargo test -p ytmaker-cli --test seams_model -- --ignored --nocapture`.
 
@@ -152,6 +153,13 @@ async fn run_case(case: &Case, keep: &[usize], lease_ms: u64) -> Outcome {
     log.extend(model.log.iter().cloned());
     if !violations.is_empty() {
         log.push(world.server_log_tail());
+        log.push(format!(
+            "  last error/warn log lines:\n{}",
+            world.log_problems(25)
+        ));
+        if std::env::var("YTMAKER_SEAMS_KEEP_DIR").is_ok_and(|v| v == "1") {
+            log.push(format!("  files kept in {}", world.keep_files().display()));
+        }
     }
     Outcome {
         violations,
@@ -238,6 +246,11 @@ fn seams_model() {
         .enable_all()
         .build()
         .expect("tokio runtime");
+    let pin_dir = tempfile::Builder::new()
+        .prefix("ytmaker-seams-bin-")
+        .tempdir()
+        .expect("temp dir for the binary");
+    seams::world::pin_binary(pin_dir.path()).expect("pin the ytmaker binary");
     let started = Instant::now();
     let verbose = std::env::var("YTMAKER_SEAMS_VERBOSE").is_ok_and(|v| v == "1");
     eprintln!(

@@ -34,6 +34,7 @@ pub enum ConfigChange {
     SubtitleSize(u32),
     KenBurnsZoom(u32),
     ThumbnailTitleSize(u32),
+    ThumbnailBackground(u32),
 }
 
 /// Faults the sequence can inject, each a fixed recipe of the fake cloud's fault book.
@@ -138,6 +139,10 @@ pub enum Action {
     ChangeConfig(usize, ConfigChange),
     /// A new prompt text (`n` makes it unique).
     ChangePrompt(usize, u32),
+    /// Another Gemini model for the script.
+    ChangeModel(usize, &'static str),
+    /// A logo uploaded (`POST /api/v1/uploads/logo`, unique per `n`) and set on the project.
+    SetLogo(usize, u32),
     NoPresenter(usize),
     RemoveKey(&'static str),
     PutKey(&'static str),
@@ -203,6 +208,8 @@ enum Kind {
     Regenerate,
     Config,
     Prompt,
+    Model,
+    Logo,
     NoPresenter,
     RemoveKey,
     PutKey,
@@ -216,7 +223,7 @@ enum Kind {
     TwoRunners,
 }
 
-const WEIGHTS: [(u32, Kind); 25] = [
+const WEIGHTS: [(u32, Kind); 27] = [
     (1, Kind::Start),
     (10, Kind::Pause),
     (3, Kind::Resume),
@@ -233,6 +240,8 @@ const WEIGHTS: [(u32, Kind); 25] = [
     (3, Kind::Regenerate),
     (7, Kind::Config),
     (3, Kind::Prompt),
+    (2, Kind::Model),
+    (2, Kind::Logo),
     (1, Kind::NoPresenter),
     (3, Kind::RemoveKey),
     (2, Kind::PutKey),
@@ -257,6 +266,14 @@ const FAULTS: [FaultKind; 12] = [
     FaultKind::YoutubeChunkDrop,
     FaultKind::YoutubeForbidden,
     FaultKind::YoutubeThumbnailRefused,
+];
+
+/// Gemini models the fake cloud knows (the projects start on the default one).
+const MODELS: [&str; 4] = [
+    "gemini-2.5-pro",
+    "gemini-2.5-flash-lite",
+    "gemini-2.0-flash",
+    "gemini-2.0-flash-lite",
 ];
 
 const WAIT_STATUSES: [&str; 5] = [
@@ -331,7 +348,7 @@ pub fn generate(seed: u64, steps: usize) -> Case {
             Kind::Regenerate => Action::RegenerateImage(p, seg),
             Kind::Config => Action::ChangeConfig(
                 p,
-                match rng.below(7) {
+                match rng.below(8) {
                     0 => ConfigChange::ImageSeed(1000 + n),
                     1 => ConfigChange::StylePreset(STYLE_PRESETS[n as usize % STYLE_PRESETS.len()]),
                     2 => ConfigChange::NegativePrompt(n),
@@ -339,10 +356,13 @@ pub fn generate(seed: u64, steps: usize) -> Case {
                     3 => ConfigChange::SpeakingRate(150 + n % 50),
                     4 => ConfigChange::SubtitleSize(30 + n % 60),
                     5 => ConfigChange::KenBurnsZoom(101 + n % 45),
+                    6 => ConfigChange::ThumbnailBackground(seg),
                     _ => ConfigChange::ThumbnailTitleSize(40 + n % 80),
                 },
             ),
             Kind::Prompt => Action::ChangePrompt(p, n),
+            Kind::Model => Action::ChangeModel(p, rng.pick(&MODELS)),
+            Kind::Logo => Action::SetLogo(p, n),
             Kind::NoPresenter => Action::NoPresenter(p),
             Kind::RemoveKey => Action::RemoveKey(rng.pick(&KEYS.map(|(k, _)| k))),
             Kind::PutKey => Action::PutKey(rng.pick(&KEYS.map(|(k, _)| k))),
@@ -413,6 +433,7 @@ pub enum Changed {
     KenBurns,
     Thumbnail,
     Script,
+    Logo,
     NoPresenter,
 }
 
@@ -795,6 +816,10 @@ pub async fn apply(world: &mut World, model: &mut Model, step: usize, action: &A
                     json!({ "thumbnail": { "title_font_size": v } }),
                     Changed::Thumbnail,
                 ),
+                ConfigChange::ThumbnailBackground(v) => (
+                    json!({ "thumbnail": { "background_segment": v } }),
+                    Changed::Thumbnail,
+                ),
             };
             let before_config = world
                 .db_project(id)
@@ -853,6 +878,61 @@ pub async fn apply(world: &mut World, model: &mut Model, step: usize, action: &A
                 });
             }
             a.short()
+        }
+        Action::ChangeModel(p, m) => {
+            let id = model.projects[*p].id;
+            let before_model = world.db_project(id).await.ok().and_then(|d| d.llm_model);
+            let before = world.max_seq(id).await;
+            let a = world
+                .api(
+                    "PUT",
+                    &format!("/api/v1/projects/{id}/prompt"),
+                    Some(json!({ "llm_model": m })),
+                )
+                .await;
+            if a.ok() && before_model.as_deref() != Some(*m) {
+                model.projects[*p].script_changes += 1;
+                model.projects[*p].changes.push(Change {
+                    step,
+                    what: Changed::Script,
+                    seq: before,
+                    label: action.to_string(),
+                });
+            }
+            a.short()
+        }
+        Action::SetLogo(p, n) => {
+            let id = model.projects[*p].id;
+            match world.logo_png(u64::from(*n) + 1) {
+                Ok(png) => {
+                    let up = world
+                        .post_bytes("/api/v1/uploads/logo", "image/png", png)
+                        .await;
+                    match up.body["id"].as_str() {
+                        Some(logo) if up.ok() => {
+                            let before = world.max_seq(id).await;
+                            let a = world
+                                .api(
+                                    "PUT",
+                                    &format!("/api/v1/projects/{id}/configuration"),
+                                    Some(json!({ "logo": { "upload": logo } })),
+                                )
+                                .await;
+                            if a.ok() {
+                                model.projects[*p].changes.push(Change {
+                                    step,
+                                    what: Changed::Logo,
+                                    seq: before,
+                                    label: action.to_string(),
+                                });
+                            }
+                            format!("logo {}; {}", up.short(), a.short())
+                        }
+                        _ => format!("logo upload: {}", up.short()),
+                    }
+                }
+                Err(e) => format!("no logo: {e}"),
+            }
         }
         Action::NoPresenter(p) => {
             let id = model.projects[*p].id;
@@ -1000,10 +1080,13 @@ pub fn parse_sequence(text: &str) -> Result<Case, String> {
                     "SubtitleSize" => ConfigChange::SubtitleSize(num(3)? as u32),
                     "KenBurnsZoom" => ConfigChange::KenBurnsZoom(num(3)? as u32),
                     "ThumbnailTitleSize" => ConfigChange::ThumbnailTitleSize(num(3)? as u32),
+                    "ThumbnailBackground" => ConfigChange::ThumbnailBackground(num(3)? as u32),
                     _ => return Err(bad()),
                 },
             ),
             "ChangePrompt" => Action::ChangePrompt(p()?, num(2)? as u32),
+            "ChangeModel" => Action::ChangeModel(p()?, name(&MODELS, 2)?),
+            "SetLogo" => Action::SetLogo(p()?, num(2)? as u32),
             "NoPresenter" => Action::NoPresenter(p()?),
             "RemoveKey" => Action::RemoveKey(name(&KEYS.map(|(k, _)| k), 1)?),
             "PutKey" => Action::PutKey(name(&KEYS.map(|(k, _)| k), 1)?),
@@ -1047,6 +1130,8 @@ pub fn parse_sequence(text: &str) -> Result<Case, String> {
             | Action::RegenerateImage(p, _)
             | Action::ChangeConfig(p, _)
             | Action::ChangePrompt(p, _)
+            | Action::ChangeModel(p, _)
+            | Action::SetLogo(p, _)
             | Action::NoPresenter(p)
             | Action::WaitFor(p, _) => Some(*p + 1),
             _ => None,

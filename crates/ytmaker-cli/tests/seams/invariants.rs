@@ -113,8 +113,9 @@ pub async fn settle(world: &mut World, model: &mut Model, limit: Duration) -> Ve
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    // A killed CLI leaves no job; a lease-holding runner would be taken over after its lease.
-    tokio::time::sleep(Duration::from_millis(world.lease_ms + 500)).await;
+    // A job of a killed runner still counts as running until another runner takes it over and
+    // ends it, so nothing is left to wait for here but the last writes of the ending runs.
+    tokio::time::sleep(Duration::from_millis(300)).await;
     if world.live_jobs().await.unwrap_or(0) > 0 {
         return Box::pin(settle(world, model, limit)).await;
     }
@@ -183,6 +184,16 @@ pub async fn finish(world: &mut World, model: &mut Model) -> Vec<Violation> {
                 .as_ref()
                 .map(|e| e["error_code"].as_str().unwrap_or("").to_owned())
                 .unwrap_or_default();
+            if code == "DISK_SPACE_INSUFFICIENT" {
+                out.push(v(
+                    0,
+                    "environment_disk_full",
+                    Some(p),
+                    "the machine's disk is full: the run was refused (rightly); this case says nothing"
+                        .into(),
+                ));
+                continue;
+            }
             out.push(v(
                 0,
                 "not_finished",
@@ -683,6 +694,27 @@ pub async fn check_outputs(world: &World, model: &Model) -> Vec<Violation> {
                     if !made_after(&events, "script", None, c.seq) {
                         out.push(missing(
                             "the script".into(),
+                            &c.label,
+                            c.step,
+                            "config_not_applied",
+                        ));
+                    }
+                }
+                Changed::Logo => {
+                    video = true;
+                    for pos in 0..segments + if presenter { 2 } else { 0 } {
+                        if !made_after(&events, "segment_clip", Some(pos), c.seq) {
+                            out.push(missing(
+                                format!("segment clip {pos}"),
+                                &c.label,
+                                c.step,
+                                "config_not_applied",
+                            ));
+                        }
+                    }
+                    if !made_after(&events, "thumbnail", None, c.seq) {
+                        out.push(missing(
+                            "the thumbnail".into(),
                             &c.label,
                             c.step,
                             "config_not_applied",

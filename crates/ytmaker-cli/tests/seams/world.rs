@@ -17,6 +17,26 @@ use ytmaker_fake_cloud::FakeCloud;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_ytmaker");
 
+/// The binary every process of this test runs: a hard link (or copy) of [`BIN`] taken once, so
+/// that a rebuild of the shared target directory during a long run cannot mix two versions of
+/// `ytmaker` in one sequence.
+static PINNED: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+
+/// Pins the binary into `dir` (which must outlive the test's processes).
+pub fn pin_binary(dir: &std::path::Path) -> Result<(), String> {
+    let pinned = dir.join("ytmaker");
+    std::fs::hard_link(BIN, &pinned)
+        .or_else(|_| std::fs::copy(BIN, &pinned).map(|_| ()))
+        .map_err(|e| format!("pin {BIN}: {e}"))?;
+    PINNED
+        .set(pinned)
+        .map_err(|_| "the binary was pinned twice".to_owned())
+}
+
+fn binary() -> PathBuf {
+    PINNED.get().cloned().unwrap_or_else(|| PathBuf::from(BIN))
+}
+
 /// The four keyed cloud providers, as the keys API names them, and the values stored for them.
 pub const KEYS: [(&str, &str); 4] = [
     ("gemini", "AIza-seams-gemini-0001"),
@@ -115,7 +135,7 @@ impl World {
 
     /// `ytmaker <args>` with a clean `YTMAKER_*` environment over this world's data and cloud.
     pub fn command(&self, args: &[&str]) -> Command {
-        let mut cmd = Command::new(BIN);
+        let mut cmd = Command::new(binary());
         for (key, _) in std::env::vars_os() {
             if key.to_string_lossy().starts_with("YTMAKER_") {
                 cmd.env_remove(&key);
@@ -295,10 +315,26 @@ impl World {
     }
 
     pub async fn put_bytes(&self, path: &str, content_type: &str, bytes: Vec<u8>) -> Answer {
+        self.send_bytes(reqwest::Method::PUT, path, content_type, bytes)
+            .await
+    }
+
+    pub async fn post_bytes(&self, path: &str, content_type: &str, bytes: Vec<u8>) -> Answer {
+        self.send_bytes(reqwest::Method::POST, path, content_type, bytes)
+            .await
+    }
+
+    async fn send_bytes(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        content_type: &str,
+        bytes: Vec<u8>,
+    ) -> Answer {
         let url = format!("{}{path}", self.base());
         match self
             .http
-            .put(&url)
+            .request(method, &url)
             .header("content-type", content_type)
             .body(bytes)
             .send()
@@ -374,7 +410,7 @@ impl World {
     pub async fn db_project(&self, id: Uuid) -> Result<DbProject, String> {
         let mut c = self.db().await?;
         let row = sqlx::query(
-            "SELECT status, error_info, script, configuration, youtube_video_id \
+            "SELECT status, error_info, script, configuration, youtube_video_id, llm_model \
              FROM projects WHERE id = $1",
         )
         .bind(id.to_string())
@@ -390,6 +426,7 @@ impl World {
             script: parse(text("script")),
             configuration: parse(text("configuration")).unwrap_or(Value::Null),
             youtube_video_id: text("youtube_video_id"),
+            llm_model: text("llm_model"),
         })
     }
 
@@ -494,11 +531,24 @@ impl World {
 
     /// A PNG of 640×360 in one colour (`ffmpeg`), unique per `n`.
     pub fn png(&self, n: u64) -> Result<Vec<u8>, String> {
-        let path = self.tmp.path().join(format!("upload-{n}.png"));
+        self.ffmpeg_png(&format!("upload-{n}.png"), n, "640x360", "")
+    }
+
+    /// A half-transparent 200×100 PNG logo, unique per `n`.
+    pub fn logo_png(&self, n: u64) -> Result<Vec<u8>, String> {
+        self.ffmpeg_png(&format!("logo-{n}.png"), n, "200x100", "@0.6,format=rgba")
+    }
+
+    fn ffmpeg_png(&self, name: &str, n: u64, size: &str, extra: &str) -> Result<Vec<u8>, String> {
+        let path = self.tmp.path().join(name);
         let colour = format!("0x{:06x}", (n.wrapping_mul(2_654_435_761)) & 0xFF_FFFF);
+        let (alpha, filter) = match extra.split_once(',') {
+            Some((a, f)) => (a, format!(",{f}")),
+            None => (extra, String::new()),
+        };
         let out = Command::new("ffmpeg")
             .args(["-v", "error", "-y", "-f", "lavfi", "-i"])
-            .arg(format!("color=c={colour}:s=640x360"))
+            .arg(format!("color=c={colour}{alpha}:s={size}{filter}"))
             .args(["-frames:v", "1"])
             .arg(&path)
             .output()
@@ -507,6 +557,32 @@ impl World {
             return Err(format!("ffmpeg: {}", String::from_utf8_lossy(&out.stderr)));
         }
         std::fs::read(&path).map_err(|e| format!("read png: {e}"))
+    }
+
+    /// The error and warning lines of every process's JSON log (the data directory's `logs`),
+    /// the last `n` of them, for a failure report.
+    pub fn log_problems(&self, n: usize) -> String {
+        let mut lines = Vec::new();
+        let Ok(dir) = std::fs::read_dir(self.data.join("logs")) else {
+            return String::new();
+        };
+        let mut files: Vec<PathBuf> = dir.filter_map(|e| e.ok().map(|e| e.path())).collect();
+        files.sort();
+        for f in files {
+            for line in std::fs::read_to_string(&f).unwrap_or_default().lines() {
+                if line.contains("\"level\":\"error\"") || line.contains("\"level\":\"warn\"") {
+                    lines.push(line.chars().take(400).collect::<String>());
+                }
+            }
+        }
+        let from = lines.len().saturating_sub(n);
+        lines[from..].join("\n")
+    }
+
+    /// Keeps the temporary folder (data, logs, CLI output) after the world is dropped.
+    pub fn keep_files(&mut self) -> PathBuf {
+        self.tmp.disable_cleanup(true);
+        self.tmp.path().to_owned()
     }
 
     pub fn server_log_tail(&self) -> String {
@@ -545,6 +621,7 @@ pub struct DbProject {
     pub script: Option<Value>,
     pub configuration: Value,
     pub youtube_video_id: Option<String>,
+    pub llm_model: Option<String>,
 }
 
 #[derive(Debug, Clone)]
