@@ -18,7 +18,8 @@
 //! can be continued completes).
 //!
 //! Knobs (environment):
-//! - `YTMAKER_SEAMS_CASES`: sequences to run (default 24; `make soak` runs 2,000).
+//! - `YTMAKER_SEAMS_CASES`: sequences to run (default 40, about 10 minutes at
+//!   15 s a case; `make soak` runs 2,000).
 //! - `YTMAKER_SEAMS_STEPS`: random actions per sequence after the starts (default 14).
 //! - `YTMAKER_SEAMS_SEED`: seed of the first case (default: from the clock, printed); case n uses
 //!   seed + n, so `YTMAKER_SEAMS_SEED=<s> YTMAKER_SEAMS_CASES=1` replays one case.
@@ -67,7 +68,7 @@ impl Settings {
                 .map_or(1, |d| d.as_nanos() as u64 % 1_000_000_007)
         });
         Settings {
-            cases: env_num("YTMAKER_SEAMS_CASES").unwrap_or(24),
+            cases: env_num("YTMAKER_SEAMS_CASES").unwrap_or(40),
             steps: env_num("YTMAKER_SEAMS_STEPS").unwrap_or(14) as usize,
             seed,
             keep: std::env::var("YTMAKER_SEAMS_KEEP")
