@@ -13,14 +13,13 @@ use ytmaker_providers::retry::Retry;
 use ytmaker_store::{Asset, ProjectDir};
 
 use crate::Pipeline;
+use crate::fingerprints::hex;
 
 /// What a maker produced: the file and the facts measured about it.
 pub(crate) struct Made {
     pub path: PathBuf,
     pub metadata: Value,
 }
-
-pub(crate) use crate::fingerprints::hex;
 
 pub(crate) async fn hash_file(path: &Path) -> YtResult<String> {
     let path = path.to_owned();

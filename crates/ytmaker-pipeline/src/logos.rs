@@ -10,7 +10,7 @@ use ytmaker_core::config::{LogoSettings, ProjectConfig};
 use ytmaker_core::{ErrorCode, YtError, YtResult};
 use ytmaker_store::DataDir;
 
-use crate::checkpoint::hex;
+use crate::fingerprints::hex;
 use crate::stages::write_atomically;
 
 /// A logo upload's size limit: a logo is drawn at most 576 pixels wide.

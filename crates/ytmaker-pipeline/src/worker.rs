@@ -64,7 +64,7 @@ impl WorkerPool {
     pub fn start(ctx: WorkerContext, config: WorkerConfig) -> WorkerPool {
         let (stop, stopped) = watch::channel(false);
         let mut tasks = JoinSet::new();
-        let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "local".into());
+        let host = host_name();
         let process = Uuid::new_v4().simple().to_string();
         for n in 0..config.workers.max(1) {
             let name = format!("{host}/{}/{n}", &process[..8]);
