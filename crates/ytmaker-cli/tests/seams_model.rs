@@ -31,6 +31,8 @@
 //! - `YTMAKER_SEAMS_BUDGET_S`: start no new case after this many seconds (default 840; 0: no
 //!   limit, as in `make soak`).
 //! - `YTMAKER_SEAMS_LEASE_MS`: job lease of every runner (default 1500).
+//! - `YTMAKER_SEAMS_JOBS`: sequences run at once, each in its own world (default 1); a failing
+//!   sequence is shrunk while the others go on.
 //! - `YTMAKER_SEAMS_VERBOSE=1`: print what happened in every case, not only in failing ones.
 //! - `YTMAKER_SEAMS_KEEP_DIR=1`: keep the data directory of a failing case (logs, database).
 //!
@@ -54,6 +56,7 @@ struct Settings {
     shrink_total: usize,
     budget: Option<Duration>,
     lease_ms: u64,
+    jobs: usize,
 }
 
 fn env_num(name: &str) -> Option<u64> {
@@ -80,6 +83,7 @@ impl Settings {
                 .filter(|s| *s > 0)
                 .map(Duration::from_secs),
             lease_ms: env_num("YTMAKER_SEAMS_LEASE_MS").unwrap_or(1500),
+            jobs: env_num("YTMAKER_SEAMS_JOBS").unwrap_or(1).max(1) as usize,
         }
     }
 }
@@ -262,84 +266,102 @@ fn seams_model() {
     let mut shrink_left = settings.shrink_total;
     let mut ran = 0;
     let mut actions_run = 0;
-    for n in 0..settings.cases {
-        if settings.budget.is_some_and(|b| started.elapsed() > b) {
-            eprintln!("seams model: time budget spent after {ran} case(s)");
-            break;
-        }
-        let seed = seams::rng::case_seed(settings.seed, n);
-        let case = match std::env::var("YTMAKER_SEAMS_SEQUENCE") {
-            Ok(text) => actions::parse_sequence(&text).expect("YTMAKER_SEAMS_SEQUENCE"),
-            Err(_) => actions::generate(seed, settings.steps),
-        };
-        let keep: Vec<usize> = match &settings.keep {
-            Some(k) => k
-                .iter()
-                .copied()
-                .filter(|i| *i < case.actions.len())
-                .collect(),
-            None => (0..case.actions.len()).collect(),
-        };
-        let outcome = runtime.block_on(run_case(&case, &keep, settings.lease_ms));
-        ran += 1;
-        actions_run += keep.len();
-        eprintln!(
-            "case {n} seed {seed}: {} project(s), {} actions, {:.0} s, {}",
-            case.projects,
-            keep.len(),
-            outcome.seconds,
-            if outcome.violations.is_empty() {
-                "ok".to_owned()
-            } else {
-                format!("{} violation(s)", outcome.violations.len())
+    runtime.block_on(async {
+        let mut running = tokio::task::JoinSet::new();
+        let mut next = 0;
+        loop {
+            while running.len() < settings.jobs && next < settings.cases {
+                if settings.budget.is_some_and(|b| started.elapsed() > b) {
+                    eprintln!("seams model: time budget spent; no case after case {next}");
+                    next = settings.cases;
+                    break;
+                }
+                let n = next;
+                next += 1;
+                let seed = seams::rng::case_seed(settings.seed, n);
+                let case = match std::env::var("YTMAKER_SEAMS_SEQUENCE") {
+                    Ok(text) => actions::parse_sequence(&text).expect("YTMAKER_SEAMS_SEQUENCE"),
+                    Err(_) => actions::generate(seed, settings.steps),
+                };
+                let keep: Vec<usize> = match &settings.keep {
+                    Some(k) => k
+                        .iter()
+                        .copied()
+                        .filter(|i| *i < case.actions.len())
+                        .collect(),
+                    None => (0..case.actions.len()).collect(),
+                };
+                let lease_ms = settings.lease_ms;
+                running.spawn(async move {
+                    let outcome = run_case(&case, &keep, lease_ms).await;
+                    (n, seed, case, keep, outcome)
+                });
             }
-        );
-        if verbose {
-            eprintln!("  what happened:\n{}", outcome.log.join("\n"));
+            let Some(joined) = running.join_next().await else {
+                break;
+            };
+            let (n, seed, case, keep, outcome) = joined.expect("a case panicked");
+            ran += 1;
+            actions_run += keep.len();
+            eprintln!(
+                "case {n} seed {seed}: {} project(s), {} actions, {:.0} s, {}",
+                case.projects,
+                keep.len(),
+                outcome.seconds,
+                if outcome.violations.is_empty() {
+                    "ok".to_owned()
+                } else {
+                    format!("{} violation(s)", outcome.violations.len())
+                }
+            );
+            if verbose {
+                eprintln!("  what happened:\n{}", outcome.log.join("\n"));
+            }
+            if outcome.violations.is_empty() {
+                continue;
+            }
+            for v in &outcome.violations {
+                eprintln!("  {v}");
+            }
+            eprintln!("  sequence:\n{}", describe(&case, &keep));
+            if !verbose {
+                eprintln!("  what happened:\n{}", outcome.log.join("\n"));
+            }
+            let target = signature(&outcome.violations[0]);
+            let (minimal, shrunk, runs) = shrink(
+                &case,
+                keep.clone(),
+                target,
+                settings.shrink_runs.min(shrink_left),
+                settings.lease_ms,
+            )
+            .await;
+            shrink_left -= runs;
+            let report = format!(
+                "seed {seed} (YTMAKER_SEAMS_SEED={seed} YTMAKER_SEAMS_CASES=1 YTMAKER_SEAMS_STEPS={} YTMAKER_SEAMS_KEEP={}):\n  {}\n  minimal sequence ({} of {} actions, {runs} shrink runs):\n{}{}",
+                settings.steps,
+                minimal
+                    .iter()
+                    .map(usize::to_string)
+                    .collect::<Vec<_>>()
+                    .join(","),
+                outcome
+                    .violations
+                    .iter()
+                    .map(Violation::to_string)
+                    .collect::<Vec<_>>()
+                    .join("\n  "),
+                minimal.len(),
+                keep.len(),
+                describe(&case, &minimal),
+                shrunk
+                    .map(|o| format!("\n  the minimal run:\n{}", o.log.join("\n")))
+                    .unwrap_or_default()
+            );
+            eprintln!("FAILED {report}");
+            failures.push(report);
         }
-        if outcome.violations.is_empty() {
-            continue;
-        }
-        for v in &outcome.violations {
-            eprintln!("  {v}");
-        }
-        eprintln!("  sequence:\n{}", describe(&case, &keep));
-        if !verbose {
-            eprintln!("  what happened:\n{}", outcome.log.join("\n"));
-        }
-        let target = signature(&outcome.violations[0]);
-        let (minimal, shrunk, runs) = runtime.block_on(shrink(
-            &case,
-            keep.clone(),
-            target,
-            settings.shrink_runs.min(shrink_left),
-            settings.lease_ms,
-        ));
-        shrink_left -= runs;
-        let report = format!(
-            "seed {seed} (YTMAKER_SEAMS_SEED={seed} YTMAKER_SEAMS_CASES=1 YTMAKER_SEAMS_STEPS={} YTMAKER_SEAMS_KEEP={}):\n  {}\n  minimal sequence ({} of {} actions, {runs} shrink runs):\n{}{}",
-            settings.steps,
-            minimal
-                .iter()
-                .map(usize::to_string)
-                .collect::<Vec<_>>()
-                .join(","),
-            outcome
-                .violations
-                .iter()
-                .map(Violation::to_string)
-                .collect::<Vec<_>>()
-                .join("\n  "),
-            minimal.len(),
-            keep.len(),
-            describe(&case, &minimal),
-            shrunk
-                .map(|o| format!("\n  the minimal run:\n{}", o.log.join("\n")))
-                .unwrap_or_default()
-        );
-        eprintln!("FAILED {report}");
-        failures.push(report);
-    }
+    });
     eprintln!(
         "seams model: {ran} sequence(s), {actions_run} actions, {:.0} s, {} failing",
         started.elapsed().as_secs_f64(),

@@ -48,6 +48,11 @@ pub struct Segment {
     /// A short phrase summing up the segment, drawn on the local title card.
     pub key_phrase: String,
     pub estimated_seconds: f64,
+    /// The user wrote this segment's image description (and prompt). A rewrite of the script (a
+    /// new prompt, model or speaking rate) keeps them for the segment at the same index, as it
+    /// keeps an uploaded image: an accepted edit is never dropped by a later change.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub description_edited: bool,
 }
 
 /// How much of the article was kept (extractive: whole sentences in their original order).

@@ -15,6 +15,32 @@ use ytmaker_store::{DataDir, JobQueue, Project, Store};
 use crate::checkpoint::hash_file;
 use crate::stages::write_atomically;
 
+/// Puts the user's image-description edits of `previous` on the segments of `rewritten` with the
+/// same index, so that a change that rewrites the script (a new prompt, model or speaking rate)
+/// never drops an accepted edit, just as an uploaded image is kept by index. Returns the indexes
+/// of edited segments the rewritten script no longer has, for the caller to report.
+pub(crate) fn keep_description_edits(
+    previous: Option<&ytmaker_core::script::Script>,
+    rewritten: &mut ytmaker_core::script::Script,
+) -> Vec<u32> {
+    let mut dropped = Vec::new();
+    for edited in previous
+        .into_iter()
+        .flat_map(|s| &s.segments)
+        .filter(|s| s.description_edited)
+    {
+        match rewritten.segments.get_mut(edited.index as usize) {
+            Some(segment) => {
+                segment.image_description = edited.image_description.clone();
+                segment.image_prompt = edited.image_prompt.clone();
+                segment.description_edited = true;
+            }
+            None => dropped.push(edited.index),
+        }
+    }
+    dropped
+}
+
 /// An uploaded image's size limit.
 pub const MAX_UPLOAD_BYTES: usize = 20 * 1024 * 1024;
 /// Marks an image the user supplied: it is kept until the user edits or regenerates it.
@@ -108,6 +134,7 @@ pub async fn edit_segment_image(
     };
     segment.image_description = description.to_owned();
     segment.image_prompt = Some(prompt.map_or(description, str::trim).to_owned());
+    segment.description_edited = true;
     let edited = segment.clone();
     let json = serde_json::to_vec_pretty(&script).map_err(|e| {
         YtError::new(

@@ -344,6 +344,7 @@ mod tests {
             image_prompt: None,
             key_phrase: "k".into(),
             estimated_seconds: 5.0,
+            description_edited: false,
         };
         let cues = [Cue {
             start_s: 0.0,

@@ -284,8 +284,24 @@ async fn script_stage(ctx: &StageCtx<'_>) -> YtResult<()> {
                     name_hint: Some(name.as_str()).filter(|n| !n.trim().is_empty()),
                     prompt: project.prompt_content.as_deref(),
                 };
-                let script = writer.write_script(&req).await?;
+                let mut script = writer.write_script(&req).await?;
                 script.validate()?;
+                let dropped =
+                    crate::edits::keep_description_edits(project.script.as_ref(), &mut script);
+                for index in dropped {
+                    let message = format!(
+                        "segment {index}'s image description edit is not kept: the rewritten script has {} segments",
+                        script.segments.len()
+                    );
+                    ctx.p.sink.emit(
+                        ctx.id,
+                        &Progress::Log {
+                            level: "warn",
+                            message: message.clone(),
+                        },
+                    );
+                    tracing::warn!(segment_index = index, "{message}");
+                }
                 let json = serde_json::to_vec_pretty(&script).map_err(|e| {
                     YtError::new(
                         ErrorCode::FILE_SYSTEM_ERROR,

@@ -222,18 +222,17 @@ fn png(width: u32, height: u32) -> Vec<u8> {
     bytes
 }
 
-async fn asset(store: &Store, project: uuid::Uuid, key: AssetKey) -> ytmaker_store::Asset {
-    store.asset(project, key).await.unwrap().unwrap()
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_image_replaced_after_an_upload_failure_is_rendered_before_anything_is_published() {
-    let f = fixture(|_| {}).await;
+/// The project's offline providers, with a publisher that fails its first `failures` publishes
+/// and an illustrator that records which segments it draws.
+fn counted_pipeline(
+    f: &Fixture,
+    failures: usize,
+) -> (Pipeline, Arc<FailingPublisher>, Arc<CountingIllustrator>) {
     let cloud = CloudAccess::from_env(&f.data).unwrap();
     let local = Providers::for_project(&f.project, &f.tools, &cloud, &f.store).unwrap();
     let publisher = Arc::new(FailingPublisher {
         inner: local.publisher.clone(),
-        failures: AtomicUsize::new(1),
+        failures: AtomicUsize::new(failures),
         published: Mutex::new(Vec::new()),
     });
     let illustrator = Arc::new(CountingIllustrator {
@@ -252,6 +251,17 @@ async fn an_image_replaced_after_an_upload_failure_is_rendered_before_anything_i
         Arc::new(Quiet),
         Lang::En,
     );
+    (pipeline, publisher, illustrator)
+}
+
+async fn asset(store: &Store, project: uuid::Uuid, key: AssetKey) -> ytmaker_store::Asset {
+    store.asset(project, key).await.unwrap().unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_image_replaced_after_an_upload_failure_is_rendered_before_anything_is_published() {
+    let f = fixture(|_| {}).await;
+    let (pipeline, publisher, illustrator) = counted_pipeline(&f, 1);
     let err = pipeline
         .run(f.project.id, &TraceId::generate())
         .await
@@ -315,29 +325,7 @@ async fn an_image_replaced_after_an_upload_failure_is_rendered_before_anything_i
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn settings_changed_on_a_failed_project_take_effect_on_retry() {
     let f = fixture(|_| {}).await;
-    let cloud = CloudAccess::from_env(&f.data).unwrap();
-    let local = Providers::for_project(&f.project, &f.tools, &cloud, &f.store).unwrap();
-    let publisher = Arc::new(FailingPublisher {
-        inner: local.publisher.clone(),
-        failures: AtomicUsize::new(2),
-        published: Mutex::new(Vec::new()),
-    });
-    let illustrator = Arc::new(CountingIllustrator {
-        inner: local.illustrator.clone(),
-        calls: Mutex::new(Vec::new()),
-    });
-    let pipeline = Pipeline::new(
-        f.store.clone(),
-        f.data.clone(),
-        f.tools.clone(),
-        Providers {
-            publisher: publisher.clone(),
-            illustrator: illustrator.clone(),
-            ..local.clone()
-        },
-        Arc::new(Quiet),
-        Lang::En,
-    );
+    let (pipeline, _, illustrator) = counted_pipeline(&f, 2);
     pipeline
         .run(f.project.id, &TraceId::generate())
         .await
@@ -401,6 +389,79 @@ async fn settings_changed_on_a_failed_project_take_effect_on_retry() {
         "the script was written again from the new prompt"
     );
     assert!(script_after.updated_at > script_before.updated_at);
+}
+
+/// Found by the model-based test: a change that rewrites the script (here the speaking rate)
+/// used to replace script.json with the writer's own segments, dropping an accepted description
+/// edit and paying again for the image it had replaced.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_description_edit_survives_a_change_that_rewrites_the_script() {
+    let f = fixture(|_| {}).await;
+    let (pipeline, publisher, illustrator) = counted_pipeline(&f, 1);
+    pipeline
+        .run(f.project.id, &TraceId::generate())
+        .await
+        .unwrap_err();
+    let edit = "一片茶園在晨霧中，採茶人背著竹簍";
+    ytmaker_pipeline::edits::edit_segment_image(
+        &f.store,
+        &f.data,
+        f.project.id,
+        0,
+        edit,
+        None,
+        &TraceId::generate(),
+    )
+    .await
+    .unwrap();
+    let script_key = AssetKey::single(AssetKind::Script);
+    let script_before = asset(&f.store, f.project.id, script_key).await;
+    let mut config = f.project.configuration.clone();
+    config.narration.speaking_rate = 1.3;
+    f.store
+        .update_project_settings(
+            f.project.id,
+            &ProjectSettings {
+                configuration: Some(config),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    illustrator.calls.lock().unwrap().clear();
+    let outcome = pipeline
+        .run(f.project.id, &TraceId::generate())
+        .await
+        .unwrap();
+    assert_eq!(outcome.status, ProjectStatus::Completed);
+    let script_after = asset(&f.store, f.project.id, script_key).await;
+    assert_ne!(
+        script_before.metadata["inputs"], script_after.metadata["inputs"],
+        "the speaking rate wrote the script again"
+    );
+    let script = f
+        .store
+        .get_project(f.project.id)
+        .await
+        .unwrap()
+        .script
+        .unwrap();
+    assert_eq!(
+        script.segments[0].image_description, edit,
+        "the edit is kept"
+    );
+    assert!(script.segments[0].description_edited);
+    let on_disk: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(f.data.project(f.project.id).script()).unwrap())
+            .unwrap();
+    assert_eq!(on_disk["segments"][0]["image_description"], edit);
+    let calls = illustrator.calls.lock().unwrap().clone();
+    assert_eq!(
+        calls.iter().filter(|&&i| i == 0).count(),
+        1,
+        "segment 0's image is made once, for the edit, and not again for the writer's description: {calls:?}"
+    );
+    assert_eq!(publisher.published.lock().unwrap().len(), 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -60,6 +60,7 @@ fn segment(image_prompt: Option<&str>) -> Segment {
         image_prompt: image_prompt.map(str::to_owned),
         key_phrase: "台北夜景".into(),
         estimated_seconds: 8.0,
+        description_edited: false,
     }
 }
 

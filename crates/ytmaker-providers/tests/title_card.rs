@@ -14,6 +14,7 @@ fn segment(index: u32, key_phrase: &str) -> Segment {
         image_prompt: None,
         key_phrase: key_phrase.into(),
         estimated_seconds: 4.0,
+        description_edited: false,
     }
 }
 

@@ -564,8 +564,10 @@ pub async fn check_outputs(world: &World, model: &Model) -> Vec<Violation> {
                         .script
                         .as_ref()
                         .and_then(|s| s["segments"][seg as usize]["image_description"].as_str());
-                    let rewritten = later.iter().any(|l| matches!(l.what, Changed::Script));
-                    if !later_same_seg(seg) && !rewritten && shown != Some(text.as_str()) {
+                    // A rewritten script keeps the edit by index (as it keeps an upload), unless
+                    // it no longer has that segment, which the run reports in a warn log.
+                    let gone = seg >= segments;
+                    if !later_same_seg(seg) && !gone && shown != Some(text.as_str()) {
                         out.push(v(
                             1,
                             "edit_lost_from_script",
@@ -825,25 +827,7 @@ pub async fn check_payments(world: &World, model: &Model) -> Vec<Violation> {
     }
     let dups: u32 = seen.values().map(|n| n - 1).sum();
     let regenerates: u32 = model.projects.iter().map(|p| p.regenerates).sum();
-    // An edited image followed by a new prompt: the rewritten script brings back the segment's
-    // first description, whose image was given up for the edit — asked for again, rightly.
-    let reverted: u32 = model
-        .projects
-        .iter()
-        .map(|p| {
-            p.changes
-                .iter()
-                .enumerate()
-                .filter(|(i, c)| {
-                    matches!(c.what, Changed::Description { .. })
-                        && p.changes[i + 1..]
-                            .iter()
-                            .any(|l| matches!(l.what, Changed::Script))
-                })
-                .count() as u32
-        })
-        .sum();
-    if dups > regenerates + reverted + kills_images {
+    if dups > regenerates + kills_images {
         let twice: Vec<String> = seen
             .iter()
             .filter(|(_, n)| **n > 1)
@@ -854,7 +838,7 @@ pub async fn check_payments(world: &World, model: &Model) -> Vec<Violation> {
             "stability_paid_twice",
             None,
             format!(
-                "{dups} repeated image request(s), {regenerates} asked by a regenerate, {reverted} by an edit undone by a new prompt, {kills_images} excused by a kill in flight: {}",
+                "{dups} repeated image request(s), {regenerates} asked by a regenerate, {kills_images} excused by a kill in flight: {}",
                 twice.join("; ")
             ),
         ));

@@ -501,6 +501,7 @@ fn build_script(
             image_description: required(&field("image_description"), s.image_description)?,
             image_prompt: Some(required(&field("image_prompt_en"), s.image_prompt_en)?),
             key_phrase: required(&field("key_phrase"), s.key_phrase)?,
+            description_edited: false,
         });
     }
     let spoken: String = segments

@@ -538,6 +538,7 @@ impl Planner<'_> {
             image_prompt: None,
             key_phrase,
             estimated_seconds,
+            description_edited: false,
         }
     }
 
