@@ -150,6 +150,10 @@ impl ProjectStatus {
             // Resume after a pause and retry after a failure go back into a running status; the
             // pipeline picks which one from the checkpoints.
             (Paused | Failed, to) => to.is_running(),
+            // A run that takes over a project whose runner died (its lease expired: a kill -9,
+            // a lease it could not renew) starts again at the earliest stage with work, which
+            // can be before the stage the dead run had reached.
+            (from, to) if from.is_running() && to.is_running() => true,
             _ => false,
         }
     }
@@ -235,6 +239,23 @@ mod tests {
             assert!(Paused.allows(s) && Failed.allows(s), "{s}");
         }
         assert!(!Paused.allows(Completed));
+    }
+
+    /// Found by the seams model test: a runner that could not renew its lease (the database
+    /// locked) stopped in RENDERING; the worker that took the job over needed to start at the
+    /// assets and was refused for ever.
+    #[test]
+    fn a_run_taking_over_from_a_dead_runner_can_restart_at_an_earlier_stage() {
+        let running: Vec<_> = ProjectStatus::ALL
+            .into_iter()
+            .filter(|s| s.is_running())
+            .collect();
+        for from in &running {
+            for to in &running {
+                assert!(from.allows(*to), "{from} -> {to}");
+            }
+        }
+        assert!(!ScriptGenerated.allows(Rendering) && !Rendered.allows(AssetsGenerating));
     }
 
     #[test]

@@ -348,8 +348,21 @@ pub(crate) async fn run_leased(
                             Err(err) => failed(err).await,
                         }
                     }
-                    // The stages recorded it on the project already.
-                    Err(err) => LeasedEnd::Failed(err),
+                    // A stage records its own failure; one before or between the stages (the
+                    // database refusing a status write, say) is recorded here.
+                    Err(err) => {
+                        let recorded = ctx.store.get_project(job.project_id).await.is_ok_and(|p| {
+                            p.status == ytmaker_core::ProjectStatus::Failed
+                                && p.error_info.is_some_and(|info| {
+                                    info.error_code == err.code && info.trace_id == job.trace_id
+                                })
+                        });
+                        if recorded {
+                            LeasedEnd::Failed(err)
+                        } else {
+                            failed(err).await
+                        }
+                    }
                 };
             }
             _ = tokio::time::sleep(beat) => {}

@@ -45,7 +45,7 @@ async fn status_changes_follow_the_state_machine_and_are_logged(store: Store) {
         .await
         .unwrap();
     let err = store
-        .set_status(p.id, ProjectStatus::Rendering, &trace)
+        .set_status(p.id, ProjectStatus::Completed, &trace)
         .await
         .unwrap_err();
     assert_eq!(err.code, ErrorCode::INVALID_STATE_TRANSITION);
