@@ -114,6 +114,18 @@ test('wizard → live progress (with reloads) → result page plays and seeks th
   assert.equal(storedLogo.status, 200);
   assert.equal(storedLogo.headers.get('content-type'), 'image/png');
 
+  // Every sub-progress text the page shows during the run (kept across reloads), to check its
+  // numbers are rounded.
+  const watchSubProgress = () =>
+    page.evaluate(() => {
+      new MutationObserver(() => {
+        const seen = JSON.parse(sessionStorage.getItem('subTexts') ?? '[]');
+        for (const el of document.querySelectorAll('[data-testid=sub-progress]')) seen.push(el.firstChild?.textContent ?? '');
+        sessionStorage.setItem('subTexts', JSON.stringify(seen.slice(-500)));
+      }).observe(document.body, { subtree: true, childList: true, characterData: true });
+    });
+  await watchSubProgress();
+
   // Mid-run: wait until the run has made progress, then reload.
   await page.waitForFunction(() => Number(document.querySelector('[data-testid=progress]')?.getAttribute('data-percent')) > 0);
   await screenshot(page, 'progress-running');
@@ -121,6 +133,7 @@ test('wizard → live progress (with reloads) → result page plays and seeks th
   const beforeReload = await progressState(page);
   await page.reload();
   await page.getByTestId('progress').waitFor();
+  await watchSubProgress();
   const afterReload = await progressState(page);
   if (afterReload.status !== 'COMPLETED') {
     assert.ok(
@@ -138,6 +151,7 @@ test('wizard → live progress (with reloads) → result page plays and seeks th
     const paused = await progressState(page);
     await page.reload();
     await page.waitForSelector('[data-testid=progress][data-status=PAUSED]');
+    await watchSubProgress();
     const reloaded = await progressState(page);
     assert.deepEqual(reloaded, paused);
     const server_view = (await apiCall(server, 'GET', `/projects/${id}/events`)).body.view;
@@ -156,6 +170,19 @@ test('wizard → live progress (with reloads) → result page plays and seeks th
   assert.equal(Number(await page.getByTestId('progress').getAttribute('data-percent')), 100);
   const levels = await page.locator('[data-testid=log] li').evaluateAll((lis) => lis.map((li) => li.dataset.level));
   assert.ok(levels.length > 0, 'the live log shows the run');
+  // The log follows its newest line (it holds more lines than it shows).
+  const logBox = await page.getByTestId('log').evaluate((el) => ({ top: el.scrollTop, height: el.clientHeight, full: el.scrollHeight }));
+  assert.ok(logBox.full > logBox.height, `the log overflows: ${JSON.stringify(logBox)}`);
+  assert.ok(logBox.top + logBox.height >= logBox.full - 8, `the log shows its newest line: ${JSON.stringify(logBox)}`);
+  // Sub-progress numbers are rounded for people ("136.2 / 249.2 秒"), never a float's digits.
+  const subTexts = await page.evaluate(() => JSON.parse(sessionStorage.getItem('subTexts') ?? '[]'));
+  assert.ok(subTexts.some((text) => text.endsWith(' 秒')), `the render's seconds were shown: ${subTexts.slice(-5).join(' | ')}`);
+  const unrounded = subTexts.filter((text) => /\d\.\d{2,}/.test(text));
+  assert.deepEqual(unrounded, [], 'no unrounded number');
+  // Times are in the UI's language (zh-TW: 下午1:19:00, never 1:19:00 PM).
+  const logTime = await page.locator('[data-testid=log] li .muted').first().textContent();
+  assert.doesNotMatch(logTime, /AM|PM/, `log time ${logTime}`);
+  assert.match(logTime, /上午|下午/, `log time ${logTime}`);
   await screenshot(page, 'progress-completed');
 
   await page.getByTestId('result-link').click();

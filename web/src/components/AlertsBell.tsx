@@ -5,7 +5,8 @@ import { useCallback, useEffect, useId, useRef, useState } from 'react';
 import { Link } from 'react-router-dom';
 import { ApiError, api, asApiError, reportError } from '../api';
 import { ErrorNotice } from '../errors';
-import { useT } from '../i18n';
+import { formatDateTime } from '../format';
+import { useLang, useT } from '../i18n';
 
 export interface Alert {
   id: string;
@@ -25,6 +26,7 @@ const POLL_MS = 30_000;
 
 export function AlertItem({ alert }: { alert: Alert }) {
   const t = useT();
+  const { lang } = useLang();
   return (
     <li className={`alert alert-${alert.priority.toLowerCase()}`} data-testid="alert-item">
       <span className={`priority priority-${alert.priority.toLowerCase()}`} data-testid="alert-priority">
@@ -35,7 +37,7 @@ export function AlertItem({ alert }: { alert: Alert }) {
       <span className="muted">
         {t('alerts.seen', {
           subject: alert.subject,
-          time: new Date(alert.last_seen).toLocaleString(),
+          time: formatDateTime(alert.last_seen, lang),
           count: alert.occurrences,
         })}
       </span>

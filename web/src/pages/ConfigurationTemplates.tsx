@@ -10,7 +10,8 @@ import { ApiError, api, asApiError } from '../api';
 import { ErrorNotice } from '../errors';
 import { FieldError, describedBy, fieldErrors, type FieldErrors } from '../components/fieldErrors';
 import { useTemplateList } from '../templateList';
-import { useT, type MessageKey, type Translate } from '../i18n';
+import { formatDateTime } from '../format';
+import { useLang, useT, type MessageKey, type Translate } from '../i18n';
 import { useLogoUpload } from '../logoUpload';
 import { LOGO_CORNERS, LOGO_SIZE_MAX, LOGO_SIZE_MIN } from '../projects';
 
@@ -638,6 +639,7 @@ function CreateForm({ onCreated }: { onCreated: (t: ConfigTemplate) => void }) {
 
 export default function ConfigurationTemplates() {
   const t = useT();
+  const { lang } = useLang();
   const [editing, setEditing] = useState<ConfigTemplate | null>(null);
   const { templates, loadError, actionError, confirming, setConfirming, notice, setNotice, load, duplicate, remove } =
     useTemplateList<ConfigTemplate>('/configurations');
@@ -688,7 +690,7 @@ export default function ConfigurationTemplates() {
                     })}
                   </td>
                   <td>
-                    <time dateTime={tpl.updated_at}>{new Date(tpl.updated_at).toLocaleString()}</time>
+                    <time dateTime={tpl.updated_at}>{formatDateTime(tpl.updated_at, lang)}</time>
                   </td>
                   <td className="row-actions">
                     <button

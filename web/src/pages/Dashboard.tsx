@@ -3,6 +3,7 @@ import { Link, useSearchParams } from 'react-router-dom';
 import { ApiError, api, asApiError, newTraceId } from '../api';
 import { ErrorNotice } from '../errors';
 import { useApi, type Loaded } from '../hooks';
+import { formatDateTime } from '../format';
 import { useLang, useT } from '../i18n';
 import {
   STATUSES,
@@ -55,11 +56,6 @@ const API_PAGE_LIMIT = 200;
 /** Unfinished projects listed at first, and how many more each "show more" adds. */
 const RESUME_SHOWN = 50;
 const SORTS = ['created_at', 'updated_at', 'name', 'status'] as const;
-
-export function formatTime(iso: string, lang: string): string {
-  const d = new Date(iso);
-  return Number.isNaN(d.getTime()) ? iso : d.toLocaleString(lang);
-}
 
 function StatusBadge({ status }: { status: string }) {
   const t = useT();
@@ -131,7 +127,7 @@ function QuotaBars() {
             {q.limit !== null
               ? t('dashboard.quota.used', { used: q.used, limit: q.limit, unit: q.unit })
               : t('dashboard.quota.usedNoLimit', { used: q.used, unit: q.unit })}
-            {q.resets_at && <span className="muted"> · {t('dashboard.quota.resets', { at: formatTime(q.resets_at, lang) })}</span>}
+            {q.resets_at && <span className="muted"> · {t('dashboard.quota.resets', { at: formatDateTime(q.resets_at, lang) })}</span>}
             {share !== null && (
               <div
                 className={`bar ${tone}`}
@@ -346,8 +342,8 @@ function ProjectTable({ refreshKey }: { refreshKey: number }) {
                       <StatusBadge status={p.status} />
                     </td>
                     <td>{p.error_code ? <code>{p.error_code}</code> : ''}</td>
-                    <td>{formatTime(p.created_at, lang)}</td>
-                    <td>{formatTime(p.updated_at, lang)}</td>
+                    <td>{formatDateTime(p.created_at, lang)}</td>
+                    <td>{formatDateTime(p.updated_at, lang)}</td>
                   </tr>
                 ))}
               </tbody>

@@ -5,7 +5,8 @@ import { useCallback, useEffect, useState } from 'react';
 import { ApiError, api, asApiError } from '../api';
 import { AlertItem, type Alert } from '../components/AlertsBell';
 import { ErrorNotice } from '../errors';
-import { useT, type MessageKey, type Translate } from '../i18n';
+import { formatDateTime, formatClock } from '../format';
+import { useLang, useT, type MessageKey, type Translate } from '../i18n';
 
 interface ApiStats {
   api: string;
@@ -80,6 +81,7 @@ function ms(v: number | null): string {
 
 function QuotaRow({ quota }: { quota: QuotaStatus }) {
   const t = useT();
+  const { lang } = useLang();
   const id = `quota-${quota.provider}`;
   const usedPercent = quota.limit ? Math.min(100, (quota.used / quota.limit) * 100) : null;
   const low = quota.limit !== null && quota.remaining !== null && quota.remaining < quota.limit * 0.2;
@@ -110,7 +112,7 @@ function QuotaRow({ quota }: { quota: QuotaStatus }) {
       )}
       <span className="muted">
         {quota.resets_at
-          ? t('mon.quota.resets', { time: new Date(quota.resets_at).toLocaleString(), source: quota.source })
+          ? t('mon.quota.resets', { time: formatDateTime(quota.resets_at, lang), source: quota.source })
           : t('mon.quota.source', { source: quota.source })}
       </span>
       {quota.error && (
@@ -130,6 +132,7 @@ function QuotaRow({ quota }: { quota: QuotaStatus }) {
 
 export default function Monitoring() {
   const t = useT();
+  const { lang } = useLang();
   const [data, setData] = useState<MonitoringData | null>(null);
   const [error, setError] = useState<ApiError | null>(null);
   const [loadedAt, setLoadedAt] = useState<Date | null>(null);
@@ -157,7 +160,7 @@ export default function Monitoring() {
         <button type="button" onClick={() => void load()} data-testid="mon-refresh">
           {t('mon.refresh')}
         </button>
-        {loadedAt && <span className="muted">{t('mon.loadedAt', { time: loadedAt.toLocaleTimeString() })}</span>}
+        {loadedAt && <span className="muted">{t('mon.loadedAt', { time: formatClock(loadedAt, lang) })}</span>}
       </div>
       {error && <ErrorNotice error={error} context="monitoring" onRetry={load} />}
       {!data && !error && <p role="status">{t('common.loading')}</p>}

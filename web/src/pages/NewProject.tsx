@@ -11,7 +11,8 @@ import type { LinkedYoutubeAccount } from '../components/YoutubeAccount';
 import { ErrorNotice } from '../errors';
 import { useApi } from '../hooks';
 import { useLogoUpload } from '../logoUpload';
-import { useT, type MessageKey, type Translate } from '../i18n';
+import { formatDateTime } from '../format';
+import { useLang, useT, type MessageKey, type Translate } from '../i18n';
 import {
   ARTICLE_MAX_CHARS,
   ARTICLE_MIN_CHARS,
@@ -796,6 +797,7 @@ function StepYoutube({ d, set, errors }: StepProps) {
 
 function StepReview({ d }: { d: Draft }) {
   const t = useT();
+  const { lang } = useLang();
   const rows: [MessageKey, string][] = [
     ['wizard.text.name', d.name.trim() || t('wizard.review.nameFromScript')],
     ['wizard.review.characters', String(articleChars(d.content))],
@@ -818,7 +820,7 @@ function StepReview({ d }: { d: Draft }) {
     ['wizard.youtube.title', d.title || t('wizard.review.titleFromScript')],
     ['wizard.youtube.tags', parseTags(d.tags).join(', ') || t('common.none')],
     ['wizard.youtube.privacy', t(`wizard.youtube.privacy.${d.privacy}`)],
-    ['wizard.youtube.when', d.publishMode === 'now' ? t('wizard.youtube.now') : new Date(d.publishAt).toLocaleString()],
+    ['wizard.youtube.when', d.publishMode === 'now' ? t('wizard.youtube.now') : formatDateTime(d.publishAt, lang)],
     ['wizard.youtube.account', d.youtubeAccount || t('wizard.review.defaultAccount')],
   ];
   return (

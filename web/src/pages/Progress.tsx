@@ -1,9 +1,10 @@
-import { useEffect, useMemo, useState } from 'react';
+import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
 import { Link, useLocation, useNavigate, useParams } from 'react-router-dom';
 import { ApiError, api, asApiError } from '../api';
 import { ErrorNotice } from '../errors';
 import { useApi } from '../hooks';
-import { useT, type Translate } from '../i18n';
+import { formatAmount, formatClock } from '../format';
+import { useLang, useT, type Translate } from '../i18n';
 import { useProgressSocket } from '../progressSocket';
 import {
   STAGES,
@@ -23,6 +24,38 @@ function formatEta(seconds: number, t: Translate): string {
   const s = Math.max(0, Math.round(seconds));
   const m = Math.floor(s / 60);
   return m > 0 ? t('progress.eta.minutes', { m, s: s % 60 }) : t('progress.eta.seconds', { s });
+}
+
+function unitLabel(unit: string, t: Translate): string {
+  switch (unit) {
+    case 's':
+      return t('progress.unit.seconds');
+    case 'assets':
+      return t('progress.unit.assets');
+    case 'script':
+      return t('progress.unit.script');
+    case 'thumbnail':
+      return t('progress.unit.thumbnail');
+    case 'publish':
+      return t('progress.unit.publish');
+    default:
+      return unit;
+  }
+}
+
+/** Keeps a scrolled list at its newest line unless the user has scrolled up to read. */
+function useFollowNewest(count: number) {
+  const ref = useRef<HTMLOListElement>(null);
+  const following = useRef(true);
+  useLayoutEffect(() => {
+    const el = ref.current;
+    if (el && following.current) el.scrollTop = el.scrollHeight;
+  }, [count]);
+  const onScroll = () => {
+    const el = ref.current;
+    if (el) following.current = el.scrollTop + el.clientHeight >= el.scrollHeight - 8;
+  };
+  return { ref, onScroll };
 }
 
 function stageStateKey(state: string) {
@@ -57,7 +90,7 @@ function Timeline({ view }: { view: ProjectView }) {
             <div className={state === 'failed' ? 'field-error' : 'muted'}>{t(stageStateKey(state))}</div>
             {sub && sub.total > 0 && (
               <div data-testid="sub-progress">
-                {t('progress.sub', { done: sub.done, total: sub.total, unit: sub.unit })}
+                {t('progress.sub', { done: formatAmount(sub.done, sub.unit), total: formatAmount(sub.total, sub.unit), unit: unitLabel(sub.unit, t) })}
                 <div
                   className="bar"
                   role="progressbar"
@@ -148,6 +181,7 @@ function Controls({
 
 export default function Progress() {
   const t = useT();
+  const { lang } = useLang();
   const { id = '' } = useParams();
   const location = useLocation();
   const navigate = useNavigate();
@@ -164,6 +198,7 @@ export default function Progress() {
   }, [location.state, location.pathname, navigate]);
   const [project, reloadProject] = useApi<Project>(`/projects/${id}`);
   const live = useProgressSocket(project.state === 'ready' ? id : null);
+  const log = useFollowNewest(live.log.length);
   const [continued, setContinued] = useState(false);
   const [retryError, setRetryError] = useState<ApiError | null>(null);
   // The event seq when a retry was accepted: the failure it answered is not offered again (the
@@ -270,10 +305,18 @@ export default function Progress() {
             </section>
           )}
           <h2>{t('progress.log.title')}</h2>
-          <ol className="log" data-testid="log" aria-live="polite" tabIndex={0} aria-label={t('progress.log.title')}>
+          <ol
+            className="log"
+            data-testid="log"
+            aria-live="polite"
+            tabIndex={0}
+            aria-label={t('progress.log.title')}
+            ref={log.ref}
+            onScroll={log.onScroll}
+          >
             {live.log.map((l) => (
               <li key={l.seq} className={`level-${l.level}`} data-level={l.level} data-seq={l.seq}>
-                <span className="muted">{new Date(l.timestamp).toLocaleTimeString()}</span> [{t(levelKey(l.level))}] {l.text}
+                <span className="muted">{formatClock(l.timestamp, lang)}</span> [{t(levelKey(l.level))}] {l.text}
               </li>
             ))}
           </ol>

@@ -6,7 +6,8 @@ import { ApiError, api, asApiError } from '../api';
 import { ErrorNotice } from '../errors';
 import { FieldError, describedBy, fieldErrorId, fieldErrors } from '../components/fieldErrors';
 import { useTemplateList } from '../templateList';
-import { useT } from '../i18n';
+import { formatDateTime } from '../format';
+import { useLang, useT } from '../i18n';
 
 interface PromptTemplate {
   id: string;
@@ -108,6 +109,7 @@ function Editor({
 
 export default function PromptTemplates() {
   const t = useT();
+  const { lang } = useLang();
   const [editing, setEditing] = useState<Editing | null>(null);
   const { templates, loadError, actionError, confirming, setConfirming, notice, setNotice, load, duplicate, remove } =
     useTemplateList<PromptTemplate>('/prompt-templates');
@@ -167,7 +169,7 @@ export default function PromptTemplates() {
                   </th>
                   <td>{tpl.version}</td>
                   <td>
-                    <time dateTime={tpl.updated_at}>{new Date(tpl.updated_at).toLocaleString()}</time>
+                    <time dateTime={tpl.updated_at}>{formatDateTime(tpl.updated_at, lang)}</time>
                   </td>
                   <td className="row-actions">
                     <button

@@ -7,7 +7,7 @@ import { useApi } from '../hooks';
 import { useLang, useT } from '../i18n';
 import type { Project, ProjectResult } from '../projects';
 import { srtCueCount, srtToVtt } from '../subtitles';
-import { formatTime } from './Dashboard';
+import { formatDateTime } from '../format';
 
 /** The SRT subtitles as a WebVTT object URL for `<track>`. */
 function useVttTrack(subtitlesUrl: string | null): { url: string | null; cues: number; error: ApiError | null } {
@@ -52,7 +52,7 @@ function YoutubeStatus({ project, result }: { project: Project; result: ProjectR
       <div data-testid="youtube-status">
         <p>
           {settings?.publish_at
-            ? t('result.youtube.scheduled', { at: formatTime(settings.publish_at, lang) })
+            ? t('result.youtube.scheduled', { at: formatDateTime(settings.publish_at, lang) })
             : t('result.youtube.published', { privacy: t(`wizard.youtube.privacy.${settings?.privacy ?? 'private'}`) })}
         </p>
         <a href={url} target="_blank" rel="noreferrer" data-testid="youtube-link">
