@@ -45,8 +45,10 @@ web-test: deps
 	$(CARGO) build --locked -p ytmaker-cli -p ytmaker-fake-cloud
 	cd web && npm ci && npm run build && npm run test:e2e
 
-# The API contract on a live server: openapi-spec-validator on /api/v1/openapi.json (0 errors) and
-# promtool check metrics on /metrics (no lint line). Installs the validator into target/venv-tools.
+# The API contract on a live server: openapi-spec-validator on /api/v1/openapi.json (0 errors),
+# promtool check metrics on /metrics (no lint line), and Schemathesis --checks all (no failure;
+# exceptions with reasons in scripts/schemathesis.toml). Installs both Python tools, pinned, into
+# target/venv-tools.
 api-contract: deps
 	CARGO=$(CARGO) bash scripts/check-openapi.sh
 

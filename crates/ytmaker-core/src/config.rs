@@ -12,6 +12,7 @@ pub const FRAME_HEIGHT: u32 = 1080;
 pub const FPS: u32 = 30;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(default, deny_unknown_fields)]
 pub struct ProjectConfig {
     pub script: ScriptSettings,
@@ -29,6 +30,7 @@ pub struct ProjectConfig {
 
 /// Which corner of the frame the logo sits in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum LogoCorner {
     TopLeft,
@@ -40,6 +42,7 @@ pub enum LogoCorner {
 
 /// The logo overlay (SPEC §2 render "overlays", thumbnail "optional logo").
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(default, deny_unknown_fields)]
 pub struct LogoSettings {
     /// The id `POST /api/v1/uploads/logo` answered with (the SHA-256 of the stored PNG) — never a
@@ -77,6 +80,7 @@ pub fn is_upload_id(id: &str) -> bool {
 
 /// What the cloud illustrator (Stability AI) is asked for, besides each segment's description.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(default, deny_unknown_fields)]
 pub struct ImageSettings {
     /// A Stability `style_preset` (`photographic`, `anime`, …); none when unset.
@@ -127,6 +131,7 @@ pub const STABILITY_STYLE_PRESETS: [&str; 17] = [
 ];
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(default, deny_unknown_fields)]
 pub struct ScriptSettings {
     /// Target length of the whole video, seconds.
@@ -149,6 +154,7 @@ impl Default for ScriptSettings {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum VoiceGender {
     Female,
@@ -156,6 +162,7 @@ pub enum VoiceGender {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(default, deny_unknown_fields)]
 pub struct NarrationSettings {
     pub voice: VoiceGender,
@@ -177,12 +184,14 @@ impl Default for NarrationSettings {
 
 /// A point in the 1920×1080 output frame.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Point {
     pub x: u32,
     pub y: u32,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(default, deny_unknown_fields)]
 pub struct SubtitleStyle {
     pub enabled: bool,
@@ -215,6 +224,7 @@ impl Default for SubtitleStyle {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum KenBurnsMode {
     /// Cycles zoom in, pan right, zoom out, pan left over the segments.
@@ -228,6 +238,7 @@ pub enum KenBurnsMode {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(default, deny_unknown_fields)]
 pub struct KenBurnsSettings {
     pub mode: KenBurnsMode,
@@ -245,11 +256,15 @@ impl Default for KenBurnsSettings {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(default, deny_unknown_fields)]
 pub struct PresenterSettings {
     /// Off only by the user's explicit choice ("continue without presenter"); recorded on the project.
     pub enabled: bool,
     /// A PNG/JPEG portrait for the local presenter; the built-in portrait is drawn when unset.
+    /// Set only in the server's or the CLI's configuration file: over the API it must stay what
+    /// the project (or the default) already had.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub portrait: Option<PathBuf>,
 }
 
@@ -263,6 +278,7 @@ impl Default for PresenterSettings {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(default, deny_unknown_fields)]
 pub struct ThumbnailSettings {
     pub title_font_size: u32,
@@ -282,6 +298,7 @@ impl Default for ThumbnailSettings {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(default, deny_unknown_fields)]
 pub struct RenderSettings {
     /// libx264 preset.
@@ -303,6 +320,7 @@ impl Default for RenderSettings {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ProviderKind {
     /// Offline provider shipped with ytmaker (SPEC §3 "local" column).
@@ -344,22 +362,11 @@ impl ProviderChoice {
             publish: ProviderKind::Youtube,
         }
     }
-
-    /// `(field, chosen, the kinds that can do it)` for each capability.
-    fn slots(&self) -> [(&'static str, ProviderKind, [ProviderKind; 2]); 5] {
-        use ProviderKind::*;
-        [
-            ("providers.script", self.script, [Local, Gemini]),
-            ("providers.narration", self.narration, [Local, GoogleTts]),
-            ("providers.images", self.images, [Local, Stability]),
-            ("providers.avatar", self.avatar, [Local, Did]),
-            ("providers.publish", self.publish, [Local, Youtube]),
-        ]
-    }
 }
 
 /// The provider per capability, chosen explicitly; never switched because another failed.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(default, deny_unknown_fields)]
 pub struct ProviderChoice {
     pub script: ProviderKind,
@@ -369,7 +376,8 @@ pub struct ProviderChoice {
     pub publish: ProviderKind,
 }
 
-const X264_PRESETS: [&str; 9] = [
+/// libx264's presets, fastest first.
+pub const X264_PRESETS: [&str; 9] = [
     "ultrafast",
     "superfast",
     "veryfast",
@@ -381,32 +389,162 @@ const X264_PRESETS: [&str; 9] = [
     "veryslow",
 ];
 
-struct Violations(Vec<Value>);
+/// What one configuration field must satisfy beyond its type. [`RULES`] lists every one, once:
+/// [`ProjectConfig::validate`] checks them, and the OpenAPI document states them
+/// ([`describe_rules`]), so the server and the schema a client reads cannot disagree.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Rule {
+    /// A number from `min` to `max`, both included.
+    Range { min: f64, max: f64 },
+    /// A number greater than the sibling field named (not expressible in JSON Schema: stated in
+    /// the field's description).
+    GreaterThan(&'static str),
+    /// At most this many characters (Unicode scalar values, as JSON Schema's `maxLength` counts).
+    MaxChars(usize),
+    /// At least one character that is not white space.
+    NotBlank,
+    /// One of these values (absent or null is allowed where the field is optional).
+    OneOf(&'static [&'static str]),
+    /// `#RRGGBB` or `#RRGGBBAA` ([`is_hex_color`]).
+    HexColor,
+    /// The id of an uploaded logo ([`is_upload_id`]).
+    UploadId,
+}
 
-impl Violations {
-    fn check(&mut self, ok: bool, field: &str, rule: &str, value: impl Into<Value>) {
-        if !ok {
-            self.0
-                .push(json!({ "field": field, "rule": rule, "value": value.into() }));
+/// A [`Rule`] on the field at a dotted path of the serialised configuration (`subtitles.font_size`).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct FieldRule {
+    pub field: &'static str,
+    pub rule: Rule,
+}
+
+const fn rule(field: &'static str, rule: Rule) -> FieldRule {
+    FieldRule { field, rule }
+}
+
+const fn range(field: &'static str, min: f64, max: f64) -> FieldRule {
+    FieldRule {
+        field,
+        rule: Rule::Range { min, max },
+    }
+}
+
+/// Every rule of a project configuration, in the order violations are reported.
+pub const RULES: &[FieldRule] = &[
+    range("script.segment_min_seconds", 2.0, 60.0),
+    range("script.segment_max_seconds", 2.0, 60.0),
+    rule(
+        "script.segment_max_seconds",
+        Rule::GreaterThan("segment_min_seconds"),
+    ),
+    rule("providers.script", Rule::OneOf(&["local", "gemini"])),
+    rule("providers.narration", Rule::OneOf(&["local", "google_tts"])),
+    rule("providers.images", Rule::OneOf(&["local", "stability"])),
+    rule("providers.avatar", Rule::OneOf(&["local", "did"])),
+    rule("providers.publish", Rule::OneOf(&["local", "youtube"])),
+    rule("images.style_preset", Rule::OneOf(&STABILITY_STYLE_PRESETS)),
+    rule("images.style_modifiers", Rule::MaxChars(500)),
+    rule("images.negative_prompt", Rule::MaxChars(1000)),
+    // No rule but its type's: stated so the document does not call it an int32.
+    range("images.seed", 0.0, u32::MAX as f64),
+    range("images.concurrency", 1.0, 16.0),
+    range("images.requests_per_minute", 1.0, 1000.0),
+    range("script.target_min_seconds", 10.0, 3600.0),
+    range("script.target_max_seconds", 10.0, 3600.0),
+    rule(
+        "script.target_max_seconds",
+        Rule::GreaterThan("target_min_seconds"),
+    ),
+    range("narration.speaking_rate", 0.5, 2.0),
+    range("narration.pitch", -20.0, 20.0),
+    rule("subtitles.font_family", Rule::NotBlank),
+    range("subtitles.font_size", 20.0, 100.0),
+    rule("subtitles.primary_color", Rule::HexColor),
+    rule("subtitles.outline_color", Rule::HexColor),
+    range("subtitles.outline_width", 0.0, 10.0),
+    range("subtitles.position.x", 0.0, (FRAME_WIDTH - 1) as f64),
+    range("subtitles.position.y", 0.0, (FRAME_HEIGHT - 1) as f64),
+    range("subtitles.max_line_chars", 8.0, 60.0),
+    range("ken_burns.zoom", 1.0, 1.5),
+    range("thumbnail.title_font_size", 40.0, 200.0),
+    rule("thumbnail.text_color", Rule::HexColor),
+    // No rule but its type's (which segment exists is known only once the script is written).
+    range("thumbnail.background_segment", 0.0, u32::MAX as f64),
+    rule("render.x264_preset", Rule::OneOf(&X264_PRESETS)),
+    range("render.crf", 0.0, 51.0),
+    range("render.parallel_clips", 0.0, 16.0),
+    rule("logo.upload", Rule::UploadId),
+    range("logo.size_percent", 3.0, 30.0),
+    range("logo.opacity", 0.0, 1.0),
+    range("logo.margin", 0.0, 200.0),
+];
+
+impl Rule {
+    /// The rule in words, as a violation reports it.
+    pub fn describe(&self) -> String {
+        match self {
+            Rule::Range { min, max } => format!("{min}–{max}"),
+            Rule::GreaterThan(other) => format!("greater than {other}"),
+            Rule::MaxChars(n) => format!("at most {n} characters"),
+            Rule::NotBlank => "not empty".into(),
+            Rule::OneOf(values) => format!("one of {}", values.join(", ")),
+            Rule::HexColor => "hex colour #RRGGBB or #RRGGBBAA".into(),
+            Rule::UploadId => "the id of an uploaded logo (64 lowercase hex digits)".into(),
         }
     }
 
-    fn range(&mut self, field: &str, value: f64, min: f64, max: f64) {
-        self.check(
-            value.is_finite() && (min..=max).contains(&value),
-            field,
-            &format!("{min}–{max}"),
-            value,
-        );
+    /// The regular expression (ECMA 262, as JSON Schema's `pattern`) of a rule on text that is
+    /// one; it accepts exactly what the rule's check accepts.
+    pub fn pattern(&self) -> Option<&'static str> {
+        match self {
+            Rule::NotBlank => Some(r"\S"),
+            Rule::HexColor => Some("^#([0-9A-Fa-f]{6}|[0-9A-Fa-f]{8})$"),
+            Rule::UploadId => Some("^[0-9a-f]{64}$"),
+            _ => None,
+        }
     }
 
-    fn color(&mut self, field: &str, value: &str) {
-        self.check(
-            is_hex_color(value),
-            field,
-            "hex colour #RRGGBB or #RRGGBBAA",
-            value,
-        );
+    /// Whether `value` (the field, `parent` the object holding it) satisfies the rule. A null
+    /// text is an unset optional field; a null number is one JSON could not hold (NaN).
+    fn holds(&self, value: &Value, parent: &Value) -> bool {
+        match self {
+            Rule::Range { min, max } => value
+                .as_f64()
+                .is_some_and(|v| v.is_finite() && (*min..=*max).contains(&v)),
+            Rule::GreaterThan(other) => match (value.as_f64(), parent[*other].as_f64()) {
+                (Some(v), Some(o)) => v > o,
+                _ => false,
+            },
+            _ if value.is_null() => true,
+            Rule::MaxChars(n) => value.as_str().is_some_and(|s| s.chars().count() <= *n),
+            Rule::NotBlank => value.as_str().is_some_and(|s| !s.trim().is_empty()),
+            Rule::OneOf(values) => value.as_str().is_some_and(|s| values.contains(&s)),
+            Rule::HexColor => value.as_str().is_some_and(is_hex_color),
+            Rule::UploadId => value.as_str().is_some_and(is_upload_id),
+        }
+    }
+
+    /// What a violation reports as the value: the text's length for a length rule, else the value.
+    fn reported(&self, value: &Value) -> Value {
+        match (self, value.as_str()) {
+            (Rule::MaxChars(_), Some(s)) => Value::from(s.chars().count()),
+            _ => value.clone(),
+        }
+    }
+}
+
+impl FieldRule {
+    /// The field as a JSON pointer into the serialised configuration.
+    pub fn pointer(&self) -> String {
+        format!("/{}", self.field.replace('.', "/"))
+    }
+
+    fn parent_pointer(&self) -> String {
+        let pointer = self.pointer();
+        match pointer.rfind('/') {
+            Some(at) => pointer[..at].to_owned(),
+            None => String::new(),
+        }
     }
 }
 
@@ -417,175 +555,39 @@ pub fn is_hex_color(value: &str) -> bool {
 }
 
 impl ProjectConfig {
-    /// Checks every field and reports all violations at once (`CONFIG_INVALID`, details.violations).
+    /// Checks every rule of [`RULES`] and reports all violations at once (`CONFIG_INVALID`,
+    /// details.violations: field, rule, value). A field that is not there (no logo) has nothing
+    /// to break.
     pub fn validate(&self) -> YtResult<()> {
-        let mut v = Violations(Vec::new());
-        let s = &self.script;
-        v.range(
-            "script.segment_min_seconds",
-            s.segment_min_seconds,
-            2.0,
-            60.0,
-        );
-        v.range(
-            "script.segment_max_seconds",
-            s.segment_max_seconds,
-            2.0,
-            60.0,
-        );
-        v.check(
-            s.segment_min_seconds < s.segment_max_seconds,
-            "script.segment_max_seconds",
-            "greater than segment_min_seconds",
-            s.segment_max_seconds,
-        );
-        for (field, chosen, allowed) in self.providers.slots() {
-            v.check(
-                allowed.contains(&chosen),
-                field,
-                &format!("one of {}, {}", allowed[0].as_str(), allowed[1].as_str()),
-                chosen.as_str(),
-            );
-        }
-        let img = &self.images;
-        if let Some(preset) = &img.style_preset {
-            v.check(
-                STABILITY_STYLE_PRESETS.contains(&preset.as_str()),
-                "images.style_preset",
-                "a Stability style preset",
-                preset.as_str(),
-            );
-        }
-        v.check(
-            img.style_modifiers.chars().count() <= 500,
-            "images.style_modifiers",
-            "at most 500 characters",
-            img.style_modifiers.chars().count(),
-        );
-        v.check(
-            img.negative_prompt.chars().count() <= 1000,
-            "images.negative_prompt",
-            "at most 1000 characters",
-            img.negative_prompt.chars().count(),
-        );
-        v.check(
-            (1..=16).contains(&img.concurrency),
-            "images.concurrency",
-            "1–16",
-            img.concurrency,
-        );
-        v.check(
-            (1..=1000).contains(&img.requests_per_minute),
-            "images.requests_per_minute",
-            "1–1000",
-            img.requests_per_minute,
-        );
-        v.range(
-            "script.target_min_seconds",
-            s.target_min_seconds,
-            10.0,
-            3600.0,
-        );
-        v.range(
-            "script.target_max_seconds",
-            s.target_max_seconds,
-            10.0,
-            3600.0,
-        );
-        v.check(
-            s.target_min_seconds < s.target_max_seconds,
-            "script.target_max_seconds",
-            "greater than target_min_seconds",
-            s.target_max_seconds,
-        );
-
-        v.range(
-            "narration.speaking_rate",
-            self.narration.speaking_rate,
-            0.5,
-            2.0,
-        );
-        v.range("narration.pitch", self.narration.pitch, -20.0, 20.0);
-
-        let st = &self.subtitles;
-        v.check(
-            !st.font_family.trim().is_empty(),
-            "subtitles.font_family",
-            "not empty",
-            st.font_family.as_str(),
-        );
-        v.range("subtitles.font_size", st.font_size as f64, 20.0, 100.0);
-        v.color("subtitles.primary_color", &st.primary_color);
-        v.color("subtitles.outline_color", &st.outline_color);
-        v.range("subtitles.outline_width", st.outline_width, 0.0, 10.0);
-        v.check(
-            st.position.x < FRAME_WIDTH,
-            "subtitles.position.x",
-            "inside the 1920×1080 frame (0–1919)",
-            st.position.x,
-        );
-        v.check(
-            st.position.y < FRAME_HEIGHT,
-            "subtitles.position.y",
-            "inside the 1920×1080 frame (0–1079)",
-            st.position.y,
-        );
-        v.range(
-            "subtitles.max_line_chars",
-            st.max_line_chars as f64,
-            8.0,
-            60.0,
-        );
-
-        v.range("ken_burns.zoom", self.ken_burns.zoom, 1.0, 1.5);
-
-        v.range(
-            "thumbnail.title_font_size",
-            self.thumbnail.title_font_size as f64,
-            40.0,
-            200.0,
-        );
-        v.color("thumbnail.text_color", &self.thumbnail.text_color);
-
-        v.check(
-            X264_PRESETS.contains(&self.render.x264_preset.as_str()),
-            "render.x264_preset",
-            "one of ultrafast…veryslow",
-            self.render.x264_preset.as_str(),
-        );
-        v.range("render.crf", self.render.crf as f64, 0.0, 51.0);
-        v.range(
-            "render.parallel_clips",
-            self.render.parallel_clips as f64,
-            0.0,
-            16.0,
-        );
-
-        if let Some(logo) = &self.logo {
-            v.check(
-                is_upload_id(&logo.upload),
-                "logo.upload",
-                "the id of an uploaded logo (64 lowercase hex digits)",
-                logo.upload.as_str(),
-            );
-            v.range("logo.size_percent", logo.size_percent, 3.0, 30.0);
-            v.range("logo.opacity", logo.opacity, 0.0, 1.0);
-            v.range("logo.margin", logo.margin as f64, 0.0, 200.0);
-        }
-
-        if v.0.is_empty() {
+        let config = serde_json::to_value(self).map_err(|e| {
+            YtError::new(
+                ErrorCode::CONFIG_INVALID,
+                format!("the configuration cannot be encoded: {e}"),
+            )
+        })?;
+        let violations: Vec<Value> = RULES
+            .iter()
+            .filter_map(|r| {
+                let value = config.pointer(&r.pointer())?;
+                let parent = config.pointer(&r.parent_pointer()).unwrap_or(&Value::Null);
+                (!r.rule.holds(value, parent)).then(|| {
+                    json!({ "field": r.field, "rule": r.rule.describe(), "value": r.rule.reported(value) })
+                })
+            })
+            .collect();
+        let Some(first) = violations.first() else {
             return Ok(());
-        }
-        let count = v.0.len();
-        let first = &v.0[0];
+        };
         Err(YtError::new(
             ErrorCode::CONFIG_INVALID,
             format!(
-                "{count} configuration value(s) out of range, first: {} ({})",
-                first["field"], first["rule"]
+                "{} configuration value(s) out of range, first: {} ({})",
+                violations.len(),
+                first["field"],
+                first["rule"]
             ),
         )
-        .detail("violations", Value::Array(v.0)))
+        .detail("violations", Value::Array(violations)))
     }
 }
 

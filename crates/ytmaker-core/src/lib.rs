@@ -12,6 +12,8 @@
 pub mod article;
 pub mod asset;
 pub mod config;
+#[cfg(feature = "openapi")]
+pub mod config_schema;
 pub mod error;
 pub mod metric;
 pub mod prompt;

@@ -21,19 +21,32 @@ pub const ARTICLE_PLACEHOLDER: &str = "{article}";
 
 pub const MAX_TEMPLATE_CHARS: usize = 20_000;
 pub const MAX_NAME_CHARS: usize = 100;
+/// The longest LLM model name a project records (`gemini-2.5-flash` and the like).
+pub const MAX_MODEL_CHARS: usize = 100;
 
 use serde_json::Value;
 
 use crate::{ErrorCode, YtError, YtResult};
 
-/// A template or project name: 1–100 characters after trimming.
+/// A template or project name: at most 100 characters, at least one of them not white space.
 pub fn validate_name(field: &str, name: &str) -> YtResult<()> {
-    let chars = name.trim().chars().count();
-    if chars == 0 || chars > MAX_NAME_CHARS {
+    bounded_text(field, name, MAX_NAME_CHARS)
+}
+
+/// An LLM model name: at most [`MAX_MODEL_CHARS`] characters, at least one not white space.
+pub fn validate_model(field: &str, model: &str) -> YtResult<()> {
+    bounded_text(field, model, MAX_MODEL_CHARS)
+}
+
+/// 1–`max` characters (counted as written: the limit the API document states), not all white
+/// space.
+fn bounded_text(field: &str, text: &str, max: usize) -> YtResult<()> {
+    let chars = text.chars().count();
+    if text.trim().is_empty() || chars > max {
         return Err(YtError::invalid_field(
             ErrorCode::VALIDATION_ERROR,
             field,
-            "1 to 100 characters",
+            &format!("1 to {max} characters, not all white space"),
             Value::from(chars),
         ));
     }
@@ -80,6 +93,11 @@ mod tests {
         assert_eq!(err.code, ErrorCode::VALIDATION_ERROR);
         assert_eq!(err.details["field"], "name");
         assert!(validate_name("name", "   ").is_err());
+        // Counted as written: white space at the ends counts, as the API document's maxLength.
+        assert!(validate_name("name", &format!(" {} ", "x".repeat(99))).is_err());
+        validate_name("name", &"名".repeat(100)).expect("100 characters, 300 bytes");
+        validate_model("llm_model", "gemini-2.5-flash").expect("a model");
+        assert!(validate_model("llm_model", &"m".repeat(101)).is_err());
         let err = validate_template_content("no placeholder").expect_err("no article");
         assert_eq!(err.details["rule"], "must contain {article}");
     }

@@ -10,12 +10,16 @@ use std::fmt;
 pub struct TraceId(String);
 
 impl TraceId {
+    /// What [`TraceId::parse`] accepts, as a regular expression (for the API document).
+    pub const PATTERN: &'static str = "^[0-9A-Za-z_-]{8,64}$";
+
     pub fn generate() -> Self {
         TraceId(uuid::Uuid::new_v4().simple().to_string())
     }
 
     /// Accepts an id supplied by a caller (header, CLI flag) when it is 8–64 characters of
-    /// `[0-9A-Za-z_-]`; anything else could smuggle text into log lines, so it is refused.
+    /// `[0-9A-Za-z_-]` ([`TraceId::PATTERN`]); anything else could smuggle text into log lines,
+    /// so it is refused.
     pub fn parse(raw: &str) -> Option<Self> {
         let ok_len = (8..=64).contains(&raw.len());
         let ok_chars = raw

@@ -15,6 +15,7 @@ pub const MAX_TAGS: usize = 30;
 pub const MAX_TAGS_TOTAL_CHARS: usize = 500;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Privacy {
     #[default]
@@ -23,20 +24,84 @@ pub enum Privacy {
     Public,
 }
 
+/// The settings of a project's upload. Rules JSON Schema cannot state are in the fields'
+/// descriptions; [`YoutubeSettings::validate`] checks them all.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(default, deny_unknown_fields)]
 pub struct YoutubeSettings {
     /// Empty: the script's title is used.
+    #[cfg_attr(feature = "openapi", schema(schema_with = schema::title))]
     pub title: String,
+    #[cfg_attr(feature = "openapi", schema(schema_with = schema::description))]
     pub description: String,
+    #[cfg_attr(feature = "openapi", schema(schema_with = schema::tags))]
     pub tags: Vec<String>,
     pub privacy: Privacy,
-    /// RFC 3339; absent means publish when the upload finishes.
+    /// RFC 3339, in the future; needs `privacy: private` (YouTube makes it public then). Absent:
+    /// published when the upload finishes.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
     pub publish_at: Option<String>,
     /// The linked account (channel id) to upload with; absent or empty: the default account at
     /// upload time. That it is linked is checked by the API, which knows the accounts.
+    #[cfg_attr(feature = "openapi", schema(schema_with = schema::account))]
     pub account: Option<String>,
 }
+
+/// The fields' schemas, from the constants [`YoutubeSettings::validate`] checks.
+#[cfg(feature = "openapi")]
+mod schema {
+    use utoipa::openapi::schema::{ArrayBuilder, Object, ObjectBuilder, SchemaType, Type};
+
+    use super::*;
+
+    pub(super) fn title() -> Object {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .max_length(Some(MAX_TITLE_CHARS))
+            .pattern(Some(TITLE_PATTERN))
+            .description(Some(format!(
+                "At most {MAX_TITLE_CHARS} characters, no < or >. Empty: the script's title is used."
+            )))
+            .build()
+    }
+
+    pub(super) fn description() -> Object {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .max_length(Some(MAX_DESCRIPTION_BYTES))
+            .description(Some(format!(
+                "At most {MAX_DESCRIPTION_BYTES} bytes of UTF-8 (YouTube's limit)."
+            )))
+            .build()
+    }
+
+    pub(super) fn tags() -> utoipa::openapi::schema::Array {
+        ArrayBuilder::new()
+            .items(ObjectBuilder::new().schema_type(Type::String))
+            .max_items(Some(MAX_TAGS))
+            .description(Some(format!(
+                "At most {MAX_TAGS} tags of at most {MAX_TAGS_TOTAL_CHARS} characters in all."
+            )))
+            .build()
+    }
+
+    pub(super) fn account() -> Object {
+        ObjectBuilder::new()
+            .schema_type(SchemaType::from_iter([Type::String, Type::Null]))
+            .pattern(Some(CHANNEL_ID_PATTERN))
+            .description(Some(
+                "The channel id of a linked account to upload with; absent, null or empty: the default account at upload time.",
+            ))
+            .build()
+    }
+}
+
+/// What a title may not contain, as a regular expression.
+pub const TITLE_PATTERN: &str = "^[^<>]*$";
+
+/// [`is_channel_id`] as a regular expression, or empty (the default account).
+pub const CHANNEL_ID_PATTERN: &str = "^(UC[0-9A-Za-z_-]{22})?$";
 
 /// Whether `id` has the shape of a YouTube channel id: `UC` and 22 URL-safe base64 characters.
 /// Channel ids name key-store entries (`youtube:<id>`), so nothing else may pass.

@@ -34,10 +34,19 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(continue_without_presenter))
 }
 
+/// The longest image description: the pipeline's limit (`edit_segment_image`, counted there
+/// after trimming), applied here to the text as sent, as the API document states it.
+const MAX_IMAGE_DESCRIPTION_CHARS: usize = 2000;
+
+fn image_description_field() -> utoipa::openapi::Object {
+    crate::openapi::fields::text(1, MAX_IMAGE_DESCRIPTION_CHARS).build()
+}
+
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ImageEdit {
-    /// What the image should show (1–2000 characters).
+    /// What the image should show.
+    #[schema(schema_with = image_description_field)]
     image_description: String,
     /// The English prompt for the image model; the description when omitted.
     image_prompt: Option<String>,
@@ -59,6 +68,14 @@ async fn edit_image(
     ApiPath((id, index)): ApiPath<(Uuid, u32)>,
     ApiJson(body): ApiJson<ImageEdit>,
 ) -> ApiResult<Json<EditedSegment>> {
+    let chars = body.image_description.chars().count();
+    if chars > MAX_IMAGE_DESCRIPTION_CHARS {
+        return Err(invalid(
+            "image_description",
+            &format!("1–{MAX_IMAGE_DESCRIPTION_CHARS} characters"),
+            chars,
+        ));
+    }
     let segment = edits::edit_segment_image(
         &s.store,
         &s.data,

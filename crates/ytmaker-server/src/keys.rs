@@ -10,7 +10,7 @@ use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Html;
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use ytmaker_core::config::ProviderKind;
@@ -74,6 +74,49 @@ pub struct KeyStatus {
     hint: Option<String>,
 }
 
+/// The longest key or OAuth client id accepted.
+const MAX_KEY_CHARS: usize = 4096;
+const MAX_CLIENT_ID_CHARS: usize = 512;
+
+fn keyed_param() -> utoipa::openapi::Object {
+    crate::openapi::fields::one_of(ytmaker_pipeline::KEYED_PROVIDERS.iter().map(|k| k.as_str()))
+}
+
+fn tested_param() -> utoipa::openapi::Object {
+    crate::openapi::fields::one_of(
+        ytmaker_pipeline::KEYED_PROVIDERS
+            .iter()
+            .chain([&ProviderKind::Youtube])
+            .map(|k| k.as_str()),
+    )
+}
+
+fn key_value() -> utoipa::openapi::Object {
+    crate::openapi::fields::text(1, MAX_KEY_CHARS).build()
+}
+
+fn client_id() -> utoipa::openapi::Object {
+    crate::openapi::fields::text(1, MAX_CLIENT_ID_CHARS).build()
+}
+
+/// `{provider}` of the routes of a stored key.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+struct KeyedProvider {
+    /// A provider that takes a key.
+    #[param(schema_with = keyed_param, required = true)]
+    provider: String,
+}
+
+/// `{provider}` of the key test.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+struct TestedProvider {
+    /// A provider that takes a key, or `youtube` (the linked account).
+    #[param(schema_with = tested_param, required = true)]
+    provider: String,
+}
+
 fn keyed(provider: &str) -> Result<ProviderKind, crate::error::ApiError> {
     ytmaker_pipeline::KEYED_PROVIDERS
         .into_iter()
@@ -116,23 +159,29 @@ async fn list_keys(State(s): State<AppState>) -> ApiResult<Json<Vec<KeyStatus>>>
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct KeyBody {
-    /// The API key; stored encrypted, never returned.
+    /// The API key (white space at either end is dropped); stored encrypted, never returned.
+    #[schema(schema_with = key_value)]
     value: String,
 }
 
 #[utoipa::path(put, path = "/api/v1/keys/{provider}", tag = "keys", request_body = KeyBody,
-    params(("provider" = String, Path, description = "gemini, google_tts, stability or did")),
+    params(KeyedProvider),
     responses((status = 200, body = KeyStatus), (status = 422, body = ErrorBody)))]
 async fn set_key(
     State(s): State<AppState>,
-    ApiPath(provider): ApiPath<String>,
+    ApiPath(KeyedProvider { provider }): ApiPath<KeyedProvider>,
     ApiJson(body): ApiJson<KeyBody>,
 ) -> ApiResult<Json<KeyStatus>> {
     let kind = keyed(&provider)?;
-    let key = Secret::new(body.value.trim());
-    if key.expose().is_empty() || key.expose().len() > 4096 {
-        return Err(invalid("value", "1–4096 characters", key.expose().len()));
+    let chars = body.value.chars().count();
+    if body.value.trim().is_empty() || chars > MAX_KEY_CHARS {
+        return Err(invalid(
+            "value",
+            &format!("1–{MAX_KEY_CHARS} characters, not all white space"),
+            chars,
+        ));
     }
+    let key = Secret::new(body.value.trim());
     s.cloud.secrets.set(kind.as_str(), &key)?;
     tracing::info!(provider = kind.as_str(), "key stored");
     Ok(Json(KeyStatus {
@@ -143,12 +192,12 @@ async fn set_key(
 }
 
 #[utoipa::path(delete, path = "/api/v1/keys/{provider}", tag = "keys",
-    params(("provider" = String, Path, description = "gemini, google_tts, stability or did")),
+    params(KeyedProvider),
     responses((status = 204), (status = 404, body = ErrorBody, description = "NOT_FOUND: no key is stored for this provider"),
         (status = 422, body = ErrorBody, description = "VALIDATION_ERROR: not a provider that takes a key")))]
 async fn delete_key(
     State(s): State<AppState>,
-    ApiPath(provider): ApiPath<String>,
+    ApiPath(KeyedProvider { provider }): ApiPath<KeyedProvider>,
 ) -> ApiResult<StatusCode> {
     let kind = keyed(&provider)?;
     if s.cloud.secrets.delete(kind.as_str())? {
@@ -172,11 +221,11 @@ pub struct KeyTest {
 }
 
 #[utoipa::path(post, path = "/api/v1/keys/{provider}/test", tag = "keys",
-    params(("provider" = String, Path, description = "gemini, google_tts, stability, did or youtube")),
+    params(TestedProvider),
     responses((status = 200, body = KeyTest), (status = 422, body = ErrorBody, description = "VALIDATION_ERROR: not a provider that can be tested"), ProviderErrors))]
 async fn test_key(
     State(s): State<AppState>,
-    ApiPath(provider): ApiPath<String>,
+    ApiPath(TestedProvider { provider }): ApiPath<TestedProvider>,
 ) -> ApiResult<Json<KeyTest>> {
     let kind = if provider == ProviderKind::Youtube.as_str() {
         ProviderKind::Youtube
@@ -190,7 +239,9 @@ async fn test_key(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LoginBody {
-    /// The OAuth client id of a Google Cloud "Desktop app" client with the YouTube Data API.
+    /// The OAuth client id of a Google Cloud "Desktop app" client with the YouTube Data API
+    /// (white space at either end is dropped).
+    #[schema(schema_with = client_id)]
     client_id: String,
     /// Its client secret, when the client has one; stored encrypted with the tokens.
     client_secret: Option<String>,
@@ -208,10 +259,15 @@ async fn start_login(
     State(s): State<AppState>,
     ApiJson(body): ApiJson<LoginBody>,
 ) -> ApiResult<Json<LoginStarted>> {
-    let client_id = body.client_id.trim().to_owned();
-    if client_id.is_empty() || client_id.len() > 512 {
-        return Err(invalid("client_id", "1–512 characters", client_id.len()));
+    let chars = body.client_id.chars().count();
+    if body.client_id.trim().is_empty() || chars > MAX_CLIENT_ID_CHARS {
+        return Err(invalid(
+            "client_id",
+            &format!("1–{MAX_CLIENT_ID_CHARS} characters, not all white space"),
+            chars,
+        ));
     }
+    let client_id = body.client_id.trim().to_owned();
     let redirect_uri = format!("http://{}/api/v1/youtube/callback", s.addr);
     let request = youtube::begin_login(&s.cloud.ctx, &client_id, &redirect_uri);
     let authorize_url = request.authorize_url.clone();

@@ -32,7 +32,19 @@ const LIST_LIMIT: u32 = 500;
 #[serde(deny_unknown_fields)]
 pub struct AlertsQuery {
     /// `open` (default), `resolved` or `all`.
+    #[param(schema_with = alert_state_param)]
     state: Option<String>,
+}
+
+/// `state` values and the alerts they select (`None`: every state).
+const ALERT_STATES: [(&str, Option<AlertState>); 3] = [
+    ("open", Some(AlertState::Open)),
+    ("resolved", Some(AlertState::Resolved)),
+    ("all", None),
+];
+
+fn alert_state_param() -> utoipa::openapi::Object {
+    crate::openapi::fields::one_of(ALERT_STATES.iter().map(|(name, _)| *name))
 }
 
 #[derive(Serialize, ToSchema)]
@@ -46,12 +58,12 @@ async fn list_alerts(
     State(s): State<AppState>,
     ApiQuery(q): ApiQuery<AlertsQuery>,
 ) -> ApiResult<Json<AlertList>> {
-    let state = match q.state.as_deref() {
-        None | Some("open") => Some(AlertState::Open),
-        Some("resolved") => Some(AlertState::Resolved),
-        Some("all") => None,
-        Some(other) => return Err(invalid("state", "open, resolved or all", other)),
-    };
+    let wanted = q.state.as_deref().unwrap_or("open");
+    let state = ALERT_STATES
+        .iter()
+        .find(|(name, _)| *name == wanted)
+        .map(|(_, state)| *state)
+        .ok_or_else(|| invalid("state", "open, resolved or all", wanted))?;
     let alerts = s.store.alerts(state, LIST_LIMIT).await?;
     Ok(Json(AlertList {
         alerts: alerts.iter().map(AlertView::from).collect(),
@@ -99,6 +111,7 @@ async fn overview(State(s): State<AppState>) -> ApiResult<Json<Overview>> {
 #[serde(deny_unknown_fields)]
 pub struct SummaryQuery {
     /// The UTC day, YYYY-MM-DD (default: today, so far).
+    #[param(format = Date)]
     date: Option<String>,
 }
 
@@ -109,6 +122,14 @@ async fn daily_summary(
     ApiQuery(q): ApiQuery<SummaryQuery>,
 ) -> ApiResult<Json<DailySummary>> {
     let date = match q.date.as_deref() {
+        // An RFC 3339 full-date, as the document's `format: date` says: exactly YYYY-MM-DD
+        // (chrono alone would also take white space around it, or one-digit months).
+        Some(raw)
+            if raw.len() != "YYYY-MM-DD".len()
+                || !raw.starts_with(|c: char| c.is_ascii_digit()) =>
+        {
+            return Err(invalid("date", "YYYY-MM-DD", raw));
+        }
         Some(raw) => summary::parse_date(raw)?,
         None => summary::today(now_ms()),
     };

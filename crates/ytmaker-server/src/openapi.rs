@@ -20,8 +20,9 @@ use std::collections::BTreeMap;
 use axum::http::StatusCode;
 use serde_json::{Map, Value, json};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::openapi::{ContentBuilder, Ref, RefOr, Response, ResponseBuilder};
-use utoipa::{IntoResponses, Modify, OpenApi};
+use utoipa::openapi::{ContentBuilder, Ref, RefOr, Response, ResponseBuilder, Schema};
+use utoipa::{IntoResponses, Modify, OpenApi, PartialSchema, ToSchema};
+use ytmaker_core::config_schema;
 use ytmaker_core::{ErrorCode, YtError, YtResult};
 
 use crate::middleware::ROUTES_WITHOUT_TOKEN;
@@ -128,10 +129,47 @@ fn error_response(description: &str) -> Response {
         .build()
 }
 
+/// A request's project configuration overrides (`ProjectConfigOverrides`: any subset of the
+/// sections and fields, merged into a base configuration), for `schema_with` and
+/// `request_body(content = inline(ConfigOverrides))`.
+pub(crate) struct ConfigOverrides;
+
+impl PartialSchema for ConfigOverrides {
+    fn schema() -> RefOr<Schema> {
+        Ref::from_schema_name(format!(
+            "{}{}",
+            config_schema::CONFIG,
+            config_schema::OVERRIDES_SUFFIX
+        ))
+        .into()
+    }
+}
+
+impl ToSchema for ConfigOverrides {}
+
+/// A complete project configuration as stored (`ProjectConfig`), for `schema_with`.
+pub(crate) fn config_ref() -> RefOr<Schema> {
+    Ref::from_schema_name(config_schema::CONFIG).into()
+}
+
+/// [`ConfigOverrides`]'s schema, for `schema_with`.
+pub(crate) fn config_overrides_ref() -> RefOr<Schema> {
+    ConfigOverrides::schema()
+}
+
 /// The document of `api` (the merged routes), completed, as JSON.
 pub(crate) fn document(api: &utoipa::openapi::OpenApi) -> YtResult<Value> {
     let mut doc = serde_json::to_value(api)
         .map_err(|e| YtError::new(ErrorCode::SERVER_PANICKED, format!("OpenAPI document: {e}")))?;
+    // The configuration's schemas with their rules (ytmaker_core::config::RULES), replacing the
+    // bare derived ones a response type may have brought in.
+    let config = config_schema::config_schemas()?;
+    if let Some(schemas) = doc
+        .pointer_mut("/components/schemas")
+        .and_then(Value::as_object_mut)
+    {
+        schemas.extend(config);
+    }
     complete(&mut doc);
     Ok(doc)
 }
@@ -228,7 +266,7 @@ fn complete(doc: &mut Value) {
             json!({
                 TRACE_HEADER_NAME: {
                     "description": "The request's trace id: the caller's X-Trace-Id (8–64 characters of [0-9A-Za-z_-]) or traceparent trace id, else a new one (32 hex digits). It is in every log line of the request and in error.trace_id.",
-                    "schema": { "type": "string", "pattern": "^[0-9A-Za-z_-]{8,64}$" }
+                    "schema": { "type": "string", "pattern": ytmaker_core::TraceId::PATTERN }
                 }
             }),
         );
@@ -242,6 +280,13 @@ fn complete(doc: &mut Value) {
             let Some(op) = item.get_mut(method).and_then(Value::as_object_mut) else {
                 continue;
             };
+            // A path parameter is always required (OpenAPI says so; utoipa leaves it out for a
+            // parameter whose schema comes from `schema_with`).
+            if let Some(params) = op.get_mut("parameters").and_then(Value::as_array_mut) {
+                for p in params.iter_mut().filter(|p| p["in"] == "path") {
+                    p["required"] = json!(true);
+                }
+            }
             let added = common_errors(op, public);
             if public {
                 // No token needed: an empty requirement.
@@ -301,5 +346,122 @@ fn complete(doc: &mut Value) {
                 }
             }
         }
+    }
+}
+
+/// Schemas of request fields whose rules are constants of the code that checks them, for
+/// `schema_with` (utoipa's attributes take only literals, which would be a second copy).
+pub(crate) mod fields {
+    use utoipa::openapi::schema::{Object, ObjectBuilder, SchemaType, Type};
+
+    /// A text of `min`–`max` characters, at least one not white space when `min` > 0.
+    pub(crate) fn text(min: usize, max: usize) -> ObjectBuilder {
+        let builder = ObjectBuilder::new()
+            .schema_type(Type::String)
+            .min_length(Some(min))
+            .max_length(Some(max));
+        if min > 0 {
+            builder.pattern(Some(r"\S"))
+        } else {
+            builder
+        }
+    }
+
+    /// The same, or null (an optional field `Option<String>` reads as absent).
+    pub(crate) fn optional_text(min: usize, max: usize) -> Object {
+        text(min, max)
+            .schema_type(SchemaType::from_iter([Type::String, Type::Null]))
+            .build()
+    }
+
+    /// One of `values`.
+    pub(crate) fn one_of<'a>(values: impl IntoIterator<Item = &'a str>) -> Object {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .enum_values(Some(values))
+            .build()
+    }
+
+    /// One of `values`, or null.
+    pub(crate) fn optional_one_of<'a>(values: impl IntoIterator<Item = &'a str>) -> Object {
+        let values: Vec<serde_json::Value> = values
+            .into_iter()
+            .map(serde_json::Value::from)
+            .chain([serde_json::Value::Null])
+            .collect();
+        ObjectBuilder::new()
+            .schema_type(SchemaType::from_iter([Type::String, Type::Null]))
+            .enum_values(Some(values))
+            .build()
+    }
+
+    /// `min`–`max` characters of any kind.
+    pub(crate) fn any_text(min: usize, max: usize) -> Object {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .min_length(Some(min))
+            .max_length(Some(max))
+            .build()
+    }
+
+    /// An optional trace id: [`ytmaker_core::TraceId::parse`].
+    pub(crate) fn optional_trace_id() -> Object {
+        ObjectBuilder::new()
+            .schema_type(SchemaType::from_iter([Type::String, Type::Null]))
+            .pattern(Some(ytmaker_core::TraceId::PATTERN))
+            .build()
+    }
+
+    /// An optional error code of the catalogue.
+    pub(crate) fn optional_error_code() -> Object {
+        optional_one_of(ytmaker_core::ErrorCode::ALL.iter().map(|c| c.as_str()))
+    }
+
+    /// A project name or a template's: [`ytmaker_core::prompt::validate_name`].
+    pub(crate) fn name() -> Object {
+        text(1, ytmaker_core::prompt::MAX_NAME_CHARS).build()
+    }
+
+    /// An optional project name.
+    pub(crate) fn optional_name() -> Object {
+        optional_text(1, ytmaker_core::prompt::MAX_NAME_CHARS)
+    }
+
+    /// An optional Gemini model name: [`ytmaker_core::prompt::validate_model`].
+    pub(crate) fn optional_model() -> Object {
+        optional_text(1, ytmaker_core::prompt::MAX_MODEL_CHARS)
+    }
+
+    /// A prompt template's text: [`ytmaker_core::prompt::validate_template_content`].
+    pub(crate) fn template() -> ObjectBuilder {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .min_length(Some(ytmaker_core::prompt::ARTICLE_PLACEHOLDER.len()))
+            .max_length(Some(ytmaker_core::prompt::MAX_TEMPLATE_CHARS))
+            .pattern(Some(r"\{article\}"))
+    }
+
+    pub(crate) fn template_text() -> Object {
+        template().build()
+    }
+
+    pub(crate) fn optional_template_text() -> Object {
+        template()
+            .schema_type(SchemaType::from_iter([Type::String, Type::Null]))
+            .build()
+    }
+
+    /// An article: [`ytmaker_core::article::validate_article_text`].
+    pub(crate) fn article() -> Object {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .min_length(Some(ytmaker_core::article::MIN_CHARS))
+            .max_length(Some(ytmaker_core::article::MAX_CHARS))
+            .description(Some(format!(
+                "The article: {}–{} characters, counted without the white space at either end.",
+                ytmaker_core::article::MIN_CHARS,
+                ytmaker_core::article::MAX_CHARS
+            )))
+            .build()
     }
 }

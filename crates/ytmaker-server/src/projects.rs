@@ -59,19 +59,19 @@ pub struct ProjectResponse {
     /// One of the SPEC §2 statuses, e.g. `INITIALIZED`, `RENDERING`, `FAILED`.
     pub status: String,
     pub content: String,
-    #[schema(value_type = Object)]
+    #[schema(schema_with = crate::openapi::config_ref)]
     pub configuration: ProjectConfig,
-    #[schema(value_type = Object)]
+    #[schema(value_type = Option<Object>)]
     pub script: Option<Script>,
     /// SPEC §4 `error_info`, present when FAILED.
-    #[schema(value_type = Object)]
+    #[schema(value_type = Option<Object>)]
     pub error_info: Option<ErrorInfo>,
     pub trace_id: Option<String>,
     pub config_template_id: Option<Uuid>,
     pub prompt_template_id: Option<Uuid>,
     pub prompt_content: Option<String>,
     pub llm_model: Option<String>,
-    #[schema(value_type = Object)]
+    #[schema(value_type = Option<YoutubeSettings>)]
     pub youtube_settings: Option<Value>,
     pub youtube_video_id: Option<String>,
     /// `queued` or `running` while a worker has (or will take) the project.
@@ -107,11 +107,35 @@ pub(crate) async fn respond(state: &AppState, p: Project) -> ApiResult<Json<Proj
 /// refuses what the document refuses.
 const MAX_OFFSET: u32 = i32::MAX as u32;
 
+/// `sort` values and the order they name.
+const SORTS: [(&str, ProjectSort); 4] = [
+    ("created_at", ProjectSort::CreatedAt),
+    ("updated_at", ProjectSort::UpdatedAt),
+    ("name", ProjectSort::Name),
+    ("status", ProjectSort::Status),
+];
+
+/// `order` values: descending or not.
+const ORDERS: [(&str, bool); 2] = [("desc", true), ("asc", false)];
+
+fn status_param() -> utoipa::openapi::Object {
+    crate::openapi::fields::one_of(ProjectStatus::ALL.iter().map(|s| s.as_str()))
+}
+
+fn sort_param() -> utoipa::openapi::Object {
+    crate::openapi::fields::one_of(SORTS.iter().map(|(name, _)| *name))
+}
+
+fn order_param() -> utoipa::openapi::Object {
+    crate::openapi::fields::one_of(ORDERS.iter().map(|(name, _)| *name))
+}
+
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
-    /// Only projects in this status (case-insensitive), e.g. `FAILED`.
+    /// Only projects in this status, e.g. `FAILED`.
+    #[param(schema_with = status_param)]
     status: Option<String>,
     /// Projects per page: 1–200, default 50.
     #[param(minimum = 1, maximum = 200, default = 50)]
@@ -120,8 +144,10 @@ pub struct ListQuery {
     #[param(minimum = 0, maximum = 2147483647, default = 0)]
     offset: Option<u32>,
     /// `created_at` (default), `updated_at`, `name` or `status`.
+    #[param(schema_with = sort_param)]
     sort: Option<String>,
     /// `desc` (default) or `asc`.
+    #[param(schema_with = order_param)]
     order: Option<String>,
 }
 
@@ -142,7 +168,7 @@ async fn list_projects(
 ) -> ApiResult<Json<ProjectPage>> {
     let status = match q.status.as_deref() {
         Some(raw) => Some(
-            ProjectStatus::parse(&raw.to_ascii_uppercase())
+            ProjectStatus::parse(raw)
                 .ok_or_else(|| invalid("status", "a project status such as FAILED", raw))?,
         ),
         None => None,
@@ -151,24 +177,18 @@ async fn list_projects(
     if !(1..=200).contains(&limit) {
         return Err(invalid("limit", "1 to 200", limit));
     }
-    let sort = match q.sort.as_deref().unwrap_or("created_at") {
-        "created_at" => ProjectSort::CreatedAt,
-        "updated_at" => ProjectSort::UpdatedAt,
-        "name" => ProjectSort::Name,
-        "status" => ProjectSort::Status,
-        other => {
-            return Err(invalid(
-                "sort",
-                "created_at, updated_at, name or status",
-                other,
-            ));
-        }
-    };
-    let descending = match q.order.as_deref().unwrap_or("desc") {
-        "desc" => true,
-        "asc" => false,
-        other => return Err(invalid("order", "asc or desc", other)),
-    };
+    let sort_name = q.sort.as_deref().unwrap_or("created_at");
+    let sort = SORTS
+        .iter()
+        .find(|(name, _)| *name == sort_name)
+        .map(|(_, sort)| *sort)
+        .ok_or_else(|| invalid("sort", "created_at, updated_at, name or status", sort_name))?;
+    let order = q.order.as_deref().unwrap_or("desc");
+    let descending = ORDERS
+        .iter()
+        .find(|(name, _)| *name == order)
+        .map(|(_, descending)| *descending)
+        .ok_or_else(|| invalid("order", "asc or desc", order))?;
     let offset = q.offset.unwrap_or(0);
     if offset > MAX_OFFSET {
         return Err(invalid("offset", "0 to 2147483647", offset));
@@ -193,17 +213,21 @@ async fn list_projects(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateProject {
-    /// 1–100 characters; default: the script's title once it exists.
+    /// Default: the script's title once it exists.
+    #[schema(schema_with = crate::openapi::fields::optional_name)]
     name: Option<String>,
-    /// The article: 500–10,000 characters of text.
+    #[schema(schema_with = crate::openapi::fields::article)]
     content: String,
-    /// Overrides of the default configuration (any subset of its sections and fields).
-    #[schema(value_type = Object)]
+    /// Overrides of the default configuration, or of the template's (any subset of its sections
+    /// and fields).
+    #[schema(schema_with = crate::openapi::config_overrides_ref)]
     configuration: Option<Value>,
     config_template_id: Option<Uuid>,
     prompt_template_id: Option<Uuid>,
+    /// The Gemini model to write the script with (when the script provider is Gemini).
+    #[schema(schema_with = crate::openapi::fields::optional_model)]
     llm_model: Option<String>,
-    #[schema(value_type = Object)]
+    #[schema(value_type = Option<YoutubeSettings>)]
     youtube: Option<Value>,
     /// Queue it at once (default false).
     #[serde(default)]
@@ -323,6 +347,9 @@ async fn create_project(
     ytmaker_core::article::validate_article_text(&body.content)?;
     if let Some(name) = &body.name {
         ytmaker_core::prompt::validate_name("name", name)?;
+    }
+    if let Some(model) = &body.llm_model {
+        ytmaker_core::prompt::validate_model("llm_model", model)?;
     }
     let base = match body.config_template_id {
         Some(id) => state.store.config_template(id).await?.configuration,
@@ -462,7 +489,7 @@ async fn editable(state: &AppState, id: Uuid, what: &str) -> ApiResult<Project> 
 
 #[utoipa::path(put, path = "/api/v1/projects/{id}/configuration", tag = "projects",
     params(("id" = Uuid, Path, description = "project id")),
-    request_body(content = Object, description = "Overrides merged into the project's configuration"),
+    request_body(content = inline(crate::openapi::ConfigOverrides), description = "Overrides merged into the project's configuration"),
     responses((status = 200, body = ProjectResponse), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn update_configuration(
     State(state): State<AppState>,
@@ -490,7 +517,9 @@ async fn update_configuration(
 pub struct PromptUpdate {
     prompt_template_id: Option<Uuid>,
     /// Edited prompt text for this project only (must contain `{article}`).
+    #[schema(schema_with = crate::openapi::fields::optional_template_text)]
     prompt_content: Option<String>,
+    #[schema(schema_with = crate::openapi::fields::optional_model)]
     llm_model: Option<String>,
 }
 
@@ -512,10 +541,8 @@ async fn update_prompt(
     if let Some(c) = &content {
         ytmaker_core::prompt::validate_template_content(c)?;
     }
-    if let Some(m) = &body.llm_model
-        && (m.trim().is_empty() || m.len() > 100)
-    {
-        return Err(invalid("llm_model", "1 to 100 characters", m.len()));
+    if let Some(m) = &body.llm_model {
+        ytmaker_core::prompt::validate_model("llm_model", m)?;
     }
     let p = state
         .store
@@ -534,7 +561,7 @@ async fn update_prompt(
 
 #[utoipa::path(put, path = "/api/v1/projects/{id}/youtube", tag = "projects",
     params(("id" = Uuid, Path, description = "project id")),
-    request_body(content = Object, description = "title, description, tags, privacy, publish_at, account (a linked channel id; absent or empty: the default account)"),
+    request_body(content = YoutubeSettings, description = "The upload's settings; `account` must be a linked account's channel id (absent or empty: the default account)"),
     responses((status = 200, body = ProjectResponse), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn update_youtube(
     State(state): State<AppState>,

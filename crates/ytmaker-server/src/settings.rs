@@ -32,11 +32,16 @@ pub struct SettingsResponse {
 }
 
 /// Settings to change; a field left out keeps its value.
+fn retention_field() -> utoipa::openapi::Object {
+    crate::openapi::fields::optional_one_of(Retention::ALL.iter().map(|r| r.as_str()))
+}
+
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SettingsUpdate {
-    /// `forever`, `7d` or `30d`; anything else is `VALIDATION_ERROR` naming `retention`.
-    #[schema(value_type = Option<String>, example = "7d")]
+    /// How long intermediate files of finished projects are kept; anything else is
+    /// `VALIDATION_ERROR` naming `retention`. Absent or null: unchanged.
+    #[schema(schema_with = retention_field, example = "7d")]
     retention: Option<Value>,
 }
 

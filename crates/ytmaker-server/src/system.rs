@@ -240,16 +240,34 @@ async fn health(State(s): State<AppState>) -> Response {
         .into_response()
 }
 
+/// The levels a client's log line may have.
+const CLIENT_LOG_LEVELS: [(&str, tracing::Level); 3] = [
+    ("error", tracing::Level::ERROR),
+    ("warn", tracing::Level::WARN),
+    ("info", tracing::Level::INFO),
+];
+const MAX_CLIENT_LOG_CHARS: usize = 2000;
+
+fn level_field() -> utoipa::openapi::Object {
+    crate::openapi::fields::one_of(CLIENT_LOG_LEVELS.iter().map(|(name, _)| *name))
+}
+
+fn message_field() -> utoipa::openapi::Object {
+    crate::openapi::fields::any_text(1, MAX_CLIENT_LOG_CHARS)
+}
+
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ClientLog {
-    /// `error`, `warn` or `info`.
+    #[schema(schema_with = level_field)]
     level: String,
-    /// At most 2,000 characters.
+    #[schema(schema_with = message_field)]
     message: String,
     /// The trace id of the failed request, if the UI has one.
+    #[schema(schema_with = crate::openapi::fields::optional_trace_id)]
     trace_id: Option<String>,
     /// The error code the UI showed, if any.
+    #[schema(schema_with = crate::openapi::fields::optional_error_code)]
     error_code: Option<String>,
     project_id: Option<uuid::Uuid>,
     /// Where in the UI (page, component).
@@ -268,15 +286,18 @@ async fn client_log(
     ApiJson(b): ApiJson<ClientLog>,
 ) -> ApiResult<(StatusCode, Json<Logged>)> {
     let chars = b.message.chars().count();
-    if chars == 0 || chars > 2000 {
-        return Err(invalid("message", "1 to 2000 characters", chars));
+    if chars == 0 || chars > MAX_CLIENT_LOG_CHARS {
+        return Err(invalid(
+            "message",
+            &format!("1 to {MAX_CLIENT_LOG_CHARS} characters"),
+            chars,
+        ));
     }
-    let level = match b.level.as_str() {
-        "error" => tracing::Level::ERROR,
-        "warn" => tracing::Level::WARN,
-        "info" => tracing::Level::INFO,
-        other => return Err(invalid("level", "error, warn or info", other)),
-    };
+    let level = CLIENT_LOG_LEVELS
+        .iter()
+        .find(|(name, _)| *name == b.level)
+        .map(|(_, level)| *level)
+        .ok_or_else(|| invalid("level", "error, warn or info", b.level.as_str()))?;
     let trace = match b.trace_id.as_deref() {
         Some(raw) => TraceId::parse(raw)
             .ok_or_else(|| invalid("trace_id", "8–64 characters of [0-9A-Za-z_-]", raw))?,

@@ -30,9 +30,10 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PromptBody {
-    /// 1–100 characters.
+    #[schema(schema_with = crate::openapi::fields::name)]
     name: String,
-    /// The prompt; must contain `{article}`; at most 20,000 characters.
+    /// The prompt; must contain `{article}`.
+    #[schema(schema_with = crate::openapi::fields::template_text)]
     content: String,
 }
 
@@ -113,9 +114,11 @@ fn copy_name(name: &str) -> String {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ConfigBody {
+    #[schema(schema_with = crate::openapi::fields::name)]
     name: String,
-    /// A complete or partial project configuration; missing fields take their defaults.
-    #[schema(value_type = Object)]
+    /// A complete or partial project configuration; missing sections and fields take their
+    /// defaults.
+    #[schema(schema_with = crate::openapi::config_ref)]
     configuration: Value,
 }
 

@@ -6,11 +6,12 @@ use axum::body::{Body, Bytes};
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde::Serialize;
-use utoipa::ToSchema;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use ytmaker_core::YtError;
+use ytmaker_core::config::Rule;
 use ytmaker_pipeline::logos;
 
 use crate::AppState;
@@ -65,11 +66,30 @@ async fn upload_logo(
     ))
 }
 
+fn upload_id_param() -> utoipa::openapi::Object {
+    utoipa::openapi::schema::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .pattern(Rule::UploadId.pattern())
+        .build()
+}
+
+/// `{id}` of a stored logo.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+struct LogoId {
+    /// The id the upload answered with.
+    #[param(schema_with = upload_id_param)]
+    id: String,
+}
+
 #[utoipa::path(get, path = "/api/v1/uploads/logo/{id}", tag = "uploads",
-    params(("id" = String, Path, description = "the id the upload answered with (64 hex digits)")),
+    params(LogoId),
     responses((status = 200, content_type = "image/png", description = "the stored PNG"),
         (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
-async fn get_logo(State(s): State<AppState>, ApiPath(id): ApiPath<String>) -> ApiResult<Response> {
+async fn get_logo(
+    State(s): State<AppState>,
+    ApiPath(LogoId { id }): ApiPath<LogoId>,
+) -> ApiResult<Response> {
     let path = logos::logo_file(&s.data, &id).await?;
     let bytes = tokio::fs::read(&path)
         .await

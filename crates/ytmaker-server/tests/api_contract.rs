@@ -242,3 +242,223 @@ async fn every_metric_family_is_defined_once_with_its_help_text() {
         );
     }
 }
+
+/// The schema of the configuration field at `field` (dotted), read from the served document.
+fn field_schema<'a>(doc: &'a Value, field: &str) -> &'a Value {
+    let schemas = &doc["components"]["schemas"];
+    let mut component = "ProjectConfig".to_owned();
+    let mut segments = field.split('.').peekable();
+    while let Some(segment) = segments.next() {
+        let property = &schemas[&component]["properties"][segment];
+        assert!(property.is_object(), "{field}: no {segment} in {component}");
+        if segments.peek().is_none() {
+            return property;
+        }
+        let reference = property["$ref"]
+            .as_str()
+            .or_else(|| {
+                property["oneOf"]
+                    .as_array()?
+                    .iter()
+                    .find_map(|a| a["$ref"].as_str())
+            })
+            .unwrap_or_else(|| panic!("{field}: {segment} refers to nothing"));
+        component = reference.rsplit('/').next().expect("name").to_owned();
+    }
+    panic!("{field}: empty path");
+}
+
+#[tokio::test]
+async fn every_configuration_range_in_the_document_is_the_one_the_server_enforces() {
+    use ytmaker_core::config::{ProjectConfig, RULES, Rule};
+
+    let app = spawn_app(Options::default()).await;
+    let doc = app.json("/api/v1/openapi.json").await;
+    let defaults = serde_json::to_value(ProjectConfig::default()).expect("defaults");
+    // What the server says about `value` in `field`: accepted, or refused naming the field and
+    // `rule` (another rule on the same field, e.g. max > min, may break at the same time).
+    let verdict = |field: &'static str, rule: String, value: Value| {
+        let mut configuration = defaults.clone();
+        *configuration
+            .pointer_mut(&format!("/{}", field.replace('.', "/")))
+            .expect("field in the defaults") = value;
+        let app = &app;
+        async move {
+            let r = app
+                .post(
+                    "/api/v1/configurations",
+                    &serde_json::json!({ "name": "limits", "configuration": configuration }),
+                )
+                .await;
+            let status = r.status();
+            let body: Value = r.json().await.expect("JSON");
+            let named = body["error"]["details"]["violations"]
+                .as_array()
+                .is_some_and(|v| v.iter().any(|v| v["field"] == field && v["rule"] == rule));
+            let unparsed = body["error"]["details"]["parser_message"].is_string();
+            (status, named || unparsed)
+        }
+    };
+    let mut checked = 0;
+    for rule in RULES {
+        let Rule::Range { .. } = rule.rule else {
+            continue;
+        };
+        // A logo needs an uploaded file; its ranges are ytmaker-core's unit tests.
+        if rule.field.starts_with("logo.") {
+            continue;
+        }
+        let schema = field_schema(&doc, rule.field);
+        let integer = schema["type"] == "integer";
+        let step = if integer { 1.0 } else { 0.01 };
+        let number = |v: f64| {
+            if integer {
+                serde_json::json!(v as i64)
+            } else {
+                serde_json::json!(v)
+            }
+        };
+        let min = schema["minimum"].as_f64().expect("minimum");
+        let max = schema["maximum"].as_f64().expect("maximum");
+        for inside in [min, max] {
+            let (status, named) = verdict(rule.field, rule.rule.describe(), number(inside)).await;
+            assert!(
+                status == StatusCode::CREATED || !named,
+                "{}: {inside} is in the document's range but refused ({status})",
+                rule.field
+            );
+        }
+        for outside in [min - step, max + step] {
+            let (status, named) = verdict(rule.field, rule.rule.describe(), number(outside)).await;
+            assert_eq!(
+                (status, named),
+                (StatusCode::UNPROCESSABLE_ENTITY, true),
+                "{}: {outside} is outside the document's range",
+                rule.field
+            );
+        }
+        checked += 1;
+    }
+    assert!(checked >= 19, "{checked} ranges checked");
+}
+
+#[tokio::test]
+async fn texts_and_choices_are_checked_as_the_document_states_them() {
+    let app = spawn_app(Options::default()).await;
+    let doc = app.json("/api/v1/openapi.json").await;
+    let code = |r: reqwest::Response| async move {
+        let status = r.status();
+        let body: Value = r.json().await.expect("JSON");
+        (status, body["error"]["code"].as_str().map(str::to_owned))
+    };
+    let refused = (
+        StatusCode::UNPROCESSABLE_ENTITY,
+        Some("VALIDATION_ERROR".to_owned()),
+    );
+
+    // Statuses are listed as written: upper case only.
+    let statuses = doc["paths"]["/api/v1/projects"]["get"]["parameters"]
+        .as_array()
+        .expect("parameters")
+        .iter()
+        .find(|p| p["name"] == "status")
+        .map(|p| p["schema"]["enum"].clone())
+        .expect("status parameter");
+    assert!(
+        statuses
+            .as_array()
+            .is_some_and(|s| s.contains(&"FAILED".into()))
+    );
+    assert_eq!(
+        app.get("/api/v1/projects?status=FAILED").await.status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        code(app.get("/api/v1/projects?status=failed").await).await,
+        refused
+    );
+
+    // A name is at most 100 characters as sent (the document's maxLength), spaces included.
+    let create = &doc["components"]["schemas"]["CreateProject"]["properties"];
+    assert_eq!(create["name"]["maxLength"], 100);
+    assert_eq!(create["content"]["minLength"], 500);
+    assert_eq!(create["llm_model"]["maxLength"], 100);
+    let project = |extra: Value| {
+        let mut body = serde_json::json!({ "content": common::article() });
+        if let (Some(b), Some(e)) = (body.as_object_mut(), extra.as_object()) {
+            b.extend(e.clone());
+        }
+        body
+    };
+    let padded = format!(" {} ", "n".repeat(99));
+    assert_eq!(
+        code(
+            app.post(
+                "/api/v1/projects",
+                &project(serde_json::json!({ "name": padded }))
+            )
+            .await
+        )
+        .await,
+        refused
+    );
+    let long_model = "m".repeat(101);
+    assert_eq!(
+        code(
+            app.post(
+                "/api/v1/projects",
+                &project(serde_json::json!({ "llm_model": long_model }))
+            )
+            .await
+        )
+        .await,
+        refused
+    );
+    let created = app
+        .post(
+            "/api/v1/projects",
+            &project(
+                serde_json::json!({ "name": "名".repeat(100), "llm_model": "gemini-2.5-flash" }),
+            ),
+        )
+        .await;
+    assert_eq!(created.status(), StatusCode::CREATED);
+
+    // A key is counted in characters, as the document's maxLength: 4096 of them, whatever their
+    // bytes.
+    let key_schema = &doc["components"]["schemas"]["KeyBody"]["properties"]["value"];
+    assert_eq!(key_schema["maxLength"], 4096);
+    assert_eq!(
+        app.put_key("gemini", &"é".repeat(4096)).await.status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        code(app.put_key("gemini", &"é".repeat(4097)).await).await,
+        refused
+    );
+    assert_eq!(code(app.put_key("gemini", "   ").await).await, refused);
+
+    // A date is an RFC 3339 full-date, nothing looser.
+    assert_eq!(
+        app.get("/api/v1/monitoring/summary?date=2026-01-05")
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    for loose in ["2026-1-05", "%202026-01-05"] {
+        assert_eq!(
+            code(
+                app.get(&format!("/api/v1/monitoring/summary?date={loose}"))
+                    .await
+            )
+            .await,
+            refused,
+            "{loose}"
+        );
+    }
+    assert_eq!(code(app.get("/api/v1/alerts?state=").await).await, refused);
+    assert_eq!(
+        app.get("/api/v1/alerts?state=all").await.status(),
+        StatusCode::OK
+    );
+}
