@@ -67,7 +67,7 @@ struct PendingLogin {
 
 #[derive(Serialize, ToSchema)]
 pub struct KeyStatus {
-    /// `gemini`, `google_tts`, `stability`, `did` or `youtube`.
+    /// `gemini`, `openai_compatible`, `google_tts`, `stability`, `did` or `youtube`.
     provider: String,
     stored: bool,
     /// Length and last characters only; never the key.
@@ -81,7 +81,7 @@ fn keyed(provider: &str) -> Result<ProviderKind, crate::error::ApiError> {
         .ok_or_else(|| {
             invalid(
                 "provider",
-                "one of gemini, google_tts, stability, did",
+                "one of gemini, openai_compatible, google_tts, stability, did",
                 provider,
             )
         })
@@ -121,7 +121,7 @@ pub struct KeyBody {
 }
 
 #[utoipa::path(put, path = "/api/v1/keys/{provider}", tag = "keys", request_body = KeyBody,
-    params(("provider" = String, Path, description = "gemini, google_tts, stability or did")),
+    params(("provider" = String, Path, description = "gemini, openai_compatible, google_tts, stability or did")),
     responses((status = 200, body = KeyStatus), (status = 422, body = ErrorBody)))]
 async fn set_key(
     State(s): State<AppState>,
@@ -143,7 +143,7 @@ async fn set_key(
 }
 
 #[utoipa::path(delete, path = "/api/v1/keys/{provider}", tag = "keys",
-    params(("provider" = String, Path, description = "gemini, google_tts, stability or did")),
+    params(("provider" = String, Path, description = "gemini, openai_compatible, google_tts, stability or did")),
     responses((status = 204), (status = 404, body = ErrorBody, description = "NOT_FOUND: no key is stored for this provider"),
         (status = 422, body = ErrorBody, description = "VALIDATION_ERROR: not a provider that takes a key")))]
 async fn delete_key(
@@ -172,7 +172,7 @@ pub struct KeyTest {
 }
 
 #[utoipa::path(post, path = "/api/v1/keys/{provider}/test", tag = "keys",
-    params(("provider" = String, Path, description = "gemini, google_tts, stability, did or youtube")),
+    params(("provider" = String, Path, description = "gemini, openai_compatible, google_tts, stability, did or youtube")),
     responses((status = 200, body = KeyTest), (status = 422, body = ErrorBody, description = "VALIDATION_ERROR: not a provider that can be tested"), ProviderErrors))]
 async fn test_key(
     State(s): State<AppState>,
@@ -183,7 +183,9 @@ async fn test_key(
     } else {
         keyed(&provider)?
     };
-    let message = ytmaker_pipeline::test_key(&s.cloud, &s.store, kind).await?;
+    // The OpenAI-compatible server tested is the one of the server's configuration (`[llm]`).
+    let message =
+        ytmaker_pipeline::test_key(&s.cloud, &s.store, kind, &s.default_config.llm).await?;
     Ok(Json(KeyTest { provider, message }))
 }
 
