@@ -195,7 +195,8 @@ fn each_server_failure_ends_the_run_with_its_code_after_the_catalogued_attempts(
         format!("http://127.0.0.1:{port}/v1")
     };
     // (name, base_url, model, fault, code, chat calls)
-    let rows: Vec<(&str, String, &str, Option<Fault>, ErrorCode, usize)> = vec![
+    type Row<'a> = (&'a str, String, &'a str, Option<Fault>, ErrorCode, usize);
+    let rows: Vec<Row> = vec![
         (
             "model not pulled",
             ollama.clone(),
