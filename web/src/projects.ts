@@ -95,7 +95,28 @@ export interface ProjectConfiguration {
   presenter: { enabled: boolean };
   providers: Record<string, string>;
   logo?: LogoConfiguration | null;
+  /** The OpenAI-compatible server (read when `providers.script` is `openai_compatible`). */
+  llm?: LlmConfiguration;
 }
+
+export type StructuredOutput = 'json_schema' | 'json_object';
+
+/** config.rs `LlmSettings`. */
+export interface LlmConfiguration {
+  base_url: string;
+  model: string;
+  /** '' (no key) or 'openai_compatible' (the stored key). */
+  api_key: string;
+  structured_output: StructuredOutput;
+}
+
+/** The `[llm]` defaults (a local Ollama). */
+export const LLM_DEFAULTS: LlmConfiguration = {
+  base_url: 'http://localhost:11434/v1',
+  model: '',
+  api_key: '',
+  structured_output: 'json_schema',
+};
 
 export const LOGO_CORNERS = ['top_left', 'top_right', 'bottom_left', 'bottom_right'] as const;
 export type LogoCorner = (typeof LOGO_CORNERS)[number];

@@ -19,6 +19,8 @@ use crate::{exit_code_for, report};
 #[derive(Clone, Copy, Debug, clap::ValueEnum)]
 pub enum KeyProvider {
     Gemini,
+    /// The OpenAI-compatible chat API of the `[llm]` section (OpenAI, DeepSeek, Qwen, …).
+    OpenaiCompatible,
     GoogleTts,
     Stability,
     Did,
@@ -28,6 +30,7 @@ impl KeyProvider {
     fn kind(self) -> ProviderKind {
         match self {
             KeyProvider::Gemini => ProviderKind::Gemini,
+            KeyProvider::OpenaiCompatible => ProviderKind::OpenaiCompatible,
             KeyProvider::GoogleTts => ProviderKind::GoogleTts,
             KeyProvider::Stability => ProviderKind::Stability,
             KeyProvider::Did => ProviderKind::Did,
@@ -41,7 +44,8 @@ pub enum KeysAction {
     Set {
         provider: KeyProvider,
     },
-    /// Check a stored key with the provider's cheapest real call.
+    /// Check a stored key with the provider's cheapest real call (openai-compatible: lists the
+    /// models of the `[llm]` server, with its key when `llm.api_key` names one).
     Test {
         provider: KeyProvider,
     },
@@ -105,7 +109,8 @@ pub async fn keys(settings: &Settings, trace: &TraceId, action: KeysAction) -> E
             KeysAction::Test { provider } => {
                 let store = ytmaker_store::Store::open(&settings.database_url).await?;
                 let cloud = cloud.recording_calls(&store);
-                let said = ytmaker_pipeline::test_key(&cloud, &store, provider.kind()).await;
+                let llm = crate::settings::load_project_config(settings, None)?.llm;
+                let said = ytmaker_pipeline::test_key(&cloud, &store, provider.kind(), &llm).await;
                 cloud.flush_call_records().await;
                 println!("{}: {}", provider.kind().as_str(), said?);
             }
@@ -125,7 +130,7 @@ pub async fn keys(settings: &Settings, trace: &TraceId, action: KeysAction) -> E
                         (_, Some(h)) => h.hint.clone(),
                         (_, None) => "not set".to_owned(),
                     };
-                    println!("{:<11} {shown}", kind.as_str());
+                    println!("{:<17} {shown}", kind.as_str());
                 }
             }
             KeysAction::Models => {
@@ -225,7 +230,13 @@ async fn youtube_action(
                 .await
             }
             YoutubeAction::Status => {
-                let said = ytmaker_pipeline::test_key(cloud, store, ProviderKind::Youtube).await?;
+                let said = ytmaker_pipeline::test_key(
+                    cloud,
+                    store,
+                    ProviderKind::Youtube,
+                    &ytmaker_core::config::LlmSettings::default(),
+                )
+                .await?;
                 println!("youtube: {said}");
                 Ok(())
             }

@@ -213,7 +213,7 @@ fn exit_code_for(code: ErrorCode) -> u8 {
     use ytmaker_core::error::Category::*;
     match code.spec().category {
         Input | Config | State | Request => 3,
-        Gemini | Stability | Did | Tts | Youtube => 4,
+        Gemini | Llm | Stability | Did | Tts | Youtube => 4,
         Media | Image | Script => 5,
         Storage | Queue | FileSystem => 6,
         Internal => 7,

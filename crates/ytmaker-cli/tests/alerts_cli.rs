@@ -54,7 +54,7 @@ fn alerts_are_evaluated_listed_and_resolved_by_the_cli() {
     let summary = env.run(&["alerts", "summary", "--json"]);
     summary.assert_ok();
     let summary: Value = serde_json::from_str(&summary.stdout).unwrap();
-    assert_eq!(summary["apis"].as_array().unwrap().len(), 5);
+    assert_eq!(summary["apis"].as_array().unwrap().len(), 6);
     assert!(summary["text"].as_str().unwrap().contains("(UTC)"));
     let text = env.run(&["alerts", "summary", "--date", "2026-11-28"]);
     text.assert_ok();

@@ -16,7 +16,7 @@ fn documented_exit(code: ErrorCode) -> i32 {
     use Category::*;
     match code.spec().category {
         Input | Config | State | Request => 3,
-        Gemini | Stability | Did | Tts | Youtube => 4,
+        Gemini | Llm | Stability | Did | Tts | Youtube => 4,
         Media | Image | Script => 5,
         Storage | Queue | FileSystem => 6,
         Internal => 7,

@@ -26,6 +26,85 @@ pub struct ProjectConfig {
     pub providers: ProviderChoice,
     /// A logo drawn over every clip (and the thumbnail); none when unset.
     pub logo: Option<LogoSettings>,
+    /// The OpenAI-compatible chat API that writes the script when `providers.script` is
+    /// `openai_compatible`; read by nothing else.
+    pub llm: LlmSettings,
+}
+
+/// How the OpenAI-compatible server is asked for the script's JSON.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum StructuredOutput {
+    /// `response_format: {"type": "json_schema", "json_schema": {..., "strict": true}}`: the
+    /// server constrains the answer to the schema (OpenAI, Ollama ≥ 0.5 — which turns it into
+    /// its native `format` schema —, vLLM, LM Studio, Qwen's compatible mode).
+    #[default]
+    JsonSchema,
+    /// `response_format: {"type": "json_object"}` with the schema in the system message, for
+    /// servers that offer only JSON mode (DeepSeek); the answer is checked against the schema
+    /// afterwards like any other.
+    JsonObject,
+}
+
+impl StructuredOutput {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StructuredOutput::JsonSchema => "json_schema",
+            StructuredOutput::JsonObject => "json_object",
+        }
+    }
+}
+
+/// The key-store entry of the OpenAI-compatible server's key.
+pub const LLM_KEY_NAME: &str = "openai_compatible";
+
+/// An OpenAI-compatible chat API (`POST {base_url}/chat/completions`): OpenAI, DeepSeek, Qwen's
+/// compatible mode, or a local Ollama, vLLM or LM Studio.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(default, deny_unknown_fields)]
+pub struct LlmSettings {
+    /// The API root that `/chat/completions` is below: `https://api.openai.com/v1`,
+    /// `https://api.deepseek.com`, `https://dashscope-intl.aliyuncs.com/compatible-mode/v1`,
+    /// `http://localhost:11434/v1` (Ollama), `http://localhost:8000/v1` (vLLM),
+    /// `http://localhost:1234/v1` (LM Studio).
+    pub base_url: String,
+    /// The model as the server names it (`gpt-4o-mini`, `deepseek-chat`, `qwen2.5:7b`, …).
+    pub model: String,
+    /// The key-store entry sent as `Authorization: Bearer`: [`LLM_KEY_NAME`] (stored with
+    /// `ytmaker keys set openai-compatible`), or empty for a server that takes no key.
+    pub api_key: String,
+    pub structured_output: StructuredOutput,
+}
+
+impl Default for LlmSettings {
+    fn default() -> Self {
+        LlmSettings {
+            base_url: "http://localhost:11434/v1".into(),
+            model: String::new(),
+            api_key: String::new(),
+            structured_output: StructuredOutput::JsonSchema,
+        }
+    }
+}
+
+/// Whether `url` is an `http(s)://host[:port][/path]` base URL: no credentials, query or
+/// fragment (they would end up in logs and error details), no whitespace.
+pub fn is_base_url(url: &str) -> bool {
+    let Some(rest) = url
+        .strip_prefix("http://")
+        .or_else(|| url.strip_prefix("https://"))
+    else {
+        return false;
+    };
+    let authority = rest.split('/').next().unwrap_or("");
+    !authority.is_empty()
+        && !authority.starts_with(':')
+        && url.len() <= 2048
+        && !url
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || matches!(c, '@' | '?' | '#'))
 }
 
 /// Which corner of the frame the logo sits in.
@@ -328,6 +407,8 @@ pub enum ProviderKind {
     Local,
     /// Google Gemini `generateContent` (script).
     Gemini,
+    /// Any OpenAI-compatible `/chat/completions` server (script), configured in `[llm]`.
+    OpenaiCompatible,
     /// Google Cloud Text-to-Speech (narration).
     GoogleTts,
     /// Stability AI (images).
@@ -343,6 +424,7 @@ impl ProviderKind {
         match self {
             ProviderKind::Local => "local",
             ProviderKind::Gemini => "gemini",
+            ProviderKind::OpenaiCompatible => "openai_compatible",
             ProviderKind::GoogleTts => "google_tts",
             ProviderKind::Stability => "stability",
             ProviderKind::Did => "did",
@@ -437,7 +519,10 @@ pub const RULES: &[FieldRule] = &[
         "script.segment_max_seconds",
         Rule::GreaterThan("segment_min_seconds"),
     ),
-    rule("providers.script", Rule::OneOf(&["local", "gemini"])),
+    rule(
+        "providers.script",
+        Rule::OneOf(&["local", "gemini", "openai_compatible"]),
+    ),
     rule("providers.narration", Rule::OneOf(&["local", "google_tts"])),
     rule("providers.images", Rule::OneOf(&["local", "stability"])),
     rule("providers.avatar", Rule::OneOf(&["local", "did"])),
@@ -548,6 +633,50 @@ impl FieldRule {
     }
 }
 
+impl ProjectConfig {
+    /// The `[llm]` section's rules, which the rule table cannot state (a URL's shape, a model
+    /// required only with the OpenAI-compatible writer); reported with the others.
+    fn llm_violations(&self) -> Vec<Value> {
+        let llm = &self.llm;
+        let mut out = Vec::new();
+        let mut check = |ok: bool, field: &str, rule: &str, value: &str| {
+            if !ok {
+                out.push(json!({ "field": field, "rule": rule, "value": value }));
+            }
+        };
+        check(
+            is_base_url(&llm.base_url),
+            "llm.base_url",
+            "an http:// or https:// URL without credentials, query or fragment",
+            &llm.base_url,
+        );
+        let model_ok = llm.model.chars().count() <= 200
+            && !llm.model.chars().any(|c| c.is_control())
+            && llm.model.trim() == llm.model;
+        check(
+            model_ok,
+            "llm.model",
+            "at most 200 characters, no control characters or surrounding spaces",
+            &llm.model,
+        );
+        if self.providers.script == ProviderKind::OpenaiCompatible {
+            check(
+                !llm.model.is_empty(),
+                "llm.model",
+                "the model to ask (required with providers.script = openai_compatible)",
+                &llm.model,
+            );
+        }
+        check(
+            llm.api_key.is_empty() || llm.api_key == LLM_KEY_NAME,
+            "llm.api_key",
+            "openai_compatible (the stored key) or empty (a server that takes no key)",
+            &llm.api_key,
+        );
+        out
+    }
+}
+
 pub fn is_hex_color(value: &str) -> bool {
     value
         .strip_prefix('#')
@@ -565,7 +694,7 @@ impl ProjectConfig {
                 format!("the configuration cannot be encoded: {e}"),
             )
         })?;
-        let violations: Vec<Value> = RULES
+        let mut violations: Vec<Value> = RULES
             .iter()
             .filter_map(|r| {
                 let value = config.pointer(&r.pointer())?;
@@ -575,6 +704,7 @@ impl ProjectConfig {
                 })
             })
             .collect();
+        violations.extend(self.llm_violations());
         let Some(first) = violations.first() else {
             return Ok(());
         };
@@ -698,6 +828,60 @@ mod tests {
         let err = serde_json::from_str::<ProjectConfig>(r#"{"logo": {"path": "/etc/passwd"}}"#)
             .unwrap_err();
         assert!(err.to_string().contains("path"), "{err}");
+    }
+
+    #[test]
+    fn the_llm_section_is_checked_only_as_far_as_it_is_used() {
+        let mut c = ProjectConfig::default();
+        assert_eq!(c.llm.base_url, "http://localhost:11434/v1");
+        c.providers.script = ProviderKind::OpenaiCompatible;
+        let err = c.validate().unwrap_err();
+        assert_eq!(err.details["violations"][0]["field"], "llm.model");
+        c.llm.model = "qwen2.5:7b".into();
+        c.validate().unwrap();
+        c.llm.api_key = "gemini".into();
+        c.llm.base_url = "http://user:pass@host/v1".into();
+        let err = c.validate().unwrap_err();
+        let fields: Vec<&str> = err.details["violations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v["field"].as_str().unwrap())
+            .collect();
+        assert_eq!(fields, ["llm.base_url", "llm.api_key"]);
+        let parsed: ProjectConfig = serde_json::from_str(
+            r#"{"providers": {"script": "openai_compatible"},
+                "llm": {"model": "deepseek-chat", "base_url": "https://api.deepseek.com",
+                        "api_key": "openai_compatible", "structured_output": "json_object"}}"#,
+        )
+        .unwrap();
+        parsed.validate().unwrap();
+        assert_eq!(parsed.llm.structured_output, StructuredOutput::JsonObject);
+    }
+
+    #[test]
+    fn base_urls() {
+        for good in [
+            "http://localhost:11434/v1",
+            "https://api.openai.com/v1",
+            "http://[::1]:8000/v1",
+            "https://dashscope-intl.aliyuncs.com/compatible-mode/v1",
+        ] {
+            assert!(is_base_url(good), "{good}");
+        }
+        for bad in [
+            "",
+            "localhost:11434",
+            "ftp://host",
+            "http://",
+            "http:///v1",
+            "http://a@b/v1",
+            "http://h/v1?key=x",
+            "http://h/v1#x",
+            "http://h /v1",
+        ] {
+            assert!(!is_base_url(bad), "{bad}");
+        }
     }
 
     #[test]

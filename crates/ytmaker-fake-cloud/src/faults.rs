@@ -21,6 +21,8 @@ pub struct Fault {
 #[serde(rename_all = "snake_case")]
 pub enum Api {
     Gemini,
+    /// The OpenAI-compatible chat APIs (both flavours: `/v1` and `/ollama/v1`).
+    OpenaiCompatible,
     GoogleTts,
     Stability,
     Did,
@@ -32,6 +34,7 @@ impl Api {
     pub fn as_str(self) -> &'static str {
         match self {
             Api::Gemini => "gemini",
+            Api::OpenaiCompatible => "openai_compatible",
             Api::GoogleTts => "google_tts",
             Api::Stability => "stability",
             Api::Did => "did",

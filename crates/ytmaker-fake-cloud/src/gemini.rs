@@ -602,7 +602,7 @@ fn check_schema(schema: &Value, at: &str) -> Result<(), String> {
 }
 
 /// The article inside a prompt: what follows the last line ending in `Article:`, else all of it.
-fn article_of(prompt: &str) -> &str {
+pub(crate) fn article_of(prompt: &str) -> &str {
     let mut start = 0;
     let mut offset = 0;
     for line in prompt.split_inclusive('\n') {
@@ -729,7 +729,7 @@ fn first_clause(sentence: &str) -> &str {
 
 /// The script a model would write for `article`, with only the fields `schema` names (all of them
 /// when there is no schema, as a model guessing the shape from the prompt would).
-fn draft_script(article: &str, schema: &Value) -> Value {
+pub(crate) fn draft_script(article: &str, schema: &Value) -> Value {
     let chinese =
         article.chars().filter(|c| is_cjk(*c)).count() > article.split_whitespace().count();
     let all = sentences(article);

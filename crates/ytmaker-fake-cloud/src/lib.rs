@@ -1,5 +1,6 @@
 //! The fake cloud: one local HTTP server that speaks enough of the wire formats of Google Gemini,
-//! Google Cloud Text-to-Speech, Stability AI, D-ID, the YouTube Data API v3 and Google's OAuth
+//! OpenAI-compatible chat APIs (OpenAI-style at `/v1`, a local Ollama at `/ollama/v1`), Google
+//! Cloud Text-to-Speech, Stability AI, D-ID, the YouTube Data API v3 and Google's OAuth
 //! endpoints for ytmaker's real clients to run against it, at the real paths below one base URL.
 //!
 //! It records every call ([`Call`]) and injects faults on demand ([`Fault`]): error answers in
@@ -16,6 +17,7 @@ pub mod did;
 mod faults;
 pub mod gemini;
 pub mod google_tts;
+pub mod openai_compat;
 pub mod stability;
 pub mod youtube;
 
@@ -57,6 +59,7 @@ pub struct State {
     faults: Mutex<FaultBook>,
     calls: Mutex<Vec<Call>>,
     pub gemini: gemini::GeminiState,
+    pub openai: openai_compat::OpenAiState,
     pub tts: google_tts::TtsState,
     pub stability: stability::StabilityState,
     pub did: did::DidState,
@@ -90,6 +93,7 @@ pub(crate) fn drop_connection() -> ! {
 fn classify(method: &str, path: &str) -> Option<(Api, &'static str)> {
     gemini::endpoint_of(method, path)
         .map(|e| (Api::Gemini, e))
+        .or_else(|| openai_compat::endpoint_of(method, path).map(|e| (Api::OpenaiCompatible, e)))
         .or_else(|| google_tts::endpoint_of(method, path).map(|e| (Api::GoogleTts, e)))
         .or_else(|| stability::endpoint_of(method, path).map(|e| (Api::Stability, e)))
         .or_else(|| did::endpoint_of(method, path).map(|e| (Api::Did, e)))
@@ -99,6 +103,7 @@ fn classify(method: &str, path: &str) -> Option<(Api, &'static str)> {
 fn error_answer(api: Api, endpoint: &str, status: u16, reason: Option<&str>) -> Response {
     match api {
         Api::Gemini => gemini::error_response(endpoint, status, reason),
+        Api::OpenaiCompatible => openai_compat::error_response(endpoint, status, reason),
         Api::GoogleTts => google_tts::error_response(endpoint, status, reason),
         Api::Stability => stability::error_response(endpoint, status, reason),
         Api::Did => did::error_response(endpoint, status, reason),
@@ -221,6 +226,7 @@ async fn list_calls(AxumState(state): AxumState<Arc<State>>) -> axum::Json<Vec<C
 fn router(state: Arc<State>) -> Router {
     Router::new()
         .merge(gemini::routes())
+        .merge(openai_compat::routes())
         .merge(google_tts::routes())
         .merge(stability::routes())
         .merge(did::routes())

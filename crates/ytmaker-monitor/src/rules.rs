@@ -260,6 +260,7 @@ pub fn api_of(code: ErrorCode) -> Option<&'static str> {
     use ytmaker_core::error::Category;
     match code.spec().category {
         Category::Gemini => Some("gemini"),
+        Category::Llm => Some("openai_compatible"),
         Category::Tts => Some("google_tts"),
         Category::Stability => Some("stability"),
         Category::Did => Some("did"),

@@ -8,7 +8,14 @@ use utoipa::ToSchema;
 use ytmaker_store::{Alert, ProviderCall, QueueStats};
 
 /// The cloud APIs, as `provider_calls.api` names them; every one is listed even without calls.
-pub const APIS: [&str; 5] = ["gemini", "google_tts", "stability", "did", "youtube"];
+pub const APIS: [&str; 6] = [
+    "gemini",
+    "openai_compatible",
+    "google_tts",
+    "stability",
+    "did",
+    "youtube",
+];
 
 pub fn rfc3339_ms(ms: i64) -> String {
     DateTime::<Utc>::from_timestamp_millis(ms)

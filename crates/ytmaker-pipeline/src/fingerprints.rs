@@ -21,6 +21,11 @@ use ytmaker_store::Project;
 /// The script: the article, the prompt and model (see [`ScriptSource`]), the length targets and
 /// the narration settings (the script is timed for the voice's speed).
 pub(crate) const SCRIPT_CONFIG: &[&str] = &["/script", "/narration", "/providers/script"];
+/// Also the script's, but only when `providers.script` is `openai_compatible` (the only writer
+/// that reads them): the server and model that write it and how the JSON is asked for. Left out
+/// for the other writers, so their projects keep their fingerprints.
+pub(crate) const SCRIPT_LLM_CONFIG: &[&str] =
+    &["/llm/base_url", "/llm/model", "/llm/structured_output"];
 /// One narration line.
 pub(crate) const NARRATION_CONFIG: &[&str] = &["/narration", "/providers/narration"];
 /// One segment's image (the cloud illustrator sends all of these; the title cards draw none of
@@ -70,6 +75,10 @@ pub(crate) const OUTPUT_NEUTRAL: &[(&str, &str)] = &[
         "client-side pacing of image requests",
     ),
     ("/render/parallel_clips", "how many clips render at once"),
+    (
+        "/llm/api_key",
+        "which stored key authenticates; the server and model that write are fingerprinted",
+    ),
 ];
 
 /// What a script is written from besides the configuration: the article, the prompt text the
@@ -90,6 +99,7 @@ impl<'a> ScriptSource<'a> {
                 .llm_model
                 .clone()
                 .unwrap_or_else(|| ytmaker_providers::cloud::gemini::DEFAULT_MODEL.to_owned()),
+            // Its model is `llm.model`, in the configuration part (`SCRIPT_LLM_CONFIG`).
             _ => String::new(),
         };
         ScriptSource {
@@ -157,12 +167,17 @@ impl Fingerprints {
     }
 
     pub fn script(&self, source: &ScriptSource<'_>) -> String {
+        let mut config = self.config_part(SCRIPT_CONFIG);
+        let openai_compatible = ProviderKind::OpenaiCompatible.as_str();
+        if self.config.pointer("/providers/script") == Some(&Value::from(openai_compatible)) {
+            config.push_str(&self.config_part(SCRIPT_LLM_CONFIG));
+        }
         fingerprint(&[
             "script/2",
             source.article,
             source.prompt.unwrap_or("\u{0}"),
             &source.model,
-            &self.config_part(SCRIPT_CONFIG),
+            &config,
         ])
     }
 
@@ -262,12 +277,17 @@ mod tests {
         };
         c.images.style_preset = Some("anime".into());
         c.presenter.portrait = Some("/portrait.png".into());
+        // The writer that reads `[llm]`, so its fields move the script's fingerprint.
+        c.providers.script = ProviderKind::OpenaiCompatible;
+        c.llm.model = "qwen2.5:7b".into();
+        c.llm.api_key = "openai_compatible".into();
         c
     }
 
     fn all_lists() -> Vec<(&'static str, &'static [&'static str])> {
         vec![
             ("script", SCRIPT_CONFIG),
+            ("script", SCRIPT_LLM_CONFIG),
             ("narration", NARRATION_CONFIG),
             ("image", IMAGE_CONFIG),
             ("presenter", PRESENTER_CONFIG),
@@ -397,6 +417,42 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn the_llm_section_moves_the_script_only_when_it_writes_it() {
+        let source = ScriptSource {
+            article: "a",
+            prompt: None,
+            model: String::new(),
+        };
+        let script = |c: &ProjectConfig| Fingerprints::new(c).unwrap().script(&source);
+        let mut other = ProjectConfig::default();
+        other.llm.base_url = "http://elsewhere:8000/v1".into();
+        other.llm.model = "another".into();
+        assert_eq!(
+            script(&ProjectConfig::default()),
+            script(&other),
+            "a Gemini or local project's script does not depend on [llm]"
+        );
+        let mut llm = ProjectConfig::default();
+        llm.providers.script = ProviderKind::OpenaiCompatible;
+        llm.llm.model = "qwen2.5:7b".into();
+        let base = script(&llm);
+        for change in [
+            |c: &mut ProjectConfig| c.llm.model = "llama3.2:3b".into(),
+            |c: &mut ProjectConfig| c.llm.base_url = "http://localhost:8000/v1".into(),
+            |c: &mut ProjectConfig| {
+                c.llm.structured_output = ytmaker_core::config::StructuredOutput::JsonObject
+            },
+        ] {
+            let mut changed = llm.clone();
+            change(&mut changed);
+            assert_ne!(base, script(&changed));
+        }
+        let mut key = llm.clone();
+        key.llm.api_key = "openai_compatible".into();
+        assert_eq!(base, script(&key), "the key name is output-neutral");
     }
 
     #[test]

@@ -2,11 +2,12 @@ use std::sync::Arc;
 
 use uuid::Uuid;
 use ytmaker_core::TraceId;
-use ytmaker_core::config::{ProjectConfig, ProviderKind};
+use ytmaker_core::config::{LlmSettings, ProjectConfig, ProviderKind};
 use ytmaker_core::{ErrorCode, Secret, YtError, YtResult};
 use ytmaker_providers::cloud::did::DidPresenter;
 use ytmaker_providers::cloud::gemini::{self, GeminiScriptWriter};
 use ytmaker_providers::cloud::google_tts::GoogleTtsNarrator;
+use ytmaker_providers::cloud::openai_compat::{self, OpenAiCompatibleScriptWriter};
 use ytmaker_providers::cloud::stability::StabilityIllustrator;
 use ytmaker_providers::cloud::youtube::{TokenStore, YoutubePublisher};
 use ytmaker_providers::cloud::{CloudContext, Endpoints, Timeouts};
@@ -105,6 +106,16 @@ impl CloudAccess {
         })
     }
 
+    /// The key the `[llm]` section names: `None` for a server that takes none (`api_key` empty),
+    /// else the stored `openai_compatible` key or `PROVIDER_KEY_MISSING`.
+    pub fn llm_key(&self, llm: &LlmSettings) -> YtResult<Option<Secret>> {
+        if llm.api_key.is_empty() {
+            Ok(None)
+        } else {
+            self.key(ProviderKind::OpenaiCompatible).map(Some)
+        }
+    }
+
     /// The tokens of the linked YouTube account `account` (a channel id), or of the default
     /// account when `None`. Which account is fixed at the first use (see
     /// `youtube_accounts::AccountTokens`); one that is not linked is `YOUTUBE_NOT_LINKED`.
@@ -157,6 +168,11 @@ impl Providers {
                     ctx,
                     cloud.key(ProviderKind::Gemini)?,
                     llm_model.unwrap_or(gemini::DEFAULT_MODEL).to_owned(),
+                )),
+                ProviderKind::OpenaiCompatible => Arc::new(OpenAiCompatibleScriptWriter::new(
+                    ctx,
+                    &config.llm,
+                    cloud.llm_key(&config.llm)?,
                 )),
                 other => return Err(misplaced("providers.script", other)),
             },
@@ -211,24 +227,30 @@ fn misplaced(field: &str, kind: ProviderKind) -> YtError {
 }
 
 /// The providers whose keys are stored in the key store (YouTube's account is linked by login).
-pub const KEYED_PROVIDERS: [ProviderKind; 4] = [
+pub const KEYED_PROVIDERS: [ProviderKind; 5] = [
     ProviderKind::Gemini,
+    ProviderKind::OpenaiCompatible,
     ProviderKind::GoogleTts,
     ProviderKind::Stability,
     ProviderKind::Did,
 ];
 
 /// Proves a stored key (or the default YouTube account) works with the provider's cheapest real
-/// call; returns what the provider said, in a sentence.
+/// call; returns what the provider said, in a sentence. The OpenAI-compatible server is the one
+/// `llm` names (the caller's configuration), with its key when `llm.api_key` names one.
 pub async fn test_key(
     cloud: &CloudAccess,
     store: &Store,
     provider: ProviderKind,
+    llm: &LlmSettings,
 ) -> YtResult<String> {
     use ytmaker_providers::cloud::{did, google_tts, stability, youtube};
     let ctx = &cloud.ctx;
     match provider {
         ProviderKind::Gemini => gemini::test_key(ctx, &cloud.key(provider)?).await,
+        ProviderKind::OpenaiCompatible => {
+            openai_compat::test_key(ctx, llm, cloud.llm_key(llm)?.as_ref()).await
+        }
         ProviderKind::GoogleTts => google_tts::test_key(ctx, &cloud.key(provider)?).await,
         ProviderKind::Stability => stability::test_key(ctx, &cloud.key(provider)?).await,
         ProviderKind::Did => did::test_key(ctx, &cloud.key(provider)?).await,

@@ -67,7 +67,7 @@ struct PendingLogin {
 
 #[derive(Serialize, ToSchema)]
 pub struct KeyStatus {
-    /// `gemini`, `google_tts`, `stability`, `did` or `youtube`.
+    /// `gemini`, `openai_compatible`, `google_tts`, `stability`, `did` or `youtube`.
     provider: String,
     stored: bool,
     /// Length and last characters only; never the key.
@@ -124,7 +124,7 @@ fn keyed(provider: &str) -> Result<ProviderKind, crate::error::ApiError> {
         .ok_or_else(|| {
             invalid(
                 "provider",
-                "one of gemini, google_tts, stability, did",
+                "one of gemini, openai_compatible, google_tts, stability, did",
                 provider,
             )
         })
@@ -232,7 +232,9 @@ async fn test_key(
     } else {
         keyed(&provider)?
     };
-    let message = ytmaker_pipeline::test_key(&s.cloud, &s.store, kind).await?;
+    // The OpenAI-compatible server tested is the one of the server's configuration (`[llm]`).
+    let message =
+        ytmaker_pipeline::test_key(&s.cloud, &s.store, kind, &s.default_config.llm).await?;
     Ok(Json(KeyTest { provider, message }))
 }
 

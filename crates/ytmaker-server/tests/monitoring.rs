@@ -189,7 +189,7 @@ async fn an_invalid_key_raises_one_p0_alert_and_one_webhook_post() {
     let overview = app.json("/api/v1/monitoring").await;
     assert_eq!(overview["health"], "unhealthy");
     assert_eq!(overview["alerts"].as_array().unwrap().len(), 1);
-    assert_eq!(overview["apis"].as_array().unwrap().len(), 5);
+    assert_eq!(overview["apis"].as_array().unwrap().len(), 6);
     assert!(overview["disk"]["total_bytes"].as_u64().unwrap() > 0);
     assert!(overview["queue"]["queued"].is_i64());
 

@@ -33,7 +33,14 @@ pub const IDENTITY_ENV: &str = "YTMAKER_SECRETS_IDENTITY";
 /// YouTube account of versions before several accounts kept its tokens (read once to import it).
 /// Each linked YouTube account's OAuth client and tokens (JSON) are under
 /// [`youtube_secret_name`] instead.
-pub const SECRET_NAMES: [&str; 5] = ["gemini", "google_tts", "stability", "did", "youtube"];
+pub const SECRET_NAMES: [&str; 6] = [
+    "gemini",
+    "openai_compatible",
+    "google_tts",
+    "stability",
+    "did",
+    "youtube",
+];
 
 /// Where the single YouTube account of earlier versions kept its tokens.
 pub const LEGACY_YOUTUBE_SECRET: &str = "youtube";

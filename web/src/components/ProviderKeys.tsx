@@ -8,7 +8,7 @@ import { ErrorNotice } from '../errors';
 import { useT, type MessageKey } from '../i18n';
 import { FieldError, describedBy, fieldErrors } from './fieldErrors';
 
-export const KEY_PROVIDERS = ['gemini', 'google_tts', 'stability', 'did'] as const;
+export const KEY_PROVIDERS = ['gemini', 'openai_compatible', 'google_tts', 'stability', 'did'] as const;
 export type KeyProvider = (typeof KEY_PROVIDERS)[number];
 
 export interface KeyStatus {
@@ -24,6 +24,7 @@ interface KeyTest {
 
 const providerNames: Record<KeyProvider, MessageKey> = {
   gemini: 'keys.provider.gemini',
+  openai_compatible: 'keys.provider.openai_compatible',
   google_tts: 'keys.provider.google_tts',
   stability: 'keys.provider.stability',
   did: 'keys.provider.did',

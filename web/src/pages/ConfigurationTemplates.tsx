@@ -51,6 +51,7 @@ const bool = { kind: 'bool' } as const;
 const providerLabels: Record<string, MessageKey> = {
   local: 'cfg.provider.local',
   gemini: 'cfg.provider.gemini',
+  openai_compatible: 'cfg.provider.openai_compatible',
   google_tts: 'cfg.provider.google_tts',
   stability: 'cfg.provider.stability',
   did: 'cfg.provider.did',
@@ -70,7 +71,7 @@ function modeLabel(t: Translate, mode: unknown): string {
   return key ? t(key) : String(mode);
 }
 
-const provider = (cloud: string): FieldKind => ({ kind: 'select', options: ['local', cloud], labels: providerLabels });
+const provider = (...cloud: string[]): FieldKind => ({ kind: 'select', options: ['local', ...cloud], labels: providerLabels });
 
 // Options mirror the server's enums (ytmaker-core config.rs); the server still validates them.
 const SECTIONS: Section[] = [
@@ -194,11 +195,20 @@ const SECTIONS: Section[] = [
   {
     title: 'cfg.section.providers',
     fields: [
-      { path: 'providers.script', label: 'cfg.providers.script', type: provider('gemini') },
+      { path: 'providers.script', label: 'cfg.providers.script', type: provider('gemini', 'openai_compatible') },
       { path: 'providers.narration', label: 'cfg.providers.narration', type: provider('google_tts') },
       { path: 'providers.images', label: 'cfg.providers.images', type: provider('stability') },
       { path: 'providers.avatar', label: 'cfg.providers.avatar', type: provider('did') },
       { path: 'providers.publish', label: 'cfg.providers.publish', type: provider('youtube') },
+    ],
+  },
+  {
+    title: 'cfg.section.llm',
+    fields: [
+      { path: 'llm.base_url', label: 'cfg.llm.base_url', type: text },
+      { path: 'llm.model', label: 'cfg.llm.model', type: text },
+      { path: 'llm.api_key', label: 'cfg.llm.api_key', type: { kind: 'select', options: ['', 'openai_compatible'] } },
+      { path: 'llm.structured_output', label: 'cfg.llm.structured_output', type: { kind: 'select', options: ['json_schema', 'json_object'] } },
     ],
   },
 ];

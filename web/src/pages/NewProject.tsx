@@ -34,6 +34,8 @@ import {
   type Project,
   type ProjectPageState,
   type ProjectConfiguration,
+  LLM_DEFAULTS,
+  type StructuredOutput,
 } from '../projects';
 
 const STEPS = ['text', 'visual', 'script', 'youtube', 'review'] as const;
@@ -75,8 +77,14 @@ interface Draft {
   logoOpacity: string;
   logoOnThumbnail: boolean;
   promptTemplateId: string;
-  scriptProvider: 'local' | 'gemini';
+  scriptProvider: ScriptProvider;
   model: string;
+  /** `[llm]` for the OpenAI-compatible writer. */
+  llmBaseUrl: string;
+  llmModel: string;
+  /** Send the stored `openai_compatible` key (a local server takes none). */
+  llmUseKey: boolean;
+  llmStructured: StructuredOutput;
   /** Whether a Gemini key is stored (null until the script step has asked). Without one there
    * is no model list to choose from, so no model is asked for; the project cannot write its
    * script until a key is stored (PROVIDER_KEY_MISSING), which the wizard says at the field. */
@@ -106,6 +114,10 @@ type ConfigFields = Pick<
   | 'kenBurns'
   | 'presenter'
   | 'scriptProvider'
+  | 'llmBaseUrl'
+  | 'llmModel'
+  | 'llmUseKey'
+  | 'llmStructured'
   | 'logoId'
   | 'logoPosition'
   | 'logoSize'
@@ -132,6 +144,10 @@ const initialDraft: Draft = {
   promptTemplateId: '',
   scriptProvider: 'local',
   model: '',
+  llmBaseUrl: LLM_DEFAULTS.base_url,
+  llmModel: LLM_DEFAULTS.model,
+  llmUseKey: false,
+  llmStructured: LLM_DEFAULTS.structured_output,
   geminiKeyStored: null,
   title: '',
   description: '',
@@ -159,6 +175,10 @@ const FIELD_STEP: Record<string, Step> = {
   'logo.size_percent': 'visual',
   'logo.opacity': 'visual',
   llm_model: 'script',
+  'providers.script': 'script',
+  'llm.base_url': 'script',
+  'llm.model': 'script',
+  'llm.api_key': 'script',
   'youtube.title': 'youtube',
   'youtube.description': 'youtube',
   'youtube.tags': 'youtube',
@@ -203,6 +223,10 @@ function validate(step: Step, d: Draft, t: Translate, now: number): FieldErrors 
   }
   if (step === 'script' && d.scriptProvider === 'gemini' && d.geminiKeyStored !== false && d.model === '') {
     errors.llm_model = t('wizard.script.modelRequired');
+  }
+  if (step === 'script' && d.scriptProvider === 'openai_compatible') {
+    if (!/^https?:\/\/[^\s/@?#:][^\s@?#]*$/.test(d.llmBaseUrl.trim())) errors['llm.base_url'] = t('wizard.script.llm.baseUrlInvalid');
+    if (d.llmModel.trim() === '') errors['llm.model'] = t('wizard.script.llm.modelRequired');
   }
   if (step === 'youtube') {
     const titleChars = chars(d.title);
@@ -273,6 +297,12 @@ interface GeminiModels {
   default_model: string;
 }
 
+type ScriptProvider = 'local' | 'gemini' | 'openai_compatible';
+
+function scriptProviderOf(value: string | undefined): ScriptProvider {
+  return value === 'gemini' || value === 'openai_compatible' ? value : 'local';
+}
+
 /** A template's configuration as the wizard's fields show it. Nothing is rounded to a preset:
  * the position stays x/y, the colour keeps its alpha, the script writer stays the template's. */
 function templateFields(c: ProjectConfiguration, current: Draft): ConfigFields {
@@ -284,7 +314,11 @@ function templateFields(c: ProjectConfiguration, current: Draft): ConfigFields {
     posY: String(c.subtitles.position.y),
     kenBurns: c.ken_burns.mode,
     presenter: c.presenter.enabled,
-    scriptProvider: c.providers.script === 'gemini' ? 'gemini' : 'local',
+    scriptProvider: scriptProviderOf(c.providers.script),
+    llmBaseUrl: (c.llm ?? LLM_DEFAULTS).base_url,
+    llmModel: (c.llm ?? LLM_DEFAULTS).model,
+    llmUseKey: (c.llm ?? LLM_DEFAULTS).api_key !== '',
+    llmStructured: (c.llm ?? LLM_DEFAULTS).structured_output,
     ...(c.logo
       ? {
           logoId: c.logo.upload,
@@ -635,8 +669,10 @@ function StepScript(props: StepProps) {
   useEffect(() => {
     if (keys.state === 'ready' && d.geminiKeyStored !== hasGemini) set({ geminiKeyStored: hasGemini });
   }, [keys.state, hasGemini, d.geminiKeyStored, set]);
+  const hasLlmKey = keys.state === 'ready' && keys.data.some((k) => k.provider === 'openai_compatible' && k.stored);
   // A template that chose Gemini keeps it even without a key: the choice is shown, not replaced.
-  const offerWriters = hasGemini || d.scriptProvider === 'gemini';
+  // The OpenAI-compatible writer is always offered: a local server (Ollama) needs no key.
+  const offerGemini = hasGemini || d.scriptProvider === 'gemini';
   return (
     <>
       {prompts.state === 'failed' && <ErrorNotice error={prompts.error} context="wizard: prompt templates" onRetry={reloadPrompts} />}
@@ -656,30 +692,72 @@ function StepScript(props: StepProps) {
         )}
       </Field>
       {keys.state === 'failed' && <ErrorNotice error={keys.error} context="wizard: keys" onRetry={reloadKeys} />}
-      {keys.state === 'ready' && !offerWriters && <p data-testid="local-writer">{t('wizard.script.localOnly')}</p>}
-      {keys.state === 'ready' && offerWriters && (
+      {keys.state === 'ready' && (
         <>
-          <Field name="providers.script" label={t('wizard.script.writer')}>
+          <Field name="providers.script" label={t('wizard.script.writer')} error={props.errors['providers.script']}>
             {(p) => (
               <select
                 {...p}
                 value={d.scriptProvider}
-                onChange={(e) => set({ scriptProvider: e.target.value === 'gemini' ? 'gemini' : 'local' })}
+                onChange={(e) => set({ scriptProvider: scriptProviderOf(e.target.value) })}
                 data-testid="script-provider"
               >
                 <option value="local">{t('wizard.script.writer.local')}</option>
-                <option value="gemini">{t('wizard.script.writer.gemini')}</option>
+                {offerGemini && <option value="gemini">{t('wizard.script.writer.gemini')}</option>}
+                <option value="openai_compatible">{t('wizard.script.writer.openai_compatible')}</option>
               </select>
             )}
           </Field>
+          {d.scriptProvider === 'local' && !hasGemini && <p data-testid="local-writer">{t('wizard.script.localOnly')}</p>}
           {d.scriptProvider === 'gemini' && hasGemini && <GeminiModelField {...props} />}
           {d.scriptProvider === 'gemini' && !hasGemini && (
             <p className="field-error" data-testid="gemini-key-missing">
               {t('wizard.script.geminiKeyMissing')}
             </p>
           )}
+          {d.scriptProvider === 'openai_compatible' && <LlmFields {...props} keyStored={hasLlmKey} />}
         </>
       )}
+    </>
+  );
+}
+
+/** The OpenAI-compatible server: base URL, model, whether the stored key is sent, and how the
+ * JSON is asked for. The defaults are a local Ollama. */
+function LlmFields({ d, set, errors, keyStored }: StepProps & { keyStored: boolean }) {
+  const t = useT();
+  return (
+    <>
+      <Field name="llm.base_url" label={t('wizard.script.llm.baseUrl')} hint={t('wizard.script.llm.baseUrlHint')} error={errors['llm.base_url']}>
+        {(p) => <input {...p} value={d.llmBaseUrl} onChange={(e) => set({ llmBaseUrl: e.target.value })} data-testid="llm-base-url" />}
+      </Field>
+      <Field name="llm.model" label={t('wizard.script.llm.model')} hint={t('wizard.script.llm.modelHint')} error={errors['llm.model']}>
+        {(p) => <input {...p} value={d.llmModel} onChange={(e) => set({ llmModel: e.target.value })} data-testid="llm-model" />}
+      </Field>
+      <Field name="llm.structured_output" label={t('wizard.script.llm.structured')}>
+        {(p) => (
+          <select
+            {...p}
+            value={d.llmStructured}
+            onChange={(e) => set({ llmStructured: e.target.value === 'json_object' ? 'json_object' : 'json_schema' })}
+            data-testid="llm-structured"
+          >
+            <option value="json_schema">{t('wizard.script.llm.jsonSchema')}</option>
+            <option value="json_object">{t('wizard.script.llm.jsonObject')}</option>
+          </select>
+        )}
+      </Field>
+      <div className="field">
+        <label>
+          <input type="checkbox" checked={d.llmUseKey} onChange={(e) => set({ llmUseKey: e.target.checked })} data-testid="llm-use-key" />{' '}
+          {t('wizard.script.llm.useKey')}
+        </label>
+        {d.llmUseKey && !keyStored && (
+          <p className="field-error" data-testid="llm-key-missing">
+            {t('wizard.script.llm.keyMissing')}
+          </p>
+        )}
+      </div>
     </>
   );
 }
@@ -816,7 +894,14 @@ function StepReview({ d }: { d: Draft }) {
         ? t('wizard.visual.logoNone')
         : `${t(`wizard.visual.logoPosition.${d.logoPosition}`)}, ${d.logoSize} %, ${t('wizard.visual.logoOpacity')} ${d.logoOpacity}`,
     ],
-    ['wizard.script.writer', d.scriptProvider === 'gemini' ? `${t('wizard.script.writer.gemini')} (${d.model})` : t('wizard.script.writer.local')],
+    [
+      'wizard.script.writer',
+      d.scriptProvider === 'gemini'
+        ? `${t('wizard.script.writer.gemini')} (${d.model})`
+        : d.scriptProvider === 'openai_compatible'
+          ? `${t('wizard.script.writer.openai_compatible')} (${d.llmModel} @ ${d.llmBaseUrl})`
+          : t('wizard.script.writer.local'),
+    ],
     ['wizard.youtube.title', d.title || t('wizard.review.titleFromScript')],
     ['wizard.youtube.tags', parseTags(d.tags).join(', ') || t('common.none')],
     ['wizard.youtube.privacy', t(`wizard.youtube.privacy.${d.privacy}`)],
@@ -851,6 +936,14 @@ function configurationOf(d: Draft): Record<string, unknown> {
   if (changed('kenBurns')) configuration.ken_burns = { mode: d.kenBurns };
   if (changed('presenter')) configuration.presenter = { enabled: d.presenter };
   if (changed('scriptProvider')) configuration.providers = { script: d.scriptProvider };
+  if (d.scriptProvider === 'openai_compatible') {
+    const llm: Record<string, unknown> = {};
+    if (changed('llmBaseUrl')) llm.base_url = d.llmBaseUrl.trim();
+    if (changed('llmModel')) llm.model = d.llmModel.trim();
+    if (changed('llmUseKey')) llm.api_key = d.llmUseKey ? 'openai_compatible' : '';
+    if (changed('llmStructured')) llm.structured_output = d.llmStructured;
+    if (Object.keys(llm).length > 0) configuration.llm = llm;
+  }
   const fullLogo = () => ({
     upload: d.logoId,
     position: d.logoPosition,

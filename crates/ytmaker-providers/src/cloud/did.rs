@@ -48,6 +48,7 @@ pub static CODES: ApiCodes = ApiCodes {
     timeout: ErrorCode::DID_NETWORK_ERROR,
     network: ErrorCode::DID_NETWORK_ERROR,
     invalid_response: ErrorCode::DID_INVALID_RESPONSE,
+    refused: None,
 };
 
 const IMAGES_UPLOAD: &str = "images.upload";

@@ -30,20 +30,12 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use ytmaker_core::config::ScriptSettings;
-use ytmaker_core::prompt::{
-    ARTICLE_PLACEHOLDER, DEFAULT_PROMPT_TEMPLATE, validate_template_content,
-};
-use ytmaker_core::script::{Language, Script, Segment};
+use ytmaker_core::script::Script;
 use ytmaker_core::{ErrorCode, Secret, YtError, YtResult};
 
 use super::http::{ApiClient, ApiCodes, Reply};
+use super::llm_script::{self, Dialect, head, prepare, script_from_json};
 use super::{CloudContext, Timeouts};
-use crate::local::{
-    article_language, check_settings, length_warnings, line_seconds, narration_line,
-};
-use crate::speech::estimate_seconds;
-use crate::text::{self, NormalisedText};
 use crate::{ScriptRequest, ScriptWriter};
 
 /// A current, fast model with structured output; projects may choose another from [`list_models`].
@@ -54,6 +46,7 @@ pub static CODES: ApiCodes = ApiCodes {
     timeout: ErrorCode::GEMINI_TIMEOUT,
     network: ErrorCode::GEMINI_NETWORK_ERROR,
     invalid_response: ErrorCode::GEMINI_INVALID_RESPONSE,
+    refused: None,
 };
 
 const MODELS_LIST: &str = "models.list";
@@ -65,9 +58,6 @@ const KEY_HEADER: &str = "x-goog-api-key";
 const PAGE_SIZE: u32 = 1000;
 /// A listing longer than this many pages is a server that keeps handing out tokens.
 const MAX_PAGES: usize = 50;
-const TITLE_MAX_CHARS: usize = 100;
-const TAGS_MAX: u32 = 15;
-const TEXT_HEAD_CHARS: usize = 300;
 
 /// Finish reasons that mean a content filter stopped the answer.
 const POLICY_FINISH_REASONS: [&str; 6] = [
@@ -111,19 +101,7 @@ impl GeminiScriptWriter {
     }
 
     async fn write(&self, req: &ScriptRequest<'_>) -> YtResult<Script> {
-        check_settings(req.settings, req.narration)?;
-        let template = req.prompt.unwrap_or(DEFAULT_PROMPT_TEMPLATE);
-        validate_template_content(template)?;
-        let normalised = text::normalise(req.text);
-        if !normalised.has_body() {
-            return Err(YtError::new(
-                ErrorCode::SCRIPT_NO_CONTENT,
-                "the text has no sentence to narrate after clean-up",
-            )
-            .detail("input_chars", req.text.chars().count()));
-        }
-        let language = article_language(&normalised);
-        let rate = req.narration.speaking_rate;
+        let prepared = prepare(req)?;
         let model = model_id(&self.model)?;
 
         let described = get_model(&self.api, &self.base, &self.timeouts, &self.key, model).await?;
@@ -139,10 +117,9 @@ impl GeminiScriptWriter {
             ));
         }
 
-        let prompt = template.replace(ARTICLE_PLACEHOLDER, &article_text(&normalised));
         let body = json!({
-            "systemInstruction": {"parts": [{"text": system_instruction(req.settings, language, rate)}]},
-            "contents": [{"role": "user", "parts": [{"text": prompt}]}],
+            "systemInstruction": {"parts": [{"text": prepared.system}]},
+            "contents": [{"role": "user", "parts": [{"text": prepared.prompt}]}],
             "generationConfig": {
                 "responseMimeType": "application/json",
                 "responseSchema": response_schema(),
@@ -164,15 +141,7 @@ impl GeminiScriptWriter {
         }
         let answer: GenerateResponse = self.api.json(&reply)?;
         let text = answer_text(&self.api, &reply, &answer)?;
-        let drafted: DraftScript = serde_json::from_str(&text).map_err(|e| {
-            self.api
-                .invalid(
-                    &reply,
-                    format!("the model's answer is not the script JSON: {e}"),
-                )
-                .detail("text_head", head(&text))
-        })?;
-        let script = build_script(drafted, language, rate, req.settings).map_err(|why| {
+        let script = script_from_json(&text, &prepared, req.settings).map_err(|why| {
             self.api
                 .invalid(&reply, why)
                 .detail("text_head", head(&text))
@@ -320,88 +289,9 @@ fn model_id(configured: &str) -> YtResult<&str> {
     }
 }
 
-/// The cleaned article, one blank line between paragraphs.
-fn article_text(normalised: &NormalisedText) -> String {
-    normalised
-        .paragraphs
-        .iter()
-        .map(|p| p.text.as_str())
-        .collect::<Vec<_>>()
-        .join("\n\n")
-}
-
-/// The project's rules, stated in the units the model can count: seconds, and the characters or
-/// words per second of the speech-rate model the segments are measured with afterwards.
-fn system_instruction(settings: &ScriptSettings, language: Language, rate: f64) -> String {
-    let (language_name, pace) = match language {
-        Language::ZhTw => {
-            let per_second = 1.0 / estimate_seconds("中", Language::ZhTw, rate);
-            (
-                "Traditional Chinese as written in Taiwan",
-                format!(
-                    "The narration is spoken at about {per_second:.1} Chinese characters per second, so a segment holds about {:.0} to {:.0} characters.",
-                    settings.segment_min_seconds * per_second,
-                    settings.segment_max_seconds * per_second * 0.9
-                ),
-            )
-        }
-        Language::En => {
-            let per_second = 1.0 / estimate_seconds("speech ", Language::En, rate);
-            (
-                "English",
-                format!(
-                    "The narration is spoken at about {per_second:.1} words per second, so a segment holds about {:.0} to {:.0} words.",
-                    settings.segment_min_seconds * per_second,
-                    settings.segment_max_seconds * per_second * 0.9
-                ),
-            )
-        }
-    };
-    format!(
-        "You write the script of a narrated video as JSON matching the response schema.\n\
-         Write title, description, tags, intro, outro, narration, image_description and key_phrase in {language_name}.\n\
-         Each segment's narration takes {min} to {max} seconds to speak. {pace}\n\
-         The whole video, intro and outro included, runs {tmin} to {tmax} seconds.\n\
-         The title has at most {TITLE_MAX_CHARS} characters; give at most {TAGS_MAX} tags.\n\
-         image_prompt_en is image_description as an English prompt for a text-to-image model, with no text or letters in the picture.\n\
-         key_phrase sums up the segment in at most 16 Chinese characters or 40 Latin characters.",
-        min = settings.segment_min_seconds,
-        max = settings.segment_max_seconds,
-        tmin = settings.target_min_seconds,
-        tmax = settings.target_max_seconds,
-    )
-}
-
 /// The script's shape in the OpenAPI subset `responseSchema` takes.
 fn response_schema() -> Value {
-    let text = |description: &str| json!({"type": "STRING", "description": description});
-    json!({
-        "type": "OBJECT",
-        "properties": {
-            "title": text("YouTube title, at most 100 characters"),
-            "description": text("YouTube description"),
-            "tags": {"type": "ARRAY", "items": {"type": "STRING"}, "maxItems": TAGS_MAX},
-            "intro": text("One or two sentences the presenter says before the first segment"),
-            "segments": {
-                "type": "ARRAY",
-                "minItems": 1,
-                "items": {
-                    "type": "OBJECT",
-                    "properties": {
-                        "narration": text("What the narrator says during this segment"),
-                        "image_description": text("What the segment's image shows, in the script's language"),
-                        "image_prompt_en": text("The image description as an English text-to-image prompt"),
-                        "key_phrase": text("A short phrase summing up the segment"),
-                    },
-                    "required": ["narration", "image_description", "image_prompt_en", "key_phrase"],
-                    "propertyOrdering": ["narration", "image_description", "image_prompt_en", "key_phrase"],
-                },
-            },
-            "outro": text("One or two sentences the presenter says after the last segment"),
-        },
-        "required": ["title", "description", "tags", "intro", "segments", "outro"],
-        "propertyOrdering": ["title", "description", "tags", "intro", "segments", "outro"],
-    })
+    llm_script::script_schema(Dialect::Gemini)
 }
 
 /// The model's text, or why there is none: a blocked prompt or a filtered answer is
@@ -463,81 +353,6 @@ fn flagged_categories(ratings: &[SafetyRating]) -> Vec<String> {
         .filter(|r| r.blocked || matches!(r.probability.as_deref(), Some("HIGH" | "MEDIUM")))
         .filter_map(|r| r.category.clone())
         .collect()
-}
-
-/// The script from the model's JSON, or why the JSON does not make one.
-fn build_script(
-    draft: DraftScript,
-    language: Language,
-    rate: f64,
-    settings: &ScriptSettings,
-) -> Result<Script, String> {
-    let required = |field: &str, value: String| -> Result<String, String> {
-        let value = value.trim().to_owned();
-        if value.is_empty() {
-            Err(format!("{field} is empty"))
-        } else {
-            Ok(value)
-        }
-    };
-    let title = required("title", draft.title)?;
-    if title.chars().count() > TITLE_MAX_CHARS {
-        return Err(format!(
-            "the title has {} characters, more than {TITLE_MAX_CHARS}",
-            title.chars().count()
-        ));
-    }
-    if draft.segments.is_empty() {
-        return Err("the script has no segment".into());
-    }
-    let mut segments = Vec::with_capacity(draft.segments.len());
-    for (i, s) in draft.segments.into_iter().enumerate() {
-        let field = |name: &str| format!("segments[{i}].{name}");
-        let narration = required(&field("narration"), s.narration)?;
-        segments.push(Segment {
-            index: i as u32,
-            estimated_seconds: line_seconds(&narration, language, rate),
-            narration,
-            image_description: required(&field("image_description"), s.image_description)?,
-            image_prompt: Some(required(&field("image_prompt_en"), s.image_prompt_en)?),
-            key_phrase: required(&field("key_phrase"), s.key_phrase)?,
-            description_edited: false,
-        });
-    }
-    let spoken: String = segments
-        .iter()
-        .map(|s| s.narration.as_str())
-        .collect::<Vec<_>>()
-        .join("\n");
-    let written_in = text::detect_language(&spoken);
-    if written_in != language {
-        return Err(format!(
-            "the narration is in {written_in:?}, the article in {language:?}"
-        ));
-    }
-    let tags = draft
-        .tags
-        .into_iter()
-        .map(|t| t.trim().to_owned())
-        .filter(|t| !t.is_empty())
-        .collect();
-    let mut script = Script {
-        language,
-        title,
-        description: draft.description.trim().to_owned(),
-        tags,
-        intro: narration_line(required("intro", draft.intro)?, language, rate),
-        segments,
-        outro: narration_line(required("outro", draft.outro)?, language, rate),
-        condensation: None,
-        warnings: Vec::new(),
-    };
-    script.warnings = length_warnings(&script, settings);
-    Ok(script)
-}
-
-fn head(text: &str) -> String {
-    text.chars().take(TEXT_HEAD_CHARS).collect()
 }
 
 /// Maps a non-2xx answer of the Gemini API to its code (see the module documentation).
@@ -813,25 +628,6 @@ struct UsageMetadata {
     candidates_token_count: u64,
     #[serde(default)]
     total_token_count: u64,
-}
-
-/// The script as the response schema asks for it.
-#[derive(Deserialize)]
-struct DraftScript {
-    title: String,
-    description: String,
-    tags: Vec<String>,
-    intro: String,
-    segments: Vec<DraftSegment>,
-    outro: String,
-}
-
-#[derive(Deserialize)]
-struct DraftSegment {
-    narration: String,
-    image_description: String,
-    image_prompt_en: String,
-    key_phrase: String,
 }
 
 #[cfg(test)]

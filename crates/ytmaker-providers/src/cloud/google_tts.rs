@@ -35,6 +35,7 @@ pub static CODES: ApiCodes = ApiCodes {
     timeout: ErrorCode::TTS_TIMEOUT,
     network: ErrorCode::TTS_NETWORK_ERROR,
     invalid_response: ErrorCode::TTS_INVALID_RESPONSE,
+    refused: None,
 };
 
 const SYNTHESIZE: &str = "synthesize";

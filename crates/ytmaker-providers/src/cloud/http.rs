@@ -24,6 +24,9 @@ pub struct ApiCodes {
     pub timeout: ErrorCode,
     pub network: ErrorCode,
     pub invalid_response: ErrorCode,
+    /// A connection refused (nothing listens at the address), when the API may be a server of
+    /// the user's own that is simply not running; `None` counts it as a network error.
+    pub refused: Option<ErrorCode>,
 }
 
 /// One HTTP call as it ended, for a [`CallRecorder`].
@@ -296,6 +299,11 @@ impl ApiClient {
                 self.codes.timeout,
                 format!("no answer within {} s", timeout.as_secs_f64()),
             )
+        } else if let Some(refused) = self.codes.refused.filter(|_| is_refused(&err)) {
+            (
+                refused,
+                format!("nothing accepted the connection: {}", chain(&err)),
+            )
         } else {
             (
                 self.codes.network,
@@ -357,6 +365,20 @@ impl ApiClient {
         metrics::counter!(ytmaker_core::metric::PROVIDER_ERRORS_TOTAL, "api" => self.codes.api, "code" => err.code.as_str())
             .increment(1);
     }
+}
+
+/// Whether the connection was refused: an I/O `ConnectionRefused` anywhere in the chain.
+fn is_refused(err: &(dyn std::error::Error + 'static)) -> bool {
+    let mut source = Some(err);
+    while let Some(e) = source {
+        if let Some(io) = e.downcast_ref::<std::io::Error>()
+            && io.kind() == std::io::ErrorKind::ConnectionRefused
+        {
+            return true;
+        }
+        source = e.source();
+    }
+    false
 }
 
 /// An error and its sources on one line.

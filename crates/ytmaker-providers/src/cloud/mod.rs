@@ -16,6 +16,8 @@ pub mod did;
 pub mod gemini;
 pub mod google_tts;
 pub mod http;
+mod llm_script;
+pub mod openai_compat;
 pub mod stability;
 pub mod youtube;
 

@@ -37,6 +37,7 @@ pub static CODES: ApiCodes = ApiCodes {
     timeout: ErrorCode::STABILITY_TIMEOUT,
     network: ErrorCode::STABILITY_NETWORK_ERROR,
     invalid_response: ErrorCode::STABILITY_INVALID_RESPONSE,
+    refused: None,
 };
 
 pub const GENERATE: &str = "generate";

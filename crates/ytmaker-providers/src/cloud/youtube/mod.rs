@@ -35,6 +35,7 @@ pub static CODES: ApiCodes = ApiCodes {
     timeout: ErrorCode::YOUTUBE_TIMEOUT,
     network: ErrorCode::YOUTUBE_NETWORK_ERROR,
     invalid_response: ErrorCode::YOUTUBE_INVALID_RESPONSE,
+    refused: None,
 };
 
 /// PUTs to an upload session: a chunk that times out or loses its connection interrupts the
@@ -44,6 +45,7 @@ pub static UPLOAD_CODES: ApiCodes = ApiCodes {
     timeout: ErrorCode::YOUTUBE_UPLOAD_FAILED,
     network: ErrorCode::YOUTUBE_UPLOAD_FAILED,
     invalid_response: ErrorCode::YOUTUBE_INVALID_RESPONSE,
+    refused: None,
 };
 
 /// Google's OAuth token endpoint.
@@ -52,6 +54,7 @@ pub static OAUTH_CODES: ApiCodes = ApiCodes {
     timeout: ErrorCode::YOUTUBE_TIMEOUT,
     network: ErrorCode::YOUTUBE_NETWORK_ERROR,
     invalid_response: ErrorCode::YOUTUBE_INVALID_RESPONSE,
+    refused: None,
 };
 
 /// An access token is refreshed when it has less than this left, so it cannot expire in flight.
