@@ -1,38 +1,18 @@
 // Shapes of the project API (crates/ytmaker-server/src/projects.rs, ws.rs and
 // crates/ytmaker-pipeline/src/view.rs) and the rules the UI checks before sending anything,
-// mirroring the server's (crates/ytmaker-core/src/article.rs, youtube.rs, config.rs).
+// which come from the generated contract (./contract), never copied.
 
 import type { ApiErrorInit, ErrorInfo } from './api';
+import { CONTRACT, LIMITS, choicesOf, rangeOf, type LogoCorner, type Privacy, type StructuredOutput } from './contract';
 import type { MessageKey } from './i18n';
 
-export const STATUSES = [
-  'INITIALIZED',
-  'SCRIPT_GENERATING',
-  'SCRIPT_GENERATED',
-  'ASSETS_GENERATING',
-  'ASSETS_GENERATED',
-  'RENDERING',
-  'RENDERED',
-  'THUMBNAIL_GENERATING',
-  'THUMBNAIL_GENERATED',
-  'UPLOADING',
-  'COMPLETED',
-  'PAUSED',
-  'CANCELLED',
-  'FAILED',
-] as const;
+export const STATUSES = CONTRACT.statuses;
 export type Status = (typeof STATUSES)[number];
 
-export const STAGES = ['script', 'assets', 'render', 'thumbnail', 'upload'] as const;
+export const STAGES = CONTRACT.stages;
 export type StageName = (typeof STAGES)[number];
 
-const RUNNING: ReadonlySet<string> = new Set([
-  'SCRIPT_GENERATING',
-  'ASSETS_GENERATING',
-  'RENDERING',
-  'THUMBNAIL_GENERATING',
-  'UPLOADING',
-]);
+const RUNNING: ReadonlySet<string> = new Set(CONTRACT.running_statuses);
 
 export function isRunning(status: string): boolean {
   return RUNNING.has(status);
@@ -99,7 +79,7 @@ export interface ProjectConfiguration {
   llm?: LlmConfiguration;
 }
 
-export type StructuredOutput = 'json_schema' | 'json_object';
+export type { LogoCorner, Privacy, StructuredOutput };
 
 /** config.rs `LlmSettings`. */
 export interface LlmConfiguration {
@@ -118,13 +98,13 @@ export const LLM_DEFAULTS: LlmConfiguration = {
   structured_output: 'json_schema',
 };
 
-export const LOGO_CORNERS = ['top_left', 'top_right', 'bottom_left', 'bottom_right'] as const;
-export type LogoCorner = (typeof LOGO_CORNERS)[number];
-/** The logo's longer side as a percentage of the frame width (config.rs `LogoSettings`). */
-export const LOGO_SIZE_MIN = 3;
-export const LOGO_SIZE_MAX = 30;
+export const LOGO_CORNERS = choicesOf<LogoCorner>('logo.position');
+/** The logo's longer side as a percentage of the frame width. */
+const LOGO_SIZE = rangeOf('logo.size_percent');
+export const LOGO_SIZE_MIN = LOGO_SIZE.min;
+export const LOGO_SIZE_MAX = LOGO_SIZE.max;
 /** `POST /uploads/logo`'s size limit. */
-export const LOGO_MAX_BYTES = 2 * 1024 * 1024;
+export const LOGO_MAX_BYTES = LIMITS.logo_max_bytes;
 
 export interface LogoConfiguration {
   /** The id `POST /uploads/logo` answered with. */
@@ -147,7 +127,7 @@ export interface YoutubeSettings {
   title: string;
   description: string;
   tags: string[];
-  privacy: 'private' | 'unlisted' | 'public';
+  privacy: Privacy;
   publish_at?: string | null;
 }
 
@@ -236,17 +216,18 @@ export type ProgressMessage =
     }
   | { type: 'complete'; seq: number; replay?: boolean; result: Record<string, unknown>; timestamp: string };
 
-// ---- input rules (the server checks the same) ------------------------------------------------
+// ---- input rules (generated from the server's: ./contract) ----------------------------------
 
-export const ARTICLE_MIN_CHARS = 500;
-export const ARTICLE_MAX_CHARS = 10_000;
-export const TITLE_MAX_CHARS = 100;
-export const DESCRIPTION_MAX_BYTES = 5_000;
-export const MAX_TAGS = 30;
-export const TAGS_MAX_TOTAL_CHARS = 500;
-export const NAME_MAX_CHARS = 100;
-export const FONT_SIZE_MIN = 20;
-export const FONT_SIZE_MAX = 100;
+export const ARTICLE_MIN_CHARS = LIMITS.article_min_chars;
+export const ARTICLE_MAX_CHARS = LIMITS.article_max_chars;
+export const TITLE_MAX_CHARS = LIMITS.youtube_title_max_chars;
+export const DESCRIPTION_MAX_BYTES = LIMITS.youtube_description_max_bytes;
+export const MAX_TAGS = LIMITS.youtube_max_tags;
+export const TAGS_MAX_TOTAL_CHARS = LIMITS.youtube_tags_max_total_chars;
+export const NAME_MAX_CHARS = LIMITS.name_max_chars;
+const FONT_SIZE = rangeOf('subtitles.font_size');
+export const FONT_SIZE_MIN = FONT_SIZE.min;
+export const FONT_SIZE_MAX = FONT_SIZE.max;
 
 // Rust's `str::trim` removes the Unicode White_Space characters; JavaScript's `trim` uses a
 // slightly different set (it also strips U+FEFF and keeps U+0085), so the count would differ.

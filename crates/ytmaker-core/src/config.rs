@@ -89,6 +89,9 @@ impl Default for LlmSettings {
     }
 }
 
+/// The longest base URL taken.
+pub const MAX_BASE_URL_CHARS: usize = 2048;
+
 /// Whether `url` is an `http(s)://host[:port][/path]` base URL: no credentials, query or
 /// fragment (they would end up in logs and error details), no whitespace.
 pub fn is_base_url(url: &str) -> bool {
@@ -101,7 +104,7 @@ pub fn is_base_url(url: &str) -> bool {
     let authority = rest.split('/').next().unwrap_or("");
     !authority.is_empty()
         && !authority.starts_with(':')
-        && url.len() <= 2048
+        && url.chars().count() <= MAX_BASE_URL_CHARS
         && !url
             .chars()
             .any(|c| c.is_whitespace() || c.is_control() || matches!(c, '@' | '?' | '#'))
@@ -491,6 +494,10 @@ pub enum Rule {
     HexColor,
     /// The id of an uploaded logo ([`is_upload_id`]).
     UploadId,
+    /// An API's base URL ([`is_base_url`]).
+    BaseUrl,
+    /// No control characters and no white space at either end.
+    Trimmed,
 }
 
 /// A [`Rule`] on the field at a dotted path of the serialised configuration (`subtitles.font_size`).
@@ -562,6 +569,11 @@ pub const RULES: &[FieldRule] = &[
     range("logo.size_percent", 3.0, 30.0),
     range("logo.opacity", 0.0, 1.0),
     range("logo.margin", 0.0, 200.0),
+    rule("llm.base_url", Rule::BaseUrl),
+    rule("llm.base_url", Rule::MaxChars(MAX_BASE_URL_CHARS)),
+    rule("llm.model", Rule::MaxChars(200)),
+    rule("llm.model", Rule::Trimmed),
+    rule("llm.api_key", Rule::OneOf(&["", LLM_KEY_NAME])),
 ];
 
 impl Rule {
@@ -575,6 +587,10 @@ impl Rule {
             Rule::OneOf(values) => format!("one of {}", values.join(", ")),
             Rule::HexColor => "hex colour #RRGGBB or #RRGGBBAA".into(),
             Rule::UploadId => "the id of an uploaded logo (64 lowercase hex digits)".into(),
+            Rule::BaseUrl => {
+                "an http:// or https:// URL without credentials, query or fragment".into()
+            }
+            Rule::Trimmed => "no control characters or surrounding spaces".into(),
         }
     }
 
@@ -585,6 +601,10 @@ impl Rule {
             Rule::NotBlank => Some(r"\S"),
             Rule::HexColor => Some("^#([0-9A-Fa-f]{6}|[0-9A-Fa-f]{8})$"),
             Rule::UploadId => Some("^[0-9a-f]{64}$"),
+            Rule::BaseUrl => {
+                Some(r"^https?://[^\s\x00-\x1F\x7F-\x9F/@?#:][^\s\x00-\x1F\x7F-\x9F@?#]*$")
+            }
+            Rule::Trimmed => Some(r"^(?!\s)(?!.*\s$)[^\x00-\x1F\x7F-\x9F]*$"),
             _ => None,
         }
     }
@@ -606,6 +626,10 @@ impl Rule {
             Rule::OneOf(values) => value.as_str().is_some_and(|s| values.contains(&s)),
             Rule::HexColor => value.as_str().is_some_and(is_hex_color),
             Rule::UploadId => value.as_str().is_some_and(is_upload_id),
+            Rule::BaseUrl => value.as_str().is_some_and(is_base_url),
+            Rule::Trimmed => value
+                .as_str()
+                .is_some_and(|s| !s.chars().any(char::is_control) && s.trim() == s),
         }
     }
 
@@ -634,46 +658,18 @@ impl FieldRule {
 }
 
 impl ProjectConfig {
-    /// The `[llm]` section's rules, which the rule table cannot state (a URL's shape, a model
-    /// required only with the OpenAI-compatible writer); reported with the others.
+    /// The one `[llm]` rule the table cannot state, as it spans two sections: the
+    /// OpenAI-compatible writer needs a model to ask.
     fn llm_violations(&self) -> Vec<Value> {
-        let llm = &self.llm;
-        let mut out = Vec::new();
-        let mut check = |ok: bool, field: &str, rule: &str, value: &str| {
-            if !ok {
-                out.push(json!({ "field": field, "rule": rule, "value": value }));
-            }
-        };
-        check(
-            is_base_url(&llm.base_url),
-            "llm.base_url",
-            "an http:// or https:// URL without credentials, query or fragment",
-            &llm.base_url,
-        );
-        let model_ok = llm.model.chars().count() <= 200
-            && !llm.model.chars().any(|c| c.is_control())
-            && llm.model.trim() == llm.model;
-        check(
-            model_ok,
-            "llm.model",
-            "at most 200 characters, no control characters or surrounding spaces",
-            &llm.model,
-        );
-        if self.providers.script == ProviderKind::OpenaiCompatible {
-            check(
-                !llm.model.is_empty(),
-                "llm.model",
-                "the model to ask (required with providers.script = openai_compatible)",
-                &llm.model,
-            );
+        let needs_model = self.providers.script == ProviderKind::OpenaiCompatible;
+        if needs_model && self.llm.model.is_empty() {
+            return vec![json!({
+                "field": "llm.model",
+                "rule": "the model to ask (required with providers.script = openai_compatible)",
+                "value": self.llm.model,
+            })];
         }
-        check(
-            llm.api_key.is_empty() || llm.api_key == LLM_KEY_NAME,
-            "llm.api_key",
-            "openai_compatible (the stored key) or empty (a server that takes no key)",
-            &llm.api_key,
-        );
-        out
+        Vec::new()
     }
 }
 
@@ -688,13 +684,19 @@ impl ProjectConfig {
     /// details.violations: field, rule, value). A field that is not there (no logo) has nothing
     /// to break.
     pub fn validate(&self) -> YtResult<()> {
+        self.validate_with(RULES)
+    }
+
+    /// [`ProjectConfig::validate`] against another rule table: how a test changes one limit and
+    /// sees every consumer of the table follow.
+    pub fn validate_with(&self, rules: &[FieldRule]) -> YtResult<()> {
         let config = serde_json::to_value(self).map_err(|e| {
             YtError::new(
                 ErrorCode::CONFIG_INVALID,
                 format!("the configuration cannot be encoded: {e}"),
             )
         })?;
-        let mut violations: Vec<Value> = RULES
+        let mut violations: Vec<Value> = rules
             .iter()
             .filter_map(|r| {
                 let value = config.pointer(&r.pointer())?;

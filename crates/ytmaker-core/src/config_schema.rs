@@ -26,6 +26,11 @@ const REF_PREFIX: &str = "#/components/schemas/";
 
 /// The schemas to put in `components.schemas`, by name, rules included.
 pub fn config_schemas() -> YtResult<Map<String, Value>> {
+    config_schemas_with(RULES)
+}
+
+/// [`config_schemas`] with another rule table (a test's changed limit).
+pub fn config_schemas_with(rules: &[FieldRule]) -> YtResult<Map<String, Value>> {
     let mut derived: Vec<(String, RefOr<Schema>)> = Vec::new();
     <ProjectConfig as ToSchema>::schemas(&mut derived);
     derived.push((
@@ -42,7 +47,7 @@ pub fn config_schemas() -> YtResult<Map<String, Value>> {
         })?;
         schemas.insert(name, schema);
     }
-    for rule in RULES {
+    for rule in rules {
         describe_rule(&mut schemas, rule)?;
     }
     add_overrides(&mut schemas);
@@ -179,7 +184,7 @@ fn describe_rule(schemas: &mut Map<String, Value>, rule: &FieldRule) -> YtResult
                 property.insert("description".into(), d);
             }
         }
-        Rule::NotBlank | Rule::HexColor | Rule::UploadId => {
+        Rule::NotBlank | Rule::HexColor | Rule::UploadId | Rule::BaseUrl | Rule::Trimmed => {
             if rule.rule == Rule::NotBlank {
                 property.insert("minLength".into(), json!(1));
             }
@@ -189,6 +194,80 @@ fn describe_rule(schemas: &mut Map<String, Value>, rule: &FieldRule) -> YtResult
             }
             if let Some(pattern) = rule.rule.pattern() {
                 property.insert("pattern".into(), json!(pattern));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The keywords of a field's schema a form needs to check a value as the server will.
+const FIELD_KEYWORDS: [&str; 9] = [
+    "type",
+    "enum",
+    "minimum",
+    "maximum",
+    "minLength",
+    "maxLength",
+    "pattern",
+    "format",
+    "default",
+];
+
+/// Every leaf field of the configuration, by dotted path (`subtitles.position.x`), with the
+/// keywords of its schema in `schemas` (what [`config_schemas`] makes): the rules as a form
+/// reads them. A field whose type is a named enum gets that enum's keywords; an optional
+/// section's fields are listed as if it were set.
+pub fn config_fields(schemas: &Map<String, Value>) -> YtResult<Map<String, Value>> {
+    fields_of(schemas, CONFIG)
+}
+
+/// [`config_fields`] for any object schema among `schemas` (`YoutubeSettings`, say).
+pub fn fields_of(schemas: &Map<String, Value>, component: &str) -> YtResult<Map<String, Value>> {
+    let mut fields = Map::new();
+    collect_fields(schemas, component, "", &mut fields, 0)?;
+    Ok(fields)
+}
+
+fn collect_fields(
+    schemas: &Map<String, Value>,
+    component: &str,
+    prefix: &str,
+    fields: &mut Map<String, Value>,
+    depth: usize,
+) -> YtResult<()> {
+    let broken = |what: String| YtError::new(ErrorCode::SERVER_PANICKED, what);
+    if depth > 8 {
+        return Err(broken(format!("the {component} schema nests too deep")));
+    }
+    let properties = schemas
+        .get(component)
+        .and_then(|s| s.get("properties"))
+        .and_then(Value::as_object)
+        .ok_or_else(|| broken(format!("the {component} schema has no properties")))?;
+    for (name, property) in properties {
+        let path = format!("{prefix}{name}");
+        let target = referenced(property).and_then(|t| schemas.get(t).map(|s| (t, s)));
+        match target {
+            Some((t, s)) if s.get("properties").is_some() => {
+                collect_fields(schemas, t, &format!("{path}."), fields, depth + 1)?
+            }
+            _ => {
+                let mut field = Map::new();
+                for source in [target.map(|(_, s)| s), Some(property)]
+                    .into_iter()
+                    .flatten()
+                {
+                    for keyword in FIELD_KEYWORDS {
+                        if let Some(v) = source.get(keyword) {
+                            field.insert(keyword.into(), v.clone());
+                        }
+                    }
+                }
+                if is_nullable(property) && field.get("type").is_some_and(Value::is_string) {
+                    let t = field["type"].clone();
+                    field.insert("type".into(), json!([t, "null"]));
+                }
+                fields.insert(path, Value::Object(field));
             }
         }
     }
@@ -272,7 +351,11 @@ mod tests {
                     "{}",
                     rule.field
                 ),
-                Rule::NotBlank | Rule::HexColor | Rule::UploadId => {
+                Rule::NotBlank
+                | Rule::HexColor
+                | Rule::UploadId
+                | Rule::BaseUrl
+                | Rule::Trimmed => {
                     assert_eq!(p["pattern"].as_str(), rule.rule.pattern(), "{}", rule.field)
                 }
             }

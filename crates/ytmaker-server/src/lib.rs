@@ -21,6 +21,7 @@ mod settings;
 mod system;
 mod templates;
 mod uploads;
+pub mod web_contract;
 mod ws;
 
 use std::net::{IpAddr, SocketAddr};

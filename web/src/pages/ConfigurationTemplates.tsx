@@ -14,6 +14,7 @@ import { formatDateTime } from '../format';
 import { useLang, useT, type MessageKey, type Translate } from '../i18n';
 import { useLogoUpload } from '../logoUpload';
 import { LOGO_CORNERS, LOGO_SIZE_MAX, LOGO_SIZE_MIN } from '../projects';
+import { choicesOf, rangeOf } from '../contract';
 
 type Json = Record<string, unknown>;
 
@@ -71,9 +72,14 @@ function modeLabel(t: Translate, mode: unknown): string {
   return key ? t(key) : String(mode);
 }
 
-const provider = (...cloud: string[]): FieldKind => ({ kind: 'select', options: ['local', ...cloud], labels: providerLabels });
+/** A choice among the values the generated contract allows for `path`. */
+const choice = (path: string, labels?: Record<string, MessageKey>): FieldKind => ({ kind: 'select', options: choicesOf(path), ...(labels ? { labels } : {}) });
+const provider = (path: string): FieldKind => choice(path, providerLabels);
 
-// Options mirror the server's enums (ytmaker-core config.rs); the server still validates them.
+const LOGO_OPACITY = rangeOf('logo.opacity');
+const LOGO_MARGIN = rangeOf('logo.margin');
+
+// Options come from the generated contract (the server's own rules); the server still validates.
 const SECTIONS: Section[] = [
   {
     title: 'cfg.section.subtitles',
@@ -95,11 +101,7 @@ const SECTIONS: Section[] = [
       {
         path: 'ken_burns.mode',
         label: 'cfg.ken_burns.mode',
-        type: {
-          kind: 'select',
-          options: Object.keys(kenBurnsLabels),
-          labels: kenBurnsLabels,
-        },
+        type: choice('ken_burns.mode', kenBurnsLabels),
       },
       { path: 'ken_burns.zoom', label: 'cfg.ken_burns.zoom', type: num },
     ],
@@ -114,11 +116,7 @@ const SECTIONS: Section[] = [
       {
         path: 'narration.voice',
         label: 'cfg.narration.voice',
-        type: {
-          kind: 'select',
-          options: ['female', 'male'],
-          labels: { female: 'cfg.narration.female', male: 'cfg.narration.male' },
-        },
+        type: choice('narration.voice', { female: 'cfg.narration.female', male: 'cfg.narration.male' }),
       },
       { path: 'narration.speaking_rate', label: 'cfg.narration.speaking_rate', type: num },
       { path: 'narration.pitch', label: 'cfg.narration.pitch', type: num },
@@ -139,28 +137,7 @@ const SECTIONS: Section[] = [
       {
         path: 'images.style_preset',
         label: 'cfg.images.style_preset',
-        type: {
-          kind: 'optional-select',
-          options: [
-            '3d-model',
-            'analog-film',
-            'anime',
-            'cinematic',
-            'comic-book',
-            'digital-art',
-            'enhance',
-            'fantasy-art',
-            'isometric',
-            'line-art',
-            'low-poly',
-            'modeling-compound',
-            'neon-punk',
-            'origami',
-            'photographic',
-            'pixel-art',
-            'tile-texture',
-          ],
-        },
+        type: { kind: 'optional-select', options: choicesOf('images.style_preset') },
       },
       { path: 'images.style_modifiers', label: 'cfg.images.style_modifiers', type: text },
       { path: 'images.negative_prompt', label: 'cfg.images.negative_prompt', type: text },
@@ -183,10 +160,7 @@ const SECTIONS: Section[] = [
       {
         path: 'render.x264_preset',
         label: 'cfg.render.x264_preset',
-        type: {
-          kind: 'select',
-          options: ['ultrafast', 'superfast', 'veryfast', 'faster', 'fast', 'medium', 'slow', 'slower', 'veryslow'],
-        },
+        type: choice('render.x264_preset'),
       },
       { path: 'render.crf', label: 'cfg.render.crf', type: num },
       { path: 'render.parallel_clips', label: 'cfg.render.parallel_clips', type: num },
@@ -195,11 +169,11 @@ const SECTIONS: Section[] = [
   {
     title: 'cfg.section.providers',
     fields: [
-      { path: 'providers.script', label: 'cfg.providers.script', type: provider('gemini', 'openai_compatible') },
-      { path: 'providers.narration', label: 'cfg.providers.narration', type: provider('google_tts') },
-      { path: 'providers.images', label: 'cfg.providers.images', type: provider('stability') },
-      { path: 'providers.avatar', label: 'cfg.providers.avatar', type: provider('did') },
-      { path: 'providers.publish', label: 'cfg.providers.publish', type: provider('youtube') },
+      { path: 'providers.script', label: 'cfg.providers.script', type: provider('providers.script') },
+      { path: 'providers.narration', label: 'cfg.providers.narration', type: provider('providers.narration') },
+      { path: 'providers.images', label: 'cfg.providers.images', type: provider('providers.images') },
+      { path: 'providers.avatar', label: 'cfg.providers.avatar', type: provider('providers.avatar') },
+      { path: 'providers.publish', label: 'cfg.providers.publish', type: provider('providers.publish') },
     ],
   },
   {
@@ -207,8 +181,8 @@ const SECTIONS: Section[] = [
     fields: [
       { path: 'llm.base_url', label: 'cfg.llm.base_url', type: text },
       { path: 'llm.model', label: 'cfg.llm.model', type: text },
-      { path: 'llm.api_key', label: 'cfg.llm.api_key', type: { kind: 'select', options: ['', 'openai_compatible'] } },
-      { path: 'llm.structured_output', label: 'cfg.llm.structured_output', type: { kind: 'select', options: ['json_schema', 'json_object'] } },
+      { path: 'llm.api_key', label: 'cfg.llm.api_key', type: choice('llm.api_key') },
+      { path: 'llm.structured_output', label: 'cfg.llm.structured_output', type: choice('llm.structured_output') },
     ],
   },
 ];
@@ -344,8 +318,8 @@ function LogoSection({ config, errors, onConfig }: { config: Json; errors: Field
             <input
               id="cfg-logo-opacity"
               type="number"
-              min={0}
-              max={100}
+              min={LOGO_OPACITY.min * 100}
+              max={LOGO_OPACITY.max * 100}
               step={5}
               value={number('opacity', 85, 100)}
               onChange={(e) => {
@@ -362,8 +336,8 @@ function LogoSection({ config, errors, onConfig }: { config: Json; errors: Field
             <input
               id="cfg-logo-margin"
               type="number"
-              min={0}
-              max={200}
+              min={LOGO_MARGIN.min}
+              max={LOGO_MARGIN.max}
               value={number('margin', 40)}
               onChange={(e) => set('margin', typedNumber(e.target.value))}
               data-testid="cfg-logo-margin"

@@ -31,25 +31,42 @@ import {
   parseTags,
   utf8Bytes,
   type LogoCorner,
+  type Privacy,
   type Project,
   type ProjectPageState,
   type ProjectConfiguration,
   LLM_DEFAULTS,
   type StructuredOutput,
 } from '../projects';
+import { choicesOf, configProblem, rangeOf, youtubeChoicesOf, type KenBurnsMode } from '../contract';
 
 const STEPS = ['text', 'visual', 'script', 'youtube', 'review'] as const;
 type Step = (typeof STEPS)[number];
 
-const KEN_BURNS_MODES = ['auto', 'zoom_in', 'zoom_out', 'pan_left', 'pan_right', 'still'] as const;
+const KEN_BURNS_MODES = choicesOf<KenBurnsMode>('ken_burns.mode');
 /** Bottom-centre of the subtitle block in the 1920×1080 frame: presets that fill in x and y. */
 const POSITIONS = { bottom: { x: 960, y: 1010 }, middle: { x: 960, y: 600 }, top: { x: 960, y: 220 } } as const;
 type PositionName = keyof typeof POSITIONS;
-/** The frame the position lies in (config.rs: x < 1920, y < 1080). */
-const FRAME_WIDTH = 1920;
-const FRAME_HEIGHT = 1080;
-/** `#RRGGBB` or `#RRGGBBAA` (AA = opacity, FF opaque), as config.rs `is_hex_color`. */
-const HEX_COLOR = /^#[0-9a-fA-F]{6}([0-9a-fA-F]{2})?$/;
+/** Where the position may lie in the frame. */
+const POSITION_X = rangeOf('subtitles.position.x');
+const POSITION_Y = rangeOf('subtitles.position.y');
+const LOGO_OPACITY = rangeOf('logo.opacity');
+const STRUCTURED_OUTPUTS = choicesOf<StructuredOutput>('llm.structured_output');
+const STRUCTURED_OUTPUT_LABELS: Record<StructuredOutput, MessageKey> = {
+  json_schema: 'wizard.script.llm.jsonSchema',
+  json_object: 'wizard.script.llm.jsonObject',
+};
+const PRIVACIES = youtubeChoicesOf<Privacy>('privacy');
+
+/** `#RRGGBB` or `#RRGGBBAA` (AA = opacity, FF opaque), as the server's rule says. */
+function isColor(value: string): boolean {
+  return configProblem('subtitles.primary_color', value) === null;
+}
+
+/** A number typed into a text box: blank is no number (NaN), not 0. */
+function typed(text: string): number {
+  return text.trim() === '' ? Number.NaN : Number(text);
+}
 
 /** The preset a position is, or null for any other point. */
 function presetOf(x: string, y: string): PositionName | null {
@@ -92,7 +109,7 @@ interface Draft {
   title: string;
   description: string;
   tags: string;
-  privacy: 'private' | 'unlisted' | 'public';
+  privacy: Privacy;
   publishMode: 'now' | 'scheduled';
   publishAt: string;
   /** The linked account's channel id to upload with; '' = the default account at upload time. */
@@ -198,35 +215,31 @@ function validate(step: Step, d: Draft, t: Translate, now: number): FieldErrors 
     }
   }
   if (step === 'visual') {
-    const size = Number(d.fontSize);
-    if (!Number.isInteger(size) || size < FONT_SIZE_MIN || size > FONT_SIZE_MAX) {
+    if (configProblem('subtitles.font_size', typed(d.fontSize))) {
       errors['subtitles.font_size'] = t('wizard.visual.fontSizeRange', { min: FONT_SIZE_MIN, max: FONT_SIZE_MAX });
     }
-    if (d.fontFamily.trim() === '') errors['subtitles.font_family'] = t('wizard.visual.fontFamilyEmpty');
-    if (!HEX_COLOR.test(d.color)) errors['subtitles.primary_color'] = t('wizard.visual.colorInvalid');
-    const x = Number(d.posX);
-    if (d.posX.trim() === '' || !Number.isInteger(x) || x < 0 || x >= FRAME_WIDTH) {
-      errors['subtitles.position.x'] = t('wizard.visual.positionRange', { max: FRAME_WIDTH - 1 });
+    if (configProblem('subtitles.font_family', d.fontFamily)) errors['subtitles.font_family'] = t('wizard.visual.fontFamilyEmpty');
+    if (!isColor(d.color)) errors['subtitles.primary_color'] = t('wizard.visual.colorInvalid');
+    if (configProblem('subtitles.position.x', typed(d.posX))) {
+      errors['subtitles.position.x'] = t('wizard.visual.positionRange', { max: POSITION_X.max });
     }
-    const y = Number(d.posY);
-    if (d.posY.trim() === '' || !Number.isInteger(y) || y < 0 || y >= FRAME_HEIGHT) {
-      errors['subtitles.position.y'] = t('wizard.visual.positionRange', { max: FRAME_HEIGHT - 1 });
+    if (configProblem('subtitles.position.y', typed(d.posY))) {
+      errors['subtitles.position.y'] = t('wizard.visual.positionRange', { max: POSITION_Y.max });
     }
     if (d.logoId !== '') {
-      const logoSize = Number(d.logoSize);
-      if (d.logoSize.trim() === '' || !(logoSize >= LOGO_SIZE_MIN && logoSize <= LOGO_SIZE_MAX)) {
+      if (configProblem('logo.size_percent', typed(d.logoSize))) {
         errors['logo.size_percent'] = t('wizard.visual.logoSizeRange', { min: LOGO_SIZE_MIN, max: LOGO_SIZE_MAX });
       }
-      const opacity = Number(d.logoOpacity);
-      if (d.logoOpacity.trim() === '' || !(opacity >= 0 && opacity <= 100)) errors['logo.opacity'] = t('wizard.visual.logoOpacityRange');
+      // The form asks for a percentage; the configuration holds a fraction.
+      if (configProblem('logo.opacity', typed(d.logoOpacity) / 100)) errors['logo.opacity'] = t('wizard.visual.logoOpacityRange');
     }
   }
   if (step === 'script' && d.scriptProvider === 'gemini' && d.geminiKeyStored !== false && d.model === '') {
     errors.llm_model = t('wizard.script.modelRequired');
   }
   if (step === 'script' && d.scriptProvider === 'openai_compatible') {
-    if (!/^https?:\/\/[^\s/@?#:][^\s@?#]*$/.test(d.llmBaseUrl.trim())) errors['llm.base_url'] = t('wizard.script.llm.baseUrlInvalid');
-    if (d.llmModel.trim() === '') errors['llm.model'] = t('wizard.script.llm.modelRequired');
+    if (configProblem('llm.base_url', d.llmBaseUrl.trim())) errors['llm.base_url'] = t('wizard.script.llm.baseUrlInvalid');
+    if (d.llmModel.trim() === '' || configProblem('llm.model', d.llmModel.trim())) errors['llm.model'] = t('wizard.script.llm.modelRequired');
   }
   if (step === 'youtube') {
     const titleChars = chars(d.title);
@@ -452,8 +465,8 @@ function StepVisual({ d, set, errors }: StepProps) {
                 <input
                   type="color"
                   aria-label={t('wizard.visual.colorPicker')}
-                  value={HEX_COLOR.test(d.color) ? d.color.slice(0, 7).toLowerCase() : '#ffffff'}
-                  onChange={(e) => set({ color: e.target.value.toUpperCase() + (HEX_COLOR.test(d.color) ? d.color.slice(7) : '') })}
+                  value={isColor(d.color) ? d.color.slice(0, 7).toLowerCase() : '#ffffff'}
+                  onChange={(e) => set({ color: e.target.value.toUpperCase() + (isColor(d.color) ? d.color.slice(7) : '') })}
                   data-testid="font-color-picker"
                 />
               </span>
@@ -488,8 +501,8 @@ function StepVisual({ d, set, errors }: StepProps) {
               <input
                 {...p}
                 type="number"
-                min={0}
-                max={FRAME_WIDTH - 1}
+                min={POSITION_X.min}
+                max={POSITION_X.max}
                 step={1}
                 value={d.posX}
                 onChange={(e) => set({ posX: e.target.value })}
@@ -502,8 +515,8 @@ function StepVisual({ d, set, errors }: StepProps) {
               <input
                 {...p}
                 type="number"
-                min={0}
-                max={FRAME_HEIGHT - 1}
+                min={POSITION_Y.min}
+                max={POSITION_Y.max}
                 step={1}
                 value={d.posY}
                 onChange={(e) => set({ posY: e.target.value })}
@@ -609,8 +622,8 @@ function LogoFields({ d, set, errors }: StepProps) {
                 <input
                   {...p}
                   type="number"
-                  min={0}
-                  max={100}
+                  min={LOGO_OPACITY.min * 100}
+                  max={LOGO_OPACITY.max * 100}
                   step={5}
                   value={d.logoOpacity}
                   onChange={(e) => set({ logoOpacity: e.target.value })}
@@ -739,11 +752,14 @@ function LlmFields({ d, set, errors, keyStored }: StepProps & { keyStored: boole
           <select
             {...p}
             value={d.llmStructured}
-            onChange={(e) => set({ llmStructured: e.target.value === 'json_object' ? 'json_object' : 'json_schema' })}
+            onChange={(e) => set({ llmStructured: STRUCTURED_OUTPUTS.find((v) => v === e.target.value) ?? d.llmStructured })}
             data-testid="llm-structured"
           >
-            <option value="json_schema">{t('wizard.script.llm.jsonSchema')}</option>
-            <option value="json_object">{t('wizard.script.llm.jsonObject')}</option>
+            {STRUCTURED_OUTPUTS.map((v) => (
+              <option key={v} value={v}>
+                {t(STRUCTURED_OUTPUT_LABELS[v])}
+              </option>
+            ))}
           </select>
         )}
       </Field>
@@ -819,9 +835,11 @@ function StepYoutube({ d, set, errors }: StepProps) {
       <Field name="youtube.privacy" label={t('wizard.youtube.privacy')} error={errors['youtube.privacy']}>
         {(p) => (
           <select {...p} value={d.privacy} onChange={(e) => set({ privacy: e.target.value as Draft['privacy'] })} data-testid="privacy">
-            <option value="private">{t('wizard.youtube.privacy.private')}</option>
-            <option value="unlisted">{t('wizard.youtube.privacy.unlisted')}</option>
-            <option value="public">{t('wizard.youtube.privacy.public')}</option>
+            {PRIVACIES.map((v) => (
+              <option key={v} value={v}>
+                {t(`wizard.youtube.privacy.${v}`)}
+              </option>
+            ))}
           </select>
         )}
       </Field>
@@ -886,7 +904,7 @@ function StepReview({ d }: { d: Draft }) {
       'wizard.visual.position',
       `${t(`wizard.visual.position.${presetOf(d.posX, d.posY) ?? 'custom'}`)} (x ${d.posX}, y ${d.posY})`,
     ],
-    ['wizard.visual.kenBurns', t(`wizard.visual.kenBurns.${d.kenBurns as (typeof KEN_BURNS_MODES)[number]}`)],
+    ['wizard.visual.kenBurns', t(`wizard.visual.kenBurns.${d.kenBurns as KenBurnsMode}`)],
     ['wizard.visual.presenter', d.presenter ? t('common.yes') : t('common.no')],
     [
       'wizard.visual.logo',
