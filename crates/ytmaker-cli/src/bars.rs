@@ -78,7 +78,9 @@ impl ProgressSink for StageBars {
                     b.set_message(format!("{done:.0}/{total:.0} {unit}"));
                 });
             }
-            Progress::Log { level, message } => self.println(&format!("[{level}] {message}")),
+            Progress::Log { level, message } => {
+                self.println(&format!("[{}] {message}", level.as_str()))
+            }
             Progress::Retry {
                 code,
                 attempt,

@@ -15,6 +15,7 @@ pub mod config;
 #[cfg(feature = "openapi")]
 pub mod config_schema;
 pub mod error;
+pub mod event;
 pub mod metric;
 pub mod prompt;
 pub mod quota;

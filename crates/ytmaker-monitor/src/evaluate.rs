@@ -11,6 +11,7 @@ use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 use tokio::sync::Mutex;
 use ytmaker_core::error::Priority;
+use ytmaker_core::event::{EventKind, ProjectEvent};
 use ytmaker_core::{ErrorCode, YtError, YtResult};
 use ytmaker_store::{Alert, AlertState, NewAlert, Notice, ProviderCall, QueueStats, now_ms};
 
@@ -484,30 +485,39 @@ impl Monitor {
         let from = crate::view::rfc3339_ms(since);
         let to = crate::view::rfc3339_ms(now_ms + 1);
         let mut project_errors = Vec::new();
-        for event in store.events_of_kind_between("error", &from, &to).await? {
-            let code = event.payload["error_code"]
-                .as_str()
-                .and_then(ErrorCode::parse);
-            let at = parse_ms(&event.created_at);
-            match (code, at) {
-                (Some(code), Some(at_ms)) => project_errors.push(ProjectError {
-                    at_ms,
-                    code,
-                    trace_id: event.trace_id.clone(),
-                }),
+        for read in store
+            .events_of_kind_between(EventKind::Error, &from, &to)
+            .await?
+        {
+            let error = read.and_then(|event| {
+                let at_ms = parse_ms(&event.created_at);
+                match (&event.event, at_ms) {
+                    (ProjectEvent::Error(info), Some(at_ms)) => Ok(ProjectError {
+                        at_ms,
+                        code: info.error_code,
+                        trace_id: event.trace_id.clone(),
+                    }),
+                    _ => Err(YtError::new(
+                        ErrorCode::DATABASE_ERROR,
+                        "an error event has no readable time",
+                    )
+                    .detail("seq", event.seq)
+                    .detail("project_id", event.project_id.to_string())
+                    .detail("created_at", event.created_at.as_str())),
+                }
+            });
+            match error {
+                Ok(error) => project_errors.push(error),
                 // A stored error event the rules cannot read is a damaged row: it is reported
                 // with its place, never quietly left out of the error rate.
-                _ => {
+                Err(e) => {
                     metrics::counter!(ytmaker_core::metric::MONITOR_UNREADABLE_EVENTS_TOTAL)
                         .increment(1);
                     tracing::error!(
-                        error_code = %ErrorCode::DATABASE_ERROR,
-                        project_id = %event.project_id,
-                        seq = event.seq,
-                        trace_id = event.trace_id.as_deref(),
-                        payload = %event.payload,
-                        created_at = event.created_at.as_str(),
-                        "an error event cannot be read by the alert rules (unknown code or time)"
+                        error_code = %e.code,
+                        details = %serde_json::Value::Object(e.details.clone()),
+                        "an error event cannot be read by the alert rules: {}",
+                        e.message
                     );
                 }
             }

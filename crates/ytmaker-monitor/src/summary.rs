@@ -8,7 +8,9 @@ use serde::Serialize;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use utoipa::ToSchema;
-use ytmaker_core::{ErrorCode, YtError, YtResult};
+use ytmaker_core::event::{EventKind, ProjectEvent};
+use ytmaker_core::{ErrorCode, ProjectStatus, YtError, YtResult};
+use ytmaker_store::Event;
 
 use crate::MonitorContext;
 use crate::rules::api_of;
@@ -84,14 +86,19 @@ pub async fn build(ctx: &MonitorContext, date: NaiveDate) -> YtResult<DailySumma
     let (from, to) = (rfc3339_ms(start), rfc3339_ms(end));
     for event in ctx
         .store
-        .events_of_kind_between("error", &from, &to)
+        .events_of_kind_between(EventKind::Error, &from, &to)
         .await?
     {
-        let code = event.payload["error_code"]
-            .as_str()
-            .and_then(ErrorCode::parse);
-        if let Some(code) = code.filter(|c| api_of(*c).is_none()) {
-            *codes.entry(code.as_str().to_owned()).or_default() += 1;
+        // A damaged row was reported by the alert rules' read of the same events.
+        if let Ok(Event {
+            event: ProjectEvent::Error(info),
+            ..
+        }) = event
+            && api_of(info.error_code).is_none()
+        {
+            *codes
+                .entry(info.error_code.as_str().to_owned())
+                .or_default() += 1;
         }
     }
     let mut top_codes: Vec<CodeCount> = codes
@@ -103,14 +110,17 @@ pub async fn build(ctx: &MonitorContext, date: NaiveDate) -> YtResult<DailySumma
     let mut projects = ProjectOutcomes::default();
     for event in ctx
         .store
-        .events_of_kind_between("status", &from, &to)
+        .events_of_kind_between(EventKind::Status, &from, &to)
         .await?
     {
-        match event.payload["to"].as_str() {
-            Some("COMPLETED") => projects.completed += 1,
-            Some("FAILED") => projects.failed += 1,
-            Some("CANCELLED") => projects.cancelled += 1,
-            _ => {}
+        let event = event?;
+        if let ProjectEvent::Status { to, .. } = event.event {
+            match to {
+                ProjectStatus::Completed => projects.completed += 1,
+                ProjectStatus::Failed => projects.failed += 1,
+                ProjectStatus::Cancelled => projects.cancelled += 1,
+                _ => {}
+            }
         }
     }
     let quotas = ctx.current_quotas().await?;

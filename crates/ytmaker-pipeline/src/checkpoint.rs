@@ -3,11 +3,12 @@
 use std::future::Future;
 use std::path::{Path, PathBuf};
 
-use serde_json::{Value, json};
+use serde_json::Value;
 use sha2::{Digest, Sha256};
 use tracing::Instrument;
 use uuid::Uuid;
 use ytmaker_core::asset::AssetKey;
+use ytmaker_core::event::{AssetState, ProjectEvent};
 use ytmaker_core::{TraceId, YtError, YtResult};
 use ytmaker_providers::retry::Retry;
 use ytmaker_store::{Asset, ProjectDir};
@@ -140,10 +141,13 @@ impl Checkpoint<'_> {
             provider,
             "asset completed"
         );
-        let event = json!({ "kind": key.kind.as_str(), "index": key.index, "status": "COMPLETED", "attempts": attempts });
-        store
-            .append_event(self.project, "asset", &event, self.trace)
-            .await?;
+        let event = ProjectEvent::Asset {
+            kind: key.kind,
+            index: key.index,
+            status: AssetState::Completed,
+            attempts,
+        };
+        store.append_event(self.project, &event, self.trace).await?;
         store.asset(self.project, key).await?.ok_or_else(|| {
             YtError::new(
                 ytmaker_core::ErrorCode::DATABASE_ERROR,
@@ -190,19 +194,16 @@ pub(crate) async fn report_retry(
         "retrying after a retryable failure: {}",
         err.message
     );
-    let event = json!({
-        "error_code": err.code,
-        "message": err.message,
-        "attempt": retry.retry,
-        "max_attempts": retry.max_attempts,
-        "next_delay_ms": delay_ms,
-        "asset_kind": asset_kind,
-        "segment_index": segment_index,
-    });
-    pipeline
-        .store
-        .append_event(project, "retry", &event, trace)
-        .await?;
+    let event = ProjectEvent::Retry {
+        error_code: err.code,
+        message: err.message.clone(),
+        attempt: retry.retry,
+        max_attempts: retry.max_attempts,
+        next_delay_ms: delay_ms,
+        asset_kind: key.map(|k| k.kind),
+        segment_index,
+    };
+    pipeline.store.append_event(project, &event, trace).await?;
     pipeline.sink.emit(
         project,
         &crate::Progress::Retry {

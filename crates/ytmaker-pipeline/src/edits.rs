@@ -8,6 +8,7 @@
 use serde_json::json;
 use uuid::Uuid;
 use ytmaker_core::asset::{AssetKey, AssetKind};
+use ytmaker_core::event::{Edit, ProjectEvent};
 use ytmaker_core::script::Segment;
 use ytmaker_core::{ErrorCode, ProjectStatus, TraceId, YtError, YtResult};
 use ytmaker_store::{DataDir, JobQueue, Project, Store};
@@ -94,9 +95,11 @@ fn segment_of(project: &Project, index: u32) -> YtResult<Segment> {
     })
 }
 
-async fn record(store: &Store, id: Uuid, trace: &TraceId, edit: serde_json::Value) -> YtResult<()> {
-    tracing::info!(project_id = %id, edit = %edit, "project edited");
-    store.append_event(id, "edit", &edit, trace).await?;
+async fn record(store: &Store, id: Uuid, trace: &TraceId, edit: Edit) -> YtResult<()> {
+    tracing::info!(project_id = %id, edit = ?edit, "project edited");
+    store
+        .append_event(id, &ProjectEvent::Edit(edit), trace)
+        .await?;
     Ok(())
 }
 
@@ -151,7 +154,9 @@ pub async fn edit_segment_image(
         store,
         id,
         trace,
-        json!({ "edit": "image_description", "segment_index": index }),
+        Edit::ImageDescription {
+            segment_index: index,
+        },
     )
     .await?;
     Ok(edited)
@@ -240,7 +245,11 @@ pub async fn replace_segment_image(
         store,
         id,
         trace,
-        json!({ "edit": "image_upload", "segment_index": index, "width": width, "height": height }),
+        Edit::ImageUpload {
+            segment_index: index,
+            width,
+            height,
+        },
     )
     .await?;
     Ok((width, height))
@@ -263,7 +272,9 @@ pub async fn regenerate_segment_image(
         store,
         id,
         trace,
-        json!({ "edit": "image_regenerate", "segment_index": index }),
+        Edit::ImageRegenerate {
+            segment_index: index,
+        },
     )
     .await
 }
@@ -287,12 +298,6 @@ pub async fn continue_without_presenter(
             },
         )
         .await?;
-    record(
-        store,
-        id,
-        trace,
-        json!({ "edit": "continue_without_presenter" }),
-    )
-    .await?;
+    record(store, id, trace, Edit::ContinueWithoutPresenter).await?;
     Ok(updated)
 }

@@ -123,7 +123,7 @@ impl Pipeline {
             self.sink.emit(
                 project_id,
                 &Progress::Log {
-                    level: "warn",
+                    level: ytmaker_core::event::LogLevel::Warn,
                     message: format!("paused during {}", project.status),
                 },
             );

@@ -20,7 +20,7 @@ pub enum Progress {
         percent: f64,
     },
     Log {
-        level: &'static str,
+        level: ytmaker_core::event::LogLevel,
         message: String,
     },
     /// A provider call failed with a retryable code and is tried again after `delay_ms`

@@ -21,8 +21,9 @@ use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 use uuid::Uuid;
+use ytmaker_core::event::ProjectEvent;
 use ytmaker_core::retention::Retention;
 use ytmaker_core::{ErrorCode, ProjectStatus, TraceId, YtError, YtResult};
 use ytmaker_store::{Asset, DataDir, FinishedProject, Store};
@@ -225,15 +226,15 @@ async fn sweep_project(
         return failure.map_or(Ok(None), Err);
     }
     if mode == SweepMode::Delete {
-        let payload = json!({
-            "policy": policy.as_str(),
-            "removed": removed,
-            "bytes_freed": bytes_freed,
-            "assets": assets.len(),
-            "finished_at": project.finished_at,
-        });
+        let event = ProjectEvent::Retention {
+            policy: policy.as_str().to_owned(),
+            removed: removed.iter().map(|r| r.to_string()).collect(),
+            bytes_freed,
+            assets: assets.len(),
+            finished_at: project.finished_at.clone(),
+        };
         store
-            .record_files_removed(project.id, &assets, &payload, trace)
+            .record_files_removed(project.id, &assets, &event, trace)
             .await?;
         tracing::info!(
             project_id = %project.id,

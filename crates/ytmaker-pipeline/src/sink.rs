@@ -2,10 +2,10 @@
 //! WebSocket can replay them and other processes (the API server beside separate workers) see
 //! them. Stage, status, asset, error and completion events are written by the stages themselves.
 
-use serde_json::json;
 use tokio::sync::mpsc;
 use uuid::Uuid;
 use ytmaker_core::TraceId;
+use ytmaker_core::event::ProjectEvent;
 use ytmaker_store::Store;
 
 use crate::progress::{Progress, ProgressSink};
@@ -39,17 +39,18 @@ impl EventSink {
                             continue;
                         }
                         last_percent = Some(percent);
-                        (
-                            "progress",
-                            json!({ "stage": stage.as_str(), "done": done, "total": total, "unit": unit, "percent": percent }),
-                        )
+                        ProjectEvent::Progress {
+                            stage,
+                            done,
+                            total,
+                            unit: unit.into(),
+                            percent,
+                        }
                     }
-                    Progress::Log { level, message } => {
-                        ("log", json!({ "level": level, "message": message }))
-                    }
+                    Progress::Log { level, message } => ProjectEvent::Log { level, message },
                     _ => continue,
                 };
-                if let Err(err) = store.append_event(project, event.0, &event.1, &trace).await {
+                if let Err(err) = store.append_event(project, &event, &trace).await {
                     // Progress is advisory; the run itself and its status are unaffected, but the
                     // loss is reported, not hidden.
                     tracing::error!(project_id = %project, error_code = %err.code, "could not store a progress event: {}", err.message);

@@ -10,6 +10,7 @@ use tracing::Instrument;
 use uuid::Uuid;
 use ytmaker_core::asset::{AssetKey, AssetKind};
 use ytmaker_core::config::{FPS, ProjectConfig};
+use ytmaker_core::event::{LogLevel, ProjectEvent, StageState};
 use ytmaker_core::script::{LineId, Script};
 use ytmaker_core::{ErrorCode, ProjectStatus, Stage, TraceId, YtError, YtResult};
 use ytmaker_providers::{
@@ -91,8 +92,10 @@ pub(crate) async fn run(p: &Pipeline, id: Uuid, trace: &TraceId) -> YtResult<Run
         p.store
             .append_event(
                 id,
-                "stage",
-                &json!({ "stage": stage.as_str(), "state": "started" }),
+                &ProjectEvent::Stage {
+                    stage,
+                    state: StageState::Started,
+                },
                 trace,
             )
             .await?;
@@ -142,8 +145,10 @@ pub(crate) async fn run(p: &Pipeline, id: Uuid, trace: &TraceId) -> YtResult<Run
         p.store
             .append_event(
                 id,
-                "stage",
-                &json!({ "stage": stage.as_str(), "state": "finished" }),
+                &ProjectEvent::Stage {
+                    stage,
+                    state: StageState::Finished,
+                },
                 trace,
             )
             .await?;
@@ -157,7 +162,16 @@ pub(crate) async fn run(p: &Pipeline, id: Uuid, trace: &TraceId) -> YtResult<Run
         )
     })?;
     p.store
-        .append_event(id, "complete", &json!({ "video": outcome.video, "thumbnail": outcome.thumbnail, "subtitles": outcome.subtitles, "location": outcome.location }), trace)
+        .append_event(
+            id,
+            &ProjectEvent::Complete {
+                video: outcome.video.display().to_string(),
+                thumbnail: outcome.thumbnail.display().to_string(),
+                subtitles: outcome.subtitles.display().to_string(),
+                location: outcome.location.clone(),
+            },
+            trace,
+        )
         .await?;
     p.sink.emit(
         id,
@@ -296,7 +310,7 @@ async fn script_stage(ctx: &StageCtx<'_>) -> YtResult<()> {
                     ctx.p.sink.emit(
                         ctx.id,
                         &Progress::Log {
-                            level: "warn",
+                            level: LogLevel::Warn,
                             message: message.clone(),
                         },
                     );
@@ -342,7 +356,7 @@ async fn script_stage(ctx: &StageCtx<'_>) -> YtResult<()> {
         ctx.p.sink.emit(
             ctx.id,
             &Progress::Log {
-                level: "warn",
+                level: LogLevel::Warn,
                 message: warning.message.clone(),
             },
         );
@@ -358,7 +372,7 @@ async fn script_stage(ctx: &StageCtx<'_>) -> YtResult<()> {
         ctx.p.sink.emit(
             ctx.id,
             &Progress::Log {
-                level: "info",
+                level: LogLevel::Info,
                 message: message.clone(),
             },
         );

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 use serde_json::Value;
+use ytmaker_core::event::{ProjectEvent, StageState};
 use ytmaker_core::{ProjectStatus, Stage};
 use ytmaker_store::Event;
 
@@ -59,10 +60,6 @@ impl Default for ProjectView {
     }
 }
 
-fn stage_named(raw: &str) -> Option<Stage> {
-    crate::STAGES.into_iter().find(|s| s.as_str() == raw)
-}
-
 impl ProjectView {
     pub fn fold<'a>(events: impl IntoIterator<Item = &'a Event>) -> ProjectView {
         let mut view = ProjectView::default();
@@ -77,17 +74,13 @@ impl ProjectView {
         let at = chrono::DateTime::parse_from_rfc3339(&event.created_at)
             .ok()
             .map(|t| t.with_timezone(&chrono::Utc));
-        let p = &event.payload;
-        match event.kind.as_str() {
-            "status" => {
-                let Some(to) = p["to"].as_str().and_then(ProjectStatus::parse) else {
-                    return;
-                };
-                let from = p["from"].as_str().and_then(ProjectStatus::parse);
+        match &event.event {
+            ProjectEvent::Status { from, to } => {
+                let (from, to) = (*from, *to);
                 self.status = to;
                 if to.is_running() {
                     self.stage = to.stage();
-                    if from.is_none_or(|f| !f.is_running()) {
+                    if !from.is_running() {
                         // A new run (start, resume, retry): the pace is measured from here.
                         self.run_started_at = at;
                         self.run_started_percent = self.percent;
@@ -103,29 +96,32 @@ impl ProjectView {
                     self.eta_seconds = (to == ProjectStatus::Completed).then_some(0.0);
                 }
             }
-            "stage" => {
-                let (Some(stage), Some(state)) = (
-                    p["stage"].as_str().and_then(stage_named),
-                    p["state"].as_str(),
-                ) else {
-                    return;
-                };
-                self.stages.insert(stage.as_str().into(), state.into());
+            ProjectEvent::Stage { stage, state } => {
+                let stage = *stage;
+                self.stages
+                    .insert(stage.as_str().into(), state.as_str().into());
                 let (lo, hi) = stage_band(stage);
                 self.stage = Some(stage);
                 self.sub_progress = None;
-                self.percent = self.percent.max(if state == "finished" { hi } else { lo });
-            }
-            "progress" => {
-                let Some(percent) = p["percent"].as_f64() else {
-                    return;
+                let reached = match state {
+                    StageState::Started => lo,
+                    StageState::Finished => hi,
                 };
-                self.percent = self.percent.max(percent);
-                self.stage = p["stage"].as_str().and_then(stage_named).or(self.stage);
+                self.percent = self.percent.max(reached);
+            }
+            ProjectEvent::Progress {
+                stage,
+                done,
+                total,
+                unit,
+                percent,
+            } => {
+                self.percent = self.percent.max(*percent);
+                self.stage = Some(*stage);
                 self.sub_progress = Some(SubProgress {
-                    done: p["done"].as_f64().unwrap_or(0.0),
-                    total: p["total"].as_f64().unwrap_or(0.0),
-                    unit: p["unit"].as_str().unwrap_or_default().into(),
+                    done: *done,
+                    total: *total,
+                    unit: unit.clone(),
                 });
                 if let (Some(start), Some(now)) = (self.run_started_at, at) {
                     let elapsed = (now - start).num_milliseconds() as f64 / 1000.0;
@@ -135,14 +131,18 @@ impl ProjectView {
                     }
                 }
             }
-            "error" => {
-                self.error = Some(p.clone());
+            ProjectEvent::Error(_) => {
+                self.error = Some(event.payload.clone());
             }
-            "complete" => {
-                self.result = Some(p.clone());
+            ProjectEvent::Complete { .. } => {
+                self.result = Some(event.payload.clone());
                 self.percent = 100.0;
             }
-            _ => {}
+            ProjectEvent::Log { .. }
+            | ProjectEvent::Asset { .. }
+            | ProjectEvent::Retry { .. }
+            | ProjectEvent::Edit(_)
+            | ProjectEvent::Retention { .. } => {}
         }
     }
 }

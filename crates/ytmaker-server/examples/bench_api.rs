@@ -118,10 +118,13 @@ async fn main() {
     let trace = TraceId::generate();
     let mut ws_ms = Vec::new();
     for i in 0..60 {
-        let payload = serde_json::json!({ "level": "info", "message": format!("bench {i}") });
+        let line = ytmaker_core::event::ProjectEvent::Log {
+            level: ytmaker_core::event::LogLevel::Info,
+            message: format!("bench {i}"),
+        };
         let started = Instant::now();
         store
-            .append_event(target, "log", &payload, &trace)
+            .append_event(target, &line, &trace)
             .await
             .expect("event");
         let msg = tokio::time::timeout(Duration::from_secs(5), socket.next())

@@ -15,6 +15,7 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 use ytmaker_core::asset::AssetStatus;
 use ytmaker_core::config::ProjectConfig;
+use ytmaker_core::event::ProjectEvent;
 use ytmaker_core::script::Script;
 use ytmaker_core::youtube::YoutubeSettings;
 use ytmaker_core::{ErrorCode, ErrorInfo, ProjectStatus, YtError};
@@ -721,11 +722,10 @@ async fn project_result(
         .await
         .map_err(|e| YtError::io("read", &video, &e))?;
     let events = state.store.events_since(id, 0).await?;
-    let location = events
-        .iter()
-        .rev()
-        .find(|e| e.kind == "complete")
-        .and_then(|e| e.payload["location"].as_str().map(str::to_owned));
+    let location = events.iter().rev().find_map(|e| match &e.event {
+        ProjectEvent::Complete { location, .. } => Some(location.clone()),
+        _ => None,
+    });
     let [video_url, thumbnail_url, subtitles_url] = file_urls(id);
     Ok(Json(ProjectResult {
         video_url,

@@ -15,7 +15,8 @@ use futures_util::{SinkExt, StreamExt};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use uuid::Uuid;
-use ytmaker_core::ErrorInfo;
+use ytmaker_core::asset::AssetKind;
+use ytmaker_core::event::{LogLevel, ProjectEvent};
 use ytmaker_pipeline::ProjectView;
 use ytmaker_store::Event;
 
@@ -142,8 +143,8 @@ async fn send(
 /// The message for one stored event, given the view with that event applied.
 pub(crate) fn message(e: &Event, view: &ProjectView) -> Value {
     let p = &e.payload;
-    let mut msg = match e.kind.as_str() {
-        "status" | "progress" => json!({
+    let mut msg = match &e.event {
+        ProjectEvent::Status { .. } | ProjectEvent::Progress { .. } => json!({
             "type": "progress",
             "status": view.status,
             "stage": view.stage,
@@ -151,35 +152,41 @@ pub(crate) fn message(e: &Event, view: &ProjectView) -> Value {
             "sub_progress": view.sub_progress,
             "eta_seconds": view.eta_seconds,
         }),
-        "stage" => json!({ "type": "stage", "stage": p["stage"], "state": p["state"] }),
-        "log" => json!({ "type": "log", "level": p["level"], "message": p["message"] }),
-        "asset" => json!({
+        ProjectEvent::Stage { stage, state } => {
+            json!({ "type": "stage", "stage": stage, "state": state })
+        }
+        ProjectEvent::Log { level, message } => {
+            json!({ "type": "log", "level": level, "message": message })
+        }
+        ProjectEvent::Asset {
+            kind,
+            index,
+            status: _,
+            attempts: _,
+        } => json!({
             "type": "log",
-            "level": "info",
-            "message": asset_line(p),
+            "level": LogLevel::Info,
+            "message": asset_line(*kind, *index),
             "asset": p,
         }),
-        "retry" => {
+        ProjectEvent::Retry { .. } => {
             let mut m = p.clone();
             m["type"] = json!("retry");
             m
         }
-        "error" => match serde_json::from_value::<ErrorInfo>(p.clone()) {
-            Ok(info) => json!({
-                "type": "error",
-                "code": info.error_code,
-                "message": info.error_message,
-                "stage": info.stage,
-                "is_retryable": info.is_retryable,
-                "details": info.details,
-                "solutions": info.solutions,
-                "trace_id": info.trace_id,
-                "timestamp": info.timestamp,
-                "attempts": info.attempts,
-            }),
-            Err(_) => json!({ "type": "log", "level": "error", "message": p.to_string() }),
-        },
-        "complete" => {
+        ProjectEvent::Error(info) => json!({
+            "type": "error",
+            "code": info.error_code,
+            "message": info.error_message,
+            "stage": info.stage,
+            "is_retryable": info.is_retryable,
+            "details": info.details,
+            "solutions": info.solutions,
+            "trace_id": info.trace_id,
+            "timestamp": info.timestamp,
+            "attempts": info.attempts,
+        }),
+        ProjectEvent::Complete { location, .. } => {
             let [video_url, thumbnail_url, subtitles_url] =
                 crate::projects::file_urls(e.project_id);
             json!({
@@ -188,32 +195,31 @@ pub(crate) fn message(e: &Event, view: &ProjectView) -> Value {
                     "video_url": video_url,
                     "thumbnail_url": thumbnail_url,
                     "subtitles_url": subtitles_url,
-                    "location": p["location"],
+                    "location": location,
                 },
             })
         }
         // The timestamp says when; the line says what the retention policy removed.
-        "retention" => json!({
+        ProjectEvent::Retention {
+            policy,
+            removed,
+            bytes_freed,
+            ..
+        } => json!({
             "type": "log",
-            "level": "info",
+            "level": LogLevel::Info,
             "message": format!(
-                "intermediate files removed by the retention policy ({}): {} — {} bytes freed",
-                p["policy"].as_str().unwrap_or("?"),
-                p["removed"]
-                    .as_array()
-                    .map(|dirs| dirs
-                        .iter()
-                        .filter_map(Value::as_str)
-                        .map(|d| format!("{d}/"))
-                        .collect::<Vec<_>>()
-                        .join(" "))
-                    .unwrap_or_default(),
-                p["bytes_freed"]
+                "intermediate files removed by the retention policy ({policy}): {} — {bytes_freed} bytes freed",
+                removed
+                    .iter()
+                    .map(|d| format!("{d}/"))
+                    .collect::<Vec<_>>()
+                    .join(" "),
             ),
             "retention": p,
         }),
-        other => {
-            json!({ "type": "log", "level": "info", "message": format!("{other} event"), "payload": p })
+        ProjectEvent::Edit(_) => {
+            json!({ "type": "log", "level": LogLevel::Info, "message": "edit event", "payload": p })
         }
     };
     msg["seq"] = json!(e.seq);
@@ -229,12 +235,10 @@ pub(crate) fn message(e: &Event, view: &ProjectView) -> Value {
 }
 
 /// "audio 3 completed" for a segment's asset, "script completed" for a project-wide one.
-fn asset_line(p: &Value) -> String {
-    let kind = p["kind"].as_str().unwrap_or("asset");
-    let status = p["status"].as_str().unwrap_or_default().to_lowercase();
-    match p["index"].as_i64() {
-        Some(index) => format!("{kind} {index} {status}"),
-        None => format!("{kind} {status}"),
+fn asset_line(kind: AssetKind, index: Option<u32>) -> String {
+    match index {
+        Some(index) => format!("{} {index} completed", kind.as_str()),
+        None => format!("{} completed", kind.as_str()),
     }
 }
 
@@ -244,19 +248,25 @@ mod tests {
 
     #[test]
     fn asset_lines_name_the_segment_only_when_there_is_one() {
-        let segment = json!({ "kind": "audio", "index": 3, "status": "COMPLETED" });
-        let project_wide = json!({ "kind": "script", "index": null, "status": "COMPLETED" });
-        assert_eq!(asset_line(&segment), "audio 3 completed");
-        assert_eq!(asset_line(&project_wide), "script completed");
+        assert_eq!(asset_line(AssetKind::Audio, Some(3)), "audio 3 completed");
+        assert_eq!(asset_line(AssetKind::Script, None), "script completed");
     }
 
     #[test]
     fn a_retention_event_is_a_log_line_saying_what_was_removed() {
+        let retention = ProjectEvent::Retention {
+            policy: "7d".into(),
+            removed: vec!["audio".into(), "images".into()],
+            bytes_freed: 1234,
+            assets: 2,
+            finished_at: "2026-01-01T00:00:00.000Z".into(),
+        };
         let event = Event {
             seq: 9,
             project_id: uuid::Uuid::new_v4(),
-            kind: "retention".into(),
-            payload: json!({"policy": "7d", "removed": ["audio", "images"], "bytes_freed": 1234}),
+            kind: retention.kind().as_str().into(),
+            payload: retention.payload().expect("payload"),
+            event: retention,
             trace_id: None,
             created_at: "2026-01-08T00:00:00.000Z".into(),
         };

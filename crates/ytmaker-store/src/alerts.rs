@@ -357,24 +357,25 @@ impl Store {
     }
 
     /// Events of `kind` of every project created in `[from, to)` (RFC 3339 UTC, as stored),
-    /// oldest first.
+    /// oldest first, each read on its own: a damaged row is its own `DATABASE_ERROR` (with its
+    /// project and seq), for the caller to report, and does not hide the others.
     pub async fn events_of_kind_between(
         &self,
-        kind: &str,
+        kind: ytmaker_core::event::EventKind,
         from: &str,
         to: &str,
-    ) -> YtResult<Vec<Event>> {
+    ) -> YtResult<Vec<YtResult<Event>>> {
         let rows = sqlx::query(
             "SELECT * FROM project_events WHERE kind = $1 AND created_at >= $2 AND created_at < $3 \
              ORDER BY seq",
         )
-        .bind(kind)
+        .bind(kind.as_str())
         .bind(from)
         .bind(to)
         .fetch_all(&self.pool)
         .await
         .map_err(|e| db_err("read events of all projects", e))?;
-        rows.iter().map(Event::from_row).collect()
+        Ok(rows.iter().map(Event::from_row).collect())
     }
 
     /// Takes the daily summary of `date` (YYYY-MM-DD, UTC) for sending: true for exactly one

@@ -36,6 +36,7 @@ use sqlx::{AnyPool, Row};
 use uuid::Uuid;
 use ytmaker_core::asset::{AssetKey, AssetStatus};
 use ytmaker_core::error::now_rfc3339;
+use ytmaker_core::event::ProjectEvent;
 use ytmaker_core::script::Script;
 use ytmaker_core::{ErrorCode, ErrorInfo, ProjectStatus, TraceId, YtError, YtResult};
 
@@ -414,8 +415,8 @@ impl Store {
             .detail("from", current.as_str())
             .detail("to", to.as_str()));
         }
-        let payload = serde_json::json!({ "from": current.as_str(), "to": to.as_str() });
-        insert_event(&mut tx, id, "status", &payload, trace).await?;
+        let event = ProjectEvent::Status { from: current, to };
+        insert_event(&mut tx, id, &event, trace).await?;
         tx.commit()
             .await
             .map_err(|e| db_err("commit a status change", e))?;
@@ -456,11 +457,19 @@ impl Store {
             .detail("from", current.as_str())
             .detail("to", ProjectStatus::Failed.as_str()));
         }
-        let payload = serde_json::to_value(info).map_err(|e| json_err("error_info", e))?;
-        insert_event(&mut tx, id, "error", &payload, &info.trace_id).await?;
+        insert_event(
+            &mut tx,
+            id,
+            &ProjectEvent::Error(info.clone()),
+            &info.trace_id,
+        )
+        .await?;
         if current != ProjectStatus::Failed {
-            let status = serde_json::json!({ "from": current.as_str(), "to": ProjectStatus::Failed.as_str() });
-            insert_event(&mut tx, id, "status", &status, &info.trace_id).await?;
+            let status = ProjectEvent::Status {
+                from: current,
+                to: ProjectStatus::Failed,
+            };
+            insert_event(&mut tx, id, &status, &info.trace_id).await?;
         }
         tx.commit()
             .await
@@ -646,8 +655,7 @@ impl Store {
     pub async fn append_event(
         &self,
         project: Uuid,
-        kind: &str,
-        payload: &Value,
+        event: &ProjectEvent,
         trace: &TraceId,
     ) -> YtResult<i64> {
         let mut tx = self
@@ -655,7 +663,7 @@ impl Store {
             .begin()
             .await
             .map_err(|e| db_err("begin a transaction", e))?;
-        let seq = insert_event(&mut tx, project, kind, payload, trace).await?;
+        let seq = insert_event(&mut tx, project, event, trace).await?;
         tx.commit()
             .await
             .map_err(|e| db_err("commit an event", e))?;
@@ -678,15 +686,15 @@ impl Store {
 pub(crate) async fn insert_event(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     project: Uuid,
-    kind: &str,
-    payload: &Value,
+    event: &ProjectEvent,
     trace: &TraceId,
 ) -> YtResult<i64> {
+    let payload = event.payload()?;
     let row: AnyRow = sqlx::query(
         "INSERT INTO project_events (project_id, kind, payload, trace_id, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING seq",
     )
     .bind(project.to_string())
-    .bind(kind)
+    .bind(event.kind().as_str())
     .bind(payload.to_string())
     .bind(trace.as_str())
     .bind(now_rfc3339())

@@ -5,6 +5,7 @@ use sqlx::any::AnyRow;
 use uuid::Uuid;
 use ytmaker_core::asset::{AssetKey, AssetKind, AssetStatus};
 use ytmaker_core::config::ProjectConfig;
+use ytmaker_core::event::ProjectEvent;
 use ytmaker_core::script::Script;
 use ytmaker_core::{ErrorCode, ErrorInfo, ProjectStatus, TraceId, YtError, YtResult};
 
@@ -248,12 +249,16 @@ impl Asset {
     }
 }
 
+/// A stored event: the row as written (`kind`, `payload`: what the REST API lists) and the
+/// [`ProjectEvent`] it holds, which every reader in the product matches on.
 #[derive(Debug, Clone, Serialize)]
 pub struct Event {
     pub seq: i64,
     pub project_id: Uuid,
     pub kind: String,
     pub payload: Value,
+    #[serde(skip)]
+    pub event: ProjectEvent,
     pub trace_id: Option<String>,
     pub created_at: String,
 }
@@ -261,12 +266,21 @@ pub struct Event {
 impl Event {
     pub(crate) fn from_row(row: &AnyRow) -> YtResult<Event> {
         let payload_raw: String = get(row, "payload")?;
+        let kind: String = get(row, "kind")?;
+        let payload: Value =
+            serde_json::from_str(&payload_raw).map_err(|_| corrupt("payload", &payload_raw))?;
+        let seq: i64 = get(row, "seq")?;
+        let project_id = uuid_column(row, "project_id")?;
+        let event = ProjectEvent::from_stored(&kind, &payload).map_err(|e| {
+            e.detail("seq", seq)
+                .detail("project_id", project_id.to_string())
+        })?;
         Ok(Event {
-            seq: get(row, "seq")?,
-            project_id: uuid_column(row, "project_id")?,
-            kind: get(row, "kind")?,
-            payload: serde_json::from_str(&payload_raw)
-                .map_err(|_| corrupt("payload", &payload_raw))?,
+            seq,
+            project_id,
+            kind,
+            payload,
+            event,
             trace_id: get(row, "trace_id")?,
             created_at: get(row, "created_at")?,
         })

@@ -5,6 +5,7 @@ use serde_json::Value;
 use sqlx::Row;
 use uuid::Uuid;
 use ytmaker_core::error::now_rfc3339;
+use ytmaker_core::event::ProjectEvent;
 use ytmaker_core::{ErrorCode, ProjectStatus, TraceId, YtError, YtResult};
 
 use crate::{Store, db_err, insert_event};
@@ -105,12 +106,12 @@ impl Store {
 
     /// Records in one transaction that the retention clean-up deleted files of `project`: the
     /// given assets are marked `removed_at` (they keep their row, not their claim to a file) and
-    /// a `retention` event with `payload` is appended. Returns the event's sequence number.
+    /// `event` (a `retention` event) is appended. Returns the event's sequence number.
     pub async fn record_files_removed(
         &self,
         project: Uuid,
         assets: &[Uuid],
-        payload: &Value,
+        event: &ProjectEvent,
         trace: &TraceId,
     ) -> YtResult<i64> {
         let now = now_rfc3339();
@@ -131,7 +132,7 @@ impl Store {
             .await
             .map_err(|e| db_err("mark an asset's file removed", e))?;
         }
-        let seq = insert_event(&mut tx, project, "retention", payload, trace).await?;
+        let seq = insert_event(&mut tx, project, event, trace).await?;
         tx.commit()
             .await
             .map_err(|e| db_err("commit a retention record", e))?;

@@ -3,6 +3,7 @@
 use serde_json::json;
 use ytmaker_core::asset::{AssetKey, AssetKind};
 use ytmaker_core::config::ProjectConfig;
+use ytmaker_core::event::ProjectEvent;
 use ytmaker_core::{ProjectStatus, TraceId};
 
 #[macro_use]
@@ -103,7 +104,7 @@ async fn finished_projects_are_listed_by_age_and_removals_recorded(store: Store)
     assert!(audio.removed_at.is_none());
     let t = TraceId::generate();
     let seq = store
-        .record_files_removed(completed, &[audio.id], &json!({"bytes_freed": 42}), &t)
+        .record_files_removed(completed, &[audio.id], &retention(42), &t)
         .await
         .unwrap();
     let removed = store.asset(completed, key).await.unwrap().unwrap();
@@ -119,7 +120,7 @@ async fn finished_projects_are_listed_by_age_and_removals_recorded(store: Store)
 
     // Recording again does not move the first removal time.
     store
-        .record_files_removed(completed, &[audio.id], &json!({}), &t)
+        .record_files_removed(completed, &[audio.id], &retention(0), &t)
         .await
         .unwrap();
     assert_eq!(
@@ -142,4 +143,14 @@ async fn finished_projects_are_listed_by_age_and_removals_recorded(store: Store)
 both_backends! {
     settings_round_trip => settings_round_trip_and_replace;
     retention_records => finished_projects_are_listed_by_age_and_removals_recorded;
+}
+
+fn retention(bytes_freed: u64) -> ProjectEvent {
+    ProjectEvent::Retention {
+        policy: "7d".into(),
+        removed: vec!["audio".into()],
+        bytes_freed,
+        assets: 1,
+        finished_at: "2026-01-01T00:00:00.000Z".into(),
+    }
 }

@@ -7,6 +7,7 @@ use uuid::Uuid;
 use ytmaker_core::asset::{AssetKey, AssetKind, AssetStatus};
 use ytmaker_core::config::ProjectConfig;
 use ytmaker_core::error::Lang;
+use ytmaker_core::event::ProjectEvent;
 use ytmaker_core::{ErrorCode, ProjectStatus, Stage, TraceId, YtError};
 
 #[macro_use]
@@ -142,21 +143,26 @@ async fn assets_count_attempts_and_keep_their_state(store: Store) {
     assert_eq!(store.assets(p.id).await.unwrap().len(), 1);
 }
 
+fn progress(percent: f64) -> ProjectEvent {
+    ProjectEvent::Progress {
+        stage: Stage::Assets,
+        done: 1.0,
+        total: 2.0,
+        unit: "images".into(),
+        percent,
+    }
+}
+
 async fn events_replay_from_a_sequence_number(store: Store) {
     let p = store.create_project(&new_project("a")).await.unwrap();
     let t = TraceId::generate();
-    let s1 = store
-        .append_event(p.id, "progress", &json!({"percent": 10}), &t)
-        .await
-        .unwrap();
-    let s2 = store
-        .append_event(p.id, "progress", &json!({"percent": 20}), &t)
-        .await
-        .unwrap();
+    let s1 = store.append_event(p.id, &progress(10.0), &t).await.unwrap();
+    let s2 = store.append_event(p.id, &progress(20.0), &t).await.unwrap();
     assert!(s2 > s1);
     let after = store.events_since(p.id, s1).await.unwrap();
     assert_eq!(after.len(), 1);
-    assert_eq!(after[0].payload["percent"], 20);
+    assert_eq!(after[0].payload["percent"], 20.0);
+    assert_eq!(after[0].event, progress(20.0));
 }
 
 both_backends! {
