@@ -746,6 +746,13 @@ async fn run_project(
              renew it, or another runner took it over) and stopped without writing more; \
              continue with `ytmaker projects resume`",
         )),
+        Ok(ytmaker_pipeline::LeasedEnd::Ended(status)) => fail(
+            &YtError::new(
+                ErrorCode::INVALID_STATE_TRANSITION,
+                format!("the project is {status} already: another run finished it first"),
+            )
+            .detail("status", status.as_str()),
+        ),
         Ok(ytmaker_pipeline::LeasedEnd::Failed(err)) | Err(err) => fail(&err),
     }
 }

@@ -141,17 +141,29 @@ pub(crate) async fn run(p: &Pipeline, id: Uuid, trace: &TraceId) -> YtResult<Run
         let finished = ProjectStatus::finished(stage).ok_or_else(|| {
             YtError::new(ErrorCode::INVALID_STATE_TRANSITION, "no finished status")
         })?;
-        p.store.set_status(id, finished, trace).await?;
-        p.store
-            .append_event(
-                id,
-                &ProjectEvent::Stage {
-                    stage,
-                    state: StageState::Finished,
-                },
-                trace,
-            )
-            .await?;
+        let mut events = vec![ProjectEvent::Stage {
+            stage,
+            state: StageState::Finished,
+        }];
+        if finished == ProjectStatus::Completed {
+            let outcome = outcome.as_ref().ok_or_else(|| {
+                YtError::new(
+                    ErrorCode::INVALID_STATE_TRANSITION,
+                    "the run ended without publishing",
+                )
+            })?;
+            events.push(ProjectEvent::Complete {
+                video: outcome.video.display().to_string(),
+                thumbnail: outcome.thumbnail.display().to_string(),
+                subtitles: outcome.subtitles.display().to_string(),
+                location: outcome.location.clone(),
+            });
+        }
+        // The stage's end and what it produced are one write; if the database refuses it, the
+        // project fails with that error rather than staying in a running status.
+        if let Err(err) = p.store.set_status_with(id, finished, &events, trace).await {
+            return Err(record_failure(p, id, stage, err, trace).await);
+        }
         p.sink.emit(id, &Progress::StageFinished { stage });
         tracing::info!(stage = stage.as_str(), "stage finished");
     }
@@ -161,18 +173,6 @@ pub(crate) async fn run(p: &Pipeline, id: Uuid, trace: &TraceId) -> YtResult<Run
             "the run ended without publishing",
         )
     })?;
-    p.store
-        .append_event(
-            id,
-            &ProjectEvent::Complete {
-                video: outcome.video.display().to_string(),
-                thumbnail: outcome.thumbnail.display().to_string(),
-                subtitles: outcome.subtitles.display().to_string(),
-                location: outcome.location.clone(),
-            },
-            trace,
-        )
-        .await?;
     p.sink.emit(
         id,
         &Progress::Completed {

@@ -218,6 +218,9 @@ pub enum LeasedEnd {
     Failed(YtError),
     Paused,
     Cancelled,
+    /// The project was COMPLETED or CANCELLED when the run began (an earlier run ended it but
+    /// could not close its job): nothing to run, and nothing to record on the project.
+    Ended(ytmaker_core::ProjectStatus),
     /// The lease is not ours any more (lost to another runner, handed back, or the queue could
     /// not be reached): this run stopped without writing anything more.
     LeaseGone,
@@ -230,6 +233,10 @@ impl LeasedEnd {
             LeasedEnd::Failed(err) => (JobState::Failed, Some(err.code.to_string())),
             LeasedEnd::Paused => (JobState::Stopped, Some("paused".into())),
             LeasedEnd::Cancelled => (JobState::Stopped, Some("cancelled".into())),
+            LeasedEnd::Ended(ytmaker_core::ProjectStatus::Cancelled) => {
+                (JobState::Stopped, Some("cancelled".into()))
+            }
+            LeasedEnd::Ended(_) => (JobState::Done, None),
             LeasedEnd::LeaseGone => (JobState::Running, None),
         }
     }
@@ -305,8 +312,18 @@ pub(crate) async fn run_leased(
     // Anything that fails before the run starts (a key removed since the start was accepted, an
     // account unlinked) fails the project with its code, like a failure inside the run: a job
     // that only logged it would leave the project waiting for ever with no reason shown.
+    let project = match ctx.store.get_project(job.project_id).await {
+        Ok(project) => project,
+        Err(err) => return failed(err).await,
+    };
+    if project.status.is_terminal() {
+        tracing::info!(
+            status = project.status.as_str(),
+            "the project was ended by an earlier run; nothing to run"
+        );
+        return LeasedEnd::Ended(project.status);
+    }
     let setup = async {
-        let project = ctx.store.get_project(job.project_id).await?;
         Providers::for_project(
             &project,
             &ctx.tools,

@@ -322,6 +322,64 @@ async fn an_image_replaced_after_an_upload_failure_is_rendered_before_anything_i
     );
 }
 
+/// A project is never COMPLETED without its `complete` event (found by the model test under a
+/// loaded machine: the status was committed, then the event's write timed out on a locked
+/// database, and the run was dropped in between). A trigger refuses the `complete` row: the
+/// whole end of the run is refused with it, and the project FAILS with the database's error
+/// instead of looking finished with no result.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_project_is_never_completed_without_its_complete_event() {
+    use sqlx::Connection;
+    let f = fixture(|_| {}).await;
+    let url = format!("sqlite://{}", f.data.database().display());
+    let mut raw = sqlx::SqliteConnection::connect(&url).await.unwrap();
+    sqlx::query(
+        "CREATE TRIGGER refuse_complete BEFORE INSERT ON project_events \
+         WHEN NEW.kind = 'complete' BEGIN SELECT RAISE(ABORT, 'complete refused by the test'); END",
+    )
+    .execute(&mut raw)
+    .await
+    .unwrap();
+    let (pipeline, publisher, _) = counted_pipeline(&f, 0);
+    let err = pipeline
+        .run(f.project.id, &TraceId::generate())
+        .await
+        .unwrap_err();
+    assert_eq!(err.code, ErrorCode::DATABASE_ERROR, "{err:?}");
+    assert_eq!(publisher.published.lock().unwrap().len(), 1);
+    let project = f.store.get_project(f.project.id).await.unwrap();
+    assert_eq!(project.status, ProjectStatus::Failed);
+    let info = project.error_info.expect("error_info");
+    assert_eq!(info.error_code, ErrorCode::DATABASE_ERROR);
+    let errors = error_events(&f.store, f.project.id).await;
+    assert_eq!(errors.len(), 1);
+    assert_eq!(errors[0].trace_id.as_deref(), Some(info.trace_id.as_str()));
+
+    // Once the database takes the row, a retry publishes nothing again and completes.
+    sqlx::query("DROP TRIGGER refuse_complete")
+        .execute(&mut raw)
+        .await
+        .unwrap();
+    let outcome = pipeline
+        .run(f.project.id, &TraceId::generate())
+        .await
+        .unwrap();
+    assert_eq!(outcome.status, ProjectStatus::Completed);
+    let events = f.store.events_since(f.project.id, 0).await.unwrap();
+    let completed_at = events
+        .iter()
+        .position(|e| e.kind == "status" && e.payload["to"] == "COMPLETED")
+        .expect("a status event to COMPLETED");
+    assert_eq!(
+        events[completed_at..]
+            .iter()
+            .filter(|e| e.kind == "complete")
+            .count(),
+        1,
+        "the complete event comes with the status"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn settings_changed_on_a_failed_project_take_effect_on_retry() {
     let f = fixture(|_| {}).await;

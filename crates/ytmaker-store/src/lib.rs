@@ -384,6 +384,19 @@ impl Store {
         to: ProjectStatus,
         trace: &TraceId,
     ) -> YtResult<ProjectStatus> {
+        self.set_status_with(id, to, &[], trace).await
+    }
+
+    /// [`Store::set_status`] and `events` (appended after the status event) in one transaction:
+    /// a stage's end and what it produced are stored together or not at all, so a project is
+    /// never COMPLETED without its `complete` event.
+    pub async fn set_status_with(
+        &self,
+        id: Uuid,
+        to: ProjectStatus,
+        events: &[ProjectEvent],
+        trace: &TraceId,
+    ) -> YtResult<ProjectStatus> {
         let current = self.get_project(id).await?.status;
         current.transition(to)?;
         let clear_error = current == ProjectStatus::Failed && to.is_running();
@@ -417,6 +430,9 @@ impl Store {
         }
         let event = ProjectEvent::Status { from: current, to };
         insert_event(&mut tx, id, &event, trace).await?;
+        for event in events {
+            insert_event(&mut tx, id, event, trace).await?;
+        }
         tx.commit()
             .await
             .map_err(|e| db_err("commit a status change", e))?;
