@@ -78,7 +78,10 @@ pub async fn observe(State(state): State<AppState>, mut req: Request, next: Next
     req.extensions_mut().insert(RequestTrace(trace.clone()));
     req.extensions_mut().insert(RequestLang(lang));
     let span = tracing::info_span!("http", trace_id = %trace, method = %method, path = %path);
-    let mut response = next.run(req).instrument(span.clone()).await;
+    let mut response = match check_request_size(&req) {
+        Ok(()) => next.run(req).instrument(span.clone()).await,
+        Err(err) => ApiError(err).into_response(),
+    };
 
     let route = response
         .extensions()
@@ -254,6 +257,47 @@ fn strip_query_token(req: &mut Request) -> Result<Option<String>, YtError> {
         })?;
     *req.uri_mut() = rebuilt;
     Ok(token)
+}
+
+/// The longest path and query the server reads, in bytes (below hyper's own 64 KiB, so that
+/// a longer one gets the JSON error, a trace id and a log line, not hyper's bare 414).
+pub const MAX_URI_BYTES: usize = 8 * 1024;
+/// The most header bytes (names and values) and headers a request may carry; hyper's own
+/// limits (about 400 KiB, 100 headers) are above the first, and answer a bare 431 past them.
+pub const MAX_HEADER_BYTES: usize = 32 * 1024;
+pub const MAX_HEADERS: usize = 96;
+
+/// `REQUEST_URI_TOO_LONG` (414) or `REQUEST_HEADERS_TOO_LARGE` (431) for a request over the
+/// limits above.
+fn check_request_size(req: &Request) -> Result<(), YtError> {
+    let uri_bytes = req.uri().path_and_query().map_or(0, |pq| pq.as_str().len());
+    if uri_bytes > MAX_URI_BYTES {
+        return Err(YtError::new(
+            ErrorCode::REQUEST_URI_TOO_LONG,
+            format!("the request's path and query are {uri_bytes} bytes; at most {MAX_URI_BYTES}"),
+        )
+        .detail("bytes", uri_bytes)
+        .detail("limit_bytes", MAX_URI_BYTES));
+    }
+    let headers = req.headers();
+    let header_bytes: usize = headers
+        .iter()
+        .map(|(name, value)| name.as_str().len() + value.len())
+        .sum();
+    if headers.len() > MAX_HEADERS || header_bytes > MAX_HEADER_BYTES {
+        return Err(YtError::new(
+            ErrorCode::REQUEST_HEADERS_TOO_LARGE,
+            format!(
+                "the request carries {} headers of {header_bytes} bytes; at most {MAX_HEADERS} headers and {MAX_HEADER_BYTES} bytes",
+                headers.len()
+            ),
+        )
+        .detail("headers", headers.len())
+        .detail("bytes", header_bytes)
+        .detail("limit_headers", MAX_HEADERS)
+        .detail("limit_bytes", MAX_HEADER_BYTES));
+    }
+    Ok(())
 }
 
 fn check_origin(state: &AppState, req: &Request) -> Result<(), YtError> {

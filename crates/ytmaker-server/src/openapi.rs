@@ -179,7 +179,7 @@ const METHODS: [&str; 8] = [
 ];
 
 /// The error answers every operation shares, when they apply to it (see the module's doc).
-fn common_errors(op: &Map<String, Value>, public: bool) -> Vec<(u16, &'static str)> {
+fn common_errors(op: &Map<String, Value>, public: bool) -> Vec<(u16, String)> {
     let params = op
         .get("parameters")
         .and_then(Value::as_array)
@@ -200,43 +200,43 @@ fn common_errors(op: &Map<String, Value>, public: bool) -> Vec<(u16, &'static st
     });
     let mut errors = Vec::new();
     if has_body || has_query {
-        errors.push((
-            400,
-            "REQUEST_MALFORMED: the body or the query cannot be read (not JSON, a missing Content-Type, an unknown field, a value of the wrong type).",
-        ));
+        errors.push((400, "REQUEST_MALFORMED: the body or the query cannot be read (not JSON, a missing Content-Type, an unknown field, a value of the wrong type).".into()));
     }
     if !public {
-        errors.push((
-            401,
-            "UNAUTHORIZED: the server has an access token and the request did not carry it (`Authorization: Bearer …` or `?access_token=`). Carries `WWW-Authenticate: Bearer`.",
-        ));
+        errors.push((401, "UNAUTHORIZED: the server has an access token and the request did not carry it (`Authorization: Bearer …` or `?access_token=`). Carries `WWW-Authenticate: Bearer`.".into()));
     }
     errors.push((
         403,
-        "ORIGIN_FORBIDDEN: the Host or Origin header is not this server's own address.",
+        "ORIGIN_FORBIDDEN: the Host or Origin header is not this server's own address.".into(),
     ));
     if has_path {
-        errors.push((
-            404,
-            "No such resource: PROJECT_NOT_FOUND, or NOT_FOUND naming the resource (details.resource).",
-        ));
+        errors.push((404, "No such resource: PROJECT_NOT_FOUND, or NOT_FOUND naming the resource (details.resource).".into()));
     }
     if has_body {
         errors.push((
             413,
-            "PAYLOAD_TOO_LARGE: the request body is over the size limit.",
-        ));
-    }
-    if has_body || has_query || typed_path {
-        errors.push((
-            422,
-            "VALIDATION_ERROR (or another input code, e.g. INPUT_TOO_SHORT, CONFIG_INVALID): a value breaks a rule; details name the field, the rule and the value. A path id that is not a UUID is one too.",
+            "PAYLOAD_TOO_LARGE: the request body is over the size limit.".into(),
         ));
     }
     errors.push((
-        500,
-        "An internal failure: DATABASE_ERROR, FILE_SYSTEM_ERROR, SERVER_PANICKED, … (see error.code and the log line with this trace id).",
+        414,
+        format!(
+            "REQUEST_URI_TOO_LONG: the path and query are over {} bytes.",
+            crate::middleware::MAX_URI_BYTES
+        ),
     ));
+    errors.push((
+        431,
+        format!(
+            "REQUEST_HEADERS_TOO_LARGE: more than {} headers, or more than {} bytes of them.",
+            crate::middleware::MAX_HEADERS,
+            crate::middleware::MAX_HEADER_BYTES
+        ),
+    ));
+    if has_body || has_query || typed_path {
+        errors.push((422, "VALIDATION_ERROR (or another input code, e.g. INPUT_TOO_SHORT, CONFIG_INVALID): a value breaks a rule; details name the field, the rule and the value. A path id that is not a UUID is one too.".into()));
+    }
+    errors.push((500, "An internal failure: DATABASE_ERROR, FILE_SYSTEM_ERROR, SERVER_PANICKED, … (see error.code and the log line with this trace id).".into()));
     errors
 }
 

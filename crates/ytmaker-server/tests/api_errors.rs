@@ -593,3 +593,55 @@ async fn without_a_ui_folder_pages_say_the_ui_is_not_built() {
     )
     .await;
 }
+
+/// Requests over the HTTP limits get the catalogued JSON error with a trace id, like any other
+/// refusal, instead of the HTTP library's bare 414/431 (issue 13).
+#[tokio::test]
+async fn oversized_requests_get_the_json_error_and_a_trace_id() {
+    let app = spawn_app(Options::default()).await;
+    let long_query = "x".repeat(9 * 1024);
+    let r = app
+        .client
+        .get(app.url(&format!("/api/v1/projects?status={long_query}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 414);
+    let trace = r.headers()["x-trace-id"].to_str().unwrap().to_owned();
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "REQUEST_URI_TOO_LONG");
+    assert_eq!(body["error"]["trace_id"], trace.as_str());
+    assert_eq!(body["error"]["details"]["limit_bytes"], 8 * 1024);
+    assert!(!body["error"]["solutions"].as_array().unwrap().is_empty());
+
+    let r = app
+        .client
+        .get(app.url("/api/v1/projects"))
+        .header("x-big", "y".repeat(40 * 1024))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 431);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "REQUEST_HEADERS_TOO_LARGE");
+    assert!(body["error"]["details"]["bytes"].as_u64().unwrap() > 40 * 1024);
+
+    let mut many = app.client.get(app.url("/api/v1/projects"));
+    for i in 0..97 {
+        many = many.header(format!("x-h{i}"), "1");
+    }
+    let r = many.send().await.unwrap();
+    assert_eq!(r.status(), 431);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "REQUEST_HEADERS_TOO_LARGE");
+
+    // Within the limits, the same request is served.
+    let r = app
+        .client
+        .get(app.url("/api/v1/projects"))
+        .header("x-big", "y".repeat(1024))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+}
