@@ -1,7 +1,8 @@
 //! The rules the web UI checks its forms with, generated from what the server checks, never
 //! copied: every configuration field as the OpenAPI document states it
 //! ([`config_schema::config_fields`]: the types and [`ytmaker_core::config::RULES`]), the
-//! YouTube settings' fields likewise, the project statuses and stages, and the limits on the other inputs (article, names, logo
+//! YouTube settings' fields likewise, the project statuses and stages, the providers that take a
+//! key, the project list's sort keys, and the limits on the other inputs (article, names, logo
 //! upload) from the constants the server's own checks use.
 //!
 //! The output is committed as `web/src/generated/contract.ts` (the JSON as a `const`, so the
@@ -58,6 +59,8 @@ pub fn web_contract(schemas: &Map<String, Value>) -> YtResult<Value> {
             .map(ProjectStatus::as_str)
             .collect::<Vec<_>>(),
         "stages": STAGES.map(|s| s.as_str()),
+        "key_providers": ytmaker_pipeline::KEYED_PROVIDERS.map(|k| k.as_str()),
+        "project_sorts": crate::projects::SORTS.map(|(name, _)| name),
         "limits": {
             "article_min_chars": article::MIN_CHARS,
             "article_max_chars": article::MAX_CHARS,
@@ -67,6 +70,7 @@ pub fn web_contract(schemas: &Map<String, Value>) -> YtResult<Value> {
             "youtube_max_tags": youtube::MAX_TAGS,
             "youtube_tags_max_total_chars": youtube::MAX_TAGS_TOTAL_CHARS,
             "logo_max_bytes": logos::MAX_LOGO_BYTES,
+            "project_page_max": crate::projects::MAX_PAGE_LIMIT,
         },
     }))
 }

@@ -7,8 +7,9 @@ import { ApiError, api, asApiError } from '../api';
 import { ErrorNotice } from '../errors';
 import { useT, type MessageKey } from '../i18n';
 import { FieldError, describedBy, fieldErrors } from './fieldErrors';
+import { CONTRACT } from '../contract';
 
-export const KEY_PROVIDERS = ['gemini', 'openai_compatible', 'google_tts', 'stability', 'did'] as const;
+export const KEY_PROVIDERS = CONTRACT.key_providers;
 export type KeyProvider = (typeof KEY_PROVIDERS)[number];
 
 export interface KeyStatus {

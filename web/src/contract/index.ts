@@ -17,6 +17,7 @@ export type LogoCorner = Choice<Config['logo.position']>;
 export type KenBurnsMode = Choice<Config['ken_burns.mode']>;
 export type StructuredOutput = Choice<Config['llm.structured_output']>;
 export type Privacy = Choice<Youtube['privacy']>;
+export type ScriptProvider = Choice<Config['providers.script']>;
 
 export { CONTRACT };
 

@@ -342,16 +342,30 @@ export const CONTRACT = {
       "type": "integer"
     }
   },
+  "key_providers": [
+    "gemini",
+    "openai_compatible",
+    "google_tts",
+    "stability",
+    "did"
+  ],
   "limits": {
     "article_max_chars": 10000,
     "article_min_chars": 500,
     "logo_max_bytes": 2097152,
     "name_max_chars": 100,
+    "project_page_max": 200,
     "youtube_description_max_bytes": 5000,
     "youtube_max_tags": 30,
     "youtube_tags_max_total_chars": 500,
     "youtube_title_max_chars": 100
   },
+  "project_sorts": [
+    "created_at",
+    "updated_at",
+    "name",
+    "status"
+  ],
   "running_statuses": [
     "SCRIPT_GENERATING",
     "ASSETS_GENERATING",

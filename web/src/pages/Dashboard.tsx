@@ -5,6 +5,7 @@ import { ErrorNotice } from '../errors';
 import { useApi, type Loaded } from '../hooks';
 import { formatDateTime } from '../format';
 import { useLang, useT } from '../i18n';
+import { CONTRACT, LIMITS } from '../contract';
 import {
   STATUSES,
   statusKey,
@@ -52,10 +53,10 @@ interface CatalogueEntry {
 
 const PAGE_SIZE = 10;
 /** The most the list route answers at once (projects.rs `list_projects`: limit 1–200). */
-const API_PAGE_LIMIT = 200;
+const API_PAGE_LIMIT = LIMITS.project_page_max;
 /** Unfinished projects listed at first, and how many more each "show more" adds. */
 const RESUME_SHOWN = 50;
-const SORTS = ['created_at', 'updated_at', 'name', 'status'] as const;
+const SORTS = CONTRACT.project_sorts;
 
 function StatusBadge({ status }: { status: string }) {
   const t = useT();

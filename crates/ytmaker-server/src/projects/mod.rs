@@ -118,7 +118,11 @@ pub(crate) async fn respond(state: &AppState, p: Project) -> ApiResult<Json<Proj
 const MAX_OFFSET: u32 = i32::MAX as u32;
 
 /// `sort` values and the order they name.
-const SORTS: [(&str, ProjectSort); 4] = [
+/// The most projects one page lists (the document's `limit` maximum says the same; the API
+/// contract test compares them).
+pub(crate) const MAX_PAGE_LIMIT: u32 = 200;
+
+pub(crate) const SORTS: [(&str, ProjectSort); 4] = [
     ("created_at", ProjectSort::CreatedAt),
     ("updated_at", ProjectSort::UpdatedAt),
     ("name", ProjectSort::Name),
@@ -184,8 +188,8 @@ async fn list_projects(
         None => None,
     };
     let limit = q.limit.unwrap_or(50);
-    if !(1..=200).contains(&limit) {
-        return Err(invalid("limit", "1 to 200", limit));
+    if !(1..=MAX_PAGE_LIMIT).contains(&limit) {
+        return Err(invalid("limit", &format!("1 to {MAX_PAGE_LIMIT}"), limit));
     }
     let sort_name = q.sort.as_deref().unwrap_or("created_at");
     let sort = SORTS

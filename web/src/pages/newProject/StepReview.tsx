@@ -1,0 +1,58 @@
+// The wizard's review step.
+
+import { formatDateTime } from '../../format';
+import { useLang, useT, type MessageKey } from '../../i18n';
+import {
+  articleChars,
+  parseTags,
+} from '../../projects';
+import { type KenBurnsMode } from '../../contract';
+
+import { presetOf, Draft } from './draft';
+
+export function StepReview({ d }: { d: Draft }) {
+  const t = useT();
+  const { lang } = useLang();
+  const rows: [MessageKey, string][] = [
+    ['wizard.text.name', d.name.trim() || t('wizard.review.nameFromScript')],
+    ['wizard.review.characters', String(articleChars(d.content))],
+    ['wizard.visual.fontFamily', d.fontFamily],
+    ['wizard.visual.fontSize', d.fontSize],
+    ['wizard.visual.color', d.color],
+    [
+      'wizard.visual.position',
+      `${t(`wizard.visual.position.${presetOf(d.posX, d.posY) ?? 'custom'}`)} (x ${d.posX}, y ${d.posY})`,
+    ],
+    ['wizard.visual.kenBurns', t(`wizard.visual.kenBurns.${d.kenBurns as KenBurnsMode}`)],
+    ['wizard.visual.presenter', d.presenter ? t('common.yes') : t('common.no')],
+    [
+      'wizard.visual.logo',
+      d.logoId === ''
+        ? t('wizard.visual.logoNone')
+        : `${t(`wizard.visual.logoPosition.${d.logoPosition}`)}, ${d.logoSize} %, ${t('wizard.visual.logoOpacity')} ${d.logoOpacity}`,
+    ],
+    [
+      'wizard.script.writer',
+      d.scriptProvider === 'gemini'
+        ? `${t('wizard.script.writer.gemini')} (${d.model})`
+        : d.scriptProvider === 'openai_compatible'
+          ? `${t('wizard.script.writer.openai_compatible')} (${d.llmModel} @ ${d.llmBaseUrl})`
+          : t('wizard.script.writer.local'),
+    ],
+    ['wizard.youtube.title', d.title || t('wizard.review.titleFromScript')],
+    ['wizard.youtube.tags', parseTags(d.tags).join(', ') || t('common.none')],
+    ['wizard.youtube.privacy', t(`wizard.youtube.privacy.${d.privacy}`)],
+    ['wizard.youtube.when', d.publishMode === 'now' ? t('wizard.youtube.now') : formatDateTime(d.publishAt, lang)],
+    ['wizard.youtube.account', d.youtubeAccount || t('wizard.review.defaultAccount')],
+  ];
+  return (
+    <dl className="error-ids" data-testid="review">
+      {rows.map(([k, v]) => (
+        <div key={k} style={{ display: 'contents' }}>
+          <dt>{t(k)}</dt>
+          <dd>{v}</dd>
+        </div>
+      ))}
+    </dl>
+  );
+}
