@@ -201,6 +201,10 @@ async fn a_project_made_over_http_is_followed_to_complete_and_downloaded() {
     assert_eq!(video.status(), 200);
     assert_eq!(video.headers()["content-type"], "video/mp4");
     assert_eq!(video.headers()["accept-ranges"], "bytes");
+    let video_last_modified = video
+        .headers()
+        .get("last-modified")
+        .map(|v| v.to_str().unwrap().to_owned());
     let bytes = video.bytes().await.unwrap();
     assert_eq!(bytes.len() as u64, result["video_bytes"].as_u64().unwrap());
     let part = app
@@ -216,6 +220,29 @@ async fn a_project_made_over_http_is_followed_to_complete_and_downloaded() {
         format!("bytes 100-1099/{}", bytes.len())
     );
     assert_eq!(part.bytes().await.unwrap(), bytes.slice(100..1100));
+    // A Range that is not one well-formed byte range is ignored (RFC 9110 §14.2): the whole file,
+    // where tower-http's ServeFile alone would answer 416.
+    for ignored in ["bytes=5-1", "bytes=0-1,5-6", "items=0-1"] {
+        let whole = app
+            .client
+            .get(app.url(result["video_url"].as_str().unwrap()))
+            .header("range", ignored)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(whole.status(), 200, "{ignored}");
+        assert_eq!(whole.bytes().await.unwrap().len(), bytes.len(), "{ignored}");
+    }
+    // ServeFile's conditional requests: unchanged since it was sent, nothing is sent again.
+    let last_modified = video_last_modified.expect("Last-Modified");
+    let unchanged = app
+        .client
+        .get(app.url(result["video_url"].as_str().unwrap()))
+        .header("if-modified-since", last_modified)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unchanged.status(), 304);
     let downloaded = app.data.root().join("downloaded.mp4");
     std::fs::write(&downloaded, &bytes).unwrap();
     let info = ytmaker_render::probe(&app.tools, &downloaded)

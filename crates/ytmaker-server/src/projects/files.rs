@@ -136,7 +136,7 @@ fn parse_range(raw: &str, size: u64) -> RangeRequest {
 #[utoipa::path(get, path = "/api/v1/projects/{id}/files/{name}", tag = "projects",
     params(("id" = Uuid, Path, description = "project id"),
            ("name" = String, Path, description = "video, thumbnail, subtitles or script")),
-    responses((status = 200, description = "the file"), (status = 206, description = "a byte range of the file (video seeking)"),
+    responses((status = 200, description = "the file"), (status = 206, description = "a byte range of the file (video seeking)"), (status = 304, description = "not modified since If-Modified-Since"),
               (status = 404, body = ErrorBody), (status = 416, body = ErrorBody)))]
 pub(super) async fn project_file(
     State(state): State<AppState>,
@@ -152,8 +152,8 @@ pub(super) async fn project_file(
                 .detail("known", "video, thumbnail, subtitles, script"),
         )
     })?;
-    let file = match tokio::fs::File::open(&path).await {
-        Ok(f) => f,
+    match tokio::fs::metadata(&path).await {
+        Ok(_) => {}
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             return Err(ApiError(
                 YtError::new(
@@ -165,42 +165,44 @@ pub(super) async fn project_file(
             ));
         }
         Err(e) => return Err(ApiError(YtError::io("open", &path, &e))),
-    };
-    send_file(file, &path, content_type, file_name, &headers).await
+    }
+    send_file(&path, content_type, file_name, &headers).await
 }
 
-/// Streams an opened file, honouring a single `Range` (video seeking).
+/// Serves a file with tower-http's `ServeFile` (byte ranges, `Last-Modified` and the conditional
+/// headers), after deciding the one thing it decides differently from RFC 9110: a `Range` that is
+/// not a single well-formed byte range (another unit, several ranges, bad syntax) is ignored and
+/// the whole file sent (§14.2), where `ServeFile` would answer 416. A well-formed range outside
+/// the file is our typed `RANGE_NOT_SATISFIABLE`.
 async fn send_file(
-    mut file: tokio::fs::File,
     path: &std::path::Path,
     content_type: &'static str,
     file_name: &str,
     headers: &HeaderMap,
 ) -> ApiResult<Response> {
-    let size = file
-        .metadata()
+    let size = tokio::fs::metadata(path)
         .await
         .map_err(|e| YtError::io("read", path, &e))?
         .len();
-    let mut response_headers = HeaderMap::new();
-    response_headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-    response_headers.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
-    if let Ok(v) = HeaderValue::from_str(&format!("inline; filename=\"{file_name}\"")) {
-        response_headers.insert(header::CONTENT_DISPOSITION, v);
+    let mut request = axum::http::Request::new(Body::empty());
+    for name in [
+        header::RANGE,
+        header::IF_RANGE,
+        header::IF_MODIFIED_SINCE,
+        header::IF_UNMODIFIED_SINCE,
+    ] {
+        if let Some(v) = headers.get(&name) {
+            request.headers_mut().insert(name, v.clone());
+        }
     }
     let range = headers
         .get(header::RANGE)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
-    let (status, start, len) = match range {
-        None => (StatusCode::OK, 0, size),
-        Some(raw) => match parse_range(&raw, size) {
-            RangeRequest::Ignored => (StatusCode::OK, 0, size),
-            RangeRequest::Bytes(start, end) => {
-                if let Ok(v) = HeaderValue::from_str(&format!("bytes {start}-{end}/{size}")) {
-                    response_headers.insert(header::CONTENT_RANGE, v);
-                }
-                (StatusCode::PARTIAL_CONTENT, start, end - start + 1)
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+    if let Some(raw) = range {
+        match parse_range(&raw, size) {
+            RangeRequest::Bytes(..) => {}
+            RangeRequest::Ignored => {
+                request.headers_mut().remove(header::RANGE);
             }
             RangeRequest::Unsatisfiable => {
                 let mut r = ApiError(
@@ -217,14 +219,28 @@ async fn send_file(
                 }
                 return Ok(r);
             }
-        },
-    };
-    file.seek(std::io::SeekFrom::Start(start))
-        .await
-        .map_err(|e| YtError::io("seek", path, &e))?;
-    response_headers.insert(header::CONTENT_LENGTH, HeaderValue::from(len));
-    let stream = tokio_util::io::ReaderStream::new(file.take(len));
-    Ok((status, response_headers, Body::from_stream(stream)).into_response())
+        }
+    }
+    let mime: mime::Mime = content_type.parse().map_err(|e| {
+        ApiError(YtError::new(
+            ErrorCode::SERVER_PANICKED,
+            format!("the content type {content_type:?} does not parse: {e}"),
+        ))
+    })?;
+    let mut serve = tower_http::services::ServeFile::new_with_mime(path, &mime);
+    // `ServeFile` cannot fail (its error type is `Infallible`); an I/O error is its 500 response.
+    let Ok(()) = std::future::poll_fn(|cx| {
+        tower_service::Service::<axum::http::Request<Body>>::poll_ready(&mut serve, cx)
+    })
+    .await;
+    let Ok(response) = tower_service::Service::call(&mut serve, request).await;
+    let mut response = response.map(Body::new);
+    if let Ok(v) = HeaderValue::from_str(&format!("inline; filename=\"{file_name}\"")) {
+        response
+            .headers_mut()
+            .insert(header::CONTENT_DISPOSITION, v);
+    }
+    Ok(response)
 }
 
 /// Content type of an asset file by its extension (the pipeline names every file).
@@ -243,7 +259,7 @@ fn asset_content_type(path: &std::path::Path) -> &'static str {
 
 #[utoipa::path(get, path = "/api/v1/projects/{id}/assets/{asset_id}/file", tag = "projects",
     params(("id" = Uuid, Path, description = "project id"), ("asset_id" = Uuid, Path, description = "asset id")),
-    responses((status = 200, description = "the asset's file"), (status = 206, description = "a byte range of the file"),
+    responses((status = 200, description = "the asset's file"), (status = 206, description = "a byte range of the file"), (status = 304, description = "not modified since If-Modified-Since"),
               (status = 404, body = ErrorBody), (status = 410, description = "ASSET_FILE_REMOVED: deleted by the retention policy", body = ErrorBody)))]
 pub(super) async fn asset_file(
     State(state): State<AppState>,
@@ -311,15 +327,12 @@ pub(super) async fn asset_file(
         ));
     }
     let path = state.data.project(id).root().join(&relative);
-    let file = tokio::fs::File::open(&path)
-        .await
-        .map_err(|e| YtError::io("open", &path, &e))?;
     let file_name = relative
         .file_name()
         .and_then(|n| n.to_str())
         .unwrap_or("asset")
         .to_owned();
-    send_file(file, &path, asset_content_type(&path), &file_name, &headers).await
+    send_file(&path, asset_content_type(&path), &file_name, &headers).await
 }
 
 #[cfg(test)]
