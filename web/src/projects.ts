@@ -5,6 +5,10 @@
 import type { ApiErrorInit, ErrorInfo } from './api';
 import { CONTRACT, LIMITS, choicesOf, rangeOf, type LogoCorner, type Privacy, type StructuredOutput } from './contract';
 import type { MessageKey } from './i18n';
+import type { components } from './generated/api';
+
+/** The API's schemas, generated from its OpenAPI document (src/generated/api.d.ts). */
+type Schemas = components['schemas'];
 
 export const STATUSES = CONTRACT.statuses;
 export type Status = (typeof STATUSES)[number];
@@ -69,33 +73,18 @@ export interface Project {
   updated_at: string;
 }
 
-export interface ProjectConfiguration {
-  subtitles: { font_family: string; font_size: number; primary_color: string; position: { x: number; y: number } };
-  ken_burns: { mode: string; zoom: number };
-  presenter: { enabled: boolean };
-  providers: Record<string, string>;
-  logo?: LogoConfiguration | null;
-  /** The OpenAI-compatible server (read when `providers.script` is `openai_compatible`). */
-  llm?: LlmConfiguration;
-}
+export type ProjectConfiguration = Schemas['ProjectConfig'];
 
 export type { LogoCorner, Privacy, StructuredOutput };
 
-/** config.rs `LlmSettings`. */
-export interface LlmConfiguration {
-  base_url: string;
-  model: string;
-  /** '' (no key) or 'openai_compatible' (the stored key). */
-  api_key: string;
-  structured_output: StructuredOutput;
-}
+export type LlmConfiguration = Schemas['LlmSettings'];
 
 /** The `[llm]` defaults (a local Ollama). */
 export const LLM_DEFAULTS: LlmConfiguration = {
-  base_url: 'http://localhost:11434/v1',
-  model: '',
-  api_key: '',
-  structured_output: 'json_schema',
+  base_url: CONTRACT.config['llm.base_url'].default,
+  model: CONTRACT.config['llm.model'].default,
+  api_key: CONTRACT.config['llm.api_key'].default,
+  structured_output: CONTRACT.config['llm.structured_output'].default,
 };
 
 export const LOGO_CORNERS = choicesOf<LogoCorner>('logo.position');
@@ -106,30 +95,11 @@ export const LOGO_SIZE_MAX = LOGO_SIZE.max;
 /** `POST /uploads/logo`'s size limit. */
 export const LOGO_MAX_BYTES = LIMITS.logo_max_bytes;
 
-export interface LogoConfiguration {
-  /** The id `POST /uploads/logo` answered with. */
-  upload: string;
-  position: LogoCorner;
-  size_percent: number;
-  opacity: number;
-  margin: number;
-  on_thumbnail: boolean;
-}
+export type LogoConfiguration = Schemas['LogoSettings'];
 
-export interface UploadedLogo {
-  id: string;
-  width: number;
-  height: number;
-  bytes: number;
-}
+export type UploadedLogo = Schemas['UploadedLogo'];
 
-export interface YoutubeSettings {
-  title: string;
-  description: string;
-  tags: string[];
-  privacy: Privacy;
-  publish_at?: string | null;
-}
+export type YoutubeSettings = Schemas['YoutubeSettings'];
 
 /** What another page hands the project page when it navigates there (history state, so plain
  * data): a start the server refused, to be shown at the Start button. */
@@ -143,14 +113,7 @@ export interface ActionResponse {
   project: Project;
 }
 
-export interface ProjectResult {
-  video_url: string;
-  thumbnail_url: string;
-  subtitles_url: string;
-  location: string | null;
-  video_bytes: number;
-  youtube_video_id: string | null;
-}
+export type ProjectResult = Schemas['ProjectResult'];
 
 export interface SubProgress {
   done: number;

@@ -171,6 +171,7 @@ fn describe_rule(schemas: &mut Map<String, Value>, rule: &FieldRule) -> YtResult
         Rule::OneOf(values) => {
             let nullable = is_nullable(&Value::Object(property.clone()));
             let description = property.get("description").cloned();
+            let default = property.get("default").cloned();
             property.clear();
             let mut allowed: Vec<Value> = values.iter().map(|v| json!(v)).collect();
             if nullable {
@@ -182,6 +183,9 @@ fn describe_rule(schemas: &mut Map<String, Value>, rule: &FieldRule) -> YtResult
             property.insert("enum".into(), Value::Array(allowed));
             if let Some(d) = description {
                 property.insert("description".into(), d);
+            }
+            if let Some(d) = default {
+                property.insert("default".into(), d);
             }
         }
         Rule::NotBlank | Rule::HexColor | Rule::UploadId | Rule::BaseUrl | Rule::Trimmed => {

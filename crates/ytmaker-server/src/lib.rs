@@ -298,6 +298,13 @@ pub async fn start(config: ServerConfig) -> YtResult<RunningServer> {
     })
 }
 
+/// The OpenAPI document the server serves at `/api/v1/openapi.json`, built without a server
+/// (the web UI's TypeScript types are generated from it: `web_contract`).
+pub fn openapi_document() -> YtResult<serde_json::Value> {
+    let (_, api) = api_router().split_for_parts();
+    openapi::document(&api)
+}
+
 fn api_router() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .merge(projects::router())

@@ -20,6 +20,9 @@ use ytmaker_pipeline::{STAGES, logos};
 
 /// Where the generated file lives, from the repository's root.
 pub const PATH: &str = "web/src/generated/contract.ts";
+/// Where the served OpenAPI document is kept for the web build, which generates the UI's
+/// TypeScript types from it (`openapi-typescript`, `web/src/generated/api.d.ts`).
+pub const OPENAPI_PATH: &str = "web/src/generated/openapi.json";
 
 fn encoding_failed(what: &str, e: serde_json::Error) -> YtError {
     YtError::new(
@@ -85,4 +88,12 @@ pub fn contract_file() -> YtResult<String> {
          // `cargo test -p ytmaker-server --test web_contract` rewrites it.\n\
          export const CONTRACT = {text} as const;\n"
     ))
+}
+
+/// The OpenAPI document's file text, as the web build reads it.
+pub fn openapi_file() -> YtResult<String> {
+    let doc = crate::openapi_document()?;
+    let text = serde_json::to_string_pretty(&doc)
+        .map_err(|e| encoding_failed("the OpenAPI document", e))?;
+    Ok(format!("{text}\n"))
 }

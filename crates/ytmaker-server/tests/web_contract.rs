@@ -46,6 +46,24 @@ fn ui_problem(contract: &Value, field: &str, value: Value) -> Value {
     serde_json::from_slice(&out.stdout).expect("the checker prints JSON")
 }
 
+fn ensure_fresh(relative: &str, fresh: &str) {
+    let path = repo_root().join(relative);
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    if committed != fresh {
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        std::fs::write(&path, fresh).expect("write");
+        panic!("{relative} was stale and has been regenerated: rebuild the web UI and commit it");
+    }
+}
+
+#[test]
+fn the_committed_openapi_document_is_the_served_one() {
+    ensure_fresh(
+        web_contract::OPENAPI_PATH,
+        &web_contract::openapi_file().expect("document"),
+    );
+}
+
 #[test]
 fn the_committed_contract_is_what_the_rules_make() {
     let fresh = web_contract::contract_file().expect("contract");

@@ -34,6 +34,7 @@ export const CONTRACT = {
       "type": "string"
     },
     "images.style_preset": {
+      "default": null,
       "enum": [
         "3d-model",
         "analog-film",
@@ -79,6 +80,7 @@ export const CONTRACT = {
       "type": "number"
     },
     "llm.api_key": {
+      "default": "",
       "enum": [
         "",
         "openai_compatible"
@@ -178,6 +180,7 @@ export const CONTRACT = {
       ]
     },
     "providers.avatar": {
+      "default": "local",
       "enum": [
         "local",
         "did"
@@ -185,6 +188,7 @@ export const CONTRACT = {
       "type": "string"
     },
     "providers.images": {
+      "default": "local",
       "enum": [
         "local",
         "stability"
@@ -192,6 +196,7 @@ export const CONTRACT = {
       "type": "string"
     },
     "providers.narration": {
+      "default": "local",
       "enum": [
         "local",
         "google_tts"
@@ -199,6 +204,7 @@ export const CONTRACT = {
       "type": "string"
     },
     "providers.publish": {
+      "default": "local",
       "enum": [
         "local",
         "youtube"
@@ -206,6 +212,7 @@ export const CONTRACT = {
       "type": "string"
     },
     "providers.script": {
+      "default": "local",
       "enum": [
         "local",
         "gemini",
@@ -228,6 +235,7 @@ export const CONTRACT = {
       "type": "integer"
     },
     "render.x264_preset": {
+      "default": "veryfast",
       "enum": [
         "ultrafast",
         "superfast",
