@@ -42,21 +42,9 @@ export function statusTone(status: string): 'ok' | 'bad' | 'warn' | 'run' {
   return 'run';
 }
 
-export interface ProjectSummary {
-  id: string;
-  name: string;
-  status: string;
-  error_code: string | null;
-  created_at: string;
-  updated_at: string;
-}
+export type ProjectSummary = Schemas['ProjectPage']['items'][number];
 
-export interface ProjectPage {
-  items: ProjectSummary[];
-  total: number;
-  limit: number;
-  offset: number;
-}
+export type ProjectPage = Schemas['ProjectPage'];
 
 export interface Project {
   id: string;

@@ -164,9 +164,39 @@ pub struct ListQuery {
     order: Option<String>,
 }
 
+/// The schema of the list's items, `ytmaker_store::ProjectSummary` as it serialises (the store
+/// has no schema types of its own): statuses and error codes from their tables.
+fn summary_items() -> utoipa::openapi::schema::Array {
+    use utoipa::openapi::schema::{ArrayBuilder, KnownFormat, ObjectBuilder, SchemaFormat, Type};
+    let string = || ObjectBuilder::new().schema_type(Type::String);
+    let item = ObjectBuilder::new()
+        .property(
+            "id",
+            string().format(Some(SchemaFormat::KnownFormat(KnownFormat::Uuid))),
+        )
+        .property("name", string())
+        .property(
+            "status",
+            crate::openapi::fields::one_of(ProjectStatus::ALL.iter().map(|s| s.as_str())),
+        )
+        .property("error_code", crate::openapi::fields::optional_error_code())
+        .property("created_at", string())
+        .property("updated_at", string())
+        .required("id")
+        .required("name")
+        .required("status")
+        .required("error_code")
+        .required("created_at")
+        .required("updated_at")
+        .additional_properties(Some(
+            utoipa::openapi::schema::AdditionalProperties::FreeForm(false),
+        ));
+    ArrayBuilder::new().items(item).build()
+}
+
 #[derive(Serialize, ToSchema)]
 pub struct ProjectPage {
-    #[schema(value_type = Vec<Object>)]
+    #[schema(schema_with = summary_items)]
     pub items: Vec<ProjectSummary>,
     pub total: i64,
     pub limit: u32,
