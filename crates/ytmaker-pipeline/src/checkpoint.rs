@@ -8,7 +8,7 @@ use sha2::{Digest, Sha256};
 use tracing::Instrument;
 use uuid::Uuid;
 use ytmaker_core::asset::AssetKey;
-use ytmaker_core::event::{AssetState, ProjectEvent};
+use ytmaker_core::event::ProjectEvent;
 use ytmaker_core::{TraceId, YtError, YtResult};
 use ytmaker_providers::retry::Retry;
 use ytmaker_store::{Asset, ProjectDir};
@@ -127,13 +127,9 @@ impl Checkpoint<'_> {
         if let Value::Object(map) = &mut metadata {
             map.insert("inputs".into(), Value::String(inputs.to_owned()));
         }
-        store
-            .complete_asset(self.project, key, &relative, &hash, &metadata)
-            .await?;
         let attempts = store
-            .asset(self.project, key)
-            .await?
-            .map_or(0, |a| a.attempts);
+            .complete_asset_with_event(self.project, key, &relative, &hash, &metadata, self.trace)
+            .await?;
         tracing::info!(
             asset_kind = key.kind.as_str(),
             segment_index = key.index,
@@ -141,13 +137,6 @@ impl Checkpoint<'_> {
             provider,
             "asset completed"
         );
-        let event = ProjectEvent::Asset {
-            kind: key.kind,
-            index: key.index,
-            status: AssetState::Completed,
-            attempts,
-        };
-        store.append_event(self.project, &event, self.trace).await?;
         store.asset(self.project, key).await?.ok_or_else(|| {
             YtError::new(
                 ytmaker_core::ErrorCode::DATABASE_ERROR,

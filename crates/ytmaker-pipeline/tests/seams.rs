@@ -380,6 +380,46 @@ async fn a_project_is_never_completed_without_its_complete_event() {
     );
 }
 
+/// Every completed asset has its `asset` event (found by the soak under load: the asset row was
+/// committed, the event's write waited on a locked database and the run was dropped in
+/// between). A trigger refuses `asset` rows: the completion is refused with its event, and the
+/// project fails with the database's error instead of holding a completion the log never shows.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_asset_is_never_completed_without_its_event() {
+    use sqlx::Connection;
+    let f = fixture(|_| {}).await;
+    let url = format!("sqlite://{}", f.data.database().display());
+    let mut raw = sqlx::SqliteConnection::connect(&url).await.unwrap();
+    sqlx::query(
+        "CREATE TRIGGER refuse_asset_events BEFORE INSERT ON project_events \
+         WHEN NEW.kind = 'asset' BEGIN SELECT RAISE(ABORT, 'asset event refused by the test'); END",
+    )
+    .execute(&mut raw)
+    .await
+    .unwrap();
+    let (pipeline, _, _) = counted_pipeline(&f, 0);
+    let err = pipeline
+        .run(f.project.id, &TraceId::generate())
+        .await
+        .unwrap_err();
+    assert_eq!(err.code, ErrorCode::DATABASE_ERROR, "{err:?}");
+    let completed: Vec<_> = f
+        .store
+        .assets(f.project.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|a| a.is_completed())
+        .map(|a| a.key)
+        .collect();
+    assert!(
+        completed.is_empty(),
+        "completed without an event: {completed:?}"
+    );
+    let project = f.store.get_project(f.project.id).await.unwrap();
+    assert_eq!(project.status, ProjectStatus::Failed);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn settings_changed_on_a_failed_project_take_effect_on_retry() {
     let f = fixture(|_| {}).await;

@@ -593,6 +593,65 @@ impl Store {
         .await
     }
 
+    /// Completes an asset a run made and appends its `asset` event in the same transaction, so
+    /// the event log never lacks a completion the asset table holds (a run dropped between two
+    /// writes, when its lease could not be renewed, left exactly that). Returns the asset's
+    /// attempts.
+    pub async fn complete_asset_with_event(
+        &self,
+        project: Uuid,
+        key: AssetKey,
+        path: &str,
+        content_hash: &str,
+        metadata: &Value,
+        trace: &TraceId,
+    ) -> YtResult<u32> {
+        let mut tx = self
+            .pool
+            .begin()
+            .await
+            .map_err(|e| db_err("begin a transaction", e))?;
+        let row = sqlx::query(
+            "UPDATE assets SET status = $1, path = $2, content_hash = $3, error = NULL, \
+             metadata = $4, updated_at = $5 \
+             WHERE project_id = $6 AND kind = $7 AND segment_index = $8 RETURNING attempts",
+        )
+        .bind(AssetStatus::Completed.as_str())
+        .bind(path)
+        .bind(content_hash)
+        .bind(metadata.to_string())
+        .bind(now_rfc3339())
+        .bind(project.to_string())
+        .bind(key.kind.as_str())
+        .bind(index_column(key))
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(|e| db_err("finish an asset", e))?
+        .ok_or_else(|| {
+            YtError::new(
+                ErrorCode::DATABASE_ERROR,
+                "asset was finished without being started",
+            )
+            .detail("kind", key.kind.as_str())
+            .detail("segment_index", index_column(key))
+        })?;
+        let attempts: i64 = row
+            .try_get("attempts")
+            .map_err(|e| db_err("finish an asset", e))?;
+        let attempts = u32::try_from(attempts).unwrap_or(u32::MAX);
+        let event = ProjectEvent::Asset {
+            kind: key.kind,
+            index: key.index,
+            status: ytmaker_core::event::AssetState::Completed,
+            attempts,
+        };
+        insert_event(&mut tx, project, &event, trace).await?;
+        tx.commit()
+            .await
+            .map_err(|e| db_err("commit a completed asset", e))?;
+        Ok(attempts)
+    }
+
     pub async fn fail_asset(
         &self,
         project: Uuid,
