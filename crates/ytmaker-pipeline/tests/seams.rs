@@ -322,6 +322,24 @@ async fn an_image_replaced_after_an_upload_failure_is_rendered_before_anything_i
     );
 }
 
+/// A trigger in the project's SQLite database that refuses every event of `kind` (the
+/// database refusing a write, as a locked one does after its busy timeout), named
+/// `refuse_<kind>_events`; the connection that made it, to drop it again.
+async fn refuse_events(f: &Fixture, kind: &'static str) -> sqlx::SqliteConnection {
+    use sqlx::Connection;
+    let url = format!("sqlite://{}", f.data.database().display());
+    let mut raw = sqlx::SqliteConnection::connect(&url).await.unwrap();
+    // `kind` is one of this file's literals, never input.
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "CREATE TRIGGER refuse_{kind}_events BEFORE INSERT ON project_events \
+         WHEN NEW.kind = '{kind}' BEGIN SELECT RAISE(ABORT, '{kind} refused by the test'); END"
+    )))
+    .execute(&mut raw)
+    .await
+    .unwrap();
+    raw
+}
+
 /// A project is never COMPLETED without its `complete` event (found by the model test under a
 /// loaded machine: the status was committed, then the event's write timed out on a locked
 /// database, and the run was dropped in between). A trigger refuses the `complete` row: the
@@ -329,17 +347,8 @@ async fn an_image_replaced_after_an_upload_failure_is_rendered_before_anything_i
 /// instead of looking finished with no result.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_project_is_never_completed_without_its_complete_event() {
-    use sqlx::Connection;
     let f = fixture(|_| {}).await;
-    let url = format!("sqlite://{}", f.data.database().display());
-    let mut raw = sqlx::SqliteConnection::connect(&url).await.unwrap();
-    sqlx::query(
-        "CREATE TRIGGER refuse_complete BEFORE INSERT ON project_events \
-         WHEN NEW.kind = 'complete' BEGIN SELECT RAISE(ABORT, 'complete refused by the test'); END",
-    )
-    .execute(&mut raw)
-    .await
-    .unwrap();
+    let mut raw = refuse_events(&f, "complete").await;
     let (pipeline, publisher, _) = counted_pipeline(&f, 0);
     let err = pipeline
         .run(f.project.id, &TraceId::generate())
@@ -356,7 +365,7 @@ async fn a_project_is_never_completed_without_its_complete_event() {
     assert_eq!(errors[0].trace_id.as_deref(), Some(info.trace_id.as_str()));
 
     // Once the database takes the row, a retry publishes nothing again and completes.
-    sqlx::query("DROP TRIGGER refuse_complete")
+    sqlx::query("DROP TRIGGER refuse_complete_events")
         .execute(&mut raw)
         .await
         .unwrap();
@@ -386,17 +395,8 @@ async fn a_project_is_never_completed_without_its_complete_event() {
 /// project fails with the database's error instead of holding a completion the log never shows.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_asset_is_never_completed_without_its_event() {
-    use sqlx::Connection;
     let f = fixture(|_| {}).await;
-    let url = format!("sqlite://{}", f.data.database().display());
-    let mut raw = sqlx::SqliteConnection::connect(&url).await.unwrap();
-    sqlx::query(
-        "CREATE TRIGGER refuse_asset_events BEFORE INSERT ON project_events \
-         WHEN NEW.kind = 'asset' BEGIN SELECT RAISE(ABORT, 'asset event refused by the test'); END",
-    )
-    .execute(&mut raw)
-    .await
-    .unwrap();
+    let _raw = refuse_events(&f, "asset").await;
     let (pipeline, _, _) = counted_pipeline(&f, 0);
     let err = pipeline
         .run(f.project.id, &TraceId::generate())
