@@ -15,8 +15,9 @@ use ytmaker_store::{JobQueue, ProjectFilter};
 #[test]
 fn a_second_runner_is_refused_while_the_cli_holds_the_lease_and_waits_out_a_dead_one() {
     let mut env = TestEnv::new();
-    // A short lease, so the dead runner's lease runs out quickly.
-    env.set_env("YTMAKER_JOB_LEASE_MS", "2000");
+    // A short lease, so the dead runner's lease runs out quickly; not so short that a runner's
+    // heartbeat (every third of it) misses it on a loaded machine (2 s did, beside a soak).
+    env.set_env("YTMAKER_JOB_LEASE_MS", "4000");
     let config = env.write_file(
         "config.toml",
         format!("{FAST_RENDER}\n[script]\ntarget_min_seconds = 30\ntarget_max_seconds = 60\n"),
