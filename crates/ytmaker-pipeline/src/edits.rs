@@ -301,3 +301,59 @@ pub async fn continue_without_presenter(
     record(store, id, trace, Edit::ContinueWithoutPresenter).await?;
     Ok(updated)
 }
+
+#[cfg(test)]
+mod tests {
+    use ytmaker_core::script::{Language, NarrationLine, Script, Segment};
+
+    use super::keep_description_edits;
+
+    fn script(segments: u32, edited: &[u32]) -> Script {
+        let line = |text: &str| NarrationLine {
+            text: text.into(),
+            estimated_seconds: 1.0,
+        };
+        Script {
+            language: Language::En,
+            title: "t".into(),
+            description: String::new(),
+            tags: Vec::new(),
+            intro: line("intro"),
+            segments: (0..segments)
+                .map(|index| Segment {
+                    index,
+                    narration: format!("narration {index}"),
+                    image_description: if edited.contains(&index) {
+                        format!("the user's picture {index}")
+                    } else {
+                        format!("written {index}")
+                    },
+                    image_prompt: None,
+                    key_phrase: String::new(),
+                    estimated_seconds: 5.0,
+                    description_edited: edited.contains(&index),
+                })
+                .collect(),
+            outro: line("outro"),
+            condensation: None,
+            warnings: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn edits_follow_the_index_and_the_ones_without_a_segment_are_reported() {
+        let previous = script(3, &[0, 2]);
+        let mut rewritten = script(2, &[]);
+        let dropped = keep_description_edits(Some(&previous), &mut rewritten);
+        assert_eq!(dropped, [2], "segment 2 is gone: its edit is reported");
+        assert_eq!(
+            rewritten.segments[0].image_description,
+            "the user's picture 0"
+        );
+        assert!(rewritten.segments[0].description_edited);
+        assert_eq!(rewritten.segments[1].image_description, "written 1");
+        assert!(!rewritten.segments[1].description_edited);
+        // No earlier script: nothing to keep, nothing to report.
+        assert!(keep_description_edits(None, &mut rewritten).is_empty());
+    }
+}
