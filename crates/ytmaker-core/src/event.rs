@@ -63,7 +63,10 @@ pub enum ProjectEvent {
         policy: String,
         removed: Vec<String>,
         bytes_freed: u64,
+        /// Absent in rows written before it was recorded.
+        #[serde(default)]
         assets: usize,
+        #[serde(default)]
         finished_at: String,
     },
 }
