@@ -11,6 +11,7 @@
 mod edits;
 mod error;
 mod keys;
+mod listen;
 mod metrics_endpoint;
 mod middleware;
 mod monitoring;
@@ -268,14 +269,13 @@ pub async fn start(config: ServerConfig) -> YtResult<RunningServer> {
     let app = app(router, state, config.ui_dir);
     let (stop, stopped) = oneshot::channel::<()>();
     let serving = tokio::spawn(async move {
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async {
-                // A stop request and a dropped handle both mean "stop".
-                if stopped.await.is_err() {
-                    tracing::info!("server handle dropped; stopping");
-                }
-            })
-            .await
+        listen::serve(listener, app, async {
+            // A stop request and a dropped handle both mean "stop".
+            if stopped.await.is_err() {
+                tracing::info!("server handle dropped; stopping");
+            }
+        })
+        .await
     });
     let monitor_loop = config
         .monitoring

@@ -635,6 +635,36 @@ async fn oversized_requests_get_the_json_error_and_a_trace_id() {
     let body: Value = r.json().await.unwrap();
     assert_eq!(body["error"]["code"], "REQUEST_HEADERS_TOO_LARGE");
 
+    // Past hyper's own default of 100 headers too: the API answers, not the HTTP library.
+    let mut past_hyper = app.client.get(app.url("/api/v1/projects"));
+    for i in 0..150 {
+        past_hyper = past_hyper.header(format!("x-h{i}"), "1");
+    }
+    let r = past_hyper.send().await.unwrap();
+    assert_eq!(r.status(), 431);
+    assert!(r.headers().contains_key("x-trace-id"));
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "REQUEST_HEADERS_TOO_LARGE");
+    assert_eq!(body["error"]["details"]["headers"].as_u64(), Some(150 + 2));
+
+    // A request line hyper cannot parse is answered by hyper (400, nothing of ours can run), and
+    // the server goes on serving.
+    {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let mut raw = tokio::net::TcpStream::connect(app.addr).await.unwrap();
+        raw.write_all(b"NOT AN HTTP REQUEST\r\n\r\n").await.unwrap();
+        let mut answer = Vec::new();
+        tokio::time::timeout(
+            std::time::Duration::from_secs(10),
+            raw.read_to_end(&mut answer),
+        )
+        .await
+        .expect("hyper answers and closes")
+        .unwrap();
+        let answer = String::from_utf8_lossy(&answer);
+        assert!(answer.starts_with("HTTP/1.1 400"), "{answer:?}");
+    }
+
     // Within the limits, the same request is served.
     let r = app
         .client
