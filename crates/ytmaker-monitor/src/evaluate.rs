@@ -39,6 +39,54 @@ pub struct ProjectError {
     pub trace_id: Option<String>,
 }
 
+/// The projects' error events stored in `[from, to)` (RFC 3339, as stored), for the alert rules
+/// and the daily summary alike. A stored error event that cannot be read is a damaged row: it is
+/// reported with its place (an error log line and `MONITOR_UNREADABLE_EVENTS_TOTAL`), never
+/// quietly left out of the counts.
+pub(crate) async fn project_errors(
+    store: &ytmaker_store::Store,
+    from: &str,
+    to: &str,
+) -> YtResult<Vec<ProjectError>> {
+    let mut errors = Vec::new();
+    for read in store
+        .events_of_kind_between(EventKind::Error, from, to)
+        .await?
+    {
+        let error = read.and_then(|event| {
+            let at_ms = parse_ms(&event.created_at);
+            match (&event.event, at_ms) {
+                (ProjectEvent::Error(info), Some(at_ms)) => Ok(ProjectError {
+                    at_ms,
+                    code: info.error_code,
+                    trace_id: event.trace_id.clone(),
+                }),
+                _ => Err(YtError::new(
+                    ErrorCode::DATABASE_ERROR,
+                    "an error event has no readable time",
+                )
+                .detail("seq", event.seq)
+                .detail("project_id", event.project_id.to_string())
+                .detail("created_at", event.created_at.as_str())),
+            }
+        });
+        match error {
+            Ok(error) => errors.push(error),
+            Err(e) => {
+                metrics::counter!(ytmaker_core::metric::MONITOR_UNREADABLE_EVENTS_TOTAL)
+                    .increment(1);
+                tracing::error!(
+                    error_code = %e.code,
+                    details = %serde_json::Value::Object(e.details.clone()),
+                    "an error event cannot be read by the monitor: {}",
+                    e.message
+                );
+            }
+        }
+    }
+    Ok(errors)
+}
+
 /// What one evaluation looks at.
 pub struct Inputs {
     pub now_ms: i64,
@@ -484,44 +532,7 @@ impl Monitor {
         }
         let from = crate::view::rfc3339_ms(since);
         let to = crate::view::rfc3339_ms(now_ms + 1);
-        let mut project_errors = Vec::new();
-        for read in store
-            .events_of_kind_between(EventKind::Error, &from, &to)
-            .await?
-        {
-            let error = read.and_then(|event| {
-                let at_ms = parse_ms(&event.created_at);
-                match (&event.event, at_ms) {
-                    (ProjectEvent::Error(info), Some(at_ms)) => Ok(ProjectError {
-                        at_ms,
-                        code: info.error_code,
-                        trace_id: event.trace_id.clone(),
-                    }),
-                    _ => Err(YtError::new(
-                        ErrorCode::DATABASE_ERROR,
-                        "an error event has no readable time",
-                    )
-                    .detail("seq", event.seq)
-                    .detail("project_id", event.project_id.to_string())
-                    .detail("created_at", event.created_at.as_str())),
-                }
-            });
-            match error {
-                Ok(error) => project_errors.push(error),
-                // A stored error event the rules cannot read is a damaged row: it is reported
-                // with its place, never quietly left out of the error rate.
-                Err(e) => {
-                    metrics::counter!(ytmaker_core::metric::MONITOR_UNREADABLE_EVENTS_TOTAL)
-                        .increment(1);
-                    tracing::error!(
-                        error_code = %e.code,
-                        details = %serde_json::Value::Object(e.details.clone()),
-                        "an error event cannot be read by the alert rules: {}",
-                        e.message
-                    );
-                }
-            }
-        }
+        let project_errors = project_errors(store, &from, &to).await?;
         Ok(Inputs {
             now_ms,
             calls,

@@ -10,7 +10,6 @@ use std::collections::BTreeMap;
 use utoipa::ToSchema;
 use ytmaker_core::event::{EventKind, ProjectEvent};
 use ytmaker_core::{ErrorCode, ProjectStatus, YtError, YtResult};
-use ytmaker_store::Event;
 
 use crate::MonitorContext;
 use crate::rules::api_of;
@@ -84,21 +83,9 @@ pub async fn build(ctx: &MonitorContext, date: NaiveDate) -> YtResult<DailySumma
         *codes.entry(code.clone()).or_default() += 1;
     }
     let (from, to) = (rfc3339_ms(start), rfc3339_ms(end));
-    for event in ctx
-        .store
-        .events_of_kind_between(EventKind::Error, &from, &to)
-        .await?
-    {
-        // A damaged row was reported by the alert rules' read of the same events.
-        if let Ok(Event {
-            event: ProjectEvent::Error(info),
-            ..
-        }) = event
-            && api_of(info.error_code).is_none()
-        {
-            *codes
-                .entry(info.error_code.as_str().to_owned())
-                .or_default() += 1;
+    for error in crate::evaluate::project_errors(&ctx.store, &from, &to).await? {
+        if api_of(error.code).is_none() {
+            *codes.entry(error.code.as_str().to_owned()).or_default() += 1;
         }
     }
     let mut top_codes: Vec<CodeCount> = codes
