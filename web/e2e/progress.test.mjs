@@ -94,4 +94,17 @@ test('a dropped progress socket reconnects with after_seq and misses no event', 
   assert.ok(line, `no UI log line for trace id ${traceId}`);
   assert.match(line, /WEBSOCKET_DISCONNECTED/);
   await page.context().close();
+
+  // In the zh-TW UI the log speaks Chinese: an asset the server reports with an English line is
+  // shown from its typed event.
+  const zh = await newPage(browser, { lang: 'zh-TW' });
+  await zh.goto(`${server.url}/projects/${id}`);
+  const image = events.find((e) => e.kind === 'asset' && e.payload.kind === 'image' && e.payload.index !== null);
+  assert.ok(image, 'the run completed an image');
+  const imageLine = zh.locator(`[data-testid=log] li[data-seq="${image.seq}"]`);
+  await imageLine.waitFor();
+  const text = await imageLine.textContent();
+  assert.match(text, new RegExp(`第 ${image.payload.index} 段圖片完成`));
+  assert.doesNotMatch(text, /completed/);
+  await zh.context().close();
 });

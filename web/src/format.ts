@@ -27,3 +27,15 @@ export function formatAmount(value: number, unit: string): string {
   }
   return String(Math.round(value));
 }
+
+/** A size in bytes in binary units: "512 B", "1.5 KB", "3.2 GB". */
+export function bytes(n: number): string {
+  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
+  let value = n;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  return `${value.toFixed(unit === 0 ? 0 : 1)} ${units[unit]}`;
+}

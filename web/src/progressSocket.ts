@@ -5,8 +5,10 @@
 
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { withToken } from './accessToken';
-import { ApiError, UI_CODES, newTraceId, socketUrl, type ErrorInfo } from './api';
-import { currentLang, translate } from './i18n';
+import { ApiError, UI_CODES, newTraceId, socketUrl } from './api';
+import { bytes } from './format';
+import { currentLang, translate, type MessageKey } from './i18n';
+import type { components } from './generated/api';
 import { isRunning, stageKey, type ProgressMessage, type ProjectView } from './projects';
 
 export interface LogLine {
@@ -44,7 +46,9 @@ export function reconnectDelay(attempt: number): number {
   return Math.min(MAX_DELAY_MS, FIRST_DELAY_MS * 2 ** Math.max(0, attempt - 1));
 }
 
-function errorInfoOf(m: Extract<ProgressMessage, { type: 'error' }>): ErrorInfo {
+type ProjectFailure = NonNullable<ProjectView['error']>;
+
+function errorInfoOf(m: Extract<ProgressMessage, { type: 'error' }>): ProjectFailure {
   return {
     stage: m.stage,
     error_code: m.code,
@@ -52,7 +56,8 @@ function errorInfoOf(m: Extract<ProgressMessage, { type: 'error' }>): ErrorInfo 
     is_retryable: m.is_retryable,
     details: m.details,
     solutions: m.solutions,
-    trace_id: m.trace_id,
+    // The server sends a failure's own trace id on every error message.
+    trace_id: m.trace_id ?? '',
     timestamp: m.timestamp,
     attempts: m.attempts,
   };
@@ -86,10 +91,64 @@ function applyLive(view: ProjectView, m: ProgressMessage): ProjectView {
   }
 }
 
+type LoggedEvent = NonNullable<Extract<ProgressMessage, { type: 'log' }>['event']>;
+type Schemas = components['schemas'];
+
+// Typed by the generated unions, so a new asset kind or edit without its words fails the build.
+const ASSET_KINDS: Record<Schemas['AssetKind'], MessageKey> = {
+  script: 'asset.kind.script',
+  audio: 'asset.kind.audio',
+  image: 'asset.kind.image',
+  avatar_intro: 'asset.kind.avatar_intro',
+  avatar_outro: 'asset.kind.avatar_outro',
+  segment_clip: 'asset.kind.segment_clip',
+  final_video: 'asset.kind.final_video',
+  thumbnail: 'asset.kind.thumbnail',
+  subtitles: 'asset.kind.subtitles',
+};
+const EDITS: Record<Schemas['Edit']['edit'], MessageKey> = {
+  image_description: 'progress.log.edit.image_description',
+  image_upload: 'progress.log.edit.image_upload',
+  image_regenerate: 'progress.log.edit.image_regenerate',
+  continue_without_presenter: 'progress.log.edit.continue_without_presenter',
+};
+
+/**
+ * The line for an event the server reports as a log line (an asset completed, the retention
+ * policy, an edit), in the UI's language; the server's own line is English.
+ */
+export function eventLine(event: LoggedEvent): string | null {
+  switch (event.kind) {
+    case 'asset': {
+      const what = translate(ASSET_KINDS[event.payload.kind]);
+      const index = event.payload.index;
+      return index === null || index === undefined
+        ? translate('progress.log.asset', { what })
+        : translate('progress.log.assetSegment', { what, index });
+    }
+    case 'retention':
+      return translate('progress.log.retention', {
+        policy: event.payload.policy,
+        removed: event.payload.removed.map((d) => `${d}/`).join(' '),
+        bytes: bytes(event.payload.bytes_freed),
+      });
+    case 'edit': {
+      const edit = event.payload;
+      return translate(EDITS[edit.edit], {
+        index: 'segment_index' in edit ? edit.segment_index : '',
+      });
+    }
+    default:
+      return null;
+  }
+}
+
 function logLineOf(m: ProgressMessage): LogLine | null {
   switch (m.type) {
-    case 'log':
-      return { seq: m.seq, level: m.level, text: m.message, timestamp: m.timestamp };
+    case 'log': {
+      const text = (m.event && eventLine(m.event)) ?? m.message;
+      return { seq: m.seq, level: m.level, text, timestamp: m.timestamp };
+    }
     case 'stage':
       return {
         seq: m.seq,

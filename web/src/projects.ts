@@ -1,5 +1,5 @@
-// Shapes of the project API (crates/ytmaker-server/src/projects.rs, ws.rs and
-// crates/ytmaker-pipeline/src/view.rs) and the rules the UI checks before sending anything,
+// Shapes of the project API (generated from its OpenAPI document, or written here for the few
+// answers it still gives as objects) and the rules the UI checks before sending anything,
 // which come from the generated contract (./contract), never copied.
 
 import type { ApiErrorInit, ErrorInfo } from './api';
@@ -103,69 +103,13 @@ export interface ActionResponse {
 
 export type ProjectResult = Schemas['ProjectResult'];
 
-export interface SubProgress {
-  done: number;
-  total: number;
-  unit: string;
-}
+export type SubProgress = Schemas['SubProgress'];
 
-/** `ProjectView` (the WebSocket snapshot's `state`). */
-export interface ProjectView {
-  status: string;
-  stage: string | null;
-  percent: number;
-  sub_progress: SubProgress | null;
-  eta_seconds: number | null;
-  stages: Record<string, string>;
-  error: ErrorInfo | null;
-  result: Record<string, unknown> | null;
-  seq: number;
-}
+/** `ProjectView` (the WebSocket snapshot's `state`, the event list's `view`). */
+export type ProjectView = Schemas['ProjectView'];
 
-export type ProgressMessage =
-  | { type: 'snapshot'; seq: number; project: { id: string; name: string; trace_id: string | null }; state: ProjectView }
-  | {
-      type: 'progress';
-      seq: number;
-      replay?: boolean;
-      status: string;
-      stage: string | null;
-      percent: number;
-      sub_progress: SubProgress | null;
-      eta_seconds: number | null;
-      timestamp: string;
-    }
-  | { type: 'stage'; seq: number; replay?: boolean; stage: string; state: string; timestamp: string }
-  | { type: 'log'; seq: number; replay?: boolean; level: string; message: string; timestamp: string }
-  | {
-      type: 'retry';
-      seq: number;
-      replay?: boolean;
-      error_code: string;
-      message: string;
-      attempt: number;
-      max_attempts: number;
-      next_delay_ms: number;
-      asset_kind: string | null;
-      segment_index: number | null;
-      timestamp: string;
-      trace_id: string | null;
-    }
-  | {
-      type: 'error';
-      seq: number;
-      replay?: boolean;
-      code: string;
-      message: string;
-      stage: string | null;
-      is_retryable: boolean;
-      details: Record<string, unknown>;
-      solutions: string[];
-      trace_id: string | null;
-      timestamp: string;
-      attempts: number;
-    }
-  | { type: 'complete'; seq: number; replay?: boolean; result: Record<string, unknown>; timestamp: string };
+/** One message of the progress WebSocket (crates/ytmaker-server/src/ws.rs `ProgressMessage`). */
+export type ProgressMessage = Schemas['ProgressMessage'];
 
 // ---- input rules (generated from the server's: ./contract) ----------------------------------
 

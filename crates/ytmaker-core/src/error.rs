@@ -804,6 +804,7 @@ impl fmt::Display for ErrorCode {
 
 /// The pipeline stage (or the step before it) where an error happened.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Stage {
     Input,
@@ -927,14 +928,20 @@ impl YtError {
 
 /// What a project records about its failure (SPEC §4 `error_info`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ErrorInfo {
     pub stage: Stage,
+    /// A code of the catalogue (GET /api/v1/system/errors).
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub error_code: ErrorCode,
     pub error_message: String,
     pub is_retryable: bool,
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub details: Map<String, Value>,
+    /// The catalogue's solutions, in the language of the run.
     pub solutions: Vec<String>,
     pub timestamp: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub trace_id: TraceId,
     pub attempts: u32,
 }

@@ -11,6 +11,7 @@ use crate::error::{ErrorCode, ErrorInfo, Stage, YtError};
 use crate::status::ProjectStatus;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "kind", content = "payload", rename_all = "snake_case")]
 pub enum ProjectEvent {
     /// The project moved from one status to another.
@@ -39,6 +40,7 @@ pub enum ProjectEvent {
     },
     /// A retryable failure that will be tried again after `next_delay_ms`.
     Retry {
+        #[cfg_attr(feature = "openapi", schema(value_type = String))]
         error_code: ErrorCode,
         message: String,
         attempt: u32,
@@ -72,6 +74,7 @@ pub enum ProjectEvent {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum StageState {
     Started,
@@ -88,6 +91,7 @@ impl StageState {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum LogLevel {
     Info,
@@ -108,6 +112,7 @@ impl LogLevel {
 /// The state an `asset` event reports (only completion is an event; the asset table holds the
 /// rest).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum AssetState {
     Completed,
@@ -115,6 +120,7 @@ pub enum AssetState {
 
 /// A user's change to a project, as its `edit` event records it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "edit", rename_all = "snake_case")]
 pub enum Edit {
     ImageDescription {

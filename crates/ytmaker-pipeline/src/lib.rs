@@ -34,7 +34,7 @@ pub use failure::record_before_run;
 pub use progress::{Progress, ProgressSink, stage_band};
 pub use providers::{CLOUD_BASE_URL_ENV, CloudAccess, KEYED_PROVIDERS, Providers, test_key};
 pub use sink::EventSink;
-pub use view::{ProjectView, SubProgress};
+pub use view::{ProjectView, RunResult, SubProgress, file_urls};
 pub use worker::{
     LeasedEnd, WorkerConfig, WorkerContext, WorkerPool, foreground_runner_name, run_in_foreground,
 };

@@ -5,21 +5,55 @@
 use std::collections::BTreeMap;
 
 use serde::Serialize;
-use serde_json::Value;
+use uuid::Uuid;
 use ytmaker_core::event::{ProjectEvent, StageState};
-use ytmaker_core::{ProjectStatus, Stage};
+use ytmaker_core::{ErrorInfo, ProjectStatus, Stage};
 use ytmaker_store::Event;
 
 use crate::progress::stage_band;
 
+/// How far the current step is, in its own unit (`images`, `s` of video, `%` of an upload).
 #[derive(Debug, Clone, Serialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SubProgress {
     pub done: f64,
     pub total: f64,
     pub unit: String,
 }
 
+/// A finished run as a client reaches it: the download links and where it was published.
 #[derive(Debug, Clone, Serialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RunResult {
+    pub video_url: String,
+    pub thumbnail_url: String,
+    pub subtitles_url: String,
+    /// Where the video was published (a folder for the local publisher, a YouTube URL).
+    pub location: String,
+}
+
+impl RunResult {
+    pub fn new(project: Uuid, location: &str) -> RunResult {
+        let [video_url, thumbnail_url, subtitles_url] = file_urls(project);
+        RunResult {
+            video_url,
+            thumbnail_url,
+            subtitles_url,
+            location: location.into(),
+        }
+    }
+}
+
+/// Download URLs of a finished project's video, thumbnail and subtitles (the API's
+/// `/projects/{id}/files/{name}`).
+pub fn file_urls(project: Uuid) -> [String; 3] {
+    ["video", "thumbnail", "subtitles"].map(|f| format!("/api/v1/projects/{project}/files/{f}"))
+}
+
+/// The state of a project as a UI shows it (the WebSocket snapshot's `state`, the REST event
+/// list's `view`).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ProjectView {
     pub status: ProjectStatus,
     pub stage: Option<Stage>,
@@ -29,16 +63,18 @@ pub struct ProjectView {
     /// Remaining time extrapolated from this run's measured pace; absent until it can be.
     pub eta_seconds: Option<f64>,
     /// `started` / `finished` per stage name.
-    pub stages: BTreeMap<String, String>,
-    /// The latest `error_info` as stored (kept as stored so nothing in it can be lost in the fold).
-    pub error: Option<Value>,
-    /// The `complete` event's result links once the project is done.
-    pub result: Option<Value>,
+    pub stages: BTreeMap<String, StageState>,
+    /// The latest failure's `error_info`, until a new run starts.
+    pub error: Option<ErrorInfo>,
+    /// The result links once the project is done.
+    pub result: Option<RunResult>,
     /// Sequence number of the last event folded in.
     pub seq: i64,
     #[serde(skip)]
+    #[cfg_attr(feature = "openapi", schema(ignore))]
     run_started_at: Option<chrono::DateTime<chrono::Utc>>,
     #[serde(skip)]
+    #[cfg_attr(feature = "openapi", schema(ignore))]
     run_started_percent: f64,
 }
 
@@ -98,8 +134,7 @@ impl ProjectView {
             }
             ProjectEvent::Stage { stage, state } => {
                 let stage = *stage;
-                self.stages
-                    .insert(stage.as_str().into(), state.as_str().into());
+                self.stages.insert(stage.as_str().into(), *state);
                 let (lo, hi) = stage_band(stage);
                 self.stage = Some(stage);
                 self.sub_progress = None;
@@ -131,11 +166,11 @@ impl ProjectView {
                     }
                 }
             }
-            ProjectEvent::Error(_) => {
-                self.error = Some(event.payload.clone());
+            ProjectEvent::Error(info) => {
+                self.error = Some(info.clone());
             }
-            ProjectEvent::Complete { .. } => {
-                self.result = Some(event.payload.clone());
+            ProjectEvent::Complete { location, .. } => {
+                self.result = Some(RunResult::new(event.project_id, location));
                 self.percent = 100.0;
             }
             ProjectEvent::Log { .. }

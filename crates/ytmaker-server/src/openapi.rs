@@ -37,9 +37,9 @@ const TRACE_HEADER_NAME: &str = "X-Trace-Id";
 #[openapi(
     info(
         title = "ytmaker API",
-        description = "Local API of ytmaker: projects, templates, progress and system status. Every error has the shape {\"error\": {code, message, is_retryable, details, solutions, trace_id, timestamp}}; the codes are listed by GET /api/v1/system/errors. Every response carries X-Trace-Id (the caller's X-Trace-Id or traceparent trace id when well-formed, else a new one).",
+        description = "Local API of ytmaker: projects, templates, progress and system status. Every error has the shape {\"error\": {code, message, is_retryable, details, solutions, trace_id, timestamp}}; the codes are listed by GET /api/v1/system/errors. Every response carries X-Trace-Id (the caller's X-Trace-Id or traceparent trace id when well-formed, else a new one). The progress WebSocket, GET /api/v1/projects/{id}/progress?after_seq=N (an HTTP/1.1 upgrade, so not an operation here), sends text frames that are each one ProgressMessage (components/schemas).",
     ),
-    components(schemas(ErrorBody, ErrorObject)),
+    components(schemas(ErrorBody, ErrorObject, crate::ws::ProgressMessage)),
     modifiers(&Security),
     security(("bearer" = []), ("access_token" = []))
 )]

@@ -249,15 +249,20 @@ impl Asset {
     }
 }
 
-/// A stored event: the row as written (`kind`, `payload`: what the REST API lists) and the
-/// [`ProjectEvent`] it holds, which every reader in the product matches on.
+/// A stored event: the row as written (`kind`, `payload`) and the [`ProjectEvent`] it holds,
+/// which every reader in the product matches on. It is sent (the REST API's event list) as the
+/// event itself, `kind` and `payload` encoded from the enum, so what a client reads has the
+/// enum's documented shape.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Event {
     pub seq: i64,
     pub project_id: Uuid,
-    pub kind: String,
-    pub payload: Value,
     #[serde(skip)]
+    pub kind: String,
+    #[serde(skip)]
+    pub payload: Value,
+    #[serde(flatten)]
     pub event: ProjectEvent,
     pub trace_id: Option<String>,
     pub created_at: String,

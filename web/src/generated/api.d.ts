@@ -855,6 +855,14 @@ export interface components {
              */
             success_rate?: number | null;
         };
+        /** @enum {string} */
+        AssetKind: "script" | "audio" | "image" | "avatar_intro" | "avatar_outro" | "segment_clip" | "final_video" | "thumbnail" | "subtitles";
+        /**
+         * @description The state an `asset` event reports (only completion is an event; the asset table holds the
+         *     rest).
+         * @enum {string}
+         */
+        AssetState: "COMPLETED";
         AssetsResponse: {
             /**
              * @description Asset rows (kind, segment index, status, path, content hash, provider, attempts, error,
@@ -898,6 +906,9 @@ export interface components {
             /** Format: int64 */
             count: number;
         };
+        Completion: components["schemas"]["Envelope"] & {
+            result: components["schemas"]["RunResult"];
+        };
         ConfigBody: {
             configuration: components["schemas"]["ProjectConfig"];
             name: string;
@@ -939,11 +950,62 @@ export interface components {
             /** Format: int64 */
             total_bytes: number;
         };
+        /** @description A user's change to a project, as its `edit` event records it. */
+        Edit: {
+            /** @enum {string} */
+            edit: "image_description";
+            /** Format: int32 */
+            segment_index: number;
+        } | {
+            /** @enum {string} */
+            edit: "image_upload";
+            /** Format: int32 */
+            height: number;
+            /** Format: int32 */
+            segment_index: number;
+            /** Format: int32 */
+            width: number;
+        } | {
+            /** @enum {string} */
+            edit: "image_regenerate";
+            /** Format: int32 */
+            segment_index: number;
+        } | {
+            /** @enum {string} */
+            edit: "continue_without_presenter";
+        };
         EditedSegment: {
             segment: Record<string, never>;
         };
+        /** @description What every message made from a stored event carries. */
+        Envelope: {
+            /** @description Present (true) on an event sent again after a reconnection. */
+            replay?: boolean;
+            /**
+             * Format: int64
+             * @description The event's sequence number; a reconnecting client sends the last one as `after_seq`.
+             */
+            seq: number;
+            timestamp: string;
+            trace_id?: string | null;
+        };
         ErrorBody: {
             error: components["schemas"]["ErrorObject"];
+        };
+        /** @description What a project records about its failure (SPEC §4 `error_info`). */
+        ErrorInfo: {
+            /** Format: int32 */
+            attempts: number;
+            details: Record<string, never>;
+            /** @description A code of the catalogue (GET /api/v1/system/errors). */
+            error_code: string;
+            error_message: string;
+            is_retryable: boolean;
+            /** @description The catalogue's solutions, in the language of the run. */
+            solutions: string[];
+            stage: components["schemas"]["Stage"];
+            timestamp: string;
+            trace_id: string;
         };
         ErrorObject: {
             /** @description A code from the catalogue (`GET /api/v1/system/errors`). */
@@ -956,10 +1018,36 @@ export interface components {
             timestamp: string;
             trace_id: string;
         };
+        /**
+         * @description A stored event: the row as written (`kind`, `payload`) and the [`ProjectEvent`] it holds,
+         *     which every reader in the product matches on. It is sent (the REST API's event list) as the
+         *     event itself, `kind` and `payload` encoded from the enum, so what a client reads has the
+         *     enum's documented shape.
+         */
+        Event: components["schemas"]["ProjectEvent"] & {
+            created_at: string;
+            /** Format: uuid */
+            project_id: string;
+            /** Format: int64 */
+            seq: number;
+            trace_id?: string | null;
+        };
         EventsResponse: {
-            events: Record<string, never>[];
+            events: components["schemas"]["Event"][];
             /** @description The project state folded from all its events. */
-            view: Record<string, never>;
+            view: components["schemas"]["ProjectView"];
+        };
+        /** @description A project's `error_info` under the names SPEC §5 gives them (`code`, `message`). */
+        FailureNotice: components["schemas"]["Envelope"] & {
+            /** Format: int32 */
+            attempts: number;
+            /** @description A code of the catalogue (GET /api/v1/system/errors). */
+            code: string;
+            details: Record<string, never>;
+            is_retryable: boolean;
+            message: string;
+            solutions: string[];
+            stage: components["schemas"]["Stage"];
         };
         Health: {
             checks: Record<string, never>;
@@ -1143,6 +1231,14 @@ export interface components {
             /** @default json_schema */
             structured_output: components["schemas"]["StructuredOutput"];
         };
+        LogEntry: components["schemas"]["Envelope"] & {
+            event?: components["schemas"]["ProjectEvent"] | null;
+            level: components["schemas"]["LogLevel"];
+            /** @description The line in English; a client that wants another language builds it from `event`. */
+            message: string;
+        };
+        /** @enum {string} */
+        LogLevel: "info" | "warn" | "error";
         Logged: {
             trace_id: string;
         };
@@ -1323,6 +1419,46 @@ export interface components {
         };
         /** @enum {string} */
         Privacy: "private" | "unlisted" | "public";
+        /**
+         * @description One message of the progress WebSocket (SPEC §5): a text frame holding this as JSON, told
+         *     apart by `type`. Every message but the snapshot is made from one stored event and carries its
+         *     `seq`, its time and its trace id; `replay` marks the events sent again to a client that
+         *     reconnected with `?after_seq=`.
+         */
+        ProgressMessage: (components["schemas"]["Snapshot"] & {
+            /** @enum {string} */
+            type: "snapshot";
+        }) | (components["schemas"]["ProgressUpdate"] & {
+            /** @enum {string} */
+            type: "progress";
+        }) | (components["schemas"]["StageChange"] & {
+            /** @enum {string} */
+            type: "stage";
+        }) | (components["schemas"]["LogEntry"] & {
+            /** @enum {string} */
+            type: "log";
+        }) | (components["schemas"]["RetryNotice"] & {
+            /** @enum {string} */
+            type: "retry";
+        }) | (components["schemas"]["FailureNotice"] & {
+            /** @enum {string} */
+            type: "error";
+        }) | (components["schemas"]["Completion"] & {
+            /** @enum {string} */
+            type: "complete";
+        });
+        ProgressUpdate: components["schemas"]["Envelope"] & {
+            /** Format: double */
+            eta_seconds?: number | null;
+            /**
+             * Format: double
+             * @description 0–100 over the whole run.
+             */
+            percent: number;
+            stage?: components["schemas"]["Stage"] | null;
+            status: components["schemas"]["ProjectStatus"];
+            sub_progress?: components["schemas"]["SubProgress"] | null;
+        };
         ProjectConfig: {
             /**
              * @default {
@@ -1522,6 +1658,107 @@ export interface components {
              */
             thumbnail: components["schemas"]["ThumbnailSettingsOverrides"];
         };
+        ProjectEvent: {
+            /** @enum {string} */
+            kind: "status";
+            /** @description The project moved from one status to another. */
+            payload: {
+                from: components["schemas"]["ProjectStatus"];
+                to: components["schemas"]["ProjectStatus"];
+            };
+        } | {
+            /** @enum {string} */
+            kind: "stage";
+            /** @description A stage of a run started or finished. */
+            payload: {
+                stage: components["schemas"]["Stage"];
+                state: components["schemas"]["StageState"];
+            };
+        } | {
+            /** @enum {string} */
+            kind: "progress";
+            /** @description Progress within a stage; `percent` is over the whole run (SPEC §2 bands). */
+            payload: {
+                /** Format: double */
+                done: number;
+                /** Format: double */
+                percent: number;
+                stage: components["schemas"]["Stage"];
+                /** Format: double */
+                total: number;
+                unit: string;
+            };
+        } | {
+            /** @enum {string} */
+            kind: "log";
+            /** @description A line for the progress page's log. */
+            payload: {
+                level: components["schemas"]["LogLevel"];
+                message: string;
+            };
+        } | {
+            /** @enum {string} */
+            kind: "asset";
+            /** @description A checkpointed asset was completed. */
+            payload: {
+                /** Format: int32 */
+                attempts: number;
+                /** Format: int32 */
+                index?: number | null;
+                kind: components["schemas"]["AssetKind"];
+                status: components["schemas"]["AssetState"];
+            };
+        } | {
+            /** @enum {string} */
+            kind: "retry";
+            /** @description A retryable failure that will be tried again after `next_delay_ms`. */
+            payload: {
+                asset_kind?: components["schemas"]["AssetKind"] | null;
+                /** Format: int32 */
+                attempt: number;
+                error_code: string;
+                /** Format: int32 */
+                max_attempts: number;
+                message: string;
+                /** Format: int64 */
+                next_delay_ms: number;
+                /** Format: int32 */
+                segment_index?: number | null;
+            };
+        } | {
+            /** @enum {string} */
+            kind: "error";
+            /** @description The project failed: its `error_info`. */
+            payload: components["schemas"]["ErrorInfo"];
+        } | {
+            /** @enum {string} */
+            kind: "edit";
+            /** @description The user changed the project (what the edit was is in [`Edit`]). */
+            payload: components["schemas"]["Edit"];
+        } | {
+            /** @enum {string} */
+            kind: "complete";
+            /** @description The run finished: where its outputs are. */
+            payload: {
+                location: string;
+                subtitles: string;
+                thumbnail: string;
+                video: string;
+            };
+        } | {
+            /** @enum {string} */
+            kind: "retention";
+            /** @description The retention policy removed intermediate files. */
+            payload: {
+                /** @description Absent in rows written before it was recorded. */
+                assets?: number;
+                /** Format: int64 */
+                bytes_freed: number;
+                finished_at?: string;
+                policy: string;
+                removed: string[];
+            };
+        };
         ProjectOutcomes: {
             /** Format: int64 */
             cancelled: number;
@@ -1556,8 +1793,7 @@ export interface components {
             configuration: components["schemas"]["ProjectConfig"];
             content: string;
             created_at: string;
-            /** @description SPEC §4 `error_info`, present when FAILED. */
-            error_info?: Record<string, never> | null;
+            error_info?: components["schemas"]["ErrorInfo"] | null;
             /** Format: uuid */
             id: string;
             /** @description `queued` or `running` while a worker has (or will take) the project. */
@@ -1584,6 +1820,38 @@ export interface components {
             video_bytes: number;
             video_url: string;
             youtube_video_id?: string | null;
+        };
+        /** @enum {string} */
+        ProjectStatus: "INITIALIZED" | "SCRIPT_GENERATING" | "SCRIPT_GENERATED" | "ASSETS_GENERATING" | "ASSETS_GENERATED" | "RENDERING" | "RENDERED" | "THUMBNAIL_GENERATING" | "THUMBNAIL_GENERATED" | "UPLOADING" | "COMPLETED" | "PAUSED" | "CANCELLED" | "FAILED";
+        /**
+         * @description The state of a project as a UI shows it (the WebSocket snapshot's `state`, the REST event
+         *     list's `view`).
+         */
+        ProjectView: {
+            error?: components["schemas"]["ErrorInfo"] | null;
+            /**
+             * Format: double
+             * @description Remaining time extrapolated from this run's measured pace; absent until it can be.
+             */
+            eta_seconds?: number | null;
+            /**
+             * Format: double
+             * @description 0–100 over the whole run (SPEC §2 bands).
+             */
+            percent: number;
+            result?: components["schemas"]["RunResult"] | null;
+            /**
+             * Format: int64
+             * @description Sequence number of the last event folded in.
+             */
+            seq: number;
+            stage?: components["schemas"]["Stage"] | null;
+            /** @description `started` / `finished` per stage name. */
+            stages: {
+                [key: string]: components["schemas"]["StageState"];
+            };
+            status: components["schemas"]["ProjectStatus"];
+            sub_progress?: components["schemas"]["SubProgress"] | null;
         };
         PromptBody: {
             content: string;
@@ -1712,6 +1980,28 @@ export interface components {
              */
             x264_preset: "ultrafast" | "superfast" | "veryfast" | "faster" | "fast" | "medium" | "slow" | "slower" | "veryslow";
         };
+        RetryNotice: components["schemas"]["Envelope"] & {
+            asset_kind?: components["schemas"]["AssetKind"] | null;
+            /** Format: int32 */
+            attempt: number;
+            /** @description A code of the catalogue (GET /api/v1/system/errors). */
+            error_code: string;
+            /** Format: int32 */
+            max_attempts: number;
+            message: string;
+            /** Format: int64 */
+            next_delay_ms: number;
+            /** Format: int32 */
+            segment_index?: number | null;
+        };
+        /** @description A finished run as a client reaches it: the download links and where it was published. */
+        RunResult: {
+            /** @description Where the video was published (a folder for the local publisher, a YouTube URL). */
+            location: string;
+            subtitles_url: string;
+            thumbnail_url: string;
+            video_url: string;
+        };
         ScriptSettings: {
             /**
              * Format: double
@@ -1778,6 +2068,29 @@ export interface components {
             /** @enum {string|null} */
             retention?: "forever" | "7d" | "30d" | null;
         };
+        Snapshot: {
+            project: components["schemas"]["SnapshotProject"];
+            /** Format: int64 */
+            seq: number;
+            state: components["schemas"]["ProjectView"];
+        };
+        SnapshotProject: {
+            /** Format: uuid */
+            id: string;
+            name: string;
+            trace_id?: string | null;
+        };
+        /**
+         * @description The pipeline stage (or the step before it) where an error happened.
+         * @enum {string}
+         */
+        Stage: "input" | "script" | "assets" | "render" | "thumbnail" | "upload" | "system";
+        StageChange: components["schemas"]["Envelope"] & {
+            stage: components["schemas"]["Stage"];
+            state: components["schemas"]["StageState"];
+        };
+        /** @enum {string} */
+        StageState: "started" | "finished";
         Stats: {
             /** @description Count per status name. */
             by_status: Record<string, never>;
@@ -1793,6 +2106,14 @@ export interface components {
          * @enum {string}
          */
         StructuredOutput: "json_schema" | "json_object";
+        /** @description How far the current step is, in its own unit (`images`, `s` of video, `%` of an upload). */
+        SubProgress: {
+            /** Format: double */
+            done: number;
+            /** Format: double */
+            total: number;
+            unit: string;
+        };
         SubtitleStyle: {
             /** @default true */
             enabled: boolean;

@@ -5,7 +5,7 @@ import { useCallback, useEffect, useState } from 'react';
 import { ApiError, api, asApiError } from '../api';
 import { AlertItem, type Alert } from '../components/AlertsBell';
 import { ErrorNotice } from '../errors';
-import { formatDateTime, formatClock } from '../format';
+import { bytes, formatDateTime, formatClock } from '../format';
 import { useLang, useT, type MessageKey, type Translate } from '../i18n';
 
 interface ApiStats {
@@ -52,17 +52,6 @@ const healthLabels: Record<MonitoringData['health'], MessageKey> = {
   degraded: 'mon.health.degraded',
   unhealthy: 'mon.health.unhealthy',
 };
-
-function bytes(n: number): string {
-  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
-  let value = n;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit += 1;
-  }
-  return `${value.toFixed(unit === 0 ? 0 : 1)} ${units[unit]}`;
-}
 
 /** An age in milliseconds in hours and minutes, minutes and seconds, or seconds. */
 function duration(t: Translate, ageMs: number): string {

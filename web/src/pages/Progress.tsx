@@ -266,7 +266,7 @@ export default function Progress() {
             <p>
               <strong data-testid="percent">{t('progress.percent', { percent: view.percent.toFixed(1) })}</strong>
               {view.stage && <span> · {t(stageKey(view.stage))}</span>}
-              {view.eta_seconds !== null && view.status !== 'COMPLETED' && (
+              {view.eta_seconds != null && view.status !== 'COMPLETED' && (
                 <span data-testid="eta"> · {t('progress.eta', { eta: formatEta(view.eta_seconds, t) })}</span>
               )}
             </p>

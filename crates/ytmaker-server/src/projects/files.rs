@@ -44,7 +44,7 @@ pub(super) async fn project_result(
         ProjectEvent::Complete { location, .. } => Some(location.clone()),
         _ => None,
     });
-    let [video_url, thumbnail_url, subtitles_url] = file_urls(id);
+    let [video_url, thumbnail_url, subtitles_url] = ytmaker_pipeline::file_urls(id);
     Ok(Json(ProjectResult {
         video_url,
         thumbnail_url,
@@ -53,11 +53,6 @@ pub(super) async fn project_result(
         video_bytes: meta.len(),
         youtube_video_id: p.youtube_video_id,
     }))
-}
-
-/// Download URLs of a finished project's video, thumbnail and subtitles.
-pub(crate) fn file_urls(id: Uuid) -> [String; 3] {
-    ["video", "thumbnail", "subtitles"].map(|f| format!("/api/v1/projects/{id}/files/{f}"))
 }
 
 /// Files a client may download; the path comes from this table, never from the request.

@@ -6,7 +6,6 @@ mod files;
 
 pub(crate) use config_input::{check_api_config, parse_config};
 use config_input::{merged_config, youtube_settings};
-pub(crate) use files::file_urls;
 use files::*;
 
 use axum::Extension;
@@ -73,7 +72,6 @@ pub struct ProjectResponse {
     #[schema(value_type = Option<Object>)]
     pub script: Option<Script>,
     /// SPEC §4 `error_info`, present when FAILED.
-    #[schema(value_type = Option<Object>)]
     pub error_info: Option<ErrorInfo>,
     pub trace_id: Option<String>,
     pub config_template_id: Option<Uuid>,
@@ -636,10 +634,8 @@ pub struct EventsQuery {
 
 #[derive(Serialize, ToSchema)]
 pub struct EventsResponse {
-    #[schema(value_type = Vec<Object>)]
     pub events: Vec<Event>,
     /// The project state folded from all its events.
-    #[schema(value_type = Object)]
     pub view: ProjectView,
 }
 
