@@ -43,6 +43,10 @@ pub enum KeysAction {
     /// Store a provider's key, read from standard input.
     Set {
         provider: KeyProvider,
+        /// openai-compatible only: the server the key is for (default: the configuration's
+        /// `[llm].base_url`). The key is sent to that server (scheme, host, port) and no other.
+        #[arg(long)]
+        base_url: Option<String>,
     },
     /// Check a stored key with the provider's cheapest real call (openai-compatible: lists the
     /// models of the `[llm]` server, with its key when `llm.api_key` names one).
@@ -100,11 +104,34 @@ pub async fn keys(settings: &Settings, trace: &TraceId, action: KeysAction) -> E
     let result = async {
         let cloud = CloudAccess::from_env(&settings.data)?;
         match action {
-            KeysAction::Set { provider } => {
+            KeysAction::Set { provider, base_url } => {
+                let kind = provider.kind();
+                let server = match (kind, base_url) {
+                    (ProviderKind::OpenaiCompatible, None) => Some(
+                        crate::settings::load_project_config(settings, None)?
+                            .llm
+                            .base_url,
+                    ),
+                    (_, url) => url,
+                };
                 let key = read_secret_line()?;
-                cloud.secrets.set(provider.kind().as_str(), &key)?;
-                tracing::info!(provider = provider.kind().as_str(), "key stored");
-                println!("stored the {} key {}", provider.kind().as_str(), key.hint());
+                cloud.set_key(kind, &key, server.as_deref())?;
+                tracing::info!(
+                    provider = kind.as_str(),
+                    server = server.as_deref(),
+                    "key stored"
+                );
+                match cloud
+                    .llm_key_server()?
+                    .filter(|_| kind == ProviderKind::OpenaiCompatible)
+                {
+                    Some(server) => println!(
+                        "stored the {} key {}, sent only to {server}",
+                        kind.as_str(),
+                        key.hint()
+                    ),
+                    None => println!("stored the {} key {}", kind.as_str(), key.hint()),
+                }
             }
             KeysAction::Test { provider } => {
                 let store = ytmaker_store::Store::open(&settings.database_url).await?;
@@ -116,6 +143,7 @@ pub async fn keys(settings: &Settings, trace: &TraceId, action: KeysAction) -> E
             }
             KeysAction::List => {
                 let stored = cloud.secrets.list()?;
+                let llm_server = cloud.llm_key_server()?;
                 for kind in ytmaker_pipeline::KEYED_PROVIDERS
                     .iter()
                     .chain([&ProviderKind::Youtube])
@@ -127,6 +155,10 @@ pub async fn keys(settings: &Settings, trace: &TraceId, action: KeysAction) -> E
                     });
                     let shown = match (kind, hint) {
                         (ProviderKind::Youtube, Some(_)) => "account linked".to_owned(),
+                        (ProviderKind::OpenaiCompatible, Some(h)) => match &llm_server {
+                            Some(server) => format!("{}, sent only to {server}", h.hint),
+                            None => format!("{}, bound to no server: store it again", h.hint),
+                        },
                         (_, Some(h)) => h.hint.clone(),
                         (_, None) => "not set".to_owned(),
                     };
@@ -146,7 +178,7 @@ pub async fn keys(settings: &Settings, trace: &TraceId, action: KeysAction) -> E
                 }
             }
             KeysAction::Delete { provider } => {
-                let had = cloud.secrets.delete(provider.kind().as_str())?;
+                let had = cloud.delete_key(provider.kind())?;
                 tracing::info!(provider = provider.kind().as_str(), had, "key deleted");
                 println!(
                     "{}",

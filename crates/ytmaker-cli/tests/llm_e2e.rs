@@ -180,6 +180,48 @@ fn a_keyed_server_is_retried_through_429s_and_the_key_stays_in_the_key_store() {
     let leaked = files_containing(&env.data, KEY.as_bytes());
     assert!(leaked.is_empty(), "the key is in clear in {leaked:?}");
     assert!(!run.stdout.contains(KEY) && !run.stderr.contains(KEY));
+
+    // A configuration pointing llm.base_url at another server does not take the key there: the
+    // run is refused before anything is sent, and nothing connects to that server.
+    let elsewhere = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    elsewhere.set_nonblocking(true).unwrap();
+    let elsewhere_url = format!("http://{}/v1", elsewhere.local_addr().unwrap());
+    configure(&env, &elsewhere_url, "gpt-4o-mini", "openai_compatible");
+    let chats = cloud.count(Api::OpenaiCompatible, CHAT);
+    let moved = env.run(&["generate", &article(), "--name", "moved"]);
+    assert_ne!(moved.code(), Some(0), "{}", moved.describe());
+    assert!(
+        moved.stderr.contains("LLM_KEY_FOR_OTHER_SERVER"),
+        "{}",
+        moved.describe()
+    );
+    assert!(
+        matches!(elsewhere.accept(), Err(e) if e.kind() == std::io::ErrorKind::WouldBlock),
+        "something connected to the other server"
+    );
+    assert_eq!(cloud.count(Api::OpenaiCompatible, CHAT), chats);
+    assert!(!moved.stdout.contains(KEY) && !moved.stderr.contains(KEY));
+
+    // Stored again for that server (`--base-url`), the key goes there.
+    let mut child = env
+        .command(&[
+            "keys",
+            "set",
+            "openai-compatible",
+            "--base-url",
+            &elsewhere_url,
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    writeln!(child.stdin.take().unwrap(), "{KEY}").unwrap();
+    let out = child.wait_with_output().unwrap();
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "keys set --base-url: {said}");
+    let origin = elsewhere_url.trim_end_matches("/v1");
+    assert!(said.contains(&format!("sent only to {origin}")), "{said}");
 }
 
 #[test]

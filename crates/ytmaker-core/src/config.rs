@@ -110,6 +110,25 @@ pub fn is_base_url(url: &str) -> bool {
             .any(|c| c.is_whitespace() || c.is_control() || matches!(c, '@' | '?' | '#'))
 }
 
+/// The origin of a base URL, as a stored key is bound to it: `scheme://host:port`, the host in
+/// lower case and the port written out (80, 443 by default), so that `https://API.openai.com/v1`
+/// and `https://api.openai.com:443/v2` are the same server. `None` for what [`is_base_url`]
+/// refuses.
+pub fn base_url_origin(url: &str) -> Option<String> {
+    if !is_base_url(url) {
+        return None;
+    }
+    let (scheme, rest) = url.split_once("://")?;
+    let authority = rest.split('/').next()?.to_ascii_lowercase();
+    let default_port = if scheme == "https" { 443 } else { 80 };
+    // An IPv6 literal (`[::1]:8080`) has colons inside its brackets.
+    let (host, port) = match authority.rsplit_once(':') {
+        Some((host, port)) if !port.contains(']') => (host.to_owned(), port.parse::<u16>().ok()?),
+        _ => (authority, default_port),
+    };
+    Some(format!("{scheme}://{host}:{port}"))
+}
+
 /// Which corner of the frame the logo sits in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -897,5 +916,39 @@ mod tests {
         let err = serde_json::from_str::<ProjectConfig>(r#"{"subtitles": {"font_sise": 40}}"#)
             .unwrap_err();
         assert!(err.to_string().contains("font_sise"), "{err}");
+    }
+
+    #[test]
+    fn a_base_url_origin_is_scheme_host_and_port_whatever_the_path_or_case() {
+        assert_eq!(
+            base_url_origin("https://API.openai.com/v1").as_deref(),
+            Some("https://api.openai.com:443")
+        );
+        assert_eq!(
+            base_url_origin("https://api.openai.com:443/v2"),
+            base_url_origin("https://api.openai.com/v1")
+        );
+        assert_eq!(
+            base_url_origin("http://localhost:11434/v1").as_deref(),
+            Some("http://localhost:11434")
+        );
+        assert_eq!(
+            base_url_origin("http://[::1]:8080/v1").as_deref(),
+            Some("http://[::1]:8080")
+        );
+        assert_eq!(
+            base_url_origin("http://[::1]/v1").as_deref(),
+            Some("http://[::1]:80")
+        );
+        assert_ne!(
+            base_url_origin("http://localhost:11434/v1"),
+            base_url_origin("http://localhost:11435/v1")
+        );
+        assert_ne!(
+            base_url_origin("http://api.example.com/v1"),
+            base_url_origin("https://api.example.com/v1")
+        );
+        assert_eq!(base_url_origin("http://localhost:port/v1"), None);
+        assert_eq!(base_url_origin("ftp://example.com"), None);
     }
 }

@@ -2,7 +2,7 @@ use std::sync::Arc;
 
 use uuid::Uuid;
 use ytmaker_core::TraceId;
-use ytmaker_core::config::{LlmSettings, ProjectConfig, ProviderKind};
+use ytmaker_core::config::{LlmSettings, ProjectConfig, ProviderKind, base_url_origin};
 use ytmaker_core::{ErrorCode, Secret, YtError, YtResult};
 use ytmaker_providers::cloud::did::DidPresenter;
 use ytmaker_providers::cloud::gemini::{self, GeminiScriptWriter};
@@ -16,7 +16,7 @@ use ytmaker_providers::local::{
 };
 use ytmaker_providers::{Illustrator, Narrator, Presenter, Publisher, ScriptWriter};
 use ytmaker_render::Toolchain;
-use ytmaker_store::{DataDir, Project, SecretStore, Store};
+use ytmaker_store::{DataDir, LLM_KEY_SERVER, Project, SecretStore, Store};
 
 use crate::call_records::{PendingWrites, StoreCallRecorder};
 use crate::youtube_accounts::{self, AccountTokens};
@@ -107,13 +107,92 @@ impl CloudAccess {
     }
 
     /// The key the `[llm]` section names: `None` for a server that takes none (`api_key` empty),
-    /// else the stored `openai_compatible` key or `PROVIDER_KEY_MISSING`.
+    /// else the stored `openai_compatible` key, `PROVIDER_KEY_MISSING`, or
+    /// `LLM_KEY_FOR_OTHER_SERVER` when `llm.base_url` is not the server the key was stored for
+    /// (a project's configuration must not be able to send the key anywhere else).
     pub fn llm_key(&self, llm: &LlmSettings) -> YtResult<Option<Secret>> {
         if llm.api_key.is_empty() {
-            Ok(None)
-        } else {
-            self.key(ProviderKind::OpenaiCompatible).map(Some)
+            return Ok(None);
         }
+        let key = self.key(ProviderKind::OpenaiCompatible)?;
+        let bound = self.secrets.get(LLM_KEY_SERVER)?;
+        let bound = bound.as_ref().map(|s| s.expose());
+        let wanted = base_url_origin(&llm.base_url);
+        match (bound, wanted.as_deref()) {
+            (Some(bound), Some(wanted)) if bound == wanted => Ok(Some(key)),
+            (bound, wanted) => Err(YtError::new(
+                ErrorCode::LLM_KEY_FOR_OTHER_SERVER,
+                match bound {
+                    Some(bound) => format!(
+                        "the openai_compatible key was stored for {bound}, and llm.base_url is {}",
+                        llm.base_url
+                    ),
+                    None => format!(
+                        "the openai_compatible key was stored without its server, and llm.base_url is {}",
+                        llm.base_url
+                    ),
+                },
+            )
+            .detail("key_server", bound.unwrap_or("none"))
+            .detail("base_url_server", wanted.unwrap_or("none"))),
+        }
+    }
+
+    /// Stores `provider`'s key. The `openai_compatible` key is bound to the server at
+    /// `llm_base_url` (its origin), in the same write; other keys take no server.
+    pub fn set_key(
+        &self,
+        provider: ProviderKind,
+        key: &Secret,
+        llm_base_url: Option<&str>,
+    ) -> YtResult<()> {
+        match (provider, llm_base_url) {
+            (ProviderKind::OpenaiCompatible, Some(url)) => {
+                let origin = base_url_origin(url).ok_or_else(|| {
+                    YtError::invalid_field(
+                        ErrorCode::VALIDATION_ERROR,
+                        "base_url",
+                        "an http(s)://host[:port][/path] URL without credentials, query or fragment",
+                        url,
+                    )
+                })?;
+                self.secrets.set_all(&[
+                    (provider.as_str(), key),
+                    (LLM_KEY_SERVER, &Secret::new(origin)),
+                ])
+            }
+            (ProviderKind::OpenaiCompatible, None) => Err(YtError::invalid_field(
+                ErrorCode::VALIDATION_ERROR,
+                "base_url",
+                "the OpenAI-compatible server the key is for",
+                "",
+            )),
+            (_, None) => self.secrets.set(provider.as_str(), key),
+            (_, Some(url)) => Err(YtError::invalid_field(
+                ErrorCode::VALIDATION_ERROR,
+                "base_url",
+                "only with the openai_compatible key",
+                url,
+            )),
+        }
+    }
+
+    /// The server the `openai_compatible` key is bound to, if it is stored with one.
+    pub fn llm_key_server(&self) -> YtResult<Option<String>> {
+        Ok(self
+            .secrets
+            .get(LLM_KEY_SERVER)?
+            .map(|s| s.expose().to_owned()))
+    }
+
+    /// Forgets `provider`'s key (and the server the `openai_compatible` key was bound to);
+    /// returns whether there was one.
+    pub fn delete_key(&self, provider: ProviderKind) -> YtResult<bool> {
+        let had = self.secrets.delete(provider.as_str())?;
+        if provider == ProviderKind::OpenaiCompatible {
+            self.secrets.delete(LLM_KEY_SERVER)?;
+        }
+        Ok(had)
     }
 
     /// The tokens of the linked YouTube account `account` (a channel id), or of the default
@@ -267,5 +346,112 @@ pub async fn test_key(
             "a cloud provider",
             provider.as_str(),
         )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn access(dir: &std::path::Path) -> CloudAccess {
+        CloudAccess::new(
+            &DataDir::new(dir),
+            Endpoints::default(),
+            Timeouts::default(),
+        )
+        .expect("cloud access")
+    }
+
+    fn llm(base_url: &str) -> LlmSettings {
+        LlmSettings {
+            base_url: base_url.into(),
+            model: "m".into(),
+            api_key: ProviderKind::OpenaiCompatible.as_str().into(),
+            ..LlmSettings::default()
+        }
+    }
+
+    #[test]
+    fn the_llm_key_goes_only_to_the_server_it_was_stored_for() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let cloud = access(dir.path());
+        let key = Secret::new("sk-bound-SECRET-0001");
+        cloud
+            .set_key(
+                ProviderKind::OpenaiCompatible,
+                &key,
+                Some("https://api.example.com/v1"),
+            )
+            .expect("stored");
+        assert_eq!(
+            cloud.llm_key_server().expect("read").as_deref(),
+            Some("https://api.example.com:443")
+        );
+        // The same server under another path, case or explicit port gets the key.
+        for same in [
+            "https://api.example.com/v1",
+            "https://API.example.com:443/v2",
+        ] {
+            let sent = cloud.llm_key(&llm(same)).expect("same server");
+            assert_eq!(
+                sent.map(|k| k.expose().to_owned()),
+                Some(key.expose().into())
+            );
+        }
+        // Any other origin is refused before anything is sent, naming both servers.
+        for other in [
+            "https://attacker.example.net/v1",
+            "http://api.example.com/v1",
+            "https://api.example.com:8443/v1",
+        ] {
+            let err = cloud.llm_key(&llm(other)).expect_err(other);
+            assert_eq!(err.code, ErrorCode::LLM_KEY_FOR_OTHER_SERVER, "{other}");
+            assert_eq!(err.details["key_server"], "https://api.example.com:443");
+            assert!(!err.to_string().contains(key.expose()));
+        }
+        // A configuration that names no key sends none, wherever it points.
+        let keyless = LlmSettings {
+            api_key: String::new(),
+            ..llm("https://attacker.example.net/v1")
+        };
+        assert!(cloud.llm_key(&keyless).expect("no key").is_none());
+    }
+
+    #[test]
+    fn an_llm_key_stored_without_its_server_is_sent_nowhere() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let cloud = access(dir.path());
+        // As an earlier version stored it.
+        cloud
+            .secrets
+            .set(
+                ProviderKind::OpenaiCompatible.as_str(),
+                &Secret::new("sk-old-SECRET"),
+            )
+            .expect("stored");
+        let err = cloud
+            .llm_key(&llm("https://api.example.com/v1"))
+            .expect_err("unbound");
+        assert_eq!(err.code, ErrorCode::LLM_KEY_FOR_OTHER_SERVER);
+        assert_eq!(err.details["key_server"], "none");
+        // Deleting the key forgets its server too; storing needs one.
+        assert!(
+            cloud
+                .delete_key(ProviderKind::OpenaiCompatible)
+                .expect("delete")
+        );
+        assert_eq!(cloud.llm_key_server().expect("read"), None);
+        let err = cloud
+            .set_key(ProviderKind::OpenaiCompatible, &Secret::new("sk-x"), None)
+            .expect_err("no server");
+        assert_eq!(err.code, ErrorCode::VALIDATION_ERROR);
+        let err = cloud
+            .set_key(
+                ProviderKind::Stability,
+                &Secret::new("sk-x"),
+                Some("https://api.example.com"),
+            )
+            .expect_err("a server for another key");
+        assert_eq!(err.code, ErrorCode::VALIDATION_ERROR);
     }
 }

@@ -72,6 +72,8 @@ pub struct KeyStatus {
     stored: bool,
     /// Length and last characters only; never the key.
     hint: Option<String>,
+    /// `openai_compatible`: the server (`scheme://host:port`) the key is sent to, and only to.
+    server: Option<String>,
 }
 
 /// The longest key or OAuth client id accepted.
@@ -134,6 +136,7 @@ fn keyed(provider: &str) -> Result<ProviderKind, crate::error::ApiError> {
     responses((status = 200, body = Vec<KeyStatus>)))]
 async fn list_keys(State(s): State<AppState>) -> ApiResult<Json<Vec<KeyStatus>>> {
     let stored = s.cloud.secrets.list()?;
+    let llm_server = s.cloud.llm_key_server()?;
     let all = ytmaker_pipeline::KEYED_PROVIDERS
         .iter()
         .chain([&ProviderKind::Youtube])
@@ -146,6 +149,9 @@ async fn list_keys(State(s): State<AppState>) -> ApiResult<Json<Vec<KeyStatus>>>
             KeyStatus {
                 provider: kind.as_str().to_owned(),
                 stored: hint.is_some(),
+                server: llm_server
+                    .clone()
+                    .filter(|_| *kind == ProviderKind::OpenaiCompatible),
                 // The linked account's tokens are not a key to hint at.
                 hint: hint
                     .filter(|_| *kind != ProviderKind::Youtube)
@@ -162,6 +168,20 @@ pub struct KeyBody {
     /// The API key (white space at either end is dropped); stored encrypted, never returned.
     #[schema(schema_with = key_value)]
     value: String,
+    /// With `openai_compatible` only (another provider refuses it: 422): the base URL of the
+    /// server the key is for (default: the server's `[llm].base_url`). The key is sent to that
+    /// server (scheme, host and port) and no other, whatever a project's `llm.base_url` says.
+    #[schema(schema_with = base_url_value)]
+    base_url: Option<String>,
+}
+
+/// The same rule as a configuration's `llm.base_url`.
+fn base_url_value() -> utoipa::openapi::Object {
+    use utoipa::openapi::schema::{SchemaType, Type};
+    crate::openapi::fields::text(1, ytmaker_core::config::MAX_BASE_URL_CHARS)
+        .schema_type(SchemaType::from_iter([Type::String, Type::Null]))
+        .pattern(ytmaker_core::config::Rule::BaseUrl.pattern())
+        .build()
 }
 
 #[utoipa::path(put, path = "/api/v1/keys/{provider}", tag = "keys", request_body = KeyBody,
@@ -182,12 +202,24 @@ async fn set_key(
         ));
     }
     let key = Secret::new(body.value.trim());
-    s.cloud.secrets.set(kind.as_str(), &key)?;
-    tracing::info!(provider = kind.as_str(), "key stored");
+    let server = match (kind, body.base_url) {
+        (ProviderKind::OpenaiCompatible, None) => Some(s.default_config.llm.base_url.clone()),
+        (_, url) => url,
+    };
+    s.cloud.set_key(kind, &key, server.as_deref())?;
+    tracing::info!(
+        provider = kind.as_str(),
+        server = server.as_deref(),
+        "key stored"
+    );
     Ok(Json(KeyStatus {
         provider,
         stored: true,
         hint: Some(key.hint()),
+        server: s
+            .cloud
+            .llm_key_server()?
+            .filter(|_| kind == ProviderKind::OpenaiCompatible),
     }))
 }
 
@@ -200,7 +232,7 @@ async fn delete_key(
     ApiPath(KeyedProvider { provider }): ApiPath<KeyedProvider>,
 ) -> ApiResult<StatusCode> {
     let kind = keyed(&provider)?;
-    if s.cloud.secrets.delete(kind.as_str())? {
+    if s.cloud.delete_key(kind)? {
         tracing::info!(provider = kind.as_str(), "key deleted");
         Ok(StatusCode::NO_CONTENT)
     } else {

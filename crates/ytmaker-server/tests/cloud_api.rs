@@ -96,6 +96,99 @@ async fn keys_go_in_and_never_come_out() {
     assert_eq!(again.status(), 404);
 }
 
+#[tokio::test]
+async fn the_llm_key_is_sent_only_to_the_server_it_was_stored_for() {
+    let (cloud, app) = cloud_app().await;
+    let key = "sk-bound-llm-SECRET-4242";
+    let base_url = format!("{}/v1", cloud.url());
+    let origin = cloud.url().trim_end_matches('/').to_owned();
+
+    // Another key takes no server; the LLM key is stored with the one it is for.
+    let refused = app
+        .client
+        .put(app.url("/api/v1/keys/stability"))
+        .json(&json!({ "value": "sk-x", "base_url": base_url }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 422);
+    let stored = app
+        .client
+        .put(app.url("/api/v1/keys/openai_compatible"))
+        .json(&json!({ "value": key, "base_url": base_url }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stored.status(), 200);
+    let stored: Value = stored.json().await.unwrap();
+    assert_eq!(stored["server"], origin.as_str());
+    let listed: Value = app.json("/api/v1/keys").await;
+    let llm = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["provider"] == "openai_compatible")
+        .unwrap();
+    assert_eq!(llm["server"], origin.as_str());
+
+    // A project that points llm.base_url elsewhere is refused at Start, before anything is sent
+    // there: the key would otherwise go to whoever listens at that address.
+    let elsewhere = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    elsewhere.set_nonblocking(true).unwrap();
+    let configuration = json!({
+        "providers": { "script": "openai_compatible" },
+        "llm": {
+            "base_url": format!("http://{}/v1", elsewhere.local_addr().unwrap()),
+            "model": "gpt-4o-mini",
+            "api_key": "openai_compatible",
+        },
+    });
+    let created = app
+        .post(
+            "/api/v1/projects",
+            &json!({ "content": common::article(), "configuration": configuration }),
+        )
+        .await;
+    assert_eq!(created.status(), 201);
+    let id = created.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let started = app
+        .post(&format!("/api/v1/projects/{id}/start"), &json!({}))
+        .await;
+    let status = started.status();
+    let body = started.text().await.unwrap();
+    assert_eq!(status, 422, "{body}");
+    let body: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(body["error"]["code"], "LLM_KEY_FOR_OTHER_SERVER");
+    assert_eq!(body["error"]["details"]["key_server"], origin.as_str());
+    assert!(!body.to_string().contains(key));
+    assert!(
+        matches!(elsewhere.accept(), Err(e) if e.kind() == std::io::ErrorKind::WouldBlock),
+        "something connected to the other server"
+    );
+    assert_eq!(cloud.count(Api::OpenaiCompatible, "chat.completions"), 0);
+
+    // Deleting the key forgets its server.
+    let deleted = app
+        .client
+        .delete(app.url("/api/v1/keys/openai_compatible"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deleted.status(), 204);
+    let listed: Value = app.json("/api/v1/keys").await;
+    assert!(
+        listed
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|k| k["server"].is_null()),
+        "{listed}"
+    );
+}
+
 type Socket =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 

@@ -24,7 +24,8 @@ pub use records::{
     Asset, Event, NewProject, Project, ProjectFilter, ProjectSettings, ProjectSort, ProjectSummary,
 };
 pub use secrets::{
-    IDENTITY_ENV, LEGACY_YOUTUBE_SECRET, SECRET_NAMES, SecretHint, SecretStore, youtube_secret_name,
+    IDENTITY_ENV, LEGACY_YOUTUBE_SECRET, LLM_KEY_SERVER, SECRET_NAMES, SecretHint, SecretStore,
+    youtube_secret_name,
 };
 pub use settings::{FinishedProject, Setting};
 pub use templates::{ConfigTemplate, PromptTemplate};

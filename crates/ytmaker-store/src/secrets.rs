@@ -30,17 +30,23 @@ use crate::DataDir;
 pub const IDENTITY_ENV: &str = "YTMAKER_SECRETS_IDENTITY";
 
 /// The names secrets are stored under: one per cloud provider key, plus `youtube`, where the one
-/// YouTube account of versions before several accounts kept its tokens (read once to import it).
-/// Each linked YouTube account's OAuth client and tokens (JSON) are under
-/// [`youtube_secret_name`] instead.
-pub const SECRET_NAMES: [&str; 6] = [
+/// YouTube account of versions before several accounts kept its tokens (read once to import it),
+/// and [`LLM_KEY_SERVER`]. Each linked YouTube account's OAuth client and tokens (JSON) are
+/// under [`youtube_secret_name`] instead.
+pub const SECRET_NAMES: [&str; 7] = [
     "gemini",
     "openai_compatible",
     "google_tts",
     "stability",
     "did",
     "youtube",
+    LLM_KEY_SERVER,
 ];
+
+/// The origin (`scheme://host:port`) of the OpenAI-compatible server the `openai_compatible`
+/// key was stored for: the key is sent there and nowhere else, since `llm.base_url` can be set
+/// by anyone who can create a project. Written with the key, in one write.
+pub const LLM_KEY_SERVER: &str = "openai_compatible.server";
 
 /// Where the single YouTube account of earlier versions kept its tokens.
 pub const LEGACY_YOUTUBE_SECRET: &str = "youtube";
@@ -121,18 +127,27 @@ impl SecretStore {
     }
 
     pub fn set(&self, name: &str, value: &Secret) -> YtResult<()> {
-        check_name(name)?;
-        if value.expose().trim().is_empty() {
-            return Err(YtError::invalid_field(
-                ErrorCode::VALIDATION_ERROR,
-                "value",
-                "not empty",
-                "",
-            ));
+        self.set_all(&[(name, value)])
+    }
+
+    /// Stores several secrets in one write, so none is stored without the others.
+    pub fn set_all(&self, entries: &[(&str, &Secret)]) -> YtResult<()> {
+        for (name, value) in entries {
+            check_name(name)?;
+            if value.expose().trim().is_empty() {
+                return Err(YtError::invalid_field(
+                    ErrorCode::VALIDATION_ERROR,
+                    "value",
+                    "not empty",
+                    "",
+                ));
+            }
         }
         let _lock = self.lock()?;
         let mut all = self.read_all()?;
-        all.insert(name.to_owned(), value.expose().to_owned());
+        for (name, value) in entries {
+            all.insert((*name).to_owned(), value.expose().to_owned());
+        }
         self.write_all(&all)
     }
 

@@ -8,15 +8,12 @@ import { ErrorNotice } from '../errors';
 import { useT, type MessageKey } from '../i18n';
 import { FieldError, describedBy, fieldErrors } from './fieldErrors';
 import { CONTRACT } from '../contract';
+import type { components } from '../generated/api';
 
 export const KEY_PROVIDERS = CONTRACT.key_providers;
 export type KeyProvider = (typeof KEY_PROVIDERS)[number];
 
-export interface KeyStatus {
-  provider: string;
-  stored: boolean;
-  hint: string | null;
-}
+export type KeyStatus = components['schemas']['KeyStatus'];
 
 interface KeyTest {
   provider: string;
@@ -49,6 +46,9 @@ function KeyRow({
 }) {
   const t = useT();
   const [draft, setDraft] = useState('');
+  // openai_compatible: the server the key is for (empty: the server's own `[llm].base_url`).
+  const [server, setServer] = useState('');
+  const bound = provider === 'openai_compatible';
   const [busy, setBusy] = useState<'save' | 'test' | 'delete' | null>(null);
   const [outcome, setOutcome] = useState<Outcome>({ kind: 'none' });
   const [confirmDelete, setConfirmDelete] = useState(false);
@@ -70,7 +70,8 @@ function KeyRow({
     setEmptyDraft(false);
     setBusy('save');
     try {
-      const saved = await api.send<KeyStatus>('PUT', `/keys/${provider}`, { value: draft });
+      const body = bound && server.trim() !== '' ? { value: draft, base_url: server.trim() } : { value: draft };
+      const saved = await api.send<KeyStatus>('PUT', `/keys/${provider}`, body);
       // The key is in the server's encrypted store now; the page keeps no copy of it.
       setDraft('');
       onStatus(saved);
@@ -99,7 +100,7 @@ function KeyRow({
     setBusy('delete');
     try {
       await api.send<void>('DELETE', `/keys/${provider}`);
-      onStatus({ provider, stored: false, hint: null });
+      onStatus({ provider, stored: false, hint: null, server: null });
       setOutcome({ kind: 'deleted' });
     } catch (err) {
       setOutcome({ kind: 'failed', error: asApiError(err), action: 'delete' });
@@ -124,6 +125,7 @@ function KeyRow({
           : stored
             ? t('keys.stored')
             : t('keys.notStored')}
+        {stored && status?.server && <span data-testid={`key-server-${provider}`}> {t('keys.sentOnlyTo', { server: status.server })}</span>}
       </p>
       <form onSubmit={submit} className="inline-form" noValidate>
         <label htmlFor={inputId}>{stored ? t('keys.replaceLabel') : t('keys.setLabel')}</label>
@@ -137,6 +139,21 @@ function KeyRow({
           data-testid={`key-input-${provider}`}
           {...describedBy(form, 'value', errors)}
         />
+        {bound && (
+          <>
+            <label htmlFor={`${form}-server`}>{t('keys.serverLabel')}</label>
+            <input
+              id={`${form}-server`}
+              type="url"
+              spellCheck={false}
+              placeholder={t('keys.serverPlaceholder')}
+              value={server}
+              onChange={(e) => setServer(e.target.value)}
+              data-testid={`key-server-input-${provider}`}
+              {...describedBy(form, 'base_url', errors)}
+            />
+          </>
+        )}
         <button type="submit" className="primary" disabled={busy !== null} data-testid={`key-save-${provider}`}>
           {busy === 'save' ? t('keys.saving') : t('common.save')}
         </button>
@@ -170,6 +187,7 @@ function KeyRow({
         )}
       </form>
       <FieldError form={form} field="value" errors={errors} />
+      {bound && <FieldError form={form} field="base_url" errors={errors} />}
       <div role="status" aria-live="polite">
         {outcome.kind === 'saved' && <p className="ok" data-testid={`key-saved-${provider}`}>{t('keys.saved')}</p>}
         {outcome.kind === 'deleted' && <p className="ok">{t('keys.deleted')}</p>}

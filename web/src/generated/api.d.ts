@@ -893,7 +893,7 @@ export interface components {
             /** @description Where in the UI (page, component). */
             context?: string | null;
             /** @enum {string|null} */
-            error_code?: "GEMINI_QUOTA_EXCEEDED" | "GEMINI_INVALID_API_KEY" | "GEMINI_RATE_LIMIT" | "GEMINI_SERVER_ERROR" | "GEMINI_CONTENT_POLICY" | "GEMINI_TIMEOUT" | "GEMINI_NETWORK_ERROR" | "GEMINI_INVALID_RESPONSE" | "GEMINI_MODEL_NOT_FOUND" | "LLM_SERVER_UNREACHABLE" | "LLM_INVALID_API_KEY" | "LLM_MODEL_NOT_FOUND" | "LLM_RATE_LIMIT" | "LLM_QUOTA_EXCEEDED" | "LLM_CONTEXT_TOO_LONG" | "LLM_REQUEST_REJECTED" | "LLM_CONTENT_REFUSED" | "LLM_OUTPUT_TRUNCATED" | "LLM_SERVER_ERROR" | "LLM_TIMEOUT" | "LLM_NETWORK_ERROR" | "LLM_INVALID_RESPONSE" | "STABILITY_QUOTA_EXCEEDED" | "STABILITY_INVALID_API_KEY" | "STABILITY_INVALID_PROMPT" | "STABILITY_RATE_LIMIT" | "STABILITY_CONTENT_POLICY" | "STABILITY_SERVER_ERROR" | "STABILITY_TIMEOUT" | "STABILITY_NETWORK_ERROR" | "STABILITY_INVALID_RESPONSE" | "DID_QUOTA_EXCEEDED" | "DID_INVALID_API_KEY" | "DID_PROCESSING_TIMEOUT" | "DID_INVALID_AUDIO" | "DID_INVALID_IMAGE" | "DID_CONTENT_REJECTED" | "DID_SERVER_ERROR" | "DID_RATE_LIMIT" | "DID_NETWORK_ERROR" | "DID_INVALID_RESPONSE" | "TTS_INVALID_API_KEY" | "TTS_QUOTA_EXCEEDED" | "TTS_RATE_LIMIT" | "TTS_SERVER_ERROR" | "TTS_INVALID_INPUT" | "TTS_ENGINE_NOT_FOUND" | "TTS_ENGINE_FAILED" | "TTS_TIMEOUT" | "TTS_NETWORK_ERROR" | "TTS_INVALID_RESPONSE" | "YOUTUBE_QUOTA_EXCEEDED" | "YOUTUBE_INVALID_TOKEN" | "YOUTUBE_TOKEN_EXPIRED" | "YOUTUBE_REFRESH_FAILED" | "YOUTUBE_AUTH_REVOKED" | "YOUTUBE_UPLOAD_FAILED" | "YOUTUBE_VIDEO_TOO_LARGE" | "YOUTUBE_INVALID_METADATA" | "YOUTUBE_NOT_LINKED" | "YOUTUBE_NETWORK_ERROR" | "YOUTUBE_INVALID_RESPONSE" | "YOUTUBE_RATE_LIMIT" | "YOUTUBE_SERVER_ERROR" | "YOUTUBE_TIMEOUT" | "YOUTUBE_FORBIDDEN" | "YOUTUBE_LOGIN_FAILED" | "GEMINI_REQUEST_REJECTED" | "YOUTUBE_VIDEO_NOT_FOUND" | "PROVIDER_KEY_MISSING" | "SECRET_STORE_FAILED" | "QUOTA_INSUFFICIENT" | "FFMPEG_NOT_FOUND" | "FFMPEG_EXECUTION_FAILED" | "MEDIA_INVALID" | "FONT_NOT_FOUND" | "IMAGE_RENDER_FAILED" | "THUMBNAIL_TOO_LARGE" | "PRESENTER_PORTRAIT_INVALID" | "SCRIPT_NO_CONTENT" | "DATABASE_ERROR" | "QUEUE_CONNECTION_FAILED" | "WORKER_KEPT_DYING" | "FILE_SYSTEM_ERROR" | "DISK_SPACE_INSUFFICIENT" | "FILE_NOT_FOUND" | "VALIDATION_ERROR" | "INPUT_EMPTY" | "INPUT_TOO_SHORT" | "INPUT_TOO_LONG" | "INPUT_NOT_UTF8" | "INPUT_BINARY" | "CONFIG_UNREADABLE" | "CONFIG_INVALID" | "INVALID_STATE_TRANSITION" | "RUN_STOPPED" | "PROJECT_NOT_FOUND" | "ASSET_FILE_REMOVED" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "REQUEST_MALFORMED" | "REQUEST_URI_TOO_LONG" | "REQUEST_HEADERS_TOO_LARGE" | "PAYLOAD_TOO_LARGE" | "RANGE_NOT_SATISFIABLE" | "ORIGIN_FORBIDDEN" | "UNAUTHORIZED" | "SERVER_BIND_FAILED" | "WEB_UI_NOT_BUILT" | "ALERT_WEBHOOK_FAILED" | "SERVER_PANICKED" | "WORKER_PANICKED" | null;
+            error_code?: "GEMINI_QUOTA_EXCEEDED" | "GEMINI_INVALID_API_KEY" | "GEMINI_RATE_LIMIT" | "GEMINI_SERVER_ERROR" | "GEMINI_CONTENT_POLICY" | "GEMINI_TIMEOUT" | "GEMINI_NETWORK_ERROR" | "GEMINI_INVALID_RESPONSE" | "GEMINI_MODEL_NOT_FOUND" | "LLM_SERVER_UNREACHABLE" | "LLM_INVALID_API_KEY" | "LLM_KEY_FOR_OTHER_SERVER" | "LLM_MODEL_NOT_FOUND" | "LLM_RATE_LIMIT" | "LLM_QUOTA_EXCEEDED" | "LLM_CONTEXT_TOO_LONG" | "LLM_REQUEST_REJECTED" | "LLM_CONTENT_REFUSED" | "LLM_OUTPUT_TRUNCATED" | "LLM_SERVER_ERROR" | "LLM_TIMEOUT" | "LLM_NETWORK_ERROR" | "LLM_INVALID_RESPONSE" | "STABILITY_QUOTA_EXCEEDED" | "STABILITY_INVALID_API_KEY" | "STABILITY_INVALID_PROMPT" | "STABILITY_RATE_LIMIT" | "STABILITY_CONTENT_POLICY" | "STABILITY_SERVER_ERROR" | "STABILITY_TIMEOUT" | "STABILITY_NETWORK_ERROR" | "STABILITY_INVALID_RESPONSE" | "DID_QUOTA_EXCEEDED" | "DID_INVALID_API_KEY" | "DID_PROCESSING_TIMEOUT" | "DID_INVALID_AUDIO" | "DID_INVALID_IMAGE" | "DID_CONTENT_REJECTED" | "DID_SERVER_ERROR" | "DID_RATE_LIMIT" | "DID_NETWORK_ERROR" | "DID_INVALID_RESPONSE" | "TTS_INVALID_API_KEY" | "TTS_QUOTA_EXCEEDED" | "TTS_RATE_LIMIT" | "TTS_SERVER_ERROR" | "TTS_INVALID_INPUT" | "TTS_ENGINE_NOT_FOUND" | "TTS_ENGINE_FAILED" | "TTS_TIMEOUT" | "TTS_NETWORK_ERROR" | "TTS_INVALID_RESPONSE" | "YOUTUBE_QUOTA_EXCEEDED" | "YOUTUBE_INVALID_TOKEN" | "YOUTUBE_TOKEN_EXPIRED" | "YOUTUBE_REFRESH_FAILED" | "YOUTUBE_AUTH_REVOKED" | "YOUTUBE_UPLOAD_FAILED" | "YOUTUBE_VIDEO_TOO_LARGE" | "YOUTUBE_INVALID_METADATA" | "YOUTUBE_NOT_LINKED" | "YOUTUBE_NETWORK_ERROR" | "YOUTUBE_INVALID_RESPONSE" | "YOUTUBE_RATE_LIMIT" | "YOUTUBE_SERVER_ERROR" | "YOUTUBE_TIMEOUT" | "YOUTUBE_FORBIDDEN" | "YOUTUBE_LOGIN_FAILED" | "GEMINI_REQUEST_REJECTED" | "YOUTUBE_VIDEO_NOT_FOUND" | "PROVIDER_KEY_MISSING" | "SECRET_STORE_FAILED" | "QUOTA_INSUFFICIENT" | "FFMPEG_NOT_FOUND" | "FFMPEG_EXECUTION_FAILED" | "MEDIA_INVALID" | "FONT_NOT_FOUND" | "IMAGE_RENDER_FAILED" | "THUMBNAIL_TOO_LARGE" | "PRESENTER_PORTRAIT_INVALID" | "SCRIPT_NO_CONTENT" | "DATABASE_ERROR" | "QUEUE_CONNECTION_FAILED" | "WORKER_KEPT_DYING" | "FILE_SYSTEM_ERROR" | "DISK_SPACE_INSUFFICIENT" | "FILE_NOT_FOUND" | "VALIDATION_ERROR" | "INPUT_EMPTY" | "INPUT_TOO_SHORT" | "INPUT_TOO_LONG" | "INPUT_NOT_UTF8" | "INPUT_BINARY" | "CONFIG_UNREADABLE" | "CONFIG_INVALID" | "INVALID_STATE_TRANSITION" | "RUN_STOPPED" | "PROJECT_NOT_FOUND" | "ASSET_FILE_REMOVED" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "REQUEST_MALFORMED" | "REQUEST_URI_TOO_LONG" | "REQUEST_HEADERS_TOO_LARGE" | "PAYLOAD_TOO_LARGE" | "RANGE_NOT_SATISFIABLE" | "ORIGIN_FORBIDDEN" | "UNAUTHORIZED" | "SERVER_BIND_FAILED" | "WEB_UI_NOT_BUILT" | "ALERT_WEBHOOK_FAILED" | "SERVER_PANICKED" | "WORKER_PANICKED" | null;
             /** @enum {string} */
             level: "error" | "warn" | "info";
             message: string;
@@ -1161,6 +1161,7 @@ export interface components {
             zoom: number;
         };
         KeyBody: {
+            base_url?: string | null;
             value: string;
         };
         KeyStatus: {
@@ -1168,6 +1169,8 @@ export interface components {
             hint?: string | null;
             /** @description `gemini`, `openai_compatible`, `google_tts`, `stability`, `did` or `youtube`. */
             provider: string;
+            /** @description `openai_compatible`: the server (`scheme://host:port`) the key is sent to, and only to. */
+            server?: string | null;
             stored: boolean;
         };
         KeyTest: {
@@ -1771,7 +1774,7 @@ export interface components {
             items: {
                 created_at: string;
                 /** @enum {string|null} */
-                error_code: "GEMINI_QUOTA_EXCEEDED" | "GEMINI_INVALID_API_KEY" | "GEMINI_RATE_LIMIT" | "GEMINI_SERVER_ERROR" | "GEMINI_CONTENT_POLICY" | "GEMINI_TIMEOUT" | "GEMINI_NETWORK_ERROR" | "GEMINI_INVALID_RESPONSE" | "GEMINI_MODEL_NOT_FOUND" | "LLM_SERVER_UNREACHABLE" | "LLM_INVALID_API_KEY" | "LLM_MODEL_NOT_FOUND" | "LLM_RATE_LIMIT" | "LLM_QUOTA_EXCEEDED" | "LLM_CONTEXT_TOO_LONG" | "LLM_REQUEST_REJECTED" | "LLM_CONTENT_REFUSED" | "LLM_OUTPUT_TRUNCATED" | "LLM_SERVER_ERROR" | "LLM_TIMEOUT" | "LLM_NETWORK_ERROR" | "LLM_INVALID_RESPONSE" | "STABILITY_QUOTA_EXCEEDED" | "STABILITY_INVALID_API_KEY" | "STABILITY_INVALID_PROMPT" | "STABILITY_RATE_LIMIT" | "STABILITY_CONTENT_POLICY" | "STABILITY_SERVER_ERROR" | "STABILITY_TIMEOUT" | "STABILITY_NETWORK_ERROR" | "STABILITY_INVALID_RESPONSE" | "DID_QUOTA_EXCEEDED" | "DID_INVALID_API_KEY" | "DID_PROCESSING_TIMEOUT" | "DID_INVALID_AUDIO" | "DID_INVALID_IMAGE" | "DID_CONTENT_REJECTED" | "DID_SERVER_ERROR" | "DID_RATE_LIMIT" | "DID_NETWORK_ERROR" | "DID_INVALID_RESPONSE" | "TTS_INVALID_API_KEY" | "TTS_QUOTA_EXCEEDED" | "TTS_RATE_LIMIT" | "TTS_SERVER_ERROR" | "TTS_INVALID_INPUT" | "TTS_ENGINE_NOT_FOUND" | "TTS_ENGINE_FAILED" | "TTS_TIMEOUT" | "TTS_NETWORK_ERROR" | "TTS_INVALID_RESPONSE" | "YOUTUBE_QUOTA_EXCEEDED" | "YOUTUBE_INVALID_TOKEN" | "YOUTUBE_TOKEN_EXPIRED" | "YOUTUBE_REFRESH_FAILED" | "YOUTUBE_AUTH_REVOKED" | "YOUTUBE_UPLOAD_FAILED" | "YOUTUBE_VIDEO_TOO_LARGE" | "YOUTUBE_INVALID_METADATA" | "YOUTUBE_NOT_LINKED" | "YOUTUBE_NETWORK_ERROR" | "YOUTUBE_INVALID_RESPONSE" | "YOUTUBE_RATE_LIMIT" | "YOUTUBE_SERVER_ERROR" | "YOUTUBE_TIMEOUT" | "YOUTUBE_FORBIDDEN" | "YOUTUBE_LOGIN_FAILED" | "GEMINI_REQUEST_REJECTED" | "YOUTUBE_VIDEO_NOT_FOUND" | "PROVIDER_KEY_MISSING" | "SECRET_STORE_FAILED" | "QUOTA_INSUFFICIENT" | "FFMPEG_NOT_FOUND" | "FFMPEG_EXECUTION_FAILED" | "MEDIA_INVALID" | "FONT_NOT_FOUND" | "IMAGE_RENDER_FAILED" | "THUMBNAIL_TOO_LARGE" | "PRESENTER_PORTRAIT_INVALID" | "SCRIPT_NO_CONTENT" | "DATABASE_ERROR" | "QUEUE_CONNECTION_FAILED" | "WORKER_KEPT_DYING" | "FILE_SYSTEM_ERROR" | "DISK_SPACE_INSUFFICIENT" | "FILE_NOT_FOUND" | "VALIDATION_ERROR" | "INPUT_EMPTY" | "INPUT_TOO_SHORT" | "INPUT_TOO_LONG" | "INPUT_NOT_UTF8" | "INPUT_BINARY" | "CONFIG_UNREADABLE" | "CONFIG_INVALID" | "INVALID_STATE_TRANSITION" | "RUN_STOPPED" | "PROJECT_NOT_FOUND" | "ASSET_FILE_REMOVED" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "REQUEST_MALFORMED" | "REQUEST_URI_TOO_LONG" | "REQUEST_HEADERS_TOO_LARGE" | "PAYLOAD_TOO_LARGE" | "RANGE_NOT_SATISFIABLE" | "ORIGIN_FORBIDDEN" | "UNAUTHORIZED" | "SERVER_BIND_FAILED" | "WEB_UI_NOT_BUILT" | "ALERT_WEBHOOK_FAILED" | "SERVER_PANICKED" | "WORKER_PANICKED" | null;
+                error_code: "GEMINI_QUOTA_EXCEEDED" | "GEMINI_INVALID_API_KEY" | "GEMINI_RATE_LIMIT" | "GEMINI_SERVER_ERROR" | "GEMINI_CONTENT_POLICY" | "GEMINI_TIMEOUT" | "GEMINI_NETWORK_ERROR" | "GEMINI_INVALID_RESPONSE" | "GEMINI_MODEL_NOT_FOUND" | "LLM_SERVER_UNREACHABLE" | "LLM_INVALID_API_KEY" | "LLM_KEY_FOR_OTHER_SERVER" | "LLM_MODEL_NOT_FOUND" | "LLM_RATE_LIMIT" | "LLM_QUOTA_EXCEEDED" | "LLM_CONTEXT_TOO_LONG" | "LLM_REQUEST_REJECTED" | "LLM_CONTENT_REFUSED" | "LLM_OUTPUT_TRUNCATED" | "LLM_SERVER_ERROR" | "LLM_TIMEOUT" | "LLM_NETWORK_ERROR" | "LLM_INVALID_RESPONSE" | "STABILITY_QUOTA_EXCEEDED" | "STABILITY_INVALID_API_KEY" | "STABILITY_INVALID_PROMPT" | "STABILITY_RATE_LIMIT" | "STABILITY_CONTENT_POLICY" | "STABILITY_SERVER_ERROR" | "STABILITY_TIMEOUT" | "STABILITY_NETWORK_ERROR" | "STABILITY_INVALID_RESPONSE" | "DID_QUOTA_EXCEEDED" | "DID_INVALID_API_KEY" | "DID_PROCESSING_TIMEOUT" | "DID_INVALID_AUDIO" | "DID_INVALID_IMAGE" | "DID_CONTENT_REJECTED" | "DID_SERVER_ERROR" | "DID_RATE_LIMIT" | "DID_NETWORK_ERROR" | "DID_INVALID_RESPONSE" | "TTS_INVALID_API_KEY" | "TTS_QUOTA_EXCEEDED" | "TTS_RATE_LIMIT" | "TTS_SERVER_ERROR" | "TTS_INVALID_INPUT" | "TTS_ENGINE_NOT_FOUND" | "TTS_ENGINE_FAILED" | "TTS_TIMEOUT" | "TTS_NETWORK_ERROR" | "TTS_INVALID_RESPONSE" | "YOUTUBE_QUOTA_EXCEEDED" | "YOUTUBE_INVALID_TOKEN" | "YOUTUBE_TOKEN_EXPIRED" | "YOUTUBE_REFRESH_FAILED" | "YOUTUBE_AUTH_REVOKED" | "YOUTUBE_UPLOAD_FAILED" | "YOUTUBE_VIDEO_TOO_LARGE" | "YOUTUBE_INVALID_METADATA" | "YOUTUBE_NOT_LINKED" | "YOUTUBE_NETWORK_ERROR" | "YOUTUBE_INVALID_RESPONSE" | "YOUTUBE_RATE_LIMIT" | "YOUTUBE_SERVER_ERROR" | "YOUTUBE_TIMEOUT" | "YOUTUBE_FORBIDDEN" | "YOUTUBE_LOGIN_FAILED" | "GEMINI_REQUEST_REJECTED" | "YOUTUBE_VIDEO_NOT_FOUND" | "PROVIDER_KEY_MISSING" | "SECRET_STORE_FAILED" | "QUOTA_INSUFFICIENT" | "FFMPEG_NOT_FOUND" | "FFMPEG_EXECUTION_FAILED" | "MEDIA_INVALID" | "FONT_NOT_FOUND" | "IMAGE_RENDER_FAILED" | "THUMBNAIL_TOO_LARGE" | "PRESENTER_PORTRAIT_INVALID" | "SCRIPT_NO_CONTENT" | "DATABASE_ERROR" | "QUEUE_CONNECTION_FAILED" | "WORKER_KEPT_DYING" | "FILE_SYSTEM_ERROR" | "DISK_SPACE_INSUFFICIENT" | "FILE_NOT_FOUND" | "VALIDATION_ERROR" | "INPUT_EMPTY" | "INPUT_TOO_SHORT" | "INPUT_TOO_LONG" | "INPUT_NOT_UTF8" | "INPUT_BINARY" | "CONFIG_UNREADABLE" | "CONFIG_INVALID" | "INVALID_STATE_TRANSITION" | "RUN_STOPPED" | "PROJECT_NOT_FOUND" | "ASSET_FILE_REMOVED" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "REQUEST_MALFORMED" | "REQUEST_URI_TOO_LONG" | "REQUEST_HEADERS_TOO_LARGE" | "PAYLOAD_TOO_LARGE" | "RANGE_NOT_SATISFIABLE" | "ORIGIN_FORBIDDEN" | "UNAUTHORIZED" | "SERVER_BIND_FAILED" | "WEB_UI_NOT_BUILT" | "ALERT_WEBHOOK_FAILED" | "SERVER_PANICKED" | "WORKER_PANICKED" | null;
                 /** Format: uuid */
                 id: string;
                 name: string;
@@ -2355,7 +2358,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description An error; error.code is one of the catalogue's HTTP 422 codes: SCRIPT_NO_CONTENT, VALIDATION_ERROR, INPUT_EMPTY, INPUT_TOO_SHORT, INPUT_TOO_LONG, INPUT_NOT_UTF8, INPUT_BINARY, CONFIG_INVALID. */
+            /** @description An error; error.code is one of the catalogue's HTTP 422 codes: LLM_KEY_FOR_OTHER_SERVER, SCRIPT_NO_CONTENT, VALIDATION_ERROR, INPUT_EMPTY, INPUT_TOO_SHORT, INPUT_TOO_LONG, INPUT_NOT_UTF8, INPUT_BINARY, CONFIG_INVALID. */
             422: {
                 headers: {
                     "X-Trace-Id": components["headers"]["X-Trace-Id"];
@@ -2535,7 +2538,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description An error; error.code is one of the catalogue's HTTP 422 codes: SCRIPT_NO_CONTENT, VALIDATION_ERROR, INPUT_EMPTY, INPUT_TOO_SHORT, INPUT_TOO_LONG, INPUT_NOT_UTF8, INPUT_BINARY, CONFIG_INVALID. */
+            /** @description An error; error.code is one of the catalogue's HTTP 422 codes: LLM_KEY_FOR_OTHER_SERVER, SCRIPT_NO_CONTENT, VALIDATION_ERROR, INPUT_EMPTY, INPUT_TOO_SHORT, INPUT_TOO_LONG, INPUT_NOT_UTF8, INPUT_BINARY, CONFIG_INVALID. */
             422: {
                 headers: {
                     "X-Trace-Id": components["headers"]["X-Trace-Id"];
@@ -2751,7 +2754,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description An error; error.code is one of the catalogue's HTTP 422 codes: SCRIPT_NO_CONTENT, VALIDATION_ERROR, INPUT_EMPTY, INPUT_TOO_SHORT, INPUT_TOO_LONG, INPUT_NOT_UTF8, INPUT_BINARY, CONFIG_INVALID. */
+            /** @description An error; error.code is one of the catalogue's HTTP 422 codes: LLM_KEY_FOR_OTHER_SERVER, SCRIPT_NO_CONTENT, VALIDATION_ERROR, INPUT_EMPTY, INPUT_TOO_SHORT, INPUT_TOO_LONG, INPUT_NOT_UTF8, INPUT_BINARY, CONFIG_INVALID. */
             422: {
                 headers: {
                     "X-Trace-Id": components["headers"]["X-Trace-Id"];
@@ -3133,7 +3136,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description An error; error.code is one of the catalogue's HTTP 422 codes: SCRIPT_NO_CONTENT, VALIDATION_ERROR, INPUT_EMPTY, INPUT_TOO_SHORT, INPUT_TOO_LONG, INPUT_NOT_UTF8, INPUT_BINARY, CONFIG_INVALID. */
+            /** @description An error; error.code is one of the catalogue's HTTP 422 codes: LLM_KEY_FOR_OTHER_SERVER, SCRIPT_NO_CONTENT, VALIDATION_ERROR, INPUT_EMPTY, INPUT_TOO_SHORT, INPUT_TOO_LONG, INPUT_NOT_UTF8, INPUT_BINARY, CONFIG_INVALID. */
             422: {
                 headers: {
                     "X-Trace-Id": components["headers"]["X-Trace-Id"];
@@ -3550,7 +3553,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description An error; error.code is one of the catalogue's HTTP 422 codes: SCRIPT_NO_CONTENT, VALIDATION_ERROR, INPUT_EMPTY, INPUT_TOO_SHORT, INPUT_TOO_LONG, INPUT_NOT_UTF8, INPUT_BINARY, CONFIG_INVALID. */
+            /** @description An error; error.code is one of the catalogue's HTTP 422 codes: LLM_KEY_FOR_OTHER_SERVER, SCRIPT_NO_CONTENT, VALIDATION_ERROR, INPUT_EMPTY, INPUT_TOO_SHORT, INPUT_TOO_LONG, INPUT_NOT_UTF8, INPUT_BINARY, CONFIG_INVALID. */
             422: {
                 headers: {
                     "X-Trace-Id": components["headers"]["X-Trace-Id"];
@@ -3651,7 +3654,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description An error; error.code is one of the catalogue's HTTP 422 codes: SCRIPT_NO_CONTENT, VALIDATION_ERROR, INPUT_EMPTY, INPUT_TOO_SHORT, INPUT_TOO_LONG, INPUT_NOT_UTF8, INPUT_BINARY, CONFIG_INVALID. */
+            /** @description An error; error.code is one of the catalogue's HTTP 422 codes: LLM_KEY_FOR_OTHER_SERVER, SCRIPT_NO_CONTENT, VALIDATION_ERROR, INPUT_EMPTY, INPUT_TOO_SHORT, INPUT_TOO_LONG, INPUT_NOT_UTF8, INPUT_BINARY, CONFIG_INVALID. */
             422: {
                 headers: {
                     "X-Trace-Id": components["headers"]["X-Trace-Id"];
@@ -3778,7 +3781,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description An error; error.code is one of the catalogue's HTTP 422 codes: SCRIPT_NO_CONTENT, VALIDATION_ERROR, INPUT_EMPTY, INPUT_TOO_SHORT, INPUT_TOO_LONG, INPUT_NOT_UTF8, INPUT_BINARY, CONFIG_INVALID. */
+            /** @description An error; error.code is one of the catalogue's HTTP 422 codes: LLM_KEY_FOR_OTHER_SERVER, SCRIPT_NO_CONTENT, VALIDATION_ERROR, INPUT_EMPTY, INPUT_TOO_SHORT, INPUT_TOO_LONG, INPUT_NOT_UTF8, INPUT_BINARY, CONFIG_INVALID. */
             422: {
                 headers: {
                     "X-Trace-Id": components["headers"]["X-Trace-Id"];
@@ -4498,7 +4501,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description An error; error.code is one of the catalogue's HTTP 422 codes: SCRIPT_NO_CONTENT, VALIDATION_ERROR, INPUT_EMPTY, INPUT_TOO_SHORT, INPUT_TOO_LONG, INPUT_NOT_UTF8, INPUT_BINARY, CONFIG_INVALID. */
+            /** @description An error; error.code is one of the catalogue's HTTP 422 codes: LLM_KEY_FOR_OTHER_SERVER, SCRIPT_NO_CONTENT, VALIDATION_ERROR, INPUT_EMPTY, INPUT_TOO_SHORT, INPUT_TOO_LONG, INPUT_NOT_UTF8, INPUT_BINARY, CONFIG_INVALID. */
             422: {
                 headers: {
                     "X-Trace-Id": components["headers"]["X-Trace-Id"];
@@ -5081,7 +5084,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description An error; error.code is one of the catalogue's HTTP 422 codes: SCRIPT_NO_CONTENT, VALIDATION_ERROR, INPUT_EMPTY, INPUT_TOO_SHORT, INPUT_TOO_LONG, INPUT_NOT_UTF8, INPUT_BINARY, CONFIG_INVALID. */
+            /** @description An error; error.code is one of the catalogue's HTTP 422 codes: LLM_KEY_FOR_OTHER_SERVER, SCRIPT_NO_CONTENT, VALIDATION_ERROR, INPUT_EMPTY, INPUT_TOO_SHORT, INPUT_TOO_LONG, INPUT_NOT_UTF8, INPUT_BINARY, CONFIG_INVALID. */
             422: {
                 headers: {
                     "X-Trace-Id": components["headers"]["X-Trace-Id"];
@@ -5671,7 +5674,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description An error; error.code is one of the catalogue's HTTP 422 codes: SCRIPT_NO_CONTENT, VALIDATION_ERROR, INPUT_EMPTY, INPUT_TOO_SHORT, INPUT_TOO_LONG, INPUT_NOT_UTF8, INPUT_BINARY, CONFIG_INVALID. */
+            /** @description An error; error.code is one of the catalogue's HTTP 422 codes: LLM_KEY_FOR_OTHER_SERVER, SCRIPT_NO_CONTENT, VALIDATION_ERROR, INPUT_EMPTY, INPUT_TOO_SHORT, INPUT_TOO_LONG, INPUT_NOT_UTF8, INPUT_BINARY, CONFIG_INVALID. */
             422: {
                 headers: {
                     "X-Trace-Id": components["headers"]["X-Trace-Id"];
@@ -5803,7 +5806,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description An error; error.code is one of the catalogue's HTTP 422 codes: SCRIPT_NO_CONTENT, VALIDATION_ERROR, INPUT_EMPTY, INPUT_TOO_SHORT, INPUT_TOO_LONG, INPUT_NOT_UTF8, INPUT_BINARY, CONFIG_INVALID. */
+            /** @description An error; error.code is one of the catalogue's HTTP 422 codes: LLM_KEY_FOR_OTHER_SERVER, SCRIPT_NO_CONTENT, VALIDATION_ERROR, INPUT_EMPTY, INPUT_TOO_SHORT, INPUT_TOO_LONG, INPUT_NOT_UTF8, INPUT_BINARY, CONFIG_INVALID. */
             422: {
                 headers: {
                     "X-Trace-Id": components["headers"]["X-Trace-Id"];
@@ -6216,7 +6219,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description An error; error.code is one of the catalogue's HTTP 422 codes: SCRIPT_NO_CONTENT, VALIDATION_ERROR, INPUT_EMPTY, INPUT_TOO_SHORT, INPUT_TOO_LONG, INPUT_NOT_UTF8, INPUT_BINARY, CONFIG_INVALID. */
+            /** @description An error; error.code is one of the catalogue's HTTP 422 codes: LLM_KEY_FOR_OTHER_SERVER, SCRIPT_NO_CONTENT, VALIDATION_ERROR, INPUT_EMPTY, INPUT_TOO_SHORT, INPUT_TOO_LONG, INPUT_NOT_UTF8, INPUT_BINARY, CONFIG_INVALID. */
             422: {
                 headers: {
                     "X-Trace-Id": components["headers"]["X-Trace-Id"];
@@ -6396,7 +6399,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description An error; error.code is one of the catalogue's HTTP 422 codes: SCRIPT_NO_CONTENT, VALIDATION_ERROR, INPUT_EMPTY, INPUT_TOO_SHORT, INPUT_TOO_LONG, INPUT_NOT_UTF8, INPUT_BINARY, CONFIG_INVALID. */
+            /** @description An error; error.code is one of the catalogue's HTTP 422 codes: LLM_KEY_FOR_OTHER_SERVER, SCRIPT_NO_CONTENT, VALIDATION_ERROR, INPUT_EMPTY, INPUT_TOO_SHORT, INPUT_TOO_LONG, INPUT_NOT_UTF8, INPUT_BINARY, CONFIG_INVALID. */
             422: {
                 headers: {
                     "X-Trace-Id": components["headers"]["X-Trace-Id"];
@@ -6612,7 +6615,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description An error; error.code is one of the catalogue's HTTP 422 codes: SCRIPT_NO_CONTENT, VALIDATION_ERROR, INPUT_EMPTY, INPUT_TOO_SHORT, INPUT_TOO_LONG, INPUT_NOT_UTF8, INPUT_BINARY, CONFIG_INVALID. */
+            /** @description An error; error.code is one of the catalogue's HTTP 422 codes: LLM_KEY_FOR_OTHER_SERVER, SCRIPT_NO_CONTENT, VALIDATION_ERROR, INPUT_EMPTY, INPUT_TOO_SHORT, INPUT_TOO_LONG, INPUT_NOT_UTF8, INPUT_BINARY, CONFIG_INVALID. */
             422: {
                 headers: {
                     "X-Trace-Id": components["headers"]["X-Trace-Id"];
@@ -7188,7 +7191,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description An error; error.code is one of the catalogue's HTTP 422 codes: SCRIPT_NO_CONTENT, VALIDATION_ERROR, INPUT_EMPTY, INPUT_TOO_SHORT, INPUT_TOO_LONG, INPUT_NOT_UTF8, INPUT_BINARY, CONFIG_INVALID. */
+            /** @description An error; error.code is one of the catalogue's HTTP 422 codes: LLM_KEY_FOR_OTHER_SERVER, SCRIPT_NO_CONTENT, VALIDATION_ERROR, INPUT_EMPTY, INPUT_TOO_SHORT, INPUT_TOO_LONG, INPUT_NOT_UTF8, INPUT_BINARY, CONFIG_INVALID. */
             422: {
                 headers: {
                     "X-Trace-Id": components["headers"]["X-Trace-Id"];
@@ -7391,7 +7394,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description An error; error.code is one of the catalogue's HTTP 422 codes: SCRIPT_NO_CONTENT, VALIDATION_ERROR, INPUT_EMPTY, INPUT_TOO_SHORT, INPUT_TOO_LONG, INPUT_NOT_UTF8, INPUT_BINARY, CONFIG_INVALID. */
+            /** @description An error; error.code is one of the catalogue's HTTP 422 codes: LLM_KEY_FOR_OTHER_SERVER, SCRIPT_NO_CONTENT, VALIDATION_ERROR, INPUT_EMPTY, INPUT_TOO_SHORT, INPUT_TOO_LONG, INPUT_NOT_UTF8, INPUT_BINARY, CONFIG_INVALID. */
             422: {
                 headers: {
                     "X-Trace-Id": components["headers"]["X-Trace-Id"];
@@ -7863,7 +7866,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description An error; error.code is one of the catalogue's HTTP 422 codes: SCRIPT_NO_CONTENT, VALIDATION_ERROR, INPUT_EMPTY, INPUT_TOO_SHORT, INPUT_TOO_LONG, INPUT_NOT_UTF8, INPUT_BINARY, CONFIG_INVALID. */
+            /** @description An error; error.code is one of the catalogue's HTTP 422 codes: LLM_KEY_FOR_OTHER_SERVER, SCRIPT_NO_CONTENT, VALIDATION_ERROR, INPUT_EMPTY, INPUT_TOO_SHORT, INPUT_TOO_LONG, INPUT_NOT_UTF8, INPUT_BINARY, CONFIG_INVALID. */
             422: {
                 headers: {
                     "X-Trace-Id": components["headers"]["X-Trace-Id"];
@@ -7958,7 +7961,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description An error; error.code is one of the catalogue's HTTP 422 codes: SCRIPT_NO_CONTENT, VALIDATION_ERROR, INPUT_EMPTY, INPUT_TOO_SHORT, INPUT_TOO_LONG, INPUT_NOT_UTF8, INPUT_BINARY, CONFIG_INVALID. */
+            /** @description An error; error.code is one of the catalogue's HTTP 422 codes: LLM_KEY_FOR_OTHER_SERVER, SCRIPT_NO_CONTENT, VALIDATION_ERROR, INPUT_EMPTY, INPUT_TOO_SHORT, INPUT_TOO_LONG, INPUT_NOT_UTF8, INPUT_BINARY, CONFIG_INVALID. */
             422: {
                 headers: {
                     "X-Trace-Id": components["headers"]["X-Trace-Id"];
@@ -8852,7 +8855,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description An error; error.code is one of the catalogue's HTTP 422 codes: SCRIPT_NO_CONTENT, VALIDATION_ERROR, INPUT_EMPTY, INPUT_TOO_SHORT, INPUT_TOO_LONG, INPUT_NOT_UTF8, INPUT_BINARY, CONFIG_INVALID. */
+            /** @description An error; error.code is one of the catalogue's HTTP 422 codes: LLM_KEY_FOR_OTHER_SERVER, SCRIPT_NO_CONTENT, VALIDATION_ERROR, INPUT_EMPTY, INPUT_TOO_SHORT, INPUT_TOO_LONG, INPUT_NOT_UTF8, INPUT_BINARY, CONFIG_INVALID. */
             422: {
                 headers: {
                     "X-Trace-Id": components["headers"]["X-Trace-Id"];
