@@ -97,6 +97,13 @@ test('wizard → live progress (with reloads) → result page plays and seeks th
   await page.getByTestId('wizard-next').click();
 
   await page.getByTestId('review').waitFor();
+  // Honest about where the video goes: this server publishes locally and has no account linked.
+  const publishing = page.getByTestId('review-publishing');
+  await publishing.waitFor();
+  assert.equal(await publishing.getAttribute('data-publisher'), 'local');
+  assert.match(await publishing.textContent(), /尚未連結 YouTube 帳號：影片將保留在本機/);
+  assert.equal(await publishing.getByRole('link').getAttribute('href'), '/settings');
+  assert.doesNotMatch(await page.getByTestId('review').textContent(), /預設帳號/);
   await screenshot(page, 'wizard-5-review');
   await page.getByTestId('wizard-start').click();
 

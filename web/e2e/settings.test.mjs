@@ -233,10 +233,14 @@ describe('setup wizard and settings', () => {
     // The configured daily limits, read-only (they live in the settings file).
     const quotas = page.getByTestId('settings-quotas');
     await quotas.waitFor();
-    assert.match(await quotas.textContent(), /youtube5000 units a day/);
+    // Names and units in the UI's language, never the server's identifiers.
+    const youtubeRow = quotas.locator('tbody tr', { has: page.locator('th[data-quota=youtube]') });
+    assert.match(await youtubeRow.textContent(), /^YouTube API\s*5000 quota units a day$/);
+    const text = await quotas.textContent();
+    assert.doesNotMatch(text, /youtube_uploads|stability/);
     // (D-ID's balance joins the server's list once its key is stored, after this page loaded.)
     const served = (await apiCall(server, 'GET', '/quotas')).body.quotas.map((q) => q.provider);
-    const shown = await quotas.locator('tbody th').allTextContents();
+    const shown = await quotas.locator('tbody th').evaluateAll((ths) => ths.map((th) => th.dataset.quota));
     assert.ok(shown.length > 0 && shown.every((p) => served.includes(p)), `${shown} are quotas the server reports (${served})`);
 
     await page.context().close();

@@ -20,13 +20,10 @@ fn table(quotas: &[QuotaStatus]) -> String {
         "PROVIDER", "UNIT", "USED", "LIMIT", "REMAINING", "RESETS AT", "SOURCE", "ERROR"
     );
     for q in quotas {
-        let error = q.error.as_ref().map_or_else(String::new, |e| {
-            format!(
-                "{}: {}",
-                e["code"].as_str().unwrap_or(""),
-                e["message"].as_str().unwrap_or("")
-            )
-        });
+        let error = q
+            .error
+            .as_ref()
+            .map_or_else(String::new, |e| format!("{}: {}", e.code, e.message));
         out.push_str(&format!(
             "{:<16} {:<9} {:>8} {:>8} {:>9}  {:<21} {:<6} {}\n",
             q.provider,

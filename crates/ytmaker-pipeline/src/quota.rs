@@ -23,23 +23,104 @@ use ytmaker_store::{Project, Store, now_ms};
 
 use crate::CloudAccess;
 
+/// Which allowance a [`QuotaStatus`] is: a provider's, or (`youtube_uploads`) YouTube's uploads
+/// a day, which are counted apart from its API units.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum QuotaName {
+    Youtube,
+    YoutubeUploads,
+    Gemini,
+    Stability,
+    Did,
+}
+
+impl QuotaName {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            QuotaName::Youtube => "youtube",
+            QuotaName::YoutubeUploads => "youtube_uploads",
+            QuotaName::Gemini => "gemini",
+            QuotaName::Stability => "stability",
+            QuotaName::Did => "did",
+        }
+    }
+}
+
+// `pad`, so that a table's `{:<16}` widths apply.
+impl std::fmt::Display for QuotaName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.pad(self.as_str())
+    }
+}
+
+/// What a quota counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum QuotaUnit {
+    /// YouTube Data API quota units.
+    Units,
+    Uploads,
+    Requests,
+    Images,
+    Credits,
+}
+
+impl QuotaUnit {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            QuotaUnit::Units => "units",
+            QuotaUnit::Uploads => "uploads",
+            QuotaUnit::Requests => "requests",
+            QuotaUnit::Images => "images",
+            QuotaUnit::Credits => "credits",
+        }
+    }
+}
+
+impl std::fmt::Display for QuotaUnit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.pad(self.as_str())
+    }
+}
+
+/// Where a quota's numbers come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum QuotaSource {
+    /// Counted from our own call records.
+    Local,
+    /// Reported by the provider.
+    Api,
+}
+
+impl std::fmt::Display for QuotaSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.pad(match self {
+            QuotaSource::Local => "local",
+            QuotaSource::Api => "api",
+        })
+    }
+}
+
 /// One provider's allowance (`GET /api/v1/quotas`, `ytmaker quota`).
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct QuotaStatus {
-    /// `youtube`, `youtube_uploads`, `gemini`, `stability`, `did`.
-    pub provider: String,
-    /// What is counted: `units`, `uploads`, `requests`, `images`, `credits`.
-    pub unit: String,
+    pub provider: QuotaName,
+    pub unit: QuotaUnit,
     pub used: u64,
     /// `None` when no limit is known (not configured, or the provider did not say).
     pub limit: Option<u64>,
     pub remaining: Option<u64>,
     /// When the count starts again (RFC 3339); `None` when the provider does not say.
     pub resets_at: Option<String>,
-    /// `local` (counted from our call records) or `api` (reported by the provider).
-    pub source: String,
-    /// The error object when reading this quota failed; the numbers are then zero/unknown.
-    pub error: Option<Value>,
+    pub source: QuotaSource,
+    /// Set when reading this quota failed; the numbers are then zero/unknown.
+    pub error: Option<QuotaReadError>,
 }
 
 /// How long a D-ID credits answer is reused: every quota read would otherwise be a paid-for API
@@ -56,30 +137,44 @@ fn rfc3339(ms: i64) -> Option<String> {
         .map(|t| t.to_rfc3339_opts(SecondsFormat::Secs, true))
 }
 
-fn error_value(err: &YtError) -> Value {
-    json!({
-        "code": err.code.as_str(),
-        "message": err.message,
-        "is_retryable": err.is_retryable(),
-        "details": Value::Object(err.details.clone()),
-    })
+/// Why a quota could not be read.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct QuotaReadError {
+    /// A code of the catalogue (GET /api/v1/system/errors).
+    pub code: String,
+    pub message: String,
+    pub is_retryable: bool,
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub details: serde_json::Map<String, Value>,
+}
+
+impl From<&YtError> for QuotaReadError {
+    fn from(err: &YtError) -> Self {
+        QuotaReadError {
+            code: err.code.as_str().into(),
+            message: err.message.clone(),
+            is_retryable: err.is_retryable(),
+            details: err.details.clone(),
+        }
+    }
 }
 
 fn counted(
-    provider: &str,
-    unit: &str,
+    provider: QuotaName,
+    unit: QuotaUnit,
     used: u64,
     limit: Option<u64>,
     resets_ms: i64,
 ) -> QuotaStatus {
     QuotaStatus {
-        provider: provider.into(),
-        unit: unit.into(),
+        provider,
+        unit,
         used,
         limit,
         remaining: limit.map(|l| l.saturating_sub(used)),
         resets_at: rfc3339(resets_ms),
-        source: "local".into(),
+        source: QuotaSource::Local,
         error: None,
     }
 }
@@ -131,31 +226,31 @@ pub async fn local_quotas(
         .await?;
     Ok(vec![
         counted(
-            youtube_api,
-            "units",
+            QuotaName::Youtube,
+            QuotaUnit::Units,
             all_youtube.quota_units.saturating_sub(inserts.quota_units),
             Some(limits.youtube_units_per_day),
             resets,
         ),
         counted(
-            "youtube_uploads",
-            "uploads",
+            QuotaName::YoutubeUploads,
+            QuotaUnit::Uploads,
             inserts.quota_units,
             Some(limits.youtube_uploads_per_day),
             resets,
         ),
         // Every request counts against Gemini's rate limits, refused ones included.
         counted(
-            ProviderKind::Gemini.as_str(),
-            "requests",
+            QuotaName::Gemini,
+            QuotaUnit::Requests,
             gemini_requests.calls,
             limits.gemini_requests_per_day,
             resets,
         ),
         // Stability charges for delivered images only.
         counted(
-            ProviderKind::Stability.as_str(),
-            "images",
+            QuotaName::Stability,
+            QuotaUnit::Images,
             stability_images.successes,
             limits.stability_images_per_day,
             resets,
@@ -165,11 +260,10 @@ pub async fn local_quotas(
 
 /// D-ID's credits from its API, or `None` when no D-ID key is stored.
 async fn did_credits(cloud: &CloudAccess) -> Option<QuotaStatus> {
-    let provider = ProviderKind::Did.as_str();
-    let key = match cloud.secrets.get(provider) {
+    let key = match cloud.secrets.get(ProviderKind::Did.as_str()) {
         Ok(Some(key)) => key,
         Ok(None) => return None,
-        Err(err) => return Some(unreadable(provider, &err)),
+        Err(err) => return Some(unreadable(QuotaName::Did, &err)),
     };
     let mut cache = cloud.did_credits.lock().await;
     let fresh = cache
@@ -180,42 +274,42 @@ async fn did_credits(cloud: &CloudAccess) -> Option<QuotaStatus> {
     }
     Some(match cache.as_ref().map(|(_, answer)| answer) {
         Some(Ok(credits)) => QuotaStatus {
-            provider: provider.into(),
-            unit: "credits".into(),
+            provider: QuotaName::Did,
+            unit: QuotaUnit::Credits,
             // D-ID reports fractional credits; whole credits are what a talk is charged.
             used: (credits.total - credits.remaining).max(0.0).floor() as u64,
             limit: Some(credits.total.max(0.0).floor() as u64),
             remaining: Some(credits.remaining.max(0.0).floor() as u64),
             resets_at: None,
-            source: "api".into(),
+            source: QuotaSource::Api,
             error: None,
         },
-        Some(Err(err)) => unreadable(provider, err),
+        Some(Err(err)) => unreadable(QuotaName::Did, err),
         None => unreadable(
-            provider,
+            QuotaName::Did,
             &YtError::new(ErrorCode::DID_SERVER_ERROR, "no credits answer was kept"),
         ),
     })
 }
 
-fn unreadable(provider: &str, err: &YtError) -> QuotaStatus {
+fn unreadable(provider: QuotaName, err: &YtError) -> QuotaStatus {
     QuotaStatus {
-        provider: provider.into(),
-        unit: "credits".into(),
+        provider,
+        unit: QuotaUnit::Credits,
         used: 0,
         limit: None,
         remaining: None,
         resets_at: None,
-        source: "api".into(),
-        error: Some(error_value(err)),
+        source: QuotaSource::Api,
+        error: Some(err.into()),
     }
 }
 
 /// What a run of the project is expected to spend of one quota.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Need {
-    /// The `QuotaStatus::provider` it is drawn from.
-    pub provider: &'static str,
+    /// The quota it is drawn from.
+    pub provider: QuotaName,
     pub needed: u64,
 }
 
@@ -257,17 +351,17 @@ pub async fn estimate(store: &Store, project: &Project) -> YtResult<Vec<Need>> {
     let mut needs = Vec::new();
     if providers.publish == ProviderKind::Youtube && project.youtube_video_id.is_none() {
         needs.push(Need {
-            provider: ProviderKind::Youtube.as_str(),
+            provider: QuotaName::Youtube,
             needed: youtube::THUMBNAILS_SET_UNITS,
         });
         needs.push(Need {
-            provider: "youtube_uploads",
+            provider: QuotaName::YoutubeUploads,
             needed: youtube::VIDEOS_INSERT_UNITS,
         });
     }
     if providers.script == ProviderKind::Gemini && project.script.is_none() {
         needs.push(Need {
-            provider: ProviderKind::Gemini.as_str(),
+            provider: QuotaName::Gemini,
             needed: 1,
         });
     }
@@ -289,7 +383,7 @@ pub async fn estimate(store: &Store, project: &Project) -> YtResult<Vec<Need>> {
             let missing = segments.saturating_sub(done(AssetKind::Image));
             if missing > 0 {
                 needs.push(Need {
-                    provider: ProviderKind::Stability.as_str(),
+                    provider: QuotaName::Stability,
                     needed: missing,
                 });
             }
@@ -300,7 +394,7 @@ pub async fn estimate(store: &Store, project: &Project) -> YtResult<Vec<Need>> {
                 2u64.saturating_sub(done(AssetKind::AvatarIntro) + done(AssetKind::AvatarOutro));
             if missing > 0 {
                 needs.push(Need {
-                    provider: ProviderKind::Did.as_str(),
+                    provider: QuotaName::Did,
                     needed: missing,
                 });
             }
@@ -323,9 +417,7 @@ pub async fn check_start(
         return Ok(());
     }
     let mut quotas = local_quotas(store, limits, now_ms()).await?;
-    if needs
-        .iter()
-        .any(|n| n.provider == ProviderKind::Did.as_str())
+    if needs.iter().any(|n| n.provider == QuotaName::Did)
         && let Some(did) = did_credits(cloud).await
     {
         quotas.push(did);
@@ -355,7 +447,7 @@ pub async fn check_start(
         ),
     )
     .detail("project_id", project.id.to_string())
-    .detail("provider", need.provider)
+    .detail("provider", need.provider.as_str())
     .detail("unit", quota.unit.as_str())
     .detail("needed", need.needed)
     .detail("remaining", *remaining)
@@ -437,7 +529,7 @@ mod tests {
         .unwrap()
     }
 
-    fn needed(needs: &[Need], provider: &str) -> Option<u64> {
+    fn needed(needs: &[Need], provider: QuotaName) -> Option<u64> {
         needs
             .iter()
             .find(|n| n.provider == provider)
@@ -450,11 +542,11 @@ mod tests {
         // About 50 characters a segment: 500 characters are 10 segments.
         let project = cloud_project(&env.store, "茶".repeat(500)).await;
         let needs = estimate(&env.store, &project).await.unwrap();
-        assert_eq!(needed(&needs, "youtube"), Some(50));
-        assert_eq!(needed(&needs, "youtube_uploads"), Some(1));
-        assert_eq!(needed(&needs, "gemini"), Some(1));
-        assert_eq!(needed(&needs, "stability"), Some(10));
-        assert_eq!(needed(&needs, "did"), Some(2));
+        assert_eq!(needed(&needs, QuotaName::Youtube), Some(50));
+        assert_eq!(needed(&needs, QuotaName::YoutubeUploads), Some(1));
+        assert_eq!(needed(&needs, QuotaName::Gemini), Some(1));
+        assert_eq!(needed(&needs, QuotaName::Stability), Some(10));
+        assert_eq!(needed(&needs, QuotaName::Did), Some(2));
 
         env.store.save_script(project.id, &script(3)).await.unwrap();
         let image = AssetKey::indexed(AssetKind::Image, 1);
@@ -472,9 +564,9 @@ mod tests {
             .unwrap();
         let project = env.store.get_project(project.id).await.unwrap();
         let needs = estimate(&env.store, &project).await.unwrap();
-        assert_eq!(needed(&needs, "stability"), Some(2));
-        assert_eq!(needed(&needs, "gemini"), None);
-        assert_eq!(needed(&needs, "youtube"), None);
+        assert_eq!(needed(&needs, QuotaName::Stability), Some(2));
+        assert_eq!(needed(&needs, QuotaName::Gemini), None);
+        assert_eq!(needed(&needs, QuotaName::Youtube), None);
     }
 
     #[test]
@@ -575,11 +667,14 @@ mod tests {
         let quotas = local_quotas(&env.store, &QuotaLimits::default(), now_ms())
             .await
             .unwrap();
-        let youtube = quotas.iter().find(|q| q.provider == "youtube").unwrap();
+        let youtube = quotas
+            .iter()
+            .find(|q| q.provider == QuotaName::Youtube)
+            .unwrap();
         assert_eq!((youtube.used, youtube.remaining), (50, Some(9_950)));
         let uploads = quotas
             .iter()
-            .find(|q| q.provider == "youtube_uploads")
+            .find(|q| q.provider == QuotaName::YoutubeUploads)
             .unwrap();
         assert_eq!((uploads.used, uploads.limit), (1, Some(100)));
     }

@@ -89,12 +89,12 @@ pub(crate) async fn render(State(state): State<AppState>) -> ApiResult<Response>
     {
         Ok(quotas) => {
             for q in quotas {
-                let labels = [("provider", q.provider.clone()), ("unit", q.unit.clone())];
+                let labels = [("provider", q.provider.as_str()), ("unit", q.unit.as_str())];
                 if let Some(error) = &q.error {
                     // A quota that could not be read is left out rather than shown as zero.
                     tracing::error!(
                         provider = q.provider.as_str(),
-                        error_code = error["code"].as_str().unwrap_or(""),
+                        error_code = error.code.as_str(),
                         "quota could not be read for /metrics"
                     );
                     continue;

@@ -80,8 +80,8 @@ pub struct Overview {
     pub apis: Vec<ApiStats>,
     pub queue: QueueView,
     pub disk: DiskView,
-    /// `QuotaStatus` per provider (see `GET /api/v1/quotas`).
-    #[schema(value_type = Vec<Object>)]
+    /// As `GET /api/v1/quotas` lists them.
+    #[schema(value_type = Vec<ytmaker_pipeline::quota::QuotaStatus>)]
     pub quotas: Vec<Value>,
 }
 

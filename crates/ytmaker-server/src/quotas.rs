@@ -18,9 +18,7 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
 
 #[derive(Serialize, ToSchema)]
 pub struct QuotasResponse {
-    /// One entry per provider: provider, unit, used, limit, remaining, resets_at (RFC 3339),
-    /// source (`local` or `api`) and error (the error object when it could not be read).
-    #[schema(value_type = Vec<Object>)]
+    /// One entry per allowance.
     quotas: Vec<QuotaStatus>,
 }
 

@@ -18,7 +18,7 @@ use ytmaker_monitor::health::{HealthInputs, HealthReport, HealthStatus};
 use ytmaker_store::{Alert, AlertState, JobQueue};
 
 use crate::AppState;
-use crate::error::{ApiError, ApiJson, ApiPath, ApiResult, ErrorBody, invalid, json_value};
+use crate::error::{ApiError, ApiJson, ApiPath, ApiResult, ErrorBody, invalid};
 use crate::middleware::{RequestLang, RequestTrace};
 
 pub(crate) fn router() -> OpenApiRouter<AppState> {
@@ -65,8 +65,7 @@ pub struct InitStatus {
     /// True once at least one project exists (the UI shows its setup wizard before that).
     pub has_projects: bool,
     /// Providers a new project gets when it names none (recorded on the project).
-    #[schema(value_type = Object)]
-    pub default_providers: Value,
+    pub default_providers: ytmaker_core::config::ProviderChoice,
     pub language: String,
     pub version: String,
 }
@@ -76,7 +75,7 @@ pub struct InitStatus {
 async fn init_status(State(s): State<AppState>) -> ApiResult<Json<InitStatus>> {
     Ok(Json(InitStatus {
         has_projects: s.store.count_projects(None).await? > 0,
-        default_providers: json_value("the default providers", &s.default_config.providers)?,
+        default_providers: s.default_config.providers.clone(),
         language: match s.lang {
             Lang::ZhTw => "zh-TW".into(),
             Lang::En => "en".into(),

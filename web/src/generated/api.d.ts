@@ -821,7 +821,7 @@ export interface components {
             alerts: components["schemas"]["AlertView"][];
         };
         AlertView: {
-            details: Record<string, never>;
+            details: Record<string, unknown>;
             first_seen: string;
             id: string;
             last_seen: string;
@@ -868,7 +868,7 @@ export interface components {
              * @description Asset rows (kind, segment index, status, path, content hash, provider, attempts, error,
              *     metadata, `removed_at`, times) each with its `file_url`.
              */
-            assets: Record<string, never>[];
+            assets: Record<string, unknown>[];
             completed: number;
             failed: number;
         };
@@ -932,7 +932,7 @@ export interface components {
             /** @description The UTC day, YYYY-MM-DD. */
             date: string;
             projects: components["schemas"]["ProjectOutcomes"];
-            quotas: Record<string, never>[];
+            quotas: Record<string, unknown>[];
             /** @description The same text the webhook and the CLI print. */
             text: string;
             top_codes: components["schemas"]["CodeCount"][];
@@ -975,7 +975,7 @@ export interface components {
             edit: "continue_without_presenter";
         };
         EditedSegment: {
-            segment: Record<string, never>;
+            segment: Record<string, unknown>;
         };
         /** @description What every message made from a stored event carries. */
         Envelope: {
@@ -996,7 +996,7 @@ export interface components {
         ErrorInfo: {
             /** Format: int32 */
             attempts: number;
-            details: Record<string, never>;
+            details: Record<string, unknown>;
             /** @description A code of the catalogue (GET /api/v1/system/errors). */
             error_code: string;
             error_message: string;
@@ -1010,7 +1010,7 @@ export interface components {
         ErrorObject: {
             /** @description A code from the catalogue (`GET /api/v1/system/errors`). */
             code: string;
-            details: Record<string, never>;
+            details: Record<string, unknown>;
             is_retryable: boolean;
             message: string;
             /** @description What the user can do, in the request's language. */
@@ -1043,14 +1043,14 @@ export interface components {
             attempts: number;
             /** @description A code of the catalogue (GET /api/v1/system/errors). */
             code: string;
-            details: Record<string, never>;
+            details: Record<string, unknown>;
             is_retryable: boolean;
             message: string;
             solutions: string[];
             stage: components["schemas"]["Stage"];
         };
         Health: {
-            checks: Record<string, never>;
+            checks: Record<string, unknown>;
             /** @description `healthy`, `degraded` or `unhealthy`. */
             status: string;
             /** Format: int64 */
@@ -1131,7 +1131,7 @@ export interface components {
         };
         InitStatus: {
             /** @description Providers a new project gets when it names none (recorded on the project). */
-            default_providers: Record<string, never>;
+            default_providers: components["schemas"]["ProviderChoice"];
             /** @description True once at least one project exists (the UI shows its setup wizard before that). */
             has_projects: boolean;
             language: string;
@@ -1330,7 +1330,7 @@ export interface components {
         Models: {
             default_model: string;
             /** @description What `llm_model` may name: the Gemini models that can write the script. */
-            models: Record<string, never>[];
+            models: Record<string, unknown>[];
         };
         NarrationSettings: {
             /**
@@ -1374,8 +1374,8 @@ export interface components {
             /** @description `healthy`, `degraded` or `unhealthy`, as `GET /api/v1/system/health` reports it. */
             health: string;
             queue: components["schemas"]["QueueView"];
-            /** @description `QuotaStatus` per provider (see `GET /api/v1/quotas`). */
-            quotas: Record<string, never>[];
+            /** @description As `GET /api/v1/quotas` lists them. */
+            quotas: components["schemas"]["QuotaStatus"][];
         };
         /** @description A point in the 1920×1080 output frame. */
         Point: {
@@ -1806,7 +1806,7 @@ export interface components {
             prompt_content?: string | null;
             /** Format: uuid */
             prompt_template_id?: string | null;
-            script?: Record<string, never> | null;
+            script?: Record<string, unknown> | null;
             /** @description One of the SPEC §2 statuses, e.g. `INITIALIZED`, `RENDERING`, `FAILED`. */
             status: string;
             trace_id?: string | null;
@@ -1935,12 +1935,51 @@ export interface components {
             /** Format: int64 */
             running: number;
         };
-        QuotasResponse: {
+        /**
+         * @description Which allowance a [`QuotaStatus`] is: a provider's, or (`youtube_uploads`) YouTube's uploads
+         *     a day, which are counted apart from its API units.
+         * @enum {string}
+         */
+        QuotaName: "youtube" | "youtube_uploads" | "gemini" | "stability" | "did";
+        /** @description Why a quota could not be read. */
+        QuotaReadError: {
+            /** @description A code of the catalogue (GET /api/v1/system/errors). */
+            code: string;
+            details: Record<string, unknown>;
+            is_retryable: boolean;
+            message: string;
+        };
+        /**
+         * @description Where a quota's numbers come from.
+         * @enum {string}
+         */
+        QuotaSource: "local" | "api";
+        /** @description One provider's allowance (`GET /api/v1/quotas`, `ytmaker quota`). */
+        QuotaStatus: {
+            error?: components["schemas"]["QuotaReadError"] | null;
             /**
-             * @description One entry per provider: provider, unit, used, limit, remaining, resets_at (RFC 3339),
-             *     source (`local` or `api`) and error (the error object when it could not be read).
+             * Format: int64
+             * @description `None` when no limit is known (not configured, or the provider did not say).
              */
-            quotas: Record<string, never>[];
+            limit?: number | null;
+            provider: components["schemas"]["QuotaName"];
+            /** Format: int64 */
+            remaining?: number | null;
+            /** @description When the count starts again (RFC 3339); `None` when the provider does not say. */
+            resets_at?: string | null;
+            source: components["schemas"]["QuotaSource"];
+            unit: components["schemas"]["QuotaUnit"];
+            /** Format: int64 */
+            used: number;
+        };
+        /**
+         * @description What a quota counts.
+         * @enum {string}
+         */
+        QuotaUnit: "units" | "uploads" | "requests" | "images" | "credits";
+        QuotasResponse: {
+            /** @description One entry per allowance. */
+            quotas: components["schemas"]["QuotaStatus"][];
         };
         RenderSettings: {
             /**
@@ -2096,7 +2135,7 @@ export interface components {
         StageState: "started" | "finished";
         Stats: {
             /** @description Count per status name. */
-            by_status: Record<string, never>;
+            by_status: Record<string, unknown>;
             /** Format: int64 */
             queued_jobs: number;
             /** Format: int64 */
@@ -2406,7 +2445,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>[];
+                    "application/json": Record<string, unknown>[];
                 };
             };
             /** @description UNAUTHORIZED: the server has an access token and the request did not carry it (`Authorization: Bearer …` or `?access_token=`). Carries `WWW-Authenticate: Bearer`. */
@@ -2483,7 +2522,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": Record<string, unknown>;
                 };
             };
             /** @description REQUEST_MALFORMED: the body or the query cannot be read (not JSON, a missing Content-Type, an unknown field, a value of the wrong type). */
@@ -2589,7 +2628,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": Record<string, unknown>;
                 };
             };
             /** @description UNAUTHORIZED: the server has an access token and the request did not carry it (`Authorization: Bearer …` or `?access_token=`). Carries `WWW-Authenticate: Bearer`. */
@@ -2689,7 +2728,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": Record<string, unknown>;
                 };
             };
             /** @description REQUEST_MALFORMED: the body or the query cannot be read (not JSON, a missing Content-Type, an unknown field, a value of the wrong type). */
@@ -2899,7 +2938,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": Record<string, unknown>;
                 };
             };
             /** @description UNAUTHORIZED: the server has an access token and the request did not carry it (`Authorization: Bearer …` or `?access_token=`). Carries `WWW-Authenticate: Bearer`. */
@@ -6267,7 +6306,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>[];
+                    "application/json": Record<string, unknown>[];
                 };
             };
             /** @description UNAUTHORIZED: the server has an access token and the request did not carry it (`Authorization: Bearer …` or `?access_token=`). Carries `WWW-Authenticate: Bearer`. */
@@ -6344,7 +6383,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": Record<string, unknown>;
                 };
             };
             /** @description REQUEST_MALFORMED: the body or the query cannot be read (not JSON, a missing Content-Type, an unknown field, a value of the wrong type). */
@@ -6450,7 +6489,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": Record<string, unknown>;
                 };
             };
             /** @description UNAUTHORIZED: the server has an access token and the request did not carry it (`Authorization: Bearer …` or `?access_token=`). Carries `WWW-Authenticate: Bearer`. */
@@ -6550,7 +6589,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": Record<string, unknown>;
                 };
             };
             /** @description REQUEST_MALFORMED: the body or the query cannot be read (not JSON, a missing Content-Type, an unknown field, a value of the wrong type). */
@@ -6760,7 +6799,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": Record<string, unknown>;
                 };
             };
             /** @description UNAUTHORIZED: the server has an access token and the request did not carry it (`Authorization: Bearer …` or `?access_token=`). Carries `WWW-Authenticate: Bearer`. */
@@ -7242,7 +7281,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": Record<string, unknown>;
                 };
             };
             /** @description REQUEST_MALFORMED: the body or the query cannot be read (not JSON, a missing Content-Type, an unknown field, a value of the wrong type). */

@@ -1,9 +1,10 @@
 import { useCallback, useEffect, useState } from 'react';
 import { Link, useSearchParams } from 'react-router-dom';
-import { ApiError, api, asApiError, newTraceId } from '../api';
+import { ApiError, api, asApiError } from '../api';
 import { ErrorNotice } from '../errors';
 import { useApi, type Loaded } from '../hooks';
 import { formatDateTime } from '../format';
+import { quotaError, quotaName, quotaUnit, type QuotaStatus } from '../quotas';
 import { useLang, useT } from '../i18n';
 import { CONTRACT, LIMITS } from '../contract';
 import {
@@ -26,24 +27,6 @@ interface Stats {
   by_status: Record<string, number>;
   queued_jobs: number;
   running_jobs: number;
-}
-
-interface QuotaStatus {
-  provider: string;
-  unit: string;
-  used: number;
-  limit: number | null;
-  remaining: number | null;
-  resets_at: string | null;
-  source: string;
-  error: {
-    code: string;
-    message: string;
-    is_retryable?: boolean;
-    details?: Record<string, unknown>;
-    solutions?: string[];
-    trace_id?: string;
-  } | null;
 }
 
 interface CatalogueEntry {
@@ -96,19 +79,6 @@ function StatsCards() {
   );
 }
 
-function quotaError(q: QuotaStatus): ApiError | null {
-  if (!q.error) return null;
-  return new ApiError({
-    code: q.error.code,
-    message: q.error.message,
-    isRetryable: q.error.is_retryable ?? false,
-    details: q.error.details ?? {},
-    solutions: q.error.solutions ?? [],
-    traceId: q.error.trace_id ?? newTraceId(),
-    kind: 'api',
-  });
-}
-
 function QuotaBars() {
   const t = useT();
   const { lang } = useLang();
@@ -124,16 +94,16 @@ function QuotaBars() {
         const tone = share === null ? '' : share >= 0.9 ? 'bad' : share >= 0.8 ? 'warn' : '';
         return (
           <li key={q.provider}>
-            <strong>{q.provider}</strong>{' '}
-            {q.limit !== null
-              ? t('dashboard.quota.used', { used: q.used, limit: q.limit, unit: q.unit })
-              : t('dashboard.quota.usedNoLimit', { used: q.used, unit: q.unit })}
+            <strong>{quotaName(t, q)}</strong>{' '}
+            {q.limit != null
+              ? t('dashboard.quota.used', { used: q.used, limit: q.limit, unit: quotaUnit(t, q) })
+              : t('dashboard.quota.usedNoLimit', { used: q.used, unit: quotaUnit(t, q) })}
             {q.resets_at && <span className="muted"> · {t('dashboard.quota.resets', { at: formatDateTime(q.resets_at, lang) })}</span>}
             {share !== null && (
               <div
                 className={`bar ${tone}`}
                 role="progressbar"
-                aria-label={t('dashboard.quota.barLabel', { provider: q.provider })}
+                aria-label={t('dashboard.quota.barLabel', { provider: quotaName(t, q) })}
                 aria-valuemin={0}
                 aria-valuemax={q.limit ?? 0}
                 aria-valuenow={q.used}

@@ -6,6 +6,7 @@ import { ApiError, api, asApiError } from '../api';
 import { AlertItem, type Alert } from '../components/AlertsBell';
 import { ErrorNotice } from '../errors';
 import { bytes, formatDateTime, formatClock } from '../format';
+import { quotaName, quotaSource, quotaUnit, type QuotaStatus } from '../quotas';
 import { useLang, useT, type MessageKey, type Translate } from '../i18n';
 
 interface ApiStats {
@@ -16,23 +17,6 @@ interface ApiStats {
   p50_ms: number | null;
   p90_ms: number | null;
   p99_ms: number | null;
-}
-
-interface QuotaError {
-  code: string;
-  message: string;
-  trace_id?: string;
-}
-
-interface QuotaStatus {
-  provider: string;
-  unit: string;
-  used: number;
-  limit: number | null;
-  remaining: number | null;
-  resets_at: string | null;
-  source: string;
-  error: QuotaError | null;
 }
 
 interface MonitoringData {
@@ -73,13 +57,13 @@ function QuotaRow({ quota }: { quota: QuotaStatus }) {
   const { lang } = useLang();
   const id = `quota-${quota.provider}`;
   const usedPercent = quota.limit ? Math.min(100, (quota.used / quota.limit) * 100) : null;
-  const low = quota.limit !== null && quota.remaining !== null && quota.remaining < quota.limit * 0.2;
+  const low = quota.limit != null && quota.remaining != null && quota.remaining < quota.limit * 0.2;
   return (
     <li className="quota" data-testid={`quota-${quota.provider}`}>
       <span id={id} className="quota-name">
-        {quota.provider}
+        {quotaName(t, quota)}
       </span>
-      {usedPercent !== null && quota.limit !== null ? (
+      {usedPercent !== null && quota.limit != null ? (
         <>
           <progress
             aria-labelledby={id}
@@ -91,28 +75,22 @@ function QuotaRow({ quota }: { quota: QuotaStatus }) {
             {t('mon.quota.usedOf', {
               used: quota.used,
               limit: quota.limit,
-              unit: quota.unit,
+              unit: quotaUnit(t, quota),
               percent: usedPercent.toFixed(0),
             })}
           </span>
         </>
       ) : (
-        <span>{t('mon.quota.usedNoLimit', { used: quota.used, unit: quota.unit })}</span>
+        <span>{t('mon.quota.usedNoLimit', { used: quota.used, unit: quotaUnit(t, quota) })}</span>
       )}
       <span className="muted">
         {quota.resets_at
-          ? t('mon.quota.resets', { time: formatDateTime(quota.resets_at, lang), source: quota.source })
-          : t('mon.quota.source', { source: quota.source })}
+          ? t('mon.quota.resets', { time: formatDateTime(quota.resets_at, lang), source: quotaSource(t, quota) })
+          : t('mon.quota.source', { source: quotaSource(t, quota) })}
       </span>
       {quota.error && (
         <span className="field-error" data-testid="quota-error">
           {t('mon.quota.readFailed', { code: quota.error.code, message: quota.error.message })}
-          {quota.error.trace_id && (
-            <>
-              {' '}
-              <code>{quota.error.trace_id}</code>
-            </>
-          )}
         </span>
       )}
     </li>

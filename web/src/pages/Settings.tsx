@@ -10,6 +10,7 @@ import { ProviderKeys } from '../components/ProviderKeys';
 import { AccessTokenSettings } from '../components/SignIn';
 import { YoutubeAccount } from '../components/YoutubeAccount';
 import { ErrorNotice } from '../errors';
+import { quotaName, quotaUnit, type QuotaStatus } from '../quotas';
 import { LANGS, useLang, useT, type Lang, type MessageKey } from '../i18n';
 import { setupState } from '../setupState';
 
@@ -155,13 +156,6 @@ function RetentionSettings() {
   );
 }
 
-interface QuotaStatus {
-  provider: string;
-  unit: string;
-  used: number;
-  limit: number | null;
-}
-
 /** The daily limits the server checks starts against; they are set in its settings file. */
 function QuotaLimits() {
   const t = useT();
@@ -194,11 +188,13 @@ function QuotaLimits() {
           <tbody>
             {quotas.map((q) => (
               <tr key={q.provider}>
-                <th scope="row">{q.provider}</th>
+                <th scope="row" data-quota={q.provider}>
+                  {quotaName(t, q)}
+                </th>
                 <td>
-                  {q.limit === null
-                    ? t('settings.quotas.noLimit', { unit: q.unit })
-                    : t('settings.quotas.perDay', { limit: q.limit, unit: q.unit })}
+                  {q.limit == null
+                    ? t('settings.quotas.noLimit', { unit: quotaUnit(t, q) })
+                    : t('settings.quotas.perDay', { limit: q.limit, unit: quotaUnit(t, q) })}
                 </td>
               </tr>
             ))}

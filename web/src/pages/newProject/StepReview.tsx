@@ -1,6 +1,10 @@
 // The wizard's review step.
 
+import { Link } from 'react-router-dom';
+import { ErrorNotice } from '../../errors';
 import { formatDateTime } from '../../format';
+import type { components } from '../../generated/api';
+import { useApi } from '../../hooks';
 import { useLang, useT, type MessageKey } from '../../i18n';
 import {
   articleChars,
@@ -13,6 +17,11 @@ import { presetOf, Draft } from './draft';
 export function StepReview({ d }: { d: Draft }) {
   const t = useT();
   const { lang } = useLang();
+  const [init, reloadInit] = useApi<components['schemas']['InitStatus']>('/system/init');
+  const [accounts, reloadAccounts] = useApi<unknown[]>('/youtube/accounts');
+  // Where the video goes: the chosen template's publisher, else the server's default one.
+  const publisher = d.templatePublisher ?? (init.state === 'ready' ? init.data.default_providers.publish : null);
+  const linked = accounts.state === 'ready' ? accounts.data.length > 0 : null;
   const rows: [MessageKey, string][] = [
     ['wizard.text.name', d.name.trim() || t('wizard.review.nameFromScript')],
     ['wizard.review.characters', String(articleChars(d.content))],
@@ -39,20 +48,41 @@ export function StepReview({ d }: { d: Draft }) {
           ? `${t('wizard.script.writer.openai_compatible')} (${d.llmModel} @ ${d.llmBaseUrl})`
           : t('wizard.script.writer.local'),
     ],
-    ['wizard.youtube.title', d.title || t('wizard.review.titleFromScript')],
-    ['wizard.youtube.tags', parseTags(d.tags).join(', ') || t('common.none')],
-    ['wizard.youtube.privacy', t(`wizard.youtube.privacy.${d.privacy}`)],
-    ['wizard.youtube.when', d.publishMode === 'now' ? t('wizard.youtube.now') : formatDateTime(d.publishAt, lang)],
-    ['wizard.youtube.account', d.youtubeAccount || t('wizard.review.defaultAccount')],
   ];
+  const youtube = publisher === 'youtube';
+  if (youtube) {
+    rows.push(
+      ['wizard.youtube.title', d.title || t('wizard.review.titleFromScript')],
+      ['wizard.youtube.tags', parseTags(d.tags).join(', ') || t('common.none')],
+      ['wizard.youtube.privacy', t(`wizard.youtube.privacy.${d.privacy}`)],
+      ['wizard.youtube.when', d.publishMode === 'now' ? t('wizard.youtube.now') : formatDateTime(d.publishAt, lang)],
+      ['wizard.youtube.account', d.youtubeAccount || t('wizard.review.defaultAccount')],
+    );
+  }
   return (
-    <dl className="error-ids" data-testid="review">
-      {rows.map(([k, v]) => (
-        <div key={k} style={{ display: 'contents' }}>
-          <dt>{t(k)}</dt>
-          <dd>{v}</dd>
-        </div>
-      ))}
-    </dl>
+    <>
+      {init.state === 'failed' && <ErrorNotice error={init.error} context="wizard: review publisher" onRetry={reloadInit} />}
+      {accounts.state === 'failed' && <ErrorNotice error={accounts.error} context="wizard: review accounts" onRetry={reloadAccounts} />}
+      <dl className="error-ids" data-testid="review">
+        {rows.map(([k, v]) => (
+          <div key={k} style={{ display: 'contents' }}>
+            <dt>{t(k)}</dt>
+            <dd>{v}</dd>
+          </div>
+        ))}
+      </dl>
+      {publisher !== null && linked !== null && (
+        <p className={youtube && !linked ? 'field-error' : 'muted'} data-testid="review-publishing" data-publisher={publisher}>
+          {youtube
+            ? linked
+              ? t('wizard.review.uploads')
+              : t('wizard.review.youtubeNotLinked')
+            : linked
+              ? t('wizard.review.keptLocally')
+              : t('wizard.review.noAccountKeptLocally')}{' '}
+          {!linked && <Link to="/settings">{t('wizard.review.linkInSettings')}</Link>}
+        </p>
+      )}
+    </>
   );
 }

@@ -26,11 +26,11 @@ export function StepVisual({ d, set, errors }: StepProps) {
     const chosen = templates.data.find((c) => c.id === id);
     if (!chosen) {
       // The default settings: every field is sent as shown.
-      set({ configTemplateId: '', base: null });
+      set({ configTemplateId: '', base: null, templatePublisher: null });
       return;
     }
     const fields = templateFields(chosen.configuration, d);
-    set({ configTemplateId: id, ...fields, base: fields });
+    set({ configTemplateId: id, ...fields, base: fields, templatePublisher: chosen.configuration.providers.publish });
   };
   const preset = presetOf(d.posX, d.posY);
   return (

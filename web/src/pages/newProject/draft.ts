@@ -86,6 +86,8 @@ export interface Draft {
   publishAt: string;
   /** The linked account's channel id to upload with; '' = the default account at upload time. */
   youtubeAccount: string;
+  /** The chosen template's publisher (`providers.publish`); null: the server's default. */
+  templatePublisher: string | null;
   /** The chosen configuration template's values as the fields show them (null: no template).
    * Only fields that differ from these are sent, so the template's values reach the project
    * exactly as stored (nothing the form cannot show is rounded, snapped or dropped). */
@@ -145,6 +147,7 @@ export const initialDraft: Draft = {
   publishMode: 'now',
   publishAt: '',
   youtubeAccount: '',
+  templatePublisher: null,
   base: null
 };
 
