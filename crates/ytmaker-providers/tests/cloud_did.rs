@@ -147,9 +147,12 @@ async fn the_clip_is_a_real_video_as_long_as_the_narration() {
         rig.audio_s
     );
     assert_eq!(clip.duration_s, info.duration_s);
-    assert!(
-        !rig.state_file().exists(),
-        "the talk state goes with the finished clip"
+    // The talk record stays with the clip, naming the clip's bytes.
+    let record: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(rig.state_file()).unwrap()).unwrap();
+    assert_eq!(
+        record["clip_sha256"],
+        sha256_hex(&std::fs::read(&clip.path).unwrap())
     );
     let leftovers: Vec<_> = std::fs::read_dir(rig.dir.path())
         .unwrap()
@@ -233,7 +236,50 @@ async fn a_retry_polls_the_talk_already_paid_for() {
     assert_eq!(rig.cloud.state().did.talks_created(), 1);
     assert_eq!(rig.count("images.upload"), 1, "uploads are reused too");
     assert_eq!(rig.count("audios.upload"), 1);
-    assert!(!rig.state_file().exists());
+}
+
+/// The soak's N5: the clip was downloaded and in place, then the run ended before the pipeline
+/// recorded it (its lease lost while SQLite was locked), and the next run paid for a second
+/// talk, because the talk record had gone with the finished clip. The record now stays: the
+/// next attempt reuses the clip as it is, or, when the clip is gone, downloads the finished
+/// talk's result again; it never creates another talk.
+#[tokio::test]
+async fn a_clip_made_but_not_recorded_is_reused_and_never_paid_for_again() {
+    let rig = Rig::new().await;
+    let ctx = rig.ctx(timeouts());
+    let first = rig
+        .present_with(&ctx, KEY, &PresenterSettings::default())
+        .await
+        .unwrap();
+    let calls = rig.cloud.calls().len();
+
+    // The run that did not record the clip is followed by another attempt with the same inputs.
+    let again = rig
+        .present_with(&ctx, KEY, &PresenterSettings::default())
+        .await
+        .unwrap();
+    assert_eq!(again.path, first.path);
+    assert_eq!(again.duration_s, first.duration_s);
+    assert_eq!(
+        rig.cloud.calls().len(),
+        calls,
+        "the clip in place is used as it is"
+    );
+
+    // The clip is gone (or changed): the finished talk's result is fetched again, for free.
+    std::fs::write(&first.path, b"damaged").unwrap();
+    let third = rig
+        .present_with(&ctx, KEY, &PresenterSettings::default())
+        .await
+        .unwrap();
+    assert!(ytmaker_render::probe(&tools(), &third.path).await.is_ok());
+    std::fs::remove_file(&third.path).unwrap();
+    rig.present_with(&ctx, KEY, &PresenterSettings::default())
+        .await
+        .unwrap();
+    assert_eq!(rig.count("talks.create"), 1, "one talk paid for");
+    assert_eq!(rig.cloud.state().did.talks_created(), 1);
+    assert_eq!(rig.count("result.download"), 3);
 }
 
 fn sha256_hex(bytes: &[u8]) -> String {
@@ -296,7 +342,11 @@ async fn a_talk_whose_create_answer_was_lost_is_found_and_used_not_paid_for_twic
             user_data.contains(&audio_sha) && user_data.chars().count() <= 500,
             "{name}: user_data {user_data:?}"
         );
-        assert!(!rig.state_file().exists(), "{name}");
+        // The record now holds the finished clip and no open create.
+        let record: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(rig.state_file()).unwrap()).unwrap();
+        assert!(record["create"].is_null(), "{name}: {record}");
+        assert!(record["clip_sha256"].is_string(), "{name}: {record}");
     }
 }
 

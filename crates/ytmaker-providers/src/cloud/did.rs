@@ -8,8 +8,10 @@
 //! A talk costs credits, so it is never paid for twice by a retry: the created talk's id is kept
 //! with the SHA-256 of the image and audio it was made from in `<stem>.did-talk.json` next to the
 //! output, and an attempt with the same inputs polls that talk instead of creating another. The
-//! file is removed once the clip is in place, or when D-ID reports the talk failed (D-ID returns
-//! the credits of a failed talk, and a retry has to start a new one).
+//! record stays once the clip is in place, with the clip's SHA-256: the run can end before the
+//! pipeline records the clip (a lost lease), and the next attempt then reuses the clip as it is.
+//! It is removed when D-ID reports the talk failed (D-ID returns the credits of a failed talk,
+//! and a retry has to start a new one).
 //!
 //! The answer to `POST /talks` can be lost after D-ID accepted the talk (a timeout, a reset
 //! connection, a gateway's 5xx), leaving a paid talk whose id we never learnt. So every create
@@ -501,6 +503,15 @@ impl Presenter for DidPresenter {
             path: req.out_dir.join(format!("{}.did-talk.json", req.file_stem)),
         };
         let mut talk = state.load(&image, &audio).await?;
+        let target = req.out_dir.join(format!("{}.mp4", req.file_stem));
+        if let Some(clip) = self.finished_clip(&talk, &target).await? {
+            tracing::info!(
+                api = CODES.api,
+                path = %target.display(),
+                "the clip of this talk is already in place; reusing it"
+            );
+            return Ok(clip);
+        }
         if talk.talk_id.is_none()
             && let Some(create) = talk.create.as_ref().filter(|c| c.outcome_unknown)
         {
@@ -543,13 +554,54 @@ impl Presenter for DidPresenter {
         };
         let result_url = self.wait_for(&talk_id, &state).await?;
         let clip = self.download(&result_url, req).await?;
-        // The clip is in place; a state file left behind would only make an identical request
-        // poll the finished talk again, so failing the clip for it would be wrong.
-        if let Err(err) = state.remove().await {
-            tracing::warn!(path = %state.path.display(), "could not remove the D-ID talk state: {}", err.message);
+        // The record stays with the clip: the run can still end before the pipeline records the
+        // clip as done (a lost lease, a locked database), and the next attempt must then reuse
+        // this clip, or at worst poll this talk again, never pay for another one.
+        let bytes = tokio::fs::read(&clip.path)
+            .await
+            .map_err(|e| YtError::io("read", &clip.path, &e))?;
+        talk.clip_sha256 = Some(sha256_hex(&bytes));
+        if let Err(err) = state.save(&talk).await {
+            // The talk id is saved already: a next attempt polls the finished talk and
+            // downloads its result again, which costs no credit.
+            tracing::warn!(path = %state.path.display(), "could not record the finished D-ID clip: {}", err.message);
         }
         Ok(clip)
     }
+}
+
+impl DidPresenter {
+    /// The clip a previous attempt downloaded for this very talk, if it is still in place
+    /// unchanged.
+    async fn finished_clip(
+        &self,
+        talk: &TalkState,
+        target: &Path,
+    ) -> YtResult<Option<PresenterClip>> {
+        let Some(expected) = talk.clip_sha256.as_deref() else {
+            return Ok(None);
+        };
+        let bytes = match tokio::fs::read(target).await {
+            Ok(bytes) => bytes,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(YtError::io("read", target, &e)),
+        };
+        if sha256_hex(&bytes) != expected {
+            return Ok(None);
+        }
+        let info = ytmaker_render::probe(&self.tools, target).await?;
+        Ok(Some(PresenterClip {
+            path: target.to_path_buf(),
+            duration_s: info.duration_s,
+        }))
+    }
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// The code for a D-ID error answer: by status, then by D-ID's error `kind` and `description`
@@ -742,8 +794,7 @@ impl MediaFile {
     }
 
     fn sha256(&self) -> String {
-        let digest = Sha256::digest(&self.bytes);
-        digest.iter().map(|b| format!("{b:02x}")).collect()
+        sha256_hex(&self.bytes)
     }
 }
 
@@ -758,6 +809,9 @@ struct TalkState {
     /// The create in progress, until D-ID's answer gives the talk's id.
     #[serde(default)]
     create: Option<CreateAttempt>,
+    /// The SHA-256 of the clip once it is downloaded and in place.
+    #[serde(default)]
+    clip_sha256: Option<String>,
 }
 
 /// A `POST /talks` of this clip: the `user_data` every try of it sends, and whether the last
