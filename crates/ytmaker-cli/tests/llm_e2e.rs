@@ -37,9 +37,18 @@ fn configure(env: &TestEnv, base_url: &str, model: &str, api_key: &str) {
     std::fs::write(env.data.join("config.toml"), toml).unwrap();
 }
 
-fn store_key(env: &TestEnv) {
+fn store_key(env: &TestEnv) -> String {
+    store_key_for(env, &[])
+}
+
+/// `ytmaker keys set openai-compatible <extra…>` with the key on stdin; returns what it printed.
+fn store_key_for(env: &TestEnv, extra: &[&str]) -> String {
+    let args: Vec<&str> = ["keys", "set", "openai-compatible"]
+        .into_iter()
+        .chain(extra.iter().copied())
+        .collect();
     let mut child = env
-        .command(&["keys", "set", "openai-compatible"])
+        .command(&args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -50,6 +59,7 @@ fn store_key(env: &TestEnv) {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "keys set: {stdout}");
     assert!(!stdout.contains(KEY), "the key was echoed: {stdout}");
+    stdout.into_owned()
 }
 
 /// Every file under `dir` whose bytes contain `needle`.
@@ -203,23 +213,7 @@ fn a_keyed_server_is_retried_through_429s_and_the_key_stays_in_the_key_store() {
     assert!(!moved.stdout.contains(KEY) && !moved.stderr.contains(KEY));
 
     // Stored again for that server (`--base-url`), the key goes there.
-    let mut child = env
-        .command(&[
-            "keys",
-            "set",
-            "openai-compatible",
-            "--base-url",
-            &elsewhere_url,
-        ])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    writeln!(child.stdin.take().unwrap(), "{KEY}").unwrap();
-    let out = child.wait_with_output().unwrap();
-    let said = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "keys set --base-url: {said}");
+    let said = store_key_for(&env, &["--base-url", &elsewhere_url]);
     let origin = elsewhere_url.trim_end_matches("/v1");
     assert!(said.contains(&format!("sent only to {origin}")), "{said}");
 }
