@@ -7,7 +7,7 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 use tracing::Instrument;
 use uuid::Uuid;
-use ytmaker_core::asset::AssetKey;
+use ytmaker_core::asset::{AssetKey, AssetStatus};
 use ytmaker_core::event::ProjectEvent;
 use ytmaker_core::{TraceId, YtError, YtResult};
 use ytmaker_providers::retry::Retry;
@@ -62,18 +62,24 @@ impl Checkpoint<'_> {
         Fut: Future<Output = YtResult<Made>>,
     {
         let store = &self.pipeline.store;
-        if let Some(existing) = store.asset(self.project, key).await?
+        let existing = store.asset(self.project, key).await?;
+        if let Some(existing) = &existing
             && existing.is_completed()
             && existing.metadata["inputs"] == inputs
         {
-            match asset_path(self.dir, &existing) {
-                Some(path) if path.is_file() => return Ok(existing),
+            match asset_path(self.dir, existing) {
+                Some(path) if path.is_file() => return Ok(existing.clone()),
                 _ => tracing::warn!(
                     asset_kind = key.kind.as_str(),
                     segment_index = key.index,
                     "completed asset's file is missing; making it again"
                 ),
             }
+        }
+        if let Some(existing) = &existing
+            && let Some(adopted) = self.adopt(existing, inputs).await?
+        {
+            return Ok(adopted);
         }
         let outcome = ytmaker_providers::retry::run(
             self.pipeline.retry_delay_scale,
@@ -86,15 +92,15 @@ impl Checkpoint<'_> {
                             "stopped on request before this asset was started",
                         ));
                     }
-                    store.begin_asset(self.project, key, provider).await?;
+                    let begun = store.begin_asset(self.project, key, provider).await?;
                     let span = tracing::info_span!("attempt", attempt = attempt_no);
-                    made.instrument(span).await
+                    Ok((made.instrument(span).await?, begun.attempts))
                 }
             },
             |err, retry| self.announce_retry(key, err, retry),
         )
         .await;
-        let made = match outcome {
+        let (made, attempt) = match outcome {
             Ok(made) => made,
             Err((err, _)) if err.code == ytmaker_core::ErrorCode::RUN_STOPPED => {
                 return Err(err
@@ -127,8 +133,23 @@ impl Checkpoint<'_> {
         if let Value::Object(map) = &mut metadata {
             map.insert("inputs".into(), Value::String(inputs.to_owned()));
         }
+        let record = MadeRecord {
+            inputs: inputs.to_owned(),
+            attempt,
+            path: relative,
+            sha256: hash,
+            metadata,
+        };
+        self.write_made_record(key, &record).await?;
         let attempts = store
-            .complete_asset_with_event(self.project, key, &relative, &hash, &metadata, self.trace)
+            .complete_asset_with_event(
+                self.project,
+                key,
+                &record.path,
+                &record.sha256,
+                &record.metadata,
+                self.trace,
+            )
             .await?;
         tracing::info!(
             asset_kind = key.kind.as_str(),
@@ -137,17 +158,113 @@ impl Checkpoint<'_> {
             provider,
             "asset completed"
         );
-        store.asset(self.project, key).await?.ok_or_else(|| {
-            YtError::new(
-                ytmaker_core::ErrorCode::DATABASE_ERROR,
-                "completed asset row is missing",
-            )
-            .detail("asset_kind", key.kind.as_str())
-        })
+        self.completed(key).await
+    }
+
+    async fn completed(&self, key: AssetKey) -> YtResult<Asset> {
+        self.pipeline
+            .store
+            .asset(self.project, key)
+            .await?
+            .ok_or_else(|| {
+                YtError::new(
+                    ytmaker_core::ErrorCode::DATABASE_ERROR,
+                    "completed asset row is missing",
+                )
+                .detail("asset_kind", key.kind.as_str())
+            })
     }
 }
 
+/// What a maker produced, written next to the project before the database is told (see
+/// [`Checkpoint::adopt`]).
+#[derive(serde::Serialize, serde::Deserialize)]
+struct MadeRecord {
+    inputs: String,
+    /// The asset row's `attempts` when this attempt began: it ties the record to that attempt.
+    attempt: u32,
+    /// Relative to the project folder, as the asset row stores it.
+    path: String,
+    sha256: String,
+    metadata: Value,
+}
+
 impl Checkpoint<'_> {
+    fn made_record_path(&self, key: AssetKey) -> PathBuf {
+        let name = match key.index {
+            Some(index) => format!("{}-{index}.json", key.kind.as_str()),
+            None => format!("{}.json", key.kind.as_str()),
+        };
+        self.dir.work().join("made").join(name)
+    }
+
+    async fn write_made_record(&self, key: AssetKey, record: &MadeRecord) -> YtResult<()> {
+        let path = self.made_record_path(key);
+        if let Some(folder) = path.parent() {
+            tokio::fs::create_dir_all(folder)
+                .await
+                .map_err(|e| YtError::io("create", folder, &e))?;
+        }
+        let bytes = serde_json::to_vec(record).map_err(|e| {
+            YtError::new(
+                ytmaker_core::ErrorCode::FILE_SYSTEM_ERROR,
+                format!("could not encode the made-asset record: {e}"),
+            )
+        })?;
+        crate::stages::write_atomically(&path, &bytes).await
+    }
+
+    /// Completes an asset that an earlier run made but could not record: the provider answered
+    /// (and was paid), the file and its [`MadeRecord`] were written, and then the run ended
+    /// before the database took the completion (its lease lost while the database was locked, a
+    /// `kill -9`). Only the attempt the record names is adopted: the row must still be
+    /// GENERATING with the same `attempts`, so an asset the user asked for again (PENDING), or one
+    /// a later run has begun, is made again. The inputs and the file's hash must match too.
+    async fn adopt(&self, existing: &Asset, inputs: &str) -> YtResult<Option<Asset>> {
+        if existing.status != AssetStatus::Generating {
+            return Ok(None);
+        }
+        let key = existing.key;
+        let record_path = self.made_record_path(key);
+        let bytes = match tokio::fs::read(&record_path).await {
+            Ok(bytes) => bytes,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(YtError::io("read", &record_path, &e)),
+        };
+        let record: MadeRecord = serde_json::from_slice(&bytes).map_err(|e| {
+            YtError::new(
+                ytmaker_core::ErrorCode::FILE_SYSTEM_ERROR,
+                format!("the made-asset record is not readable: {e}"),
+            )
+            .detail("path", record_path.display().to_string())
+        })?;
+        if record.inputs != inputs || record.attempt != existing.attempts {
+            return Ok(None);
+        }
+        let file = self.dir.root().join(&record.path);
+        if !file.is_file() || hash_file(&file).await? != record.sha256 {
+            return Ok(None);
+        }
+        self.pipeline
+            .store
+            .complete_asset_with_event(
+                self.project,
+                key,
+                &record.path,
+                &record.sha256,
+                &record.metadata,
+                self.trace,
+            )
+            .await?;
+        tracing::info!(
+            asset_kind = key.kind.as_str(),
+            segment_index = key.index,
+            attempts = existing.attempts,
+            "asset adopted: an earlier run made it but could not record it"
+        );
+        self.completed(key).await.map(Some)
+    }
+
     async fn announce_retry(&self, key: AssetKey, err: YtError, retry: Retry) -> YtResult<()> {
         report_retry(
             self.pipeline,

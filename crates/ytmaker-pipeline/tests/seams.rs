@@ -420,6 +420,130 @@ async fn an_asset_is_never_completed_without_its_event() {
     assert_eq!(project.status, ProjectStatus::Failed);
 }
 
+/// A trigger that refuses the `asset` event of image `index` only: that image's completion is
+/// refused (it stays GENERATING) after the illustrator made it.
+async fn refuse_image_completion(f: &Fixture, index: u32) -> sqlx::SqliteConnection {
+    use sqlx::Connection;
+    let url = format!("sqlite://{}", f.data.database().display());
+    let mut raw = sqlx::SqliteConnection::connect(&url).await.unwrap();
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "CREATE TRIGGER refuse_image_completion BEFORE INSERT ON project_events \
+         WHEN NEW.kind = 'asset' AND json_extract(NEW.payload, '$.kind') = 'image' \
+         AND json_extract(NEW.payload, '$.index') = {index} \
+         BEGIN SELECT RAISE(ABORT, 'image refused by the test'); END"
+    )))
+    .execute(&mut raw)
+    .await
+    .unwrap();
+    raw
+}
+
+/// A run whose image 1 was made (and paid for) but whose completion the database refused, as
+/// a locked database does after its busy timeout; the trigger is then dropped.
+async fn made_but_not_recorded(
+    f: &Fixture,
+    pipeline: &Pipeline,
+    illustrator: &CountingIllustrator,
+) -> AssetKey {
+    let mut raw = refuse_image_completion(f, 1).await;
+    let err = pipeline
+        .run(f.project.id, &TraceId::generate())
+        .await
+        .unwrap_err();
+    assert_eq!(err.code, ErrorCode::DATABASE_ERROR, "{err:?}");
+    let key = AssetKey::indexed(AssetKind::Image, 1);
+    assert_eq!(
+        illustrator
+            .calls
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|&&i| i == 1)
+            .count(),
+        1
+    );
+    assert_eq!(
+        asset(&f.store, f.project.id, key).await.status,
+        ytmaker_core::asset::AssetStatus::Generating
+    );
+    sqlx::query("DROP TRIGGER refuse_image_completion")
+        .execute(&mut raw)
+        .await
+        .unwrap();
+    illustrator.calls.lock().unwrap().clear();
+    key
+}
+
+/// Soak defect N6 (seed 71442): the provider answered, then the run lost its lease while the
+/// database was locked and the asset stayed GENERATING; the next run paid for it again. The
+/// maker's result is now recorded next to the project before the database is told, and the
+/// next run adopts it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_asset_made_but_not_recorded_is_adopted_by_the_next_run_not_made_again() {
+    let f = fixture(|_| {}).await;
+    let (pipeline, _, illustrator) = counted_pipeline(&f, 0);
+    let key = made_but_not_recorded(&f, &pipeline, &illustrator).await;
+
+    let outcome = pipeline
+        .run(f.project.id, &TraceId::generate())
+        .await
+        .unwrap();
+    assert_eq!(outcome.status, ProjectStatus::Completed);
+    assert!(
+        !illustrator.calls.lock().unwrap().contains(&1),
+        "image 1 was made again: {:?}",
+        illustrator.calls.lock().unwrap()
+    );
+    let adopted = asset(&f.store, f.project.id, key).await;
+    assert!(adopted.is_completed());
+    assert_eq!(adopted.attempts, 1);
+    let events = f.store.events_since(f.project.id, 0).await.unwrap();
+    assert_eq!(
+        events
+            .iter()
+            .filter(|e| e.kind == "asset"
+                && e.payload["kind"] == "image"
+                && e.payload["index"] == 1)
+            .count(),
+        1,
+        "the adopted image has its asset event"
+    );
+}
+
+/// The record names the attempt that made it: an image the user asked for again, and that a
+/// later runner began before it died, is made again rather than adopted from the old record.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_image_asked_for_again_is_not_adopted_from_an_earlier_attempt() {
+    let f = fixture(|_| {}).await;
+    let (pipeline, _, illustrator) = counted_pipeline(&f, 0);
+    let key = made_but_not_recorded(&f, &pipeline, &illustrator).await;
+    ytmaker_pipeline::edits::regenerate_segment_image(
+        &f.store,
+        f.project.id,
+        1,
+        &TraceId::generate(),
+    )
+    .await
+    .unwrap();
+    // A runner began the new attempt and died before its maker returned.
+    f.store
+        .begin_asset(f.project.id, key, "title_card")
+        .await
+        .unwrap();
+
+    let outcome = pipeline
+        .run(f.project.id, &TraceId::generate())
+        .await
+        .unwrap();
+    assert_eq!(outcome.status, ProjectStatus::Completed);
+    assert_eq!(
+        *illustrator.calls.lock().unwrap(),
+        [1],
+        "only the image asked for again is made again"
+    );
+    assert!(asset(&f.store, f.project.id, key).await.is_completed());
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn settings_changed_on_a_failed_project_take_effect_on_retry() {
     let f = fixture(|_| {}).await;
