@@ -7,7 +7,7 @@ CARGO ?= cargo
 DEMO_DATA ?= $(CURDIR)/.data/demo
 BIN := target/release/ytmaker
 
-.PHONY: deps build web demo demo-cloud test test-rust web-test api-contract lint bench soak clean
+.PHONY: deps build web demo demo-cloud test test-rust web-test api-contract mcp-test lint bench soak clean
 
 deps:
 	@bash scripts/install-system-deps.sh
@@ -52,7 +52,11 @@ web-test: deps
 api-contract: deps
 	CARGO=$(CARGO) bash scripts/check-openapi.sh
 
-test: deps lint test-rust web-test api-contract
+# The MCP server driven by the official Python MCP SDK, over stdio and streamable HTTP.
+mcp-test: deps
+	CARGO=$(CARGO) bash scripts/check-mcp.sh
+
+test: deps lint test-rust web-test api-contract mcp-test
 
 # The model-based test of the seams (issue 12) for 2,000 random sequences (make test runs 100,
 # within a 20-minute budget); takes hours. Knobs in

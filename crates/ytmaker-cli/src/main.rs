@@ -91,6 +91,16 @@ enum Command {
         #[arg(long, env = "YTMAKER_UI_DIR")]
         ui_dir: Option<PathBuf>,
     },
+    /// Serve the MCP tools over stdin/stdout for an AI agent (create a project, follow it, read
+    /// its error and result). Projects run in this process; the REST API listens on loopback.
+    Mcp {
+        /// Port of the loopback REST API that serves the result files (0: a free one).
+        #[arg(long, default_value_t = 0)]
+        port: u16,
+        /// Projects run at once by this process.
+        #[arg(long, default_value_t = 2)]
+        workers: usize,
+    },
     /// Run workers only (they take queued projects from the shared database).
     Worker {
         #[arg(long, default_value_t = 2)]
@@ -255,7 +265,8 @@ async fn dispatch(cli: Cli) -> ExitCode {
     };
     let log = ytmaker_telemetry::LogOptions {
         dir: settings.data.logs(),
-        stdout: cli.log_json,
+        // Under `mcp`, stdout carries the protocol and nothing else.
+        stdout: cli.log_json && !matches!(cli.command, Command::Mcp { .. }),
         filter: log_filter(),
     };
     if let Err(err) = ytmaker_telemetry::init(&log) {
@@ -288,6 +299,7 @@ async fn dispatch(cli: Cli) -> ExitCode {
                 ui_dir,
             } => serve::serve(&settings, &trace, bind, port, token, workers, ui_dir).await,
             Command::Worker { workers } => serve::worker(&settings, &trace, workers).await,
+            Command::Mcp { port, workers } => serve::mcp(&settings, &trace, port, workers).await,
             Command::Doctor => doctor::run(&settings).await,
             Command::Keys { action } => keys::keys(&settings, &trace, action).await,
             Command::Youtube { action } => keys::youtube(&settings, &trace, action).await,

@@ -22,6 +22,41 @@ fn resolve_ui_dir(given: Option<PathBuf>) -> YtResult<Option<PathBuf>> {
     }
 }
 
+async fn start_server(
+    settings: &Settings,
+    bind: std::net::IpAddr,
+    port: u16,
+    token: Option<String>,
+    workers: usize,
+    ui_dir: Option<PathBuf>,
+) -> YtResult<ytmaker_server::RunningServer> {
+    let store = open_store(settings).await?;
+    let tools = Toolchain::locate()?;
+    let default_config = load_project_config(settings, None)?;
+    let workers = if workers == 0 {
+        None
+    } else {
+        Some(worker_config(workers)?)
+    };
+    ytmaker_server::start(ytmaker_server::ServerConfig {
+        bind,
+        port,
+        token,
+        store,
+        data: settings.data.clone(),
+        tools,
+        lang: settings.lang,
+        default_config,
+        workers,
+        ui_dir: resolve_ui_dir(ui_dir)?,
+        cloud: ytmaker_pipeline::CloudAccess::from_env(&settings.data)?,
+        retry_delay_scale: DelayScale::from_env()?,
+        monitoring: settings::load_monitor_config(settings)?,
+        quotas: settings::load_quota_limits(settings)?,
+    })
+    .await
+}
+
 #[allow(clippy::too_many_arguments)]
 pub(crate) async fn serve(
     settings: &Settings,
@@ -32,34 +67,7 @@ pub(crate) async fn serve(
     workers: usize,
     ui_dir: Option<PathBuf>,
 ) -> ExitCode {
-    let started: YtResult<ytmaker_server::RunningServer> = async {
-        let store = open_store(settings).await?;
-        let tools = Toolchain::locate()?;
-        let default_config = load_project_config(settings, None)?;
-        let workers = if workers == 0 {
-            None
-        } else {
-            Some(worker_config(workers)?)
-        };
-        ytmaker_server::start(ytmaker_server::ServerConfig {
-            bind,
-            port,
-            token: token.clone(),
-            store,
-            data: settings.data.clone(),
-            tools,
-            lang: settings.lang,
-            default_config,
-            workers,
-            ui_dir: resolve_ui_dir(ui_dir)?,
-            cloud: ytmaker_pipeline::CloudAccess::from_env(&settings.data)?,
-            retry_delay_scale: DelayScale::from_env()?,
-            monitoring: settings::load_monitor_config(settings)?,
-            quotas: settings::load_quota_limits(settings)?,
-        })
-        .await
-    }
-    .await;
+    let started = start_server(settings, bind, port, token.clone(), workers, ui_dir).await;
     let server = match started {
         Ok(s) => s,
         Err(err) => return report::fail(&err, trace, None, settings.lang, exit_code_for(err.code)),
@@ -75,6 +83,32 @@ pub(crate) async fn serve(
     wait_for_stop_signal().await;
     tracing::info!("stopping the server");
     match server.stop().await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => report::fail(&err, trace, None, settings.lang, exit_code_for(err.code)),
+    }
+}
+
+/// `ytmaker mcp`: the MCP tools over stdin/stdout for an agent that starts this process, with
+/// workers that run its projects and, on loopback, the REST API and web UI (so the result files'
+/// URLs work). Stdout carries only the protocol: the address goes to stderr, logs to the files.
+pub(crate) async fn mcp(
+    settings: &Settings,
+    trace: &TraceId,
+    port: u16,
+    workers: usize,
+) -> ExitCode {
+    let loopback = std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST);
+    let server = match start_server(settings, loopback, port, None, workers, None).await {
+        Ok(s) => s,
+        Err(err) => return report::fail(&err, trace, None, settings.lang, exit_code_for(err.code)),
+    };
+    eprintln!(
+        "ytmaker MCP server on stdio; files at http://{}",
+        server.addr
+    );
+    let served = server.serve_mcp_stdio().await;
+    let stopped = server.stop().await;
+    match served.and(stopped) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => report::fail(&err, trace, None, settings.lang, exit_code_for(err.code)),
     }

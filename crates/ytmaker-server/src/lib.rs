@@ -12,6 +12,7 @@ mod edits;
 mod error;
 mod keys;
 mod listen;
+mod mcp;
 mod metrics_endpoint;
 mod middleware;
 mod monitoring;
@@ -122,11 +123,22 @@ pub struct RunningServer {
     retention_loop: tokio::task::JoinHandle<()>,
     /// Waited for at stop, so no call record is dropped with the runtime.
     cloud: CloudAccess,
+    /// The MCP tools, for `ytmaker mcp` to serve over stdio.
+    mcp: mcp::YtmakerMcp,
+    /// Ends the MCP HTTP sessions (their event streams would hold the graceful stop open).
+    mcp_sessions: tokio_util::sync::CancellationToken,
 }
 
 impl RunningServer {
+    /// Serves the MCP tools over stdin/stdout (`ytmaker mcp`) until the client closes them; the
+    /// server keeps running, so the result files stay downloadable at its address.
+    pub async fn serve_mcp_stdio(&self) -> YtResult<()> {
+        self.mcp.clone().serve_stdio().await
+    }
+
     /// Stops accepting requests, hands running jobs back to the queue and waits for both.
     pub async fn stop(self) -> YtResult<()> {
+        self.mcp_sessions.cancel();
         if self.stop.send(()).is_err() {
             tracing::warn!("the server had already stopped");
         }
@@ -266,7 +278,9 @@ pub async fn start(config: ServerConfig) -> YtResult<RunningServer> {
         quotas,
         start_check,
     };
-    let app = app(router, state, config.ui_dir);
+    let mcp_sessions = tokio_util::sync::CancellationToken::new();
+    let mcp = mcp::YtmakerMcp::new(state.clone());
+    let app = app(router, state, config.ui_dir, &mcp, &mcp_sessions);
     let (stop, stopped) = oneshot::channel::<()>();
     let serving = tokio::spawn(async move {
         listen::serve(listener, app, async {
@@ -295,6 +309,8 @@ pub async fn start(config: ServerConfig) -> YtResult<RunningServer> {
         monitor_loop,
         retention_loop,
         cloud: flush_on_stop,
+        mcp,
+        mcp_sessions,
     })
 }
 
@@ -356,8 +372,15 @@ fn spawn_retention_loop(
     })
 }
 
-fn app(api: Router<AppState>, state: AppState, ui_dir: Option<PathBuf>) -> Router {
+fn app(
+    api: Router<AppState>,
+    state: AppState,
+    ui_dir: Option<PathBuf>,
+    mcp: &mcp::YtmakerMcp,
+    mcp_sessions: &tokio_util::sync::CancellationToken,
+) -> Router {
     let mut router = api
+        .route_service("/mcp", mcp.http_service(mcp_sessions.child_token()))
         .route("/api/v1/projects/{id}/progress", get(ws::progress))
         .route("/api/v1/openapi.json", get(system::openapi))
         .route("/metrics", get(metrics_endpoint::render))

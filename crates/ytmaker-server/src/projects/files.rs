@@ -56,7 +56,7 @@ pub(super) async fn project_result(
 }
 
 /// Files a client may download; the path comes from this table, never from the request.
-fn file_for(
+pub(crate) fn file_for(
     state: &AppState,
     id: Uuid,
     name: &str,

@@ -6,6 +6,7 @@ mod files;
 
 pub(crate) use config_input::{check_api_config, parse_config};
 use config_input::{merged_config, youtube_settings};
+pub(crate) use files::file_for;
 use files::*;
 
 use axum::Extension;
@@ -256,23 +257,23 @@ async fn list_projects(
 pub struct CreateProject {
     /// Default: the script's title once it exists.
     #[schema(schema_with = crate::openapi::fields::optional_name)]
-    name: Option<String>,
+    pub(crate) name: Option<String>,
     #[schema(schema_with = crate::openapi::fields::article)]
-    content: String,
+    pub(crate) content: String,
     /// Overrides of the default configuration, or of the template's (any subset of its sections
     /// and fields).
     #[schema(schema_with = crate::openapi::config_overrides_ref)]
-    configuration: Option<Value>,
-    config_template_id: Option<Uuid>,
-    prompt_template_id: Option<Uuid>,
+    pub(crate) configuration: Option<Value>,
+    pub(crate) config_template_id: Option<Uuid>,
+    pub(crate) prompt_template_id: Option<Uuid>,
     /// The Gemini model to write the script with (when the script provider is Gemini).
     #[schema(schema_with = crate::openapi::fields::optional_model)]
-    llm_model: Option<String>,
+    pub(crate) llm_model: Option<String>,
     #[schema(value_type = Option<YoutubeSettings>)]
-    youtube: Option<Value>,
+    pub(crate) youtube: Option<Value>,
     /// Queue it at once (default false).
     #[serde(default)]
-    start: bool,
+    pub(crate) start: bool,
 }
 
 #[utoipa::path(post, path = "/api/v1/projects", tag = "projects", request_body = CreateProject,
@@ -284,6 +285,17 @@ async fn create_project(
     Extension(RequestTrace(trace)): Extension<RequestTrace>,
     ApiJson(body): ApiJson<CreateProject>,
 ) -> ApiResult<(StatusCode, Json<ProjectResponse>)> {
+    let project = create(&state, body, &trace).await?;
+    Ok((StatusCode::CREATED, respond(&state, project).await?))
+}
+
+/// Creates (and with `start`, starts) a project by the API's rules; the MCP server's
+/// `create_project` tool goes through here too.
+pub(crate) async fn create(
+    state: &AppState,
+    body: CreateProject,
+    trace: &ytmaker_core::TraceId,
+) -> ApiResult<Project> {
     ytmaker_core::article::validate_article_text(&body.content)?;
     if let Some(name) = &body.name {
         ytmaker_core::prompt::validate_name("name", name)?;
@@ -298,7 +310,7 @@ async fn create_project(
     let configuration = merged_config(&base, body.configuration.as_ref())?;
     check_api_config(&state.data, &base, &configuration).await?;
     let youtube = match &body.youtube {
-        Some(raw) => Some(youtube_settings(&state, raw).await?),
+        Some(raw) => Some(youtube_settings(state, raw).await?),
         None => None,
     };
     let prompt = match body.prompt_template_id {
@@ -334,7 +346,7 @@ async fn create_project(
             &state.start_check,
             project.id,
             Action::Start,
-            &trace,
+            trace,
         )
         .await
         .map_err(|e| e.detail("project_id", project.id.to_string()))?
@@ -342,7 +354,7 @@ async fn create_project(
     } else {
         project
     };
-    Ok((StatusCode::CREATED, respond(&state, project).await?))
+    Ok(project)
 }
 
 #[utoipa::path(get, path = "/api/v1/projects/{id}", tag = "projects",
