@@ -146,14 +146,21 @@ describe('a retryable fault (Stability answering 500 beyond its retry budget)', 
     await waitForUiLogLine(server, project.error_info.trace_id);
 
     await clearFaults(server.cloudUrl);
+    // "Open the result when the run completes" is on by default.
+    assert.equal(await page.getByTestId('open-result-when-done').isChecked(), true);
     await retry.click();
     await page.getByTestId('continued').waitFor();
-    await page.waitForSelector('[data-testid=progress][data-status=COMPLETED]', { timeout: RUN_LIMIT_MS });
-    assert.equal(await page.getByTestId('error-notice').count(), 0);
+    // The run this page watched completes: the page goes to the result by itself.
+    await page.waitForURL(new RegExp(`/projects/${id}/result$`), { timeout: RUN_LIMIT_MS });
     const done = (await apiCall(server, 'GET', `/projects/${id}`)).body;
     assert.equal(done.status, 'COMPLETED');
-    await page.getByTestId('result-link').click();
     await page.getByTestId('video').waitFor();
+    assert.equal(await page.getByTestId('error-notice').count(), 0);
+    // Opened again once COMPLETED, the progress page stays (its log is what the user came for).
+    await page.goto(`${server.url}/projects/${id}`);
+    await page.waitForSelector('[data-testid=progress][data-status=COMPLETED]');
+    await page.getByTestId('result-link').waitFor();
+    assert.match(page.url(), new RegExp(`/projects/${id}$`));
     await page.context().close();
   });
 });

@@ -58,7 +58,7 @@ test('a logo deleted before the render: zh-TW explanation, raw message under det
   const logoFile = path.join(server.dataDir, 'uploads', 'logos', `${logoId}.png`);
   await rm(logoFile);
 
-  const page = await newPage(browser, { lang: 'zh-TW' });
+  const page = await newPage(browser, { lang: 'zh-TW', openResultWhenDone: false });
   page.setDefaultTimeout(STEP_LIMIT_MS);
   await page.goto(`${server.url}/projects/${id}`);
   const dialog = page.getByTestId('error-dialog');

@@ -184,8 +184,15 @@ export async function launchBrowser() {
 }
 
 /** A page in a fresh context; `lang` presets the UI language (the user can still switch it). */
-export async function newPage(browser, { width = 1280, height = 800, lang } = {}) {
+/**
+ * `openResultWhenDone: false` is a user who unticked "open the result when the run completes"
+ * (stored in the browser): the progress page stays after a watched run completes.
+ */
+export async function newPage(browser, { width = 1280, height = 800, lang, openResultWhenDone = true } = {}) {
   const context = await browser.newContext({ viewport: { width, height } });
+  if (!openResultWhenDone) {
+    await context.addInitScript(() => window.localStorage.setItem('ytmaker.openResultWhenDone', 'false'));
+  }
   if (lang) {
     await context.addInitScript((l) => {
       if (!window.localStorage.getItem('ytmaker.lang')) window.localStorage.setItem('ytmaker.lang', l);

@@ -24,7 +24,7 @@ test('a dropped progress socket reconnects with after_seq and misses no event', 
   const created = await apiCall(server, 'POST', '/projects', { name: 'reconnect', content: shortArticle(), start: true });
   assert.equal(created.status, 201);
   const id = created.body.id;
-  const page = await newPage(browser, { lang: 'en' });
+  const page = await newPage(browser, { lang: 'en', openResultWhenDone: false });
   page.setDefaultTimeout(STEP_LIMIT_MS);
 
   const urls = [];

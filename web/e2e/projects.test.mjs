@@ -49,7 +49,7 @@ async function progressState(page) {
 const STAGE_ORDER = ['', 'script', 'assets', 'render', 'thumbnail', 'upload'];
 
 test('wizard → live progress (with reloads) → result page plays and seeks the video', async () => {
-  const page = await newPage(browser, { lang: 'zh-TW' });
+  const page = await newPage(browser, { lang: 'zh-TW', openResultWhenDone: false });
   page.setDefaultTimeout(STEP_LIMIT_MS);
   await page.goto(server.url + '/');
   await page.getByTestId('first-run').waitFor();

@@ -553,6 +553,7 @@ export const en: Record<MessageKey, string> = {
   'progress.action.cancelConfirm': 'Cancel this project? What was made is kept, but the project cannot continue.',
   'progress.action.working': 'Working…',
   'progress.viewResult': 'View the result',
+  'progress.openResultWhenDone': 'Open the result when the run completes',
   'progress.continued': 'Sent; the project continues ({status}).',
   'progress.retries.title': 'Automatic retries',
   'progress.retries.item': '{code}: attempt {attempt} of {max} ({what})',

@@ -552,6 +552,7 @@ export const zhTW = {
   'progress.action.cancelConfirm': '確定要取消這個專案嗎？已完成的素材會保留，但專案無法再繼續。',
   'progress.action.working': '處理中…',
   'progress.viewResult': '查看成果',
+  'progress.openResultWhenDone': '完成後自動開啟成果頁',
   'progress.continued': '已送出，專案繼續執行（{status}）。',
   'progress.retries.title': '自動重試',
   'progress.retries.item': '{code}：第 {attempt} / {max} 次嘗試（{what}）',

@@ -179,6 +179,18 @@ function Controls({
   );
 }
 
+const OPEN_RESULT_KEY = 'ytmaker.openResultWhenDone';
+
+/** The user's choice (kept in this browser) to go to the result page when a watched run completes. */
+function useOpenResultWhenDone(): [boolean, (on: boolean) => void] {
+  const [on, setOn] = useState(() => localStorage.getItem(OPEN_RESULT_KEY) !== 'false');
+  const set = (value: boolean) => {
+    localStorage.setItem(OPEN_RESULT_KEY, String(value));
+    setOn(value);
+  };
+  return [on, set];
+}
+
 export default function Progress() {
   const t = useT();
   const { lang } = useLang();
@@ -205,6 +217,17 @@ export default function Progress() {
   // project stays FAILED until a worker takes it), only a failure after it.
   const [retriedAt, setRetriedAt] = useState<number | null>(null);
   const view = live.view;
+  const [openResultWhenDone, setOpenResultWhenDone] = useOpenResultWhenDone();
+  // Only a run this page watched opens the result: a project already COMPLETED when the page
+  // opened stays here (its log and timeline are what the user came for).
+  const watchedRunning = useRef(false);
+  useEffect(() => {
+    if (!view) return;
+    if (isInProgress(view.status)) watchedRunning.current = true;
+    if (view.status === 'COMPLETED' && watchedRunning.current && openResultWhenDone) {
+      void navigate(`/projects/${id}/result`);
+    }
+  }, [view, openResultWhenDone, navigate, id]);
   const storedError = project.state === 'ready' ? project.data.error_info : null;
   const failure = useMemo(() => {
     if (view?.status !== 'FAILED') return null;
@@ -292,6 +315,17 @@ export default function Progress() {
           )}
           {retryError && <ErrorNotice error={retryError} context="progress: retry" />}
           <Controls project={p} view={view} onActed={noteContinuation} refusedStart={refusedStart} />
+          {view.status !== 'COMPLETED' && view.status !== 'CANCELLED' && (
+            <label className="checkbox">
+              <input
+                type="checkbox"
+                checked={openResultWhenDone}
+                onChange={(e) => setOpenResultWhenDone(e.target.checked)}
+                data-testid="open-result-when-done"
+              />{' '}
+              {t('progress.openResultWhenDone')}
+            </label>
+          )}
           {live.retries.length > 0 && (
             <section aria-labelledby="retries-heading" data-testid="retry-notices">
               <h2 id="retries-heading">{t('progress.retries.title')}</h2>
