@@ -161,6 +161,10 @@ test('wizard → live progress (with reloads) → result page plays and seeks th
     await watchSubProgress();
     const reloaded = await progressState(page);
     assert.deepEqual(reloaded, paused);
+    // The pause's log line is in the UI's language: the server sends it as a note with the
+    // status, not as an English sentence.
+    await page.locator('[data-testid=log] li[data-level=warn]').filter({ hasText: '已暫停' }).first().waitFor();
+    assert.equal(await page.locator('[data-testid=log] li').filter({ hasText: 'paused during' }).count(), 0);
     const server_view = (await apiCall(server, 'GET', `/projects/${id}/events`)).body.view;
     assert.equal(reloaded.percent, server_view.percent);
     assert.equal(reloaded.stage, server_view.stage ?? '');

@@ -9,7 +9,7 @@ import { ApiError, UI_CODES, newTraceId, socketUrl } from './api';
 import { bytes } from './format';
 import { currentLang, translate, type MessageKey } from './i18n';
 import type { components } from './generated/api';
-import { isRunning, stageKey, type ProgressMessage, type ProjectView } from './projects';
+import { isRunning, stageKey, statusKey, type ProgressMessage, type ProjectView } from './projects';
 
 export interface LogLine {
   seq: number;
@@ -106,6 +106,31 @@ const ASSET_KINDS: Record<Schemas['AssetKind'], MessageKey> = {
   thumbnail: 'asset.kind.thumbnail',
   subtitles: 'asset.kind.subtitles',
 };
+const SCRIPT_WARNINGS: Record<Schemas['WarningKind'], MessageKey> = {
+  segment_too_short: 'progress.log.note.segment_too_short',
+  segment_too_long: 'progress.log.note.segment_too_long',
+  total_too_short: 'progress.log.note.total_too_short',
+  total_too_long: 'progress.log.note.total_too_long',
+};
+
+/** A server log line's note, worded in the UI's language. */
+function noteLine(note: Schemas['LogNote']): string {
+  switch (note.note) {
+    case 'paused':
+      return translate('progress.log.note.paused', { status: translate(statusKey(note.during)) });
+    case 'condensed':
+      return translate('progress.log.note.condensed', {
+        kept: note.kept_sentences,
+        original: note.original_sentences,
+        percent: note.kept_percent.toFixed(0),
+      });
+    case 'description_edit_dropped':
+      return translate('progress.log.note.description_edit_dropped', { index: note.segment_index, segments: note.segments });
+    case 'script_warning':
+      return translate(SCRIPT_WARNINGS[note.warning], { index: note.segment_index ?? '', seconds: note.seconds.toFixed(1) });
+  }
+}
+
 const EDITS: Record<Schemas['Edit']['edit'], MessageKey> = {
   image_description: 'progress.log.edit.image_description',
   image_upload: 'progress.log.edit.image_upload',
@@ -115,10 +140,12 @@ const EDITS: Record<Schemas['Edit']['edit'], MessageKey> = {
 
 /**
  * The line for an event the server reports as a log line (an asset completed, the retention
- * policy, an edit), in the UI's language; the server's own line is English.
+ * policy, an edit, a log line with a note), in the UI's language; the server's own line is English.
  */
 export function eventLine(event: LoggedEvent): string | null {
   switch (event.kind) {
+    case 'log':
+      return event.payload.note != null ? noteLine(event.payload.note) : null;
     case 'asset': {
       const what = translate(ASSET_KINDS[event.payload.kind]);
       const index = event.payload.index;

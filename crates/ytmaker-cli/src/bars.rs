@@ -78,7 +78,7 @@ impl ProgressSink for StageBars {
                     b.set_message(format!("{done:.0}/{total:.0} {unit}"));
                 });
             }
-            Progress::Log { level, message } => {
+            Progress::Log { level, message, .. } => {
                 self.println(&format!("[{}] {message}", level.as_str()))
             }
             Progress::Retry {

@@ -29,8 +29,14 @@ pub enum ProjectEvent {
         unit: String,
         percent: f64,
     },
-    /// A line for the progress page's log.
-    Log { level: LogLevel, message: String },
+    /// A line for the progress page's log. `message` is the English line (logs, the CLI);
+    /// `note`, when set, says the same as a kind and values, which the UI words in its language.
+    Log {
+        level: LogLevel,
+        message: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        note: Option<LogNote>,
+    },
     /// A checkpointed asset was completed.
     Asset {
         kind: AssetKind,
@@ -116,6 +122,33 @@ impl LogLevel {
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum AssetState {
     Completed,
+}
+
+/// What a log line says, as a kind and its values (a message key and parameters), so that a UI
+/// shows it in its own language rather than the server's English sentence.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(tag = "note", rename_all = "snake_case")]
+pub enum LogNote {
+    /// The run stopped on request while the project was `during`.
+    Paused { during: ProjectStatus },
+    /// The article was longer than the video's target: `kept_sentences` of `original_sentences`
+    /// were kept (`kept_percent` of the text).
+    Condensed {
+        kept_sentences: usize,
+        original_sentences: usize,
+        kept_percent: f64,
+    },
+    /// A rewritten script has no segment `segment_index` (it has `segments`), so the user's
+    /// description edit of that segment is not kept.
+    DescriptionEditDropped { segment_index: u32, segments: usize },
+    /// A length rule the script could not keep (`seconds` is the segment's or the total's
+    /// estimate; `segment_index` is absent for the total).
+    ScriptWarning {
+        warning: crate::script::WarningKind,
+        segment_index: Option<u32>,
+        seconds: f64,
+    },
 }
 
 /// A user's change to a project, as its `edit` event records it.
@@ -256,6 +289,14 @@ mod tests {
             ProjectEvent::Log {
                 level: LogLevel::Warn,
                 message: "paused during RENDERING".into(),
+                note: Some(LogNote::Paused {
+                    during: ProjectStatus::Rendering,
+                }),
+            },
+            ProjectEvent::Log {
+                level: LogLevel::Info,
+                message: "a line with no note".into(),
+                note: None,
             },
             ProjectEvent::Asset {
                 kind: AssetKind::Audio,

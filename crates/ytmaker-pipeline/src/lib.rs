@@ -125,6 +125,9 @@ impl Pipeline {
                 &Progress::Log {
                     level: ytmaker_core::event::LogLevel::Warn,
                     message: format!("paused during {}", project.status),
+                    note: Some(ytmaker_core::event::LogNote::Paused {
+                        during: project.status,
+                    }),
                 },
             );
         }

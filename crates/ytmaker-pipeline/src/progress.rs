@@ -22,6 +22,7 @@ pub enum Progress {
     Log {
         level: ytmaker_core::event::LogLevel,
         message: String,
+        note: Option<ytmaker_core::event::LogNote>,
     },
     /// A provider call failed with a retryable code and is tried again after `delay_ms`
     /// (attempt `attempt` of `max_attempts` has failed).

@@ -47,7 +47,15 @@ impl EventSink {
                             percent,
                         }
                     }
-                    Progress::Log { level, message } => ProjectEvent::Log { level, message },
+                    Progress::Log {
+                        level,
+                        message,
+                        note,
+                    } => ProjectEvent::Log {
+                        level,
+                        message,
+                        note,
+                    },
                     _ => continue,
                 };
                 if let Err(err) = store.append_event(project, &event, &trace).await {

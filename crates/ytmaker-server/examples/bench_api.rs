@@ -121,6 +121,7 @@ async fn main() {
         let line = ytmaker_core::event::ProjectEvent::Log {
             level: ytmaker_core::event::LogLevel::Info,
             message: format!("bench {i}"),
+            note: None,
         };
         let started = Instant::now();
         store

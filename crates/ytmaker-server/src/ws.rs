@@ -224,8 +224,8 @@ pub struct LogEntry {
     pub level: LogLevel,
     /// The line in English; a client that wants another language builds it from `event`.
     pub message: String,
-    /// The stored event the line reports, when it is not a plain log line (an asset completed,
-    /// the retention policy, an edit).
+    /// The stored event the line reports, when a client can word it itself: an asset
+    /// completed, the retention policy, an edit, or a `log` event with a `note`.
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(required = false)]
     pub event: Option<ProjectEvent>,
@@ -306,10 +306,15 @@ pub(crate) fn message(e: &Event, view: &ProjectView, replay: bool) -> ProgressMe
             state: *state,
             envelope,
         }),
-        ProjectEvent::Log { level, message } => ProgressMessage::Log(LogEntry {
+        ProjectEvent::Log {
+            level,
+            message,
+            note,
+        } => ProgressMessage::Log(LogEntry {
             level: *level,
             message: message.clone(),
-            event: None,
+            // A line with a note is worded by the UI from the event itself.
+            event: note.as_ref().map(|_| e.event.clone()),
             envelope,
         }),
         ProjectEvent::Asset { kind, index, .. } => log(asset_line(*kind, *index), Some(&e.event)),

@@ -1242,6 +1242,36 @@ export interface components {
         };
         /** @enum {string} */
         LogLevel: "info" | "warn" | "error";
+        /**
+         * @description What a log line says, as a kind and its values (a message key and parameters), so that a UI
+         *     shows it in its own language rather than the server's English sentence.
+         */
+        LogNote: {
+            during: components["schemas"]["ProjectStatus"];
+            /** @enum {string} */
+            note: "paused";
+        } | {
+            /** Format: double */
+            kept_percent: number;
+            kept_sentences: number;
+            /** @enum {string} */
+            note: "condensed";
+            original_sentences: number;
+        } | {
+            /** @enum {string} */
+            note: "description_edit_dropped";
+            /** Format: int32 */
+            segment_index: number;
+            segments: number;
+        } | {
+            /** @enum {string} */
+            note: "script_warning";
+            /** Format: double */
+            seconds: number;
+            /** Format: int32 */
+            segment_index?: number | null;
+            warning: components["schemas"]["WarningKind"];
+        };
         Logged: {
             trace_id: string;
         };
@@ -1694,10 +1724,14 @@ export interface components {
         } | {
             /** @enum {string} */
             kind: "log";
-            /** @description A line for the progress page's log. */
+            /**
+             * @description A line for the progress page's log. `message` is the English line (logs, the CLI);
+             *     `note`, when set, says the same as a kind and values, which the UI words in its language.
+             */
             payload: {
                 level: components["schemas"]["LogLevel"];
                 message: string;
+                note?: components["schemas"]["LogNote"] | null;
             };
         } | {
             /** @enum {string} */
@@ -2289,6 +2323,8 @@ export interface components {
         };
         /** @enum {string} */
         VoiceGender: "female" | "male";
+        /** @enum {string} */
+        WarningKind: "segment_too_short" | "segment_too_long" | "total_too_short" | "total_too_long";
         /** @description A linked YouTube account. Its tokens stay in the encrypted key store and are never shown. */
         YoutubeAccountView: {
             /** @description `UC` and 22 characters. */

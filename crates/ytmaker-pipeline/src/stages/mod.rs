@@ -24,7 +24,7 @@ use tracing::Instrument;
 use uuid::Uuid;
 use ytmaker_core::asset::{AssetKey, AssetKind};
 use ytmaker_core::config::{FPS, ProjectConfig};
-use ytmaker_core::event::{LogLevel, ProjectEvent, StageState};
+use ytmaker_core::event::{LogLevel, LogNote, ProjectEvent, StageState};
 use ytmaker_core::script::{LineId, Script};
 use ytmaker_core::{ErrorCode, ProjectStatus, Stage, TraceId, YtError, YtResult};
 use ytmaker_providers::{

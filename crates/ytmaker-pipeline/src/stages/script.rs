@@ -37,6 +37,10 @@ pub(super) async fn script_stage(ctx: &StageCtx<'_>) -> YtResult<()> {
                         &Progress::Log {
                             level: LogLevel::Warn,
                             message: message.clone(),
+                            note: Some(LogNote::DescriptionEditDropped {
+                                segment_index: index,
+                                segments: script.segments.len(),
+                            }),
                         },
                     );
                     tracing::warn!(segment_index = index, "{message}");
@@ -83,6 +87,11 @@ pub(super) async fn script_stage(ctx: &StageCtx<'_>) -> YtResult<()> {
             &Progress::Log {
                 level: LogLevel::Warn,
                 message: warning.message.clone(),
+                note: Some(LogNote::ScriptWarning {
+                    warning: warning.kind,
+                    segment_index: warning.segment_index,
+                    seconds: warning.seconds,
+                }),
             },
         );
         tracing::warn!(warning = ?warning.kind, segment_index = warning.segment_index, seconds = warning.seconds, options = ?warning.options, "script warning: {}", warning.message);
@@ -99,6 +108,11 @@ pub(super) async fn script_stage(ctx: &StageCtx<'_>) -> YtResult<()> {
             &Progress::Log {
                 level: LogLevel::Info,
                 message: message.clone(),
+                note: Some(LogNote::Condensed {
+                    kept_sentences: c.kept_sentences,
+                    original_sentences: c.original_sentences,
+                    kept_percent: (c.kept_ratio * 1000.0).round() / 10.0,
+                }),
             },
         );
         tracing::info!(kept_ratio = c.kept_ratio, "{message}");
