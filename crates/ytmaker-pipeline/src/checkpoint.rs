@@ -141,16 +141,7 @@ impl Checkpoint<'_> {
             metadata,
         };
         self.write_made_record(key, &record).await?;
-        let attempts = store
-            .complete_asset_with_event(
-                self.project,
-                key,
-                &record.path,
-                &record.sha256,
-                &record.metadata,
-                self.trace,
-            )
-            .await?;
+        let attempts = self.complete_from(key, &record).await?;
         tracing::info!(
             asset_kind = key.kind.as_str(),
             segment_index = key.index,
@@ -196,6 +187,21 @@ impl Checkpoint<'_> {
             None => format!("{}.json", key.kind.as_str()),
         };
         self.dir.work().join("made").join(name)
+    }
+
+    /// Marks the asset COMPLETED with what the record says (with its `asset` event).
+    async fn complete_from(&self, key: AssetKey, record: &MadeRecord) -> YtResult<u32> {
+        self.pipeline
+            .store
+            .complete_asset_with_event(
+                self.project,
+                key,
+                &record.path,
+                &record.sha256,
+                &record.metadata,
+                self.trace,
+            )
+            .await
     }
 
     async fn write_made_record(&self, key: AssetKey, record: &MadeRecord) -> YtResult<()> {
@@ -245,17 +251,7 @@ impl Checkpoint<'_> {
         if !file.is_file() || hash_file(&file).await? != record.sha256 {
             return Ok(None);
         }
-        self.pipeline
-            .store
-            .complete_asset_with_event(
-                self.project,
-                key,
-                &record.path,
-                &record.sha256,
-                &record.metadata,
-                self.trace,
-            )
-            .await?;
+        self.complete_from(key, &record).await?;
         tracing::info!(
             asset_kind = key.kind.as_str(),
             segment_index = key.index,

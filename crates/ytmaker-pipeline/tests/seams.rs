@@ -326,13 +326,23 @@ async fn an_image_replaced_after_an_upload_failure_is_rendered_before_anything_i
 /// database refusing a write, as a locked one does after its busy timeout), named
 /// `refuse_<kind>_events`; the connection that made it, to drop it again.
 async fn refuse_events(f: &Fixture, kind: &'static str) -> sqlx::SqliteConnection {
+    refuse_inserts(
+        f,
+        &format!("refuse_{kind}_events"),
+        &format!("NEW.kind = '{kind}'"),
+    )
+    .await
+}
+
+/// A trigger named `name` that refuses the `project_events` rows matching `when`; the
+/// connection that made it, to drop it again. Both are this file's literals, never input.
+async fn refuse_inserts(f: &Fixture, name: &str, when: &str) -> sqlx::SqliteConnection {
     use sqlx::Connection;
     let url = format!("sqlite://{}", f.data.database().display());
     let mut raw = sqlx::SqliteConnection::connect(&url).await.unwrap();
-    // `kind` is one of this file's literals, never input.
     sqlx::query(sqlx::AssertSqlSafe(format!(
-        "CREATE TRIGGER refuse_{kind}_events BEFORE INSERT ON project_events \
-         WHEN NEW.kind = '{kind}' BEGIN SELECT RAISE(ABORT, '{kind} refused by the test'); END"
+        "CREATE TRIGGER {name} BEFORE INSERT ON project_events \
+         WHEN {when} BEGIN SELECT RAISE(ABORT, '{name} (the test)'); END"
     )))
     .execute(&mut raw)
     .await
@@ -423,19 +433,15 @@ async fn an_asset_is_never_completed_without_its_event() {
 /// A trigger that refuses the `asset` event of image `index` only: that image's completion is
 /// refused (it stays GENERATING) after the illustrator made it.
 async fn refuse_image_completion(f: &Fixture, index: u32) -> sqlx::SqliteConnection {
-    use sqlx::Connection;
-    let url = format!("sqlite://{}", f.data.database().display());
-    let mut raw = sqlx::SqliteConnection::connect(&url).await.unwrap();
-    sqlx::query(sqlx::AssertSqlSafe(format!(
-        "CREATE TRIGGER refuse_image_completion BEFORE INSERT ON project_events \
-         WHEN NEW.kind = 'asset' AND json_extract(NEW.payload, '$.kind') = 'image' \
-         AND json_extract(NEW.payload, '$.index') = {index} \
-         BEGIN SELECT RAISE(ABORT, 'image refused by the test'); END"
-    )))
-    .execute(&mut raw)
+    refuse_inserts(
+        f,
+        "refuse_image_completion",
+        &format!(
+            "NEW.kind = 'asset' AND json_extract(NEW.payload, '$.kind') = 'image' \
+             AND json_extract(NEW.payload, '$.index') = {index}"
+        ),
+    )
     .await
-    .unwrap();
-    raw
 }
 
 /// A run whose image 1 was made (and paid for) but whose completion the database refused, as

@@ -196,6 +196,14 @@ impl YtmakerMcp {
         }
     }
 
+    /// The tool's answer: its value as structured content, or its error in the REST shape.
+    fn reply<T: Serialize>(&self, outcome: Result<T, YtError>, trace: &TraceId) -> CallToolResult {
+        match outcome {
+            Ok(value) => self.answer(&value, trace),
+            Err(err) => self.failure(err, trace),
+        }
+    }
+
     fn answer<T: Serialize>(&self, value: &T, trace: &TraceId) -> CallToolResult {
         match serde_json::to_value(value) {
             Ok(v) => CallToolResult::structured(v),
@@ -329,10 +337,7 @@ impl YtmakerMcp {
             self.project_state(project.id).await
         }
         .await;
-        match made {
-            Ok(state) => self.answer(&state, &trace),
-            Err(err) => self.failure(err, &trace),
-        }
+        self.reply(made, &trace)
     }
 
     #[tool(
@@ -365,10 +370,7 @@ impl YtmakerMcp {
             self.project_state(id).await
         }
         .await;
-        match done {
-            Ok(state) => self.answer(&state, &trace),
-            Err(err) => self.failure(err, &trace),
-        }
+        self.reply(done, &trace)
     }
 
     #[tool(
@@ -381,10 +383,7 @@ impl YtmakerMcp {
     ) -> CallToolResult {
         let trace = trace_of(&context);
         let read = async { self.project_state(project_id(&args.project_id)?).await }.await;
-        match read {
-            Ok(state) => self.answer(&state, &trace),
-            Err(err) => self.failure(err, &trace),
-        }
+        self.reply(read, &trace)
     }
 
     #[tool(
@@ -439,10 +438,7 @@ impl YtmakerMcp {
             }
         }
         .await;
-        match followed {
-            Ok(state) => self.answer(&state, &trace),
-            Err(err) => self.failure(err, &trace),
-        }
+        self.reply(followed, &trace)
     }
 
     #[tool(
@@ -463,10 +459,7 @@ impl YtmakerMcp {
             Ok::<_, YtError>(serde_json::json!({ "error_info": project.error_info }))
         }
         .await;
-        match read {
-            Ok(v) => self.answer(&v, &trace),
-            Err(err) => self.failure(err, &trace),
-        }
+        self.reply(read, &trace)
     }
 
     #[tool(
@@ -479,10 +472,7 @@ impl YtmakerMcp {
     ) -> CallToolResult {
         let trace = trace_of(&context);
         let read = async { self.result_of(project_id(&args.project_id)?).await }.await;
-        match read {
-            Ok(result) => self.answer(&result, &trace),
-            Err(err) => self.failure(err, &trace),
-        }
+        self.reply(read, &trace)
     }
 }
 
