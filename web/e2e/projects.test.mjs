@@ -164,6 +164,7 @@ test('wizard → live progress (with reloads) → result page plays and seeks th
     // The pause's log line is in the UI's language: the server sends it as a note with the
     // status, not as an English sentence.
     await page.locator('[data-testid=log] li[data-level=warn]').filter({ hasText: '已暫停' }).first().waitFor();
+    assert.equal(await page.getByTestId('eta').count(), 0, 'a paused project shows no time left');
     assert.equal(await page.locator('[data-testid=log] li').filter({ hasText: 'paused during' }).count(), 0);
     const server_view = (await apiCall(server, 'GET', `/projects/${id}/events`)).body.view;
     assert.equal(reloaded.percent, server_view.percent);

@@ -289,7 +289,8 @@ export default function Progress() {
             <p>
               <strong data-testid="percent">{t('progress.percent', { percent: view.percent.toFixed(1) })}</strong>
               {view.stage && <span> · {t(stageKey(view.stage))}</span>}
-              {view.eta_seconds != null && view.status !== 'COMPLETED' && (
+              {/* A paused, failed or finished project has no time left to estimate. */}
+              {view.eta_seconds != null && isInProgress(view.status) && (
                 <span data-testid="eta"> · {t('progress.eta', { eta: formatEta(view.eta_seconds, t) })}</span>
               )}
             </p>
