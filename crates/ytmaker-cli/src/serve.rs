@@ -108,9 +108,16 @@ pub(crate) async fn mcp(
     );
     let served = server.serve_mcp_stdio().await;
     let stopped = server.stop().await;
-    match served.and(stopped) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(err) => report::fail(&err, trace, None, settings.lang, exit_code_for(err.code)),
+    let fail =
+        |err: &YtError| report::fail(err, trace, None, settings.lang, exit_code_for(err.code));
+    match (served, stopped) {
+        (Ok(()), Ok(())) => ExitCode::SUCCESS,
+        (Err(err), Ok(())) | (Ok(()), Err(err)) => fail(&err),
+        // Both are reported; the session's failure decides the exit code.
+        (Err(session), Err(stop)) => {
+            fail(&stop);
+            fail(&session)
+        }
     }
 }
 

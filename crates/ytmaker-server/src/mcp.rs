@@ -184,8 +184,7 @@ impl YtmakerMcp {
     }
 
     fn failure(&self, err: YtError, trace: &TraceId) -> CallToolResult {
-        let logged = err.clone();
-        tracing::warn!(trace_id = %trace, error_code = %logged.code, "MCP tool refused: {}", logged.message);
+        tracing::warn!(trace_id = %trace, error_code = %err.code, "MCP tool refused: {}", err.message);
         match serde_json::to_value(error_body(&err, trace, self.state.lang)) {
             Ok(body) => CallToolResult::structured_error(body),
             Err(e) => CallToolResult::structured_error(serde_json::json!({ "error": {
@@ -272,24 +271,19 @@ impl YtmakerMcp {
     }
 }
 
-fn project_id(raw: &str) -> Result<Uuid, YtError> {
+/// The id in `field`, or `VALIDATION_ERROR` naming the field.
+fn parse_id(field: &str, raw: &str) -> Result<Uuid, YtError> {
     Uuid::parse_str(raw.trim()).map_err(|_| {
-        YtError::invalid_field(
-            ErrorCode::VALIDATION_ERROR,
-            "project_id",
-            "a UUID",
-            raw.to_owned(),
-        )
+        YtError::invalid_field(ErrorCode::VALIDATION_ERROR, field, "a UUID", raw.to_owned())
     })
 }
 
+fn project_id(raw: &str) -> Result<Uuid, YtError> {
+    parse_id("project_id", raw)
+}
+
 fn optional_id(field: &str, raw: Option<&str>) -> Result<Option<Uuid>, YtError> {
-    raw.map(|r| {
-        Uuid::parse_str(r.trim()).map_err(|_| {
-            YtError::invalid_field(ErrorCode::VALIDATION_ERROR, field, "a UUID", r.to_owned())
-        })
-    })
-    .transpose()
+    raw.map(|r| parse_id(field, r)).transpose()
 }
 
 /// The trace id of this call: the HTTP request's (from `X-Trace-Id` or made by the middleware),

@@ -6,7 +6,8 @@ Over stdio (`ytmaker mcp`, started by the SDK as an agent would start it):
      COMPLETED, with progress notifications on the way; its result files exist and download;
   3. an injected provider fault (the fake cloud's Ollama-style server answers 400
      context_length) ends a project FAILED; get_project_error gives LLM_CONTEXT_TOO_LONG and a
-     trace id, and the log file has that code under that trace id;
+     trace id, and the log file has that code under that trace id; once the fault is cleared,
+     project_action retry completes it;
   4. a start that cannot run (Google TTS with no key) is a tool error in the REST error shape:
      PROVIDER_KEY_MISSING, solutions, a trace id, details.project_id;
   5. a malformed id is VALIDATION_ERROR.
@@ -179,6 +180,18 @@ async def over_stdio(binary, fake, article, data, env):
             check(logged, f"no log line has LLM_CONTEXT_TOO_LONG under trace {trace}")
             say(f"stdio: injected fault read back as LLM_CONTEXT_TOO_LONG, trace {trace} "
                 f"({len(logged)} log lines under it)")
+
+            # The cause fixed (the fault cleared), project_action retry continues it.
+            clear = urllib.request.Request(f"{fake}/_fake/faults", method="DELETE")
+            urllib.request.urlopen(clear).close()
+            await call_ok(session, "project_action", {"project_id": failed_id, "action": "retry"})
+            state = await follow(session, failed_id, [])
+            check(state["status"] == "COMPLETED", f"not completed after retry: {state}")
+            info = (await call_ok(session, "get_project_error", {"project_id": failed_id}))[
+                "error_info"
+            ]
+            check(info is None, f"the old error is still there: {info}")
+            say("stdio: after the fault cleared, project_action retry completed the project")
 
             # A start refused before anything runs.
             error = await call_error(
